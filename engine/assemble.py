@@ -1,0 +1,414 @@
+"""The assembler: raw events → the stream-event grammar and the final :class:`Response`.  Pure.
+
+One assembler serves streams and non-streaming bodies alike (pydantic-ai's rule), so both give the
+same parts.  It owns the guarantees of DESIGN.md section 3:
+
+* parts open on their first content and close on ``part_end``, when an implicit part gives way to
+  one of another kind, or at the end; ``*_start`` / ``*_delta`` / ``*_end`` events come in order;
+* parts are keyed by ``(kind, part_id)``; a rule without ``part_id`` continues the open implicit
+  part of the same kind (Gemini text chunks) or starts a new one;
+* tool calls: id and name are taken from the first fragment that carries them (an empty-string id
+  or name in a continuation does not overwrite); arguments are the concatenated fragments, parsed
+  at ``tool_call_end``, or the object the provider sent when no fragment had content; ids are
+  synthesized (``call_…``, marked ``synthetic_id`` in the part's metadata) when the provider sends
+  none;
+* empty deltas open nothing (unless they carry metadata such as a signature);
+* usage overlays: later non-null numbers win, raw objects merge;
+* the response ends with exactly one terminal event, built by :meth:`finish` or :meth:`fail`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from .accounting import compute_cost, normalize_usage
+from .spec.compile import ModelInfo, UsageConfig
+from .types import (
+    CallWarning,
+    ErrorEvent,
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    ReasoningEnd,
+    ReasoningPart,
+    ReasoningStart,
+    Response,
+    TextDelta,
+    TextEnd,
+    TextPart,
+    TextStart,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallPart,
+    ToolCallStart,
+    Usage,
+    UsageUpdate,
+    WarningEvent,
+)
+
+__all__ = ["Assembler"]
+
+class _Part:
+    __slots__ = ("args", "chunks", "executed", "index", "kind", "meta", "name", "open", "redacted", "tool_call_id")
+
+    def __init__(self, kind: str, index: int) -> None:
+        self.kind = kind
+        self.index = index
+        self.chunks: list[str] = []
+        self.meta: dict[str, Any] = {}
+        self.open = True
+        self.tool_call_id: str | None = None
+        self.name: str | None = None
+        self.args: Any = None
+        self.executed = False
+        self.redacted = False
+
+
+class Assembler:
+    """Feed raw events with :meth:`apply`; end with :meth:`finish` or :meth:`fail`.
+
+    ``finish_reasons`` maps raw → ``(unified, unified_when_tool_calls)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        model: str,
+        metadata_key: str,
+        finish_reasons: Any,
+        usage_config: UsageConfig,
+        model_info: ModelInfo | None,
+        warnings: list[CallWarning] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.model = model
+        self._ns = metadata_key
+        self._finish_map = finish_reasons
+        self._usage_config = usage_config
+        self._model_info = model_info
+        self.warnings: list[CallWarning] = list(warnings or ())
+        self._parts: list[_Part] = []
+        self._built: dict[int, Any] = {}
+        self._keys: dict[tuple[str, Any], _Part] = {}
+        self._by_pid: dict[Any, _Part] = {}
+        self._implicit: _Part | None = None
+        self._usage_numbers: dict[str, Any] = {}
+        self._usage_raw: dict[str, Any] | None = None
+        self.response_id: str | None = None
+        self.response_model: str | None = None
+        self.finish_raw: str | None = None
+        self.finish_seen = False
+        self.done = False
+        self.error_body: Any = None
+        self.raw: Any = None
+
+    # ------------------------------------------------------------------ events in
+    def apply(self, kind: str, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            return []
+        return handler(self, fields, meta)  # type: ignore[no-any-return]
+
+    def _metadata(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        if self.response_id is None and isinstance(fields.get("id"), str) and fields["id"]:
+            self.response_id = fields["id"]
+        if self.response_model is None and isinstance(fields.get("model"), str) and fields["model"]:
+            self.response_model = fields["model"]
+        return []
+
+    def _get_part(self, kind: str, pid: Any, out: list[Any], *, new: bool = False) -> _Part:
+        if pid is not None:
+            key = (kind, pid)
+            part = None if new else self._keys.get(key)
+            if part is None or not part.open:
+                part = self._open(kind, out)
+                self._keys[key] = part
+                self._by_pid[pid] = part
+            return part
+        cur = self._implicit
+        if not new and cur is not None and cur.open and cur.kind == kind:
+            return cur
+        if cur is not None and cur.open:
+            self._close(cur, out)
+        part = self._open(kind, out)
+        self._implicit = part
+        return part
+
+    def _open(self, kind: str, out: list[Any]) -> _Part:
+        part = _Part(kind, len(self._parts))
+        self._parts.append(part)
+        if kind == "text":
+            out.append(TextStart.model_construct(type="text_start", index=part.index))
+        elif kind == "reasoning":
+            out.append(ReasoningStart.model_construct(type="reasoning_start", index=part.index))
+        return part
+
+    def _content(self, kind: str, fields: dict[str, Any], meta: dict[str, Any], *, complete: bool) -> list[Any]:
+        out: list[Any] = []
+        delta = fields.get("text" if complete else "delta")
+        if delta is not None and not isinstance(delta, str):
+            delta = str(delta)
+        redacted = fields.get("redacted") is True
+        if not delta and not meta and not redacted:
+            return out
+        part = self._get_part(kind, fields.get("part_id"), out, new=complete)
+        if redacted:
+            part.redacted = True
+        if meta:
+            part.meta.update(meta)
+        if delta:
+            part.chunks.append(delta)
+            if kind == "text":
+                out.append(TextDelta.model_construct(type="text_delta", index=part.index, delta=delta))
+            else:
+                out.append(ReasoningDelta.model_construct(type="reasoning_delta", index=part.index, delta=delta))
+        if complete:
+            self._close(part, out)
+        return out
+
+    def _text_delta(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        return self._content("text", fields, meta, complete=False)
+
+    def _text(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        return self._content("text", fields, meta, complete=True)
+
+    def _reasoning_delta(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        return self._content("reasoning", fields, meta, complete=False)
+
+    def _reasoning(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        return self._content("reasoning", fields, meta, complete=True)
+
+    def _tool(self, fields: dict[str, Any], meta: dict[str, Any], *, start: bool, complete: bool) -> list[Any]:
+        out: list[Any] = []
+        pid = fields.get("part_id")
+        part: _Part | None = None
+        if not (start or complete):  # a fragment continues the open call with its part_id
+            cand = self._keys.get(("tool_call", pid)) if pid is not None else self._implicit
+            if cand is not None and cand.open and cand.kind == "tool_call":
+                part = cand
+        fresh = part is None
+        if part is None:
+            part = self._get_part("tool_call", pid, out, new=True)
+        tool_id, name = fields.get("tool_call_id"), fields.get("tool_name")
+        if isinstance(tool_id, str) and tool_id and not part.tool_call_id:
+            part.tool_call_id = tool_id
+        if isinstance(name, str) and name and not part.name:
+            part.name = name
+        if fields.get("provider_executed") is True:
+            part.executed = True
+        if meta:
+            part.meta.update(meta)
+        args = fields.get("arguments")
+        delta = fields.get("delta")
+        if isinstance(args, str):
+            delta = args if delta is None else delta
+        elif args is not None:
+            part.args = args
+        if fresh:
+            out.append(ToolCallStart.model_construct(type="tool_call_start", index=part.index, tool_call_id=part.tool_call_id, tool_name=part.name))
+        if isinstance(delta, str) and delta:
+            part.chunks.append(delta)
+            out.append(ToolCallDelta.model_construct(type="tool_call_delta", index=part.index, delta=delta))
+        elif complete and part.args is not None:
+            text = json.dumps(part.args, ensure_ascii=False, separators=(",", ":"))
+            out.append(ToolCallDelta.model_construct(type="tool_call_delta", index=part.index, delta=text))
+        if complete:
+            self._close(part, out)
+        return out
+
+    def _tool_call_start(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        return self._tool(fields, meta, start=True, complete=False)
+
+    def _tool_call_delta(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        return self._tool(fields, meta, start=False, complete=False)
+
+    def _tool_call(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        return self._tool(fields, meta, start=False, complete=True)
+
+    def _provider_metadata(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        pid = fields.get("part_id")
+        part = self._by_pid.get(pid) if pid is not None else self._implicit
+        if part is None and self._parts:
+            part = self._parts[-1]
+        if part is not None and meta:
+            if part.open:
+                part.meta.update(meta)
+            else:  # metadata after the end (rare): rebuild the finished part with it
+                part.meta.update(meta)
+                self._built[part.index] = self._build(part)
+        return []
+
+    def _part_end(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        part = self._by_pid.get(fields.get("part_id"))
+        if part is not None and part.open:
+            self._close(part, out)
+        return out
+
+    def _usage(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        raw = fields.get("raw")
+        if isinstance(raw, dict):
+            self._usage_raw = {**(self._usage_raw or {}), **raw}
+        changed = False
+        for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens"):
+            value = fields.get(name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if self._usage_numbers.get(name) != int(value):
+                    self._usage_numbers[name] = int(value)
+                    changed = True
+        if not changed:
+            return []
+        return [UsageUpdate.model_construct(type="usage", usage=self.usage)]
+
+    def _finish(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        reason = fields.get("finish_reason")
+        if reason is not None:
+            self.finish_raw = str(reason)
+        self.finish_seen = True
+        return []
+
+    def _error(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        self.error_body = fields.get("body")
+        if self.error_body is None:
+            self.error_body = {}
+        return []
+
+    def _done(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        self.done = True
+        return []
+
+    def warn(self, kind: str, detail: str, param: str | None = None) -> list[Any]:
+        warning = CallWarning(kind=kind, param=param, detail=detail)
+        self.warnings.append(warning)
+        return [WarningEvent.model_construct(type="warning", warning=warning)]
+
+    # ------------------------------------------------------------------ parts out
+    def _close(self, part: _Part, out: list[Any]) -> None:
+        part.open = False
+        if self._implicit is part:
+            self._implicit = None
+        built = self._build(part)
+        self._built[part.index] = built
+        if part.kind == "text":
+            out.append(TextEnd.model_construct(type="text_end", index=part.index, part=built))
+        elif part.kind == "reasoning":
+            out.append(ReasoningEnd.model_construct(type="reasoning_end", index=part.index, part=built))
+        else:
+            out.append(ToolCallEnd.model_construct(type="tool_call_end", index=part.index, part=built))
+            if built.arguments is None:
+                out.extend(self.warn("invalid-tool-arguments", f"tool call {built.tool_name!r}: arguments are not a JSON object; kept as text in arguments_text"))
+
+    def _build(self, part: _Part) -> Any:
+        meta = {self._ns: dict(part.meta)} if part.meta else {}
+        if part.kind == "text":
+            return TextPart(text="".join(part.chunks), provider_metadata=meta)
+        if part.kind == "reasoning":
+            return ReasoningPart(text="".join(part.chunks), redacted=part.redacted, provider_metadata=meta)
+        text = "".join(part.chunks) if part.chunks else None
+        arguments: dict[str, Any] | None
+        if text is not None and text.strip():
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            arguments = parsed if isinstance(parsed, dict) else None
+        elif isinstance(part.args, dict):
+            arguments = part.args
+        elif part.args is None:
+            arguments = {}
+        else:
+            arguments = None
+        if part.tool_call_id is None:
+            part.tool_call_id = f"call_{uuid.uuid4().hex[:24]}"
+            part.meta["synthetic_id"] = True
+            meta = {self._ns: dict(part.meta)}
+        return ToolCallPart(
+            tool_call_id=part.tool_call_id,
+            tool_name=part.name or "",
+            arguments=arguments,
+            arguments_text=text,
+            provider_executed=part.executed,
+            provider_metadata=meta,
+        )
+
+    @property
+    def usage(self) -> Usage | None:
+        if not self._usage_numbers and self._usage_raw is None:
+            return None
+        return normalize_usage(self._usage_numbers, self._usage_raw, self._usage_config)
+
+    def close_all(self) -> list[Any]:
+        out: list[Any] = []
+        for part in self._parts:
+            if part.open:
+                self._close(part, out)
+        return out
+
+    def response(self, *, partial: bool = False) -> Response:
+        """The response so far (every part built; open parts included as they stand)."""
+        parts = [self._built[p.index] if p.index in self._built else self._build(p) for p in self._parts]
+        tool_calls = [p for p in parts if isinstance(p, ToolCallPart)]
+        reasoning_parts = [p for p in parts if isinstance(p, ReasoningPart)]
+        if partial:
+            finish = FinishReason(unified="error", raw=self.finish_raw)
+        elif self.finish_raw is not None:
+            default, with_tools = self._finish_map.get(self.finish_raw, ("other", "other"))
+            unified = with_tools if any(not t.provider_executed for t in tool_calls) else default
+            finish = FinishReason(unified=unified, raw=self.finish_raw)
+        else:
+            finish = FinishReason(unified="other", raw=None)
+        usage = self.usage
+        model = self.response_model or self.model
+        cost, cost_reason = compute_cost(usage, self._model_info, model)
+        return Response(
+            id=self.response_id,
+            provider=self.provider,
+            model=model,
+            parts=parts,
+            text="".join(p.text for p in parts if isinstance(p, TextPart)),
+            reasoning="".join(p.text for p in reasoning_parts) if reasoning_parts else None,
+            tool_calls=tool_calls,
+            finish_reason=finish,
+            usage=usage,
+            cost=cost,
+            cost_reason=cost_reason,
+            warnings=list(self.warnings),
+            raw=self.raw,
+        )
+
+    def finish(self) -> list[Any]:
+        """Close every open part and emit the terminal ``finish`` event."""
+        out = self.close_all()
+        out.append(Finish.model_construct(type="finish", response=self.response()))
+        return out
+
+    def fail(self, error: Exception) -> list[Any]:
+        """Close every open part and emit the terminal ``error`` event with the partial response;
+        the error's ``partial`` is set too."""
+        out = self.close_all()
+        partial = self.response(partial=True)
+        if hasattr(error, "partial"):
+            error.partial = partial
+        out.append(ErrorEvent.model_construct(type="error", error=error, response=partial))
+        return out
+
+
+_HANDLERS = {
+    "response_metadata": Assembler._metadata,
+    "text_delta": Assembler._text_delta,
+    "text": Assembler._text,
+    "reasoning_delta": Assembler._reasoning_delta,
+    "reasoning": Assembler._reasoning,
+    "tool_call_start": Assembler._tool_call_start,
+    "tool_call_delta": Assembler._tool_call_delta,
+    "tool_call": Assembler._tool_call,
+    "provider_metadata": Assembler._provider_metadata,
+    "part_end": Assembler._part_end,
+    "usage": Assembler._usage,
+    "finish": Assembler._finish,
+    "error": Assembler._error,
+    "done": Assembler._done,
+}

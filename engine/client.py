@@ -1,0 +1,451 @@
+"""The library API: :class:`Client` and its calls (DESIGN.md section 7).
+
+A call is: resolve the model ref → build the :class:`RequestPlan` (pure) → attach auth → send
+(:mod:`specwire.transport`) → feed the body to a :class:`ResponseProcessor` (pure) → events.
+``complete`` drives the same event stream as ``stream`` and returns its final response, so there
+is one path for both.
+
+Streams: iterating a :class:`Stream` sends the request and yields stream events, ending in exactly
+one terminal event, ``finish`` (carrying the :class:`Response`) or ``error`` (carrying the error
+and the partial response).  With ``raise_on_error=True`` (the default) the error is also raised
+after the ``error`` event, so a plain ``for`` loop never swallows a failure; pass
+``raise_on_error=False`` to handle errors as events only.  Leaving the loop early (``break``),
+``close()``/``aclose()``, or leaving the ``with`` block releases the connection.
+
+API keys are looked up in this order: the ``api_key=`` argument, ``Client(api_keys={provider:
+key})``, then the environment variables the spec names (``env.api_key``).  A missing key raises
+:class:`ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import aclosing, closing
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from . import hooks
+from .auth.credentials import Credentials
+from .errors import ConfigError, RequestBuildError, SpecwireError
+from .process import ResponseProcessor
+from .provider_errors import api_error, parse_body
+from .redact import Secret, redact_url
+from .registry import SpecRegistry, default_registry
+from .request import RequestPlan, build_request
+from .spec.compile import CompiledSpec
+from .transport import Transport
+from .types import ErrorEvent, Finish, Request, Response
+
+__all__ = ["AsyncStream", "Client", "Stream"]
+
+
+@dataclass(frozen=True)
+class _Call:
+    spec: CompiledSpec
+    model: str
+    plan: RequestPlan
+    auth: httpx.Auth
+    stream: bool
+    stream_mode: str | None
+
+    def processor(self) -> ResponseProcessor:
+        return ResponseProcessor(self.spec, model=self.model, stream=self.stream, stream_mode=self.stream_mode, warnings=self.plan.warnings)
+
+
+class Client:
+    """Settings, spec search path and connection pools for many calls.
+
+    ``spec_paths``: extra spec folders (highest priority).  ``api_keys``/``base_urls``/``settings``:
+    per-provider values, ``{"openai": "sk-…"}``, ``{"openai": "https://…"}``,
+    ``{"azure-openai": {"deployment": "…"}}``.  ``timeout``: seconds (read) or an
+    ``httpx.Timeout``; default 600 s read, 10 s connect.  ``http_client``/``async_http_client``:
+    your own httpx clients (they must not follow redirects).  ``transport``/``async_transport``:
+    httpx transports, e.g. ``httpx.MockTransport`` in tests.  ``load_entry_points``: load
+    third-party hooks from the ``specwire.hooks`` entry-point group.  ``env``: the environment
+    to read keys and settings from (default ``os.environ`` at call time).
+    """
+
+    def __init__(
+        self,
+        spec_paths: list[str] | None = None,
+        *,
+        api_keys: Mapping[str, str] | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        load_entry_points: bool = True,
+        env: Mapping[str, str] | None = None,
+        registry: SpecRegistry | None = None,
+    ) -> None:
+        if load_entry_points:
+            hooks.load_entry_points()
+        self._env = env
+        self.registry = registry or (SpecRegistry(spec_paths, env=dict(env) if env is not None else None) if spec_paths or env is not None else default_registry())
+        self._keys = {k: Secret(v) for k, v in (api_keys or {}).items()}
+        self._base_urls = dict(base_urls or {})
+        self._settings = {k: dict(v) for k, v in (settings or {}).items()}
+        self._transport = Transport(timeout=timeout, client=http_client, async_client=async_http_client, transport=transport, async_transport=async_transport)
+
+    def __repr__(self) -> str:
+        return f"Client(providers={len(self.registry.providers())})"
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._transport.close()
+
+    async def aclose(self) -> None:
+        """Close the connection pools (the async one of the running loop, and the sync one)."""
+        await self._transport.aclose()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ calls
+    def complete(self, model_ref: str, messages: Any, **options: Any) -> Response:
+        """Send one request and return the final :class:`Response`.
+
+        ``messages``: a string, :class:`Message` objects or OpenAI-style dicts.  ``options``: the
+        generic options of :class:`Request` (``max_output_tokens``, ``temperature``, ``tools``,
+        ``tool_choice``, ``response_format``, ``reasoning``, ``provider_options``…) plus
+        ``api_key``, ``base_url``, ``settings``, ``extra_headers``.  Raises the error classes of
+        :mod:`specwire.errors`; an error after the body began carries ``partial``.
+        """
+        call = self._prepare(model_ref, messages, stream=False, options=options)
+        return _final(_events_sync(call, self._transport))
+
+    async def acomplete(self, model_ref: str, messages: Any, **options: Any) -> Response:
+        """Async :meth:`complete`."""
+        call = self._prepare(model_ref, messages, stream=False, options=options)
+        async with aclosing(_events_async(call, self._transport)) as events:
+            last = None
+            async for last in events:
+                pass
+        return _final_event(last)
+
+    def stream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> Stream:
+        """A :class:`Stream` of events (the request is sent when iteration starts).
+        ``stream_mode`` picks one of the spec's ``stream.modes`` (Gemini: ``"sse"``)."""
+        call = self._prepare(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
+        return Stream(_events_sync(call, self._transport), raise_on_error=raise_on_error)
+
+    def astream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> AsyncStream:
+        """Async :meth:`stream`: an :class:`AsyncStream` (``async for``)."""
+        call = self._prepare(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
+        return AsyncStream(_events_async(call, self._transport), raise_on_error=raise_on_error)
+
+    def build(self, model_ref: str, messages: Any, *, stream: bool = False, stream_mode: str | None = None, **options: Any) -> RequestPlan:
+        """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
+        spec, model, warnings = self.registry.resolve(model_ref)
+        request, call_opts = _split_options(messages, options)
+        return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
+
+    # ------------------------------------------------------------------ preparation
+    def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Call:
+        spec, model, warnings = self.registry.resolve(model_ref)
+        request, call_opts = _split_options(messages, options)
+        plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
+        auth = self._auth(spec, call_opts.get("api_key"))
+        return _Call(spec, model, plan, auth, stream, stream_mode)
+
+    def _environ(self) -> Mapping[str, str]:
+        return self._env if self._env is not None else os.environ
+
+    def _plan(self, spec: CompiledSpec, model: str, request: Request, opts: dict[str, Any], *, stream: bool, stream_mode: str | None, warnings: list[Any]) -> RequestPlan:
+        env = self._environ()
+        base_url = opts.get("base_url") or self._base_urls.get(spec.provider) or next((env[v] for v in spec.env_base_url if env.get(v)), None)
+        settings = self._resolve_settings(spec, opts.get("settings") or {})
+        return build_request(
+            spec, request, model=model, stream=stream, stream_mode=stream_mode, settings=settings,
+            base_url=base_url, extra_headers=opts.get("extra_headers"), warnings=warnings,
+        )
+
+    def _resolve_settings(self, spec: CompiledSpec, call: Mapping[str, Any]) -> dict[str, Any]:
+        env = self._environ()
+        given = {**self._settings.get(spec.provider, {}), **call}
+        out: dict[str, Any] = {}
+        for name, decl in spec.settings.items():
+            if name in given:
+                out[name] = given[name]
+                continue
+            names = decl.get("env") or ()
+            names = (names,) if isinstance(names, str) else tuple(names)
+            value = next((env[v] for v in names if env.get(v)), None)
+            if value is None:
+                value = decl.get("default")
+            if value is None and decl.get("required"):
+                where = " or ".join(names) if names else "settings"
+                raise ConfigError(f"{spec.provider} needs the setting {name!r}: set {where} or pass settings={{{name!r}: …}}")
+            out[name] = value
+        unknown = set(given) - set(spec.settings)
+        if unknown:
+            raise ConfigError(f"{spec.provider} has no setting(s) {', '.join(sorted(unknown))}; it takes: {', '.join(spec.settings) or 'none'}")
+        return out
+
+    def _auth(self, spec: CompiledSpec, api_key: str | None) -> httpx.Auth:
+        scheme = spec.auth.get("scheme", "none")
+        env = self._environ()
+        key: Secret | None = None
+        source: str | None = None
+        if api_key:
+            key, source = Secret(api_key), "argument"
+        elif spec.provider in self._keys:
+            key, source = self._keys[spec.provider], "client"
+        else:
+            for name in spec.env_api_key:
+                if env.get(name):
+                    key, source = Secret(env[name]), f"env:{name}"
+                    break
+        if key is None and scheme != "none" and (spec.env_api_key or scheme in ("bearer", "header", "query")):
+            names = " or ".join(spec.env_api_key)
+            hint = f"set {names} or pass api_key=…" if names else "pass api_key=…"
+            raise ConfigError(f"missing API key for provider {spec.provider!r}: {hint}")
+        factory = hooks.auth_factory(scheme)
+        return factory(dict(spec.auth), Credentials(api_key=key, source=source))  # type: ignore[no-any-return]
+
+
+_CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")
+
+
+def _split_options(messages: Any, options: dict[str, Any]) -> tuple[Request, dict[str, Any]]:
+    call = {k: options.pop(k) for k in _CALL_OPTIONS if k in options}
+    try:
+        request = Request(messages=messages, **options)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        raise RequestBuildError(f"invalid call options: {problems}") from None
+    return request, call
+
+
+# ---------------------------------------------------------------------------- event loops
+def _status_error(call: _Call, response: httpx.Response, body: bytes) -> SpecwireError:
+    headers = dict(response.headers)
+    if 300 <= response.status_code < 400:
+        location = redact_url(response.headers.get("location", "?"))
+        err = api_error(call.spec, status=response.status_code, body=parse_body(body) if body else None, headers=headers)
+        err.message = f"the server answered with a redirect to {location}; redirects are never followed on authenticated requests"
+        err.args = (f"{call.spec.provider}: HTTP {response.status_code}: {err.message}",)
+        return err
+    return api_error(call.spec, status=response.status_code, body=parse_body(body), headers=headers)
+
+
+def _events_sync(call: _Call, transport: Transport) -> Iterator[Any]:
+    proc = call.processor()
+    yield from proc.start()
+    try:
+        response = transport.open(call.plan, call.auth)
+    except SpecwireError as exc:
+        yield from proc.fail(exc)
+        return
+    with closing(response):
+        if response.status_code >= 300:
+            yield from proc.fail(_status_error(call, response, transport.read_capped(response)))
+            return
+        try:
+            for chunk in transport.iter_bytes(response):
+                yield from proc.feed(chunk)
+                if proc.finished:
+                    return
+        except SpecwireError as exc:
+            yield from proc.fail(exc)
+            return
+        yield from proc.close()
+
+
+async def _events_async(call: _Call, transport: Transport) -> AsyncIterator[Any]:
+    proc = call.processor()
+    for event in proc.start():
+        yield event
+    try:
+        response = await transport.aopen(call.plan, call.auth)
+    except SpecwireError as exc:
+        for event in proc.fail(exc):
+            yield event
+        return
+    try:
+        if response.status_code >= 300:
+            for event in proc.fail(_status_error(call, response, await transport.aread_capped(response))):
+                yield event
+            return
+        try:
+            async for chunk in transport.aiter_bytes(response):
+                for event in proc.feed(chunk):
+                    yield event
+                if proc.finished:
+                    return
+        except SpecwireError as exc:
+            for event in proc.fail(exc):
+                yield event
+            return
+        for event in proc.close():
+            yield event
+    finally:
+        await response.aclose()
+
+
+def _final_event(event: Any) -> Response:
+    if isinstance(event, Finish):
+        return event.response
+    if isinstance(event, ErrorEvent):
+        raise event.error
+    raise RuntimeError("the event stream ended without a terminal event")  # pragma: no cover - a bug
+
+
+def _final(events: Iterator[Any]) -> Response:
+    last = None
+    with closing(events):  # type: ignore[type-var]
+        for last in events:
+            pass
+    return _final_event(last)
+
+
+# ---------------------------------------------------------------------------- stream objects
+class Stream:
+    """An iterator of stream events; see the module docstring.  ``response`` holds the final
+    :class:`Response` once the stream finished (``None`` before, or after an error)."""
+
+    def __init__(self, events: Iterator[Any], *, raise_on_error: bool = True) -> None:
+        self._events = events
+        self._raise = raise_on_error
+        self.response: Response | None = None
+        self.error: Exception | None = None
+        self._done = False
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[Any]:
+        if self._done:
+            return
+        try:
+            for event in self._events:
+                if isinstance(event, Finish):
+                    self.response = event.response
+                elif isinstance(event, ErrorEvent):
+                    self.error = event.error
+                yield event
+        finally:
+            self.close()
+        if self.error is not None and self._raise:
+            raise self.error
+
+    def close(self) -> None:
+        """Stop and release the connection (safe to call more than once)."""
+        self._done = True
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
+
+    def until_done(self) -> Response:
+        """Consume the rest of the stream and return the final response (raises on error)."""
+        for _ in self._iterate():
+            pass
+        if self.error is not None:
+            raise self.error
+        if self.response is None:
+            raise RuntimeError("the stream was closed before it finished")
+        return self.response
+
+    def text(self) -> Iterator[str]:
+        """Only the text deltas (raises on error)."""
+        for event in self._iterate():
+            if event.type == "text_delta":
+                yield event.delta
+        if self.error is not None:
+            raise self.error
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncStream:
+    """Async :class:`Stream` (``async for event in stream``)."""
+
+    def __init__(self, events: AsyncIterator[Any], *, raise_on_error: bool = True) -> None:
+        self._events = events
+        self._raise = raise_on_error
+        self.response: Response | None = None
+        self.error: Exception | None = None
+        self._done = False
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Any]:
+        if self._done:
+            return
+        try:
+            async for event in self._events:
+                if isinstance(event, Finish):
+                    self.response = event.response
+                elif isinstance(event, ErrorEvent):
+                    self.error = event.error
+                yield event
+        finally:
+            await self.aclose()
+        if self.error is not None and self._raise:
+            raise self.error
+
+    async def aclose(self) -> None:
+        """Stop and release the connection."""
+        self._done = True
+        aclose = getattr(self._events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def until_done(self) -> Response:
+        async for _ in self._iterate():
+            pass
+        if self.error is not None:
+            raise self.error
+        if self.response is None:
+            raise RuntimeError("the stream was closed before it finished")
+        return self.response
+
+    async def text(self) -> AsyncIterator[str]:
+        async for event in self._iterate():
+            if event.type == "text_delta":
+                yield event.delta
+        if self.error is not None:
+            raise self.error
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+# ---------------------------------------------------------------------------- module-level client
+_default_client: Client | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> Client:
+    """The process-wide :class:`Client` behind ``specwire.complete`` and friends."""
+    global _default_client
+    with _default_lock:
+        if _default_client is None:
+            _default_client = Client()
+        return _default_client

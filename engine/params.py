@@ -1,0 +1,119 @@
+"""Generic call options → wire fields, by a spec's ``params`` section.  Pure.
+
+For each generic option, in :data:`~specwire.types.GENERIC_PARAMS` order, the spec gives one case
+or a list of cases (the first whose Jinja ``when`` holds applies).  A case can:
+
+* ``to: path`` (+ optional ``value:`` template) or ``set: {path: template}``: write wire fields
+  (dotted paths such as ``generationConfig.topK``; dict values merge into existing dicts);
+* ``set_default: {path: template}``: write only where nothing is yet;
+* ``clamp: [lo, hi]`` and ``max_items: n``: bound the value first;
+* ``default`` / ``required``: supply the option when the caller did not;
+* ``unsupported: reason``: drop the option;
+* ``warn: text``: note an adjustment.
+
+Every clamp, truncation, drop or adjustment becomes a :class:`~specwire.types.CallWarning`, never
+silent (STYLE.md 7.5).  An option the spec does not map at all is dropped with a warning too.
+A catalog entry's ``params`` override the spec's for that model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import RequestBuildError
+from .render import OMIT, TemplateFailure
+from .spec.compile import CompiledSpec, ModelInfo, ParamCase
+from .types import GENERIC_PARAMS, CallWarning
+
+__all__ = ["ParamOp", "apply_params"]
+
+#: ``(mode, path, value)``; mode is ``set`` or ``default``.
+ParamOp = tuple[str, str, Any]
+
+
+def _cases(spec: CompiledSpec, info: ModelInfo | None, name: str) -> tuple[ParamCase, ...] | None:
+    if info is not None and name in info.params:
+        return info.params[name]
+    return spec.params.get(name)
+
+
+def _pick(cases: tuple[ParamCase, ...], ctx: dict[str, Any], name: str) -> ParamCase | None:
+    for case in cases:
+        if case.when is None:
+            return case
+        try:
+            if case.when.render(ctx):
+                return case
+        except TemplateFailure as exc:
+            raise RequestBuildError(f"params.{name}: {exc}") from None
+    return None
+
+
+def apply_params(
+    spec: CompiledSpec,
+    values: dict[str, Any],
+    *,
+    model: str,
+    model_info: ModelInfo | None,
+    stream: bool,
+    settings: dict[str, Any],
+) -> tuple[list[ParamOp], list[CallWarning]]:
+    """The wire operations and warnings for the caller's generic option ``values`` (unset
+    options absent).  Raises :class:`RequestBuildError` for a required option with no value."""
+    ops: list[ParamOp] = []
+    warnings: list[CallWarning] = []
+    params_ctx = {name: values.get(name) for name in GENERIC_PARAMS}
+    info_dict = model_info.as_dict() if model_info is not None else None
+    base = {"params": params_ctx, "model": model, "model_info": info_dict, "stream": stream, "settings": settings}
+    for name in GENERIC_PARAMS:
+        cases = _cases(spec, model_info, name)
+        value = values.get(name)
+        if cases is None:
+            if value is not None:
+                warnings.append(CallWarning(kind="unsupported-param", param=name, detail=f"the {spec.provider} spec does not map {name!r}; it was not sent"))
+            continue
+        if value is None:
+            with_default = next((c for c in cases if c.default is not None or c.required), None)
+            if with_default is None:
+                continue
+            if with_default.default is None:
+                raise RequestBuildError(f"{spec.provider} requires {name!r}; pass {name}=…")
+            try:
+                value = with_default.default.render({**base, "value": None})
+            except TemplateFailure as exc:
+                raise RequestBuildError(f"params.{name}.default: {exc}") from None
+            if value is OMIT or value is None:
+                continue
+        ctx = {**base, "value": value}
+        case = _pick(cases, ctx, name)
+        if case is None:
+            warnings.append(CallWarning(kind="unsupported-param", param=name, detail=f"no case of the {spec.provider} spec accepts this {name!r}; it was not sent"))
+            continue
+        if case.unsupported is not None:
+            warnings.append(CallWarning(kind="unsupported-param", param=name, detail=case.unsupported))
+            continue
+        if case.clamp is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            lo, hi = case.clamp
+            bounded = min(max(value, lo), hi)
+            if bounded != value:
+                warnings.append(CallWarning(kind="clamped-param", param=name, detail=f"{value} is outside the provider's range [{lo:g}, {hi:g}]; sent {bounded:g}"))
+                value = type(value)(bounded) if isinstance(value, float) else bounded
+                ctx = {**base, "value": value}
+        if case.max_items is not None and isinstance(value, list) and len(value) > case.max_items:
+            warnings.append(CallWarning(kind="truncated-param", param=name, detail=f"the provider takes at most {case.max_items} items; sent the first {case.max_items} of {len(value)}"))
+            value = value[: case.max_items]
+            ctx = {**base, "value": value}
+        if case.warn:
+            warnings.append(CallWarning(kind="adjusted-param", param=name, detail=case.warn))
+        try:
+            for path, tree in case.sets:
+                rendered = tree.render(ctx)
+                if rendered is not OMIT:
+                    ops.append(("set", path, rendered))
+            for path, tree in case.set_defaults:
+                rendered = tree.render(ctx)
+                if rendered is not OMIT:
+                    ops.append(("default", path, rendered))
+        except TemplateFailure as exc:
+            raise RequestBuildError(f"params.{name}: {exc}") from None
+    return ops, warnings

@@ -1,0 +1,190 @@
+"""The response pipeline for one call, sans-IO: body bytes in, stream events out.
+
+``bytes --framing--> frames --JSON--> chunks --event rules--> raw events --assembler--> events``
+
+:class:`ResponseProcessor` is what both the sync and the async transport loops drive, and what
+``specwire replay`` drives from a file: :meth:`start` once, :meth:`feed` per network read,
+:meth:`close` at the end of the body.  Once a terminal event (``finish`` or ``error``) has been
+returned, :attr:`finished` is true and further input is ignored.
+
+Termination rules: a streaming response is complete when its ``done`` signal arrived (a
+``done_data`` sentinel such as ``[DONE]`` or a rule emitting ``done``), or, for specs whose
+``complete_on`` lists ``finish``, when a finish reason arrived.  A body that ends otherwise gives
+:class:`IncompleteStreamError`, never a synthetic finish.  Frames after the done signal are ignored.
+A non-streaming body is complete when it parses.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import hooks
+from .assemble import Assembler
+from .errors import FramingError, IncompleteStreamError, SpecwireError, StreamError
+from .mapping import EventMapper, MappingFailure
+from .provider_errors import api_error
+from .spec.compile import CompiledSpec
+from .types import CallWarning, ResponseStart, WarningEvent
+
+__all__ = ["ResponseProcessor"]
+
+_MAX_UNMATCHED_WARNINGS = 5
+_EXCERPT = 200
+
+
+class ResponseProcessor:
+    """Turns one response body into stream events (see the module docstring).
+
+    ``stream_mode`` selects one of the spec's ``stream.modes``; ``framing`` overrides the framing
+    name (``specwire replay --framing``).  Raises ``KeyError`` for an unknown mode and
+    :class:`~specwire.hooks.UnknownHook` for an unknown framing.
+    """
+
+    def __init__(
+        self,
+        spec: CompiledSpec,
+        *,
+        model: str,
+        stream: bool,
+        stream_mode: str | None = None,
+        framing: str | None = None,
+        warnings: list[CallWarning] | None = None,
+        framing_limits: dict[str, int] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.stream = stream
+        if stream:
+            cfg = spec.stream_config(stream_mode)
+            framing_name = framing or cfg.framing
+            rules = cfg.rules
+            self._done_data = cfg.done_data
+            self._complete_on = cfg.complete_on
+        else:
+            framing_name = framing or "json"
+            rules = spec.response
+            self._done_data = None
+            self._complete_on = frozenset()
+        self.framing_name = framing_name
+        self._framing = hooks.framing_factory(framing_name)(**(framing_limits or {}))
+        self._mapper = EventMapper(rules, spec.usage)
+        self._asm = Assembler(
+            provider=spec.provider,
+            model=model,
+            metadata_key=spec.metadata_key,
+            finish_reasons=spec.finish_reasons,
+            usage_config=spec.usage,
+            model_info=spec.model_info(model),
+            warnings=warnings,
+        )
+        self.model = model
+        self.finished = False
+        self.events_seen = 0  # content events returned so far (for "before the first event" logic)
+        self._unmatched: set[str | None] = set()
+
+    # ------------------------------------------------------------------ driving
+    def start(self) -> list[Any]:
+        """The opening events: ``response_start`` and one ``warning`` per request warning."""
+        out: list[Any] = [ResponseStart.model_construct(type="response_start", provider=self.spec.provider, model=self.model)]
+        out.extend(WarningEvent.model_construct(type="warning", warning=w) for w in self._asm.warnings)
+        return out
+
+    def feed(self, data: bytes) -> list[Any]:
+        """Events for the next piece of the body."""
+        if self.finished or not data:
+            return []
+        try:
+            frames = self._framing.decode(data)
+        except SpecwireError as exc:
+            return self.fail(exc)
+        return self._frames(frames)
+
+    def close(self) -> list[Any]:
+        """Events at the end of the body, ending with the terminal event."""
+        if self.finished:
+            return []
+        try:
+            frames = self._framing.flush()
+        except SpecwireError as exc:
+            if isinstance(exc, IncompleteStreamError) and self._complete():
+                return self._finish([])  # the terminal signal came; only trailing framing is missing
+            return self.fail(exc)
+        out = self._frames(frames, at_end=True)
+        if self.finished:
+            return out
+        if self.stream and not self._complete():
+            expected = " or ".join(sorted(self._complete_on))
+            return out + self.fail(IncompleteStreamError(f"{self.spec.provider}: the stream ended before its terminal event ({expected})"))
+        return self._finish(out)
+
+    def fail(self, error: Exception) -> list[Any]:
+        """End with an ``error`` event carrying ``error`` and the partial response."""
+        if self.finished:
+            return []
+        self.finished = True
+        return self._asm.fail(error)
+
+    @property
+    def assembler(self) -> Assembler:
+        return self._asm
+
+    # ------------------------------------------------------------------ internals
+    def _complete(self) -> bool:
+        asm = self._asm
+        return asm.done or ("finish" in self._complete_on and asm.finish_seen)
+
+    def _finish(self, out: list[Any]) -> list[Any]:
+        self.finished = True
+        return out + self._asm.finish()
+
+    def _frames(self, frames: list[Any], at_end: bool = False) -> list[Any]:
+        out: list[Any] = []
+        asm = self._asm
+        for frame in frames:
+            if asm.done:
+                break  # nothing after the terminal signal counts
+            text = frame.text
+            if self._done_data is not None and text.strip() == self._done_data:
+                asm.done = True
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError:
+                if at_end and self.stream:
+                    return out + self.fail(IncompleteStreamError(f"{self.spec.provider}: the body ended inside an event"))
+                excerpt = text[:_EXCERPT]
+                return out + self.fail(FramingError(f"{self.spec.provider}: a frame is not valid JSON: {excerpt!r}"))
+            except RecursionError:
+                return out + self.fail(FramingError(f"{self.spec.provider}: a frame is nested too deeply"))
+            if not self.stream:
+                asm.raw = data
+            try:
+                raw_events = self._mapper.map(frame.event, data)
+            except MappingFailure as exc:
+                return out + self.fail(StreamError(f"{self.spec.provider}: {exc}"))
+            if not raw_events:
+                out.extend(self._on_unmatched(frame.event, data))
+                if self.finished:
+                    return out
+                continue
+            for kind, fields, meta in raw_events:
+                if kind == "error":
+                    body = fields.get("body") if fields.get("body") is not None else data
+                    error = api_error(self.spec, status=200 if self.stream else None, body=body, in_stream=self.stream)
+                    return out + self.fail(error)
+                events = asm.apply(kind, fields, meta)
+                self.events_seen += len(events)
+                out.extend(events)
+        return out
+
+    def _on_unmatched(self, event: str | None, data: Any) -> list[Any]:
+        policy = self._mapper.unmatched
+        if policy == "ignore":
+            return []
+        key = event if event is not None else (next(iter(data), None) if isinstance(data, dict) else None)
+        if policy == "error":
+            return self.fail(StreamError(f"{self.spec.provider}: no rule matches the frame {key!r}"))
+        if key in self._unmatched or len(self._unmatched) >= _MAX_UNMATCHED_WARNINGS:
+            return []
+        self._unmatched.add(key)
+        return self._asm.warn("unmatched-event", f"no rule of the spec matches the frame {key!r}; it was ignored")

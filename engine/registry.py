@@ -1,0 +1,301 @@
+"""Where specs come from, and model refs (DESIGN.md section 7, STYLE.md 7.7).
+
+Search path, overrides first: explicit ``spec_paths``, ``$SPECWIRE_PROVIDERS_PATH``
+(``os.pathsep``-separated), the user config folder (``$XDG_CONFIG_HOME/specwire/providers.d``, by
+default ``~/.config/specwire/providers.d``), then the built-in ``providers.d`` shipped in the wheel.
+A file's stem is its provider id.
+
+Loading rules (RELIABILITY.md T10, T4e): only regular ``*.yaml``/``*.yml`` files directly inside a
+folder are read; a symlink must resolve inside its folder; a file that reuses a built-in provider
+id is refused unless it says ``override: true`` (then a warning); ``extends: <id>`` merges the
+parent under the file (maps merge, lists replace, ``null`` removes an inherited key; ``provider``,
+``display_name``, ``docs``, ``description`` and ``models`` are not inherited), and a file that
+extends its own id extends the next lower layer.  Compiled specs are cached per registry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import threading
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from .dicts import deep_merge
+from .errors import ModelNotFoundError, SpecError
+from .spec.checks import check_tree
+from .spec.compile import CompiledSpec
+from .spec.issues import SourceMap, SpecIssue
+from .spec.loader import load_file
+from .types import CallWarning
+
+__all__ = ["BUILTIN_LAYER", "SpecRegistry", "builtin_dir", "default_registry"]
+
+BUILTIN_LAYER = "builtin"
+_NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models")
+
+
+def builtin_dir() -> Path:
+    """The folder of the built-in specs (inside the installed package)."""
+    return Path(str(files("specwire.providers_d")))
+
+
+def user_config_dir(env: dict[str, str]) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "specwire" / "providers.d"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    provider: str
+    path: Path
+    layer: str
+    rank: int  # 0 = highest priority
+
+
+@dataclass(slots=True)
+class _Merged:
+    data: Any
+    source: SourceMap
+    issues: list[SpecIssue]
+
+
+class SpecRegistry:
+    """The providers visible through a search path.
+
+    ``spec_paths``: extra folders, highest priority first.  ``env``: the environment to read
+    ``SPECWIRE_PROVIDERS_PATH`` and ``XDG_CONFIG_HOME`` from (default ``os.environ``).
+    ``user_config``: include the user config folder.  Discovery problems (a symlink leaving its
+    folder, a writable folder) are in :attr:`warnings`.
+    """
+
+    def __init__(self, spec_paths: list[str | Path] | None = None, *, env: dict[str, str] | None = None, user_config: bool = True) -> None:
+        env = dict(os.environ if env is None else env)
+        layers: list[tuple[str, Path]] = [(f"spec_paths:{p}", Path(p)) for p in spec_paths or ()]
+        for p in filter(None, env.get("SPECWIRE_PROVIDERS_PATH", "").split(os.pathsep)):
+            layers.append((f"SPECWIRE_PROVIDERS_PATH:{p}", Path(p)))
+        if user_config:
+            layers.append(("user-config", user_config_dir(env)))
+        layers.append((BUILTIN_LAYER, builtin_dir()))
+        self.layers = layers
+        self.warnings: list[SpecIssue] = []
+        self._entries: dict[str, list[_Entry]] = {}
+        self._cache: dict[str, CompiledSpec] = {}
+        self._lock = threading.RLock()
+        for rank, (label, folder) in enumerate(layers):
+            self._discover(rank, label, folder)
+
+    # ------------------------------------------------------------------ discovery
+    def _discover(self, rank: int, label: str, folder: Path) -> None:
+        if not folder.is_dir():
+            return
+        real_folder = folder.resolve()
+        if label != BUILTIN_LAYER:
+            mode = real_folder.stat().st_mode
+            if mode & (stat.S_IWGRP | stat.S_IWOTH):
+                self.warnings.append(SpecIssue(str(folder), 1, 1, "writable-folder", "spec folder is writable by group or others", "warning"))
+        seen: dict[str, Path] = {}
+        for path in sorted(folder.iterdir()):
+            if path.suffix not in (".yaml", ".yml") or path.name.startswith("."):
+                continue
+            real = path.resolve()
+            if path.is_symlink() and real_folder not in real.parents:
+                self.warnings.append(SpecIssue(str(path), 1, 1, "symlink-escape", f"skipped: the symlink points outside {folder}", "warning"))
+                continue
+            if not real.is_file():
+                self.warnings.append(SpecIssue(str(path), 1, 1, "not-a-file", "skipped: not a regular file", "warning"))
+                continue
+            stem = path.stem
+            if stem in seen:
+                self.warnings.append(SpecIssue(str(path), 1, 1, "duplicate-provider", f"skipped: {seen[stem].name} already defines {stem!r} in this folder", "warning"))
+                continue
+            seen[stem] = path
+            self._entries.setdefault(stem, []).append(_Entry(stem, path, label, rank))
+
+    def providers(self) -> list[str]:
+        """Every provider id on the search path, sorted."""
+        return sorted(self._entries)
+
+    def origin(self, provider: str) -> tuple[str, Path]:
+        """``(layer, file)`` of the spec that wins for ``provider``."""
+        entry = self._entries[provider][0]
+        return entry.layer, entry.path
+
+    def shadowed(self, provider: str) -> list[tuple[str, Path]]:
+        """Lower-priority files of the same id, hidden by the winning one."""
+        return [(e.layer, e.path) for e in self._entries.get(provider, [])[1:]]
+
+    # ------------------------------------------------------------------ loading
+    def get(self, provider: str) -> CompiledSpec:
+        """The compiled spec of ``provider``.  Raises :class:`ModelNotFoundError` for an unknown id
+        (with a did-you-mean) and :class:`SpecError` (all issues attached) for a broken spec."""
+        with self._lock:
+            spec = self._cache.get(provider)
+            if spec is not None:
+                return spec
+            if provider not in self._entries:
+                close = difflib.get_close_matches(provider, self.providers(), n=1, cutoff=0.6)
+                raise ModelNotFoundError(f"unknown provider {provider!r}", suggestion=close[0] if close else None)
+            entry = self._entries[provider][0]
+            merged = self._merge(entry, ())
+            spec, issues = (None, merged.issues) if _has_errors(merged.issues) else self._check(merged, entry.path)
+            if spec is None:
+                errors = [i for i in issues if i.level == "error"]
+                first = errors[0]
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                raise SpecError(first.message + more, file=first.file, line=first.line, col=first.col, rule=first.rule, issues=issues)
+            self._cache[provider] = spec
+            return spec
+
+    def check_file(self, path: str | Path) -> list[SpecIssue]:
+        """Every issue of one spec file, resolving its ``extends`` against this registry (the
+        ``validate-spec`` entry point).  Never raises for a broken spec."""
+        path = Path(path)
+        stem = path.stem
+        entries = self._entries.get(stem, [])
+        # a file that is itself on the search path keeps its rank; otherwise it sits above all
+        match = next((e for e in entries if _same(e.path, path)), None)
+        entry = match or _Entry(stem, path, "file", -1)
+        merged = self._merge(entry, ())
+        if _has_errors(merged.issues):
+            return merged.issues
+        _spec, issues = self._check(merged, path)
+        return issues
+
+    def _check(self, merged: _Merged, path: Path) -> tuple[CompiledSpec | None, list[SpecIssue]]:
+        spec, issues = check_tree(merged.data, merged.source, str(path))
+        return spec, merged.issues + issues
+
+    def _merge(self, entry: _Entry, stack: tuple[str, ...]) -> _Merged:
+        loaded = load_file(entry.path)
+        issues = list(loaded.issues)
+        data = loaded.data
+        file = str(entry.path)
+        if _has_errors(issues):
+            return _Merged(None, loaded.source, issues)
+        if not isinstance(data, dict):
+            issues.append(SpecIssue(file, 1, 1, "schema", "a spec must be a mapping"))
+            return _Merged(None, loaded.source, issues)
+        if data.get("provider") != entry.provider:
+            line, col = loaded.source.locate(("provider",))[1:]
+            issues.append(SpecIssue(file, line, col, "provider-name", f"`provider: {data.get('provider')}` must equal the file name stem {entry.provider!r}", path="provider"))
+        builtin = any(e.layer == BUILTIN_LAYER for e in self._entries.get(entry.provider, []))
+        if builtin and entry.layer != BUILTIN_LAYER and not _same(entry.path, builtin_dir() / entry.path.name):
+            if not data.get("override"):
+                line, col = loaded.source.locate(("provider",))[1:]
+                issues.append(SpecIssue(file, line, col, "builtin-shadowing", f"{entry.provider!r} is a built-in provider; a spec that replaces it must say `override: true`", path="provider"))
+            else:
+                self.warnings.append(SpecIssue(file, 1, 1, "builtin-override", f"this file overrides the built-in provider {entry.provider!r}", "warning"))
+        parent_id = data.get("extends")
+        if not parent_id:
+            return _Merged(data, loaded.source, issues)
+        if not isinstance(parent_id, str):
+            return _Merged(data, loaded.source, issues)  # the schema reports the type
+        if parent_id in stack + (entry.provider,) and parent_id != entry.provider:
+            line, col = loaded.source.locate(("extends",))[1:]
+            issues.append(SpecIssue(file, line, col, "extends-cycle", f"`extends` forms a cycle: {' -> '.join(stack + (entry.provider, parent_id))}", path="extends"))
+            return _Merged(None, loaded.source, issues)
+        candidates = [e for e in self._entries.get(parent_id, []) if parent_id != entry.provider or e.rank > entry.rank]
+        if not candidates:
+            line, col = loaded.source.locate(("extends",))[1:]
+            close = difflib.get_close_matches(parent_id, self.providers(), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            issues.append(SpecIssue(file, line, col, "unknown-extends", f"`extends: {parent_id}` names no provider on the search path{hint}", path="extends"))
+            return _Merged(None, loaded.source, issues)
+        parent = self._merge(candidates[0], stack + (entry.provider,))
+        if parent.data is None or _has_errors(parent.issues):
+            line, col = loaded.source.locate(("extends",))[1:]
+            issues.append(SpecIssue(file, line, col, "unknown-extends", f"the parent spec {parent_id!r} has errors", path="extends"))
+            return _Merged(None, loaded.source, issues + parent.issues)
+        inherited = {k: v for k, v in parent.data.items() if k not in _NOT_INHERITED}
+        merged = deep_merge(inherited, data, null_deletes=True)
+        return _Merged(merged, parent.source.overlay(loaded.source), issues)
+
+    # ------------------------------------------------------------------ model refs
+    def resolve(self, model_ref: str) -> tuple[CompiledSpec, str, list[CallWarning]]:
+        """``"provider:model"`` (or ``provider/model`` when the prefix is a known provider, or a bare
+        model id found in exactly one catalog) → ``(spec, model, warnings)``.
+
+        A model missing from the catalog is still used as given (providers add models faster than
+        catalogs) with a warning and a did-you-mean; deprecated models get a warning too.
+        Raises :class:`ModelNotFoundError` for an unknown provider or an ambiguous bare model.
+        """
+        provider, model = _split_ref(model_ref, self._entries)
+        if provider is None:
+            provider = self._find_provider(model)
+        spec = self.get(provider)
+        return spec, model, model_warnings(spec, model)
+
+    def _find_provider(self, model: str) -> str:
+        owners = []
+        for provider in self.providers():
+            try:
+                spec = self.get(provider)
+            except SpecError:
+                continue
+            if spec.model_info(model) is not None:
+                owners.append(provider)
+        if len(owners) == 1:
+            return owners[0]
+        if owners:
+            raise ModelNotFoundError(f"model {model!r} is in several catalogs ({', '.join(owners)}); write it as 'provider:{model}'")
+        raise ModelNotFoundError(f"{model!r} is not a model ref; write it as 'provider:model' (providers: {', '.join(self.providers())})")
+
+
+def model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:
+    """Warnings about a model id: not in the catalog (did-you-mean), or deprecated."""
+    info = spec.model_info(model)
+    if info is None:
+        if not spec.models:
+            return []
+        names = sorted(spec.model_index)
+        close = difflib.get_close_matches(model, names, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return [CallWarning(kind="unknown-model", detail=f"{model!r} is not in the {spec.provider} catalog{hint}; sent as given, cost unknown")]
+    if info.deprecated:
+        eol = info.deprecated.get("end_of_life")
+        repl = info.deprecated.get("replacement")
+        detail = f"{model!r} is deprecated" + (f" (end of life {eol})" if eol else "") + (f"; use {repl!r}" if repl else "")
+        return [CallWarning(kind="deprecated-model", detail=detail)]
+    return []
+
+
+def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
+    if not isinstance(ref, str) or not ref.strip():
+        raise ModelNotFoundError("a model ref must be a non-empty 'provider:model' string")
+    provider, sep, model = ref.partition(":")
+    if sep and provider and model:
+        return provider, model
+    provider, sep, model = ref.partition("/")
+    if sep and provider in known and model:
+        return provider, model
+    if ":" in ref:
+        raise ModelNotFoundError(f"{ref!r} is not a model ref; write it as 'provider:model'")
+    return None, ref
+
+
+def _has_errors(issues: list[SpecIssue]) -> bool:
+    return any(i.level == "error" for i in issues)
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+_default: SpecRegistry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> SpecRegistry:
+    """The process-wide registry used by the module-level functions (search path read once)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = SpecRegistry()
+        return _default

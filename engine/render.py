@@ -1,0 +1,234 @@
+"""Sandboxed Jinja2 over YAML trees (STYLE.md 7.5, RELIABILITY.md T1).
+
+A spec's request templates are YAML trees whose string leaves are Jinja2:
+
+* a leaf that is exactly ``"{{ expr }}"`` is compiled with ``compile_expression(expr,
+  undefined_to_none=False)`` and keeps its native type (a list stays a list, ``true`` stays a bool);
+* any other leaf containing ``{{`` or ``{%`` renders as text;
+* a leaf that evaluates to :data:`OMIT` (``omit`` in templates) removes its key or list item, and a
+  mapping whose keys were *all* omitted is omitted too (so ``systemInstruction: {parts: "{{
+  system_parts or omit }}"}`` disappears when there is no system prompt);
+* everything else is a constant.
+
+Templates are compiled once, at spec load.  The environment is
+``ImmutableSandboxedEnvironment(loader=None, undefined=StrictUndefined, autoescape=False)``: no
+``{% include %}``/``{% import %}`` (no loader), no attribute access to Python internals, no mutation
+of the context, ``range`` capped at :data:`MAX_RANGE`, and rendered text capped at
+:data:`MAX_RENDERED_CHARS`.  Secrets are never part of a template context (auth hooks add them
+after rendering), and bodies are serialized with ``json.dumps``, so user content cannot inject JSON.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, Undefined, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+__all__ = [
+    "MAX_RANGE",
+    "MAX_RENDERED_CHARS",
+    "OMIT",
+    "CompiledTree",
+    "TemplateFailure",
+    "compile_expression",
+    "compile_tree",
+    "expression_variables",
+    "template_variables",
+]
+
+MAX_RANGE = 1000
+MAX_RENDERED_CHARS = 4 * 1024 * 1024
+
+_EXPR_RE = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
+
+
+class _Omit:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "omit"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: The value of ``omit`` inside templates: a key or list item that evaluates to it is dropped.
+OMIT: Any = _Omit()
+
+
+def _safe_range(*args: int) -> range:
+    r = range(*args)
+    if len(r) > MAX_RANGE:
+        raise SecurityError(f"range() of more than {MAX_RANGE} items is not allowed in specs")
+    return r
+
+
+class _Env(ImmutableSandboxedEnvironment):
+    def __init__(self) -> None:
+        super().__init__(loader=None, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        self.globals.clear()
+        self.globals.update({"omit": OMIT, "range": _safe_range})
+
+
+ENV = _Env()
+
+
+class TemplateFailure(Exception):
+    """A template failed to compile or render; ``where`` is its place in the spec (a key path)."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Const:
+    value: Any
+
+    def render(self, ctx: Mapping[str, Any]) -> Any:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Expr:
+    fn: Any
+    source: str
+    where: str
+
+    def render(self, ctx: Mapping[str, Any]) -> Any:
+        try:
+            value = self.fn(**ctx)
+        except (TemplateError, SecurityError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
+            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
+        if isinstance(value, Undefined):
+            try:
+                str(value)  # StrictUndefined raises with the name that is missing
+            except TemplateError as exc:
+                raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
+            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}} is undefined")  # pragma: no cover
+        if isinstance(value, str) and len(value) > MAX_RENDERED_CHARS:
+            raise TemplateFailure(self.where, "rendered value too large")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    template: Any
+    where: str
+
+    def render(self, ctx: Mapping[str, Any]) -> Any:
+        try:
+            out = self.template.render(ctx)
+        except (TemplateError, SecurityError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
+            raise TemplateFailure(self.where, str(exc)) from None
+        if len(out) > MAX_RENDERED_CHARS:
+            raise TemplateFailure(self.where, "rendered text too large")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Map:
+    items: tuple[tuple[str, Any], ...]
+
+    def render(self, ctx: Mapping[str, Any]) -> Any:
+        out: dict[str, Any] = {}
+        for key, node in self.items:
+            value = node.render(ctx)
+            if value is not OMIT:
+                out[key] = value
+        if self.items and not out:
+            return OMIT
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _List:
+    items: tuple[Any, ...]
+
+    def render(self, ctx: Mapping[str, Any]) -> Any:
+        return [v for v in (node.render(ctx) for node in self.items) if v is not OMIT]
+
+
+class CompiledTree:
+    """A compiled YAML template tree.  ``render(ctx)`` returns plain JSON-able data (or
+    :data:`OMIT` when the whole tree was omitted); raises :class:`TemplateFailure`."""
+
+    __slots__ = ("_root", "is_constant", "source")
+
+    def __init__(self, root: Any, source: Any) -> None:
+        self._root = root
+        self.source = source
+        self.is_constant = isinstance(root, _Const)
+
+    def render(self, ctx: Mapping[str, Any]) -> Any:
+        return self._root.render(ctx)
+
+
+def compile_tree(tree: Any, where: str = "") -> CompiledTree:
+    """Compile a YAML tree of templates; raises :class:`TemplateFailure` on a syntax error."""
+    return CompiledTree(_compile(tree, where), tree)
+
+
+def compile_expression(source: str, where: str = "") -> Any:
+    """Compile one Jinja expression (no braces), e.g. a ``when:`` condition."""
+    try:
+        fn = ENV.compile_expression(source, undefined_to_none=False)
+    except TemplateError as exc:
+        raise TemplateFailure(where, f"{source!r}: {exc}") from None
+    return _Expr(fn, source.strip(), where)
+
+
+def _compile(tree: Any, where: str) -> Any:
+    if isinstance(tree, str):
+        if "{{" not in tree and "{%" not in tree and "{#" not in tree:
+            return _Const(tree)
+        m = _EXPR_RE.match(tree)
+        if m and "{{" not in m.group("expr") and "}}" not in m.group("expr"):
+            return compile_expression(m.group("expr"), where)
+        try:
+            return _Text(ENV.from_string(tree), where)
+        except TemplateError as exc:
+            raise TemplateFailure(where, f"{tree!r}: {exc}") from None
+    if isinstance(tree, dict):
+        items = tuple((k, _compile(v, f"{where}.{k}" if where else k)) for k, v in tree.items())
+        if all(isinstance(n, _Const) for _, n in items):
+            return _Const(tree)
+        return _Map(items)
+    if isinstance(tree, list):
+        items = tuple(_compile(v, f"{where}[{i}]") for i, v in enumerate(tree))
+        if all(isinstance(n, _Const) for n in items):
+            return _Const(tree)
+        return _List(items)
+    return _Const(tree)
+
+
+def template_variables(tree: Any) -> set[str]:
+    """The names a template tree reads from its context (for the lint that checks them against the
+    documented context of each template location)."""
+    names: set[str] = set()
+    for text in _strings(tree):
+        if "{{" not in text and "{%" not in text:
+            continue
+        names |= meta.find_undeclared_variables(ENV.parse(text))
+    return names
+
+
+def expression_variables(source: str) -> set[str]:
+    """The names one expression reads (``when:`` conditions)."""
+    return set(meta.find_undeclared_variables(ENV.parse("{{ " + source + " }}")))
+
+
+def _strings(tree: Any) -> list[str]:
+    if isinstance(tree, str):
+        return [tree]
+    if isinstance(tree, dict):
+        return [s for v in tree.values() for s in _strings(v)]
+    if isinstance(tree, list):
+        return [s for v in tree for s in _strings(v)]
+    return []

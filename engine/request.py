@@ -1,0 +1,310 @@
+"""Unified request → :class:`RequestPlan` (method, URL, headers, body).  Pure.
+
+Order: catalog lookup → parameter policy (:mod:`specwire.params`) → messages and parts rendered by
+the spec's templates → tool definitions → body template → stream additions → parameter fields →
+``provider_options[<provider>]`` merged last, untouched.  Like botocore's serializer, the result is
+plain data, easy to test and not tied to an HTTP library.
+
+Message rendering: system/developer messages are hoisted (``system.placement: top``: their text
+becomes ``system_parts``/``system_text``) or kept as messages; roles are renamed by ``roles``; each
+content part goes through the first ``parts.<kind>`` rule whose ``when`` holds, which appends it to
+the message (``value``), to a named list such as ``tool_calls`` (``into``), emits it as a message of
+its own placed before the rest of the turn (``as_message``), or leaves it out (``drop``).  A part
+kind the spec has no rule for is an error, never dropped silently.  With ``merge_consecutive``,
+adjacent wire messages of the same role are joined (their ``<key>`` lists concatenated).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from .dicts import deep_merge, set_path
+from .errors import RequestBuildError
+from .params import apply_params
+from .redact import redact_headers, redact_url
+from .render import OMIT, TemplateFailure
+from .spec.compile import CompiledSpec, PartRule
+from .types import GENERIC_PARAMS, CallWarning, Message, Request, TextPart, ToolCallPart
+
+__all__ = ["RequestPlan", "build_request"]
+
+_AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/flac": "flac", "audio/ogg": "ogg", "audio/webm": "webm", "audio/aac": "aac"}
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """The exact HTTP request, before auth: ``body`` is the JSON body as data (``None`` for none)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: Any
+    warnings: list[CallWarning] = field(default_factory=list)
+
+    def content(self) -> bytes:
+        """The body as UTF-8 JSON bytes (compact, non-ASCII kept)."""
+        if self.body is None:
+            return b""
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def redacted(self, extra_secret_headers: tuple[str, ...] = ()) -> dict[str, Any]:
+        """``{"method", "url", "headers", "body", "warnings"}`` with secrets masked."""
+        return {
+            "method": self.method,
+            "url": redact_url(self.url),
+            "headers": redact_headers(self.headers, extra_secret_headers),
+            "body": self.body,
+            "warnings": [w.model_dump() for w in self.warnings],
+        }
+
+    def __repr__(self) -> str:
+        return f"RequestPlan(method={self.method!r}, url={redact_url(self.url)!r})"
+
+
+def build_request(
+    spec: CompiledSpec,
+    request: Request,
+    *,
+    model: str,
+    stream: bool = False,
+    stream_mode: str | None = None,
+    settings: dict[str, Any] | None = None,
+    base_url: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+    warnings: list[CallWarning] | None = None,
+) -> RequestPlan:
+    """Render the HTTP request for ``request`` to ``model``.  Raises :class:`RequestBuildError`."""
+    settings = dict(settings or {})
+    info = spec.model_info(model)
+    all_warnings = list(warnings or ())
+    values = request.generic_params()
+    ops, param_warnings = apply_params(spec, values, model=model, model_info=info, stream=stream, settings=settings)
+    all_warnings += param_warnings
+    messages, system_parts = _render_messages(spec, request.messages, model)
+    tools = _render_tools(spec, request, model)
+    try:
+        cfg = spec.stream_config(stream_mode) if stream else None
+    except KeyError:
+        raise RequestBuildError(f"{spec.provider} has no stream mode {stream_mode!r}; modes: {', '.join(spec.stream_modes) or 'none'}") from None
+    ctx = {
+        "model": model,
+        "stream": stream,
+        "messages": messages,
+        "system_parts": system_parts,
+        "system_text": spec.request.system_join.join(p.get("text", "") for p in system_parts if isinstance(p, dict)) if system_parts else None,
+        "tools": tools,
+        "settings": settings,
+        "model_info": info.as_dict() if info else None,
+        "params": {name: values.get(name) for name in GENERIC_PARAMS},
+        "omit": OMIT,
+    }
+    try:
+        body = spec.request.body.render(ctx)
+        if body is OMIT:
+            body = {}
+        if cfg is not None and cfg.body is not None:
+            extra = cfg.body.render(ctx)
+            if extra is not OMIT:
+                body = deep_merge(body, extra)
+        for mode, path, value in ops:
+            body = set_path(body, path, value, only_if_absent=(mode == "default"))
+        options = request.provider_options.get(spec.provider)
+        if options:
+            body = deep_merge(body, options)
+        path_tree = cfg.path if cfg is not None and cfg.path is not None else spec.request.path
+        path = path_tree.render(ctx)
+        query = {k: v for k, t in spec.request.query if (v := t.render(ctx)) is not OMIT}
+        if cfg is not None:
+            query.update({k: v for k, t in cfg.query if (v := t.render(ctx)) is not OMIT})
+        root = base_url if base_url is not None else spec.base_url.render({"settings": settings, "model": model})
+        headers = {"content-type": "application/json", "accept": "text/event-stream" if cfg is not None and cfg.framing == "sse" else "application/json"}
+        for name, tree in spec.headers:
+            value = tree.render(ctx)
+            if value is not OMIT and value is not None:
+                headers[name.lower()] = str(value)
+    except TemplateFailure as exc:
+        raise RequestBuildError(f"{spec.provider}: {exc}") from None
+    for name, value in (extra_headers or {}).items():
+        headers[name.lower()] = value
+    url = str(root).rstrip("/") + str(path)
+    if query:
+        url += ("&" if "?" in url else "?") + urlencode({k: _query_value(v) for k, v in query.items()})
+    return RequestPlan(spec.request.method, url, headers, body, all_warnings)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- tools
+def _render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]:
+    if not request.tools:
+        return []
+    if spec.request.tool is None:
+        raise RequestBuildError(f"{spec.provider} does not take tool definitions")
+    out = []
+    for tool in request.tools:
+        try:
+            out.append(spec.request.tool.render({"tool": tool.model_dump(), "model": model, "omit": OMIT}))
+        except TemplateFailure as exc:
+            raise RequestBuildError(f"{spec.provider}: tool {tool.name!r}: {exc}") from None
+    return out
+
+
+# ---------------------------------------------------------------------------- messages
+def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) -> tuple[list[Any], list[Any]]:
+    req = spec.request
+    into_names = sorted({r.into for rules in req.parts.values() for r in rules if r.into})
+    calls: dict[str, ToolCallPart] = {}
+    wire: list[Any] = []
+    system_texts: list[str] = []
+    for msg in messages:
+        if msg.role in ("system", "developer") and req.system_placement == "top":
+            for part in msg.parts:
+                if not isinstance(part, TextPart):
+                    raise RequestBuildError(f"{spec.provider} takes only text in system messages, got a {part.type} part")
+                system_texts.append(part.text)
+            continue
+        role = req.roles.get(msg.role, msg.role)
+        parts_out: list[Any] = []
+        collected: dict[str, list[Any]] = {}
+        before: list[Any] = []
+        rendered_kinds: list[str] = []
+        for part in msg.parts:
+            if isinstance(part, ToolCallPart) and part.tool_call_id:
+                calls[part.tool_call_id] = part
+            rule, pctx = _choose(spec, part, role, model, calls)
+            if rule.drop:
+                continue
+            if rule.as_message is not None:
+                value = _render(rule.as_message, pctx, spec, part.type)
+                if value is not OMIT:
+                    before.append(value)
+            elif rule.value is not None:
+                value = _render(rule.value, pctx, spec, part.type)
+                if value is OMIT:
+                    continue
+                if rule.into:
+                    collected.setdefault(rule.into, []).append(value)
+                else:
+                    parts_out.append(value)
+                    rendered_kinds.append(part.type)
+        wire.extend(before)
+        if msg.parts and not parts_out and not collected:
+            continue  # everything went out as messages of its own, or was left out
+        text = "".join(p.text for p in msg.parts if isinstance(p, TextPart))
+        mctx = {
+            "role": role,
+            "parts": parts_out,
+            "text": text,
+            "only_text": all(k == "text" for k in rendered_kinds),
+            "name": msg.name,
+            "model": model,
+            "omit": OMIT,
+            **{n: collected.get(n, []) for n in into_names},
+        }
+        template = req.message_by_role.get(msg.role, req.message)
+        value = _render(template, mctx, spec, f"{msg.role} message")
+        if value is not OMIT:
+            wire.append(value)
+    if req.merge_key:
+        wire = _merge_consecutive(wire, req.merge_key)
+    system_parts: list[Any] = []
+    text_rules = req.parts.get("text")
+    for text in system_texts:
+        if text_rules is None:
+            system_parts.append({"text": text})
+            continue
+        rule, pctx = _choose(spec, TextPart(text=text), "system", model, calls)
+        if rule.value is not None and not rule.drop:
+            system_parts.append(_render(rule.value, pctx, spec, "system text"))
+    return wire, system_parts
+
+
+def _choose(spec: CompiledSpec, part: Any, role: str, model: str, calls: dict[str, ToolCallPart]) -> tuple[PartRule, dict[str, Any]]:
+    rules = spec.request.parts.get(part.type)
+    if not rules:
+        raise RequestBuildError(f"{spec.provider} cannot send {part.type} parts (its spec has no request.parts.{part.type} rule)")
+    ctx = {"part": _part_context(spec, part, calls, model), "meta": part.provider_metadata.get(spec.metadata_key, {}), "role": role, "model": model, "omit": OMIT}
+    for rule in rules:
+        if rule.when is None:
+            return rule, ctx
+        try:
+            if rule.when.render(ctx):
+                return rule, ctx
+        except TemplateFailure as exc:
+            raise RequestBuildError(f"{spec.provider}: request.parts.{part.type}: {exc}") from None
+    raise RequestBuildError(f"{spec.provider} cannot send this {part.type} part (no request.parts.{part.type} rule matches it)")
+
+
+def _render(tree: Any, ctx: dict[str, Any], spec: CompiledSpec, what: str) -> Any:
+    try:
+        return tree.render(ctx)
+    except TemplateFailure as exc:
+        raise RequestBuildError(f"{spec.provider}: rendering a {what}: {exc}") from None
+
+
+def _part_context(spec: CompiledSpec, part: Any, calls: dict[str, ToolCallPart], model: str) -> dict[str, Any]:
+    d = part.model_dump(exclude={"provider_metadata"})
+    kind = part.type
+    if kind in ("image", "document", "audio") and part.data is not None:
+        d["data_url"] = f"data:{part.media_type};base64,{part.data}"
+    else:
+        d.setdefault("data_url", None)
+    if kind == "document":
+        d["decoded_text"] = None
+        if part.data is not None and part.media_type.startswith("text/"):
+            try:
+                d["decoded_text"] = base64.b64decode(part.data, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise RequestBuildError("a text document's data must be base64-encoded UTF-8") from None
+    if kind == "audio":
+        d["format"] = _AUDIO_FORMATS.get(part.media_type, part.media_type.rpartition("/")[2])
+    if kind == "tool_call":
+        args = part.arguments
+        d["arguments"] = args if args is not None else {}
+        d["arguments_json"] = json.dumps(args, ensure_ascii=False, separators=(",", ":")) if args is not None else (part.arguments_text or "{}")
+        synthetic = part.provider_metadata.get(spec.metadata_key, {}).get("synthetic_id")
+        d["provider_tool_call_id"] = None if synthetic else part.tool_call_id
+    if kind == "tool_result":
+        call = calls.get(part.tool_call_id)
+        d["tool_name"] = part.tool_name or (call.tool_name if call else None)
+        synthetic = call is not None and call.provider_metadata.get(spec.metadata_key, {}).get("synthetic_id")
+        d["provider_tool_call_id"] = None if synthetic else part.tool_call_id
+        content = part.content
+        if isinstance(content, str):
+            d["text"], d["content_is_text"], d["content_parts"] = content, True, None
+        else:
+            d["text"] = "".join(p.text for p in content if isinstance(p, TextPart))
+            d["content_is_text"] = all(isinstance(p, TextPart) for p in content)
+            inner = []
+            for sub in content:
+                rule, sctx = _choose(spec, sub, "tool", model, calls)
+                if rule.value is not None and not rule.drop:
+                    inner.append(_render(rule.value, sctx, spec, f"{sub.type} part in a tool result"))
+            d["content_parts"] = inner
+    return d
+
+
+def _merge_consecutive(wire: list[Any], key: str) -> list[Any]:
+    out: list[Any] = []
+    for msg in wire:
+        prev = out[-1] if out else None
+        if (
+            isinstance(prev, dict)
+            and isinstance(msg, dict)
+            and prev.get("role") == msg.get("role")
+            and isinstance(prev.get(key), list)
+            and isinstance(msg.get(key), list)
+        ):
+            out[-1] = {**prev, key: prev[key] + msg[key]}
+        else:
+            out.append(msg)
+    return out

@@ -1,0 +1,261 @@
+"""Spec lint: JSON Schema plus semantic checks, every finding a located :class:`SpecIssue`.
+
+Rules (the ``[rule]`` printed by ``validate-spec``):
+
+* ``schema``: the tree against ``schemas/provider-spec.schema.json`` (draft 2020-12; unknown keys are
+  errors, with a did-you-mean);
+* ``jmespath`` / ``template``: every expression and template compiles;
+* ``template-variable``: a template reads a name its location does not provide (did-you-mean);
+* ``unknown-auth-scheme`` / ``unknown-framing``: the named hook is registered (did-you-mean);
+* ``rule-fields``: an event rule has what its ``emit`` needs; ``cases`` only with ``foreach``;
+* ``param-rule``: a parameter case sets something, or says it is unsupported; clamp bounds ordered;
+* ``duplicate-model``: a model id or alias appears twice.
+
+The loader adds the YAML rules (``duplicate-key``, ``yaml-date``, ``yaml-truthy``…) and the
+registry the file rules (``provider-name``, ``unknown-extends``, ``builtin-shadowing``…).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterator
+from importlib.resources import files
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from .. import hooks
+from ..render import expression_variables, template_variables
+from .compile import CompiledSpec, compile_spec
+from .issues import SourceMap, SpecIssue
+
+__all__ = ["CONTEXTS", "check_tree", "spec_schema"]
+
+_COMMON = {"omit", "range", "model"}
+#: The names each template location may read.
+CONTEXTS: dict[str, set[str]] = {
+    "request": _COMMON | {"stream", "messages", "system_parts", "system_text", "tools", "settings", "model_info", "params"},
+    "base_url": _COMMON | {"settings"},
+    "message": _COMMON | {"role", "parts", "text", "only_text", "name"},
+    "part": _COMMON | {"part", "meta", "role"},
+    "tool": _COMMON | {"tool"},
+    "param": _COMMON | {"value", "params", "model_info", "stream", "settings"},
+}
+
+_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    # emit -> groups of fields; each group needs at least one of its fields
+    "text_delta": (("delta", "set"),),
+    "reasoning_delta": (("delta", "set"),),
+    "text": (("text", "set"),),
+    "reasoning": (("text", "redacted", "set"),),
+    "tool_call_start": (("tool_name", "tool_call_id"),),
+    "tool_call_delta": (("delta", "tool_name", "tool_call_id", "arguments"),),
+    "tool_call": (("tool_name",),),
+    "provider_metadata": (("set",),),
+    "part_end": (("part_id",),),
+    "usage": (("usage",),),
+}
+
+
+@functools.cache
+def spec_schema() -> dict[str, Any]:
+    """The provider-spec JSON Schema shipped in ``specwire.schemas``."""
+    text = files("specwire.schemas").joinpath("provider-spec.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(spec_schema())
+
+
+def check_tree(data: Any, source: SourceMap, file: str) -> tuple[CompiledSpec | None, list[SpecIssue]]:
+    """Validate and compile a merged spec tree.  The spec is ``None`` when there are errors."""
+    issues = list(_schema_issues(data, source, file))
+    if issues:
+        return None, issues
+    spec, problems = compile_spec(data, file)
+    for path, rule, message in problems:
+        issues.append(_at(source, file, path, rule, message))
+    issues.extend(_semantic_issues(data, source, file))
+    if any(i.level == "error" for i in issues):
+        return None, issues
+    return spec, issues
+
+
+# ---------------------------------------------------------------------------- schema
+def _schema_issues(data: Any, source: SourceMap, file: str) -> Iterator[SpecIssue]:
+    if not isinstance(data, dict):
+        yield SpecIssue(file, 1, 1, "schema", "a spec must be a mapping")
+        return
+    seen: set[tuple[tuple[object, ...], str]] = set()
+    for error in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        error = _most_relevant(error)
+        path = tuple(error.absolute_path)
+        message, path = _describe(error, path)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        yield _at(source, file, path, "schema", message)
+
+
+def _most_relevant(error: ValidationError) -> ValidationError:
+    while error.context:
+        deeper = best_match(error.context)
+        if deeper is None:
+            break
+        error = deeper
+    return error
+
+
+def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tuple[object, ...]]:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set((error.schema.get("properties") or {}).keys())
+        extra = [k for k in error.instance if k not in allowed]
+        if extra:
+            key = extra[0]
+            close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            return f"unknown key {key!r}{hint}", path + (key,)
+    if error.validator == "enum":
+        close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}{hint}", path
+    return error.message, path
+
+
+# ---------------------------------------------------------------------------- semantics
+def _semantic_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator[SpecIssue]:
+    yield from _hook_issues(data, source, file)
+    yield from _template_issues(data, source, file)
+    yield from _rule_issues(data, source, file)
+    yield from _param_issues(data.get("params") or {}, ("params",), source, file)
+    for i, model in enumerate(data.get("models") or ()):
+        yield from _param_issues(model.get("params") or {}, ("models", i, "params"), source, file)
+
+
+def _hook_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator[SpecIssue]:
+    scheme = (data.get("auth") or {}).get("scheme")
+    if scheme is not None and scheme not in hooks.known("auth"):
+        yield _at(source, file, ("auth", "scheme"), "unknown-auth-scheme", _unknown("auth", "auth scheme", scheme))
+    stream = data.get("stream") or {}
+    framings = [(("stream", "framing"), stream.get("framing"))]
+    framings += [(("stream", "modes", n, "framing"), m.get("framing")) for n, m in (stream.get("modes") or {}).items()]
+    for path, name in framings:
+        if name is not None and name not in hooks.known("framing"):
+            yield _at(source, file, path, "unknown-framing", _unknown("framing", "framing", name))
+
+
+def _unknown(kind: str, label: str, name: str) -> str:
+    hint = hooks.suggest(kind, name)
+    return f"{label} {name!r} is not registered{f' (did you mean {hint!r}?)' if hint else ''}; known: {', '.join(hooks.known(kind))}"
+
+
+def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator[SpecIssue]:
+    request = data.get("request") or {}
+    stream = data.get("stream") or {}
+    into = {r.get("into") for v in (request.get("parts") or {}).values() for r in (v if isinstance(v, list) else [v]) if r.get("into")}
+    places: list[tuple[tuple[object, ...], Any, set[str], bool]] = [
+        (("base_url",), data.get("base_url"), CONTEXTS["base_url"], False),
+        (("headers",), data.get("headers"), CONTEXTS["request"], False),
+        (("request", "path"), request.get("path"), CONTEXTS["request"], False),
+        (("request", "query"), request.get("query"), CONTEXTS["request"], False),
+        (("request", "body"), request.get("body"), CONTEXTS["request"], False),
+        (("request", "message"), request.get("message"), CONTEXTS["message"] | into, False),
+        (("request", "tool"), request.get("tool"), CONTEXTS["tool"], False),
+        (("stream", "path"), stream.get("path"), CONTEXTS["request"], False),
+        (("stream", "query"), stream.get("query"), CONTEXTS["request"], False),
+        (("stream", "body"), stream.get("body"), CONTEXTS["request"], False),
+    ]
+    for role, tree in (request.get("message_by_role") or {}).items():
+        places.append((("request", "message_by_role", role), tree, CONTEXTS["message"] | into, False))
+    for kind, rules in (request.get("parts") or {}).items():
+        for i, rule in enumerate(rules if isinstance(rules, list) else [rules]):
+            base = ("request", "parts", kind) + ((i,) if isinstance(rules, list) else ())
+            for key in ("value", "as_message"):
+                places.append((base + (key,), rule.get(key), CONTEXTS["part"], False))
+            places.append((base + ("when",), rule.get("when"), CONTEXTS["part"], True))
+    places += _param_places(data.get("params") or {}, ("params",))
+    for i, model in enumerate(data.get("models") or ()):
+        places += _param_places(model.get("params") or {}, ("models", i, "params"))
+    for path, tree, allowed, is_expression in places:
+        if tree is None:
+            continue
+        try:
+            names = expression_variables(tree) if is_expression else template_variables(tree)
+        except Exception:  # a syntax error is reported by the compile step  # noqa: BLE001
+            continue
+        for name in sorted(names - allowed):
+            close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            yield _at(source, file, path, "template-variable", f"template reads {name!r}, which this place does not provide{hint}; available: {', '.join(sorted(allowed - {'omit', 'range'}))}")
+
+
+def _param_places(params: dict[str, Any], base: tuple[object, ...]) -> list[tuple[tuple[object, ...], Any, set[str], bool]]:
+    out: list[tuple[tuple[object, ...], Any, set[str], bool]] = []
+    for name, value in params.items():
+        if value is None:
+            continue
+        for i, case in enumerate(value if isinstance(value, list) else [value]):
+            path = base + (name,) + ((i,) if isinstance(value, list) else ())
+            out.append((path + ("when",), case.get("when"), CONTEXTS["param"], True))
+            for key in ("value", "default", "set", "set_default"):
+                out.append((path + (key,), case.get(key), CONTEXTS["param"], False))
+    return out
+
+
+def _rule_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator[SpecIssue]:
+    for section in ("stream", "response"):
+        for name, rule in ((data.get(section) or {}).get("events") or {}).items():
+            if rule is None:
+                continue
+            path = (section, "events", name)
+            if "cases" in rule:
+                if "foreach" not in rule:
+                    yield _at(source, file, path + ("cases",), "rule-fields", "`cases` needs `foreach`")
+                if "emit" in rule:
+                    yield _at(source, file, path + ("emit",), "rule-fields", "a rule with `cases` takes `emit` in each case")
+                for i, case in enumerate(rule["cases"]):
+                    yield from _needs(case, path + ("cases", i), source, file)
+            elif "emit" not in rule:
+                yield _at(source, file, path, "rule-fields", "a rule needs `emit` (or `foreach` with `cases`)")
+            else:
+                yield from _needs(rule, path, source, file)
+
+
+def _needs(rule: dict[str, Any], path: tuple[object, ...], source: SourceMap, file: str) -> Iterator[SpecIssue]:
+    for group in _NEEDS.get(rule.get("emit", ""), ()):
+        if not any(f in rule for f in group):
+            yield _at(source, file, path, "rule-fields", f"emit {rule['emit']!r} needs {' or '.join(repr(f) for f in group)}")
+
+
+def _param_issues(params: dict[str, Any], base: tuple[object, ...], source: SourceMap, file: str) -> Iterator[SpecIssue]:
+    for name, value in params.items():
+        if value is None:
+            continue
+        cases = value if isinstance(value, list) else [value]
+        for i, case in enumerate(cases):
+            path = base + (name,) + ((i,) if isinstance(value, list) else ())
+            if not any(k in case for k in ("to", "set", "set_default", "unsupported")):
+                yield _at(source, file, path, "param-rule", "a parameter case needs `to`, `set`, `set_default` or `unsupported`")
+            clamp = case.get("clamp")
+            if clamp and clamp[0] > clamp[1]:
+                yield _at(source, file, path + ("clamp",), "param-rule", f"clamp bounds {clamp} are in the wrong order")
+            if "unsupported" in case and any(k in case for k in ("to", "set", "set_default")):
+                yield _at(source, file, path, "param-rule", "an `unsupported` case cannot also set fields")
+
+
+def _at(source: SourceMap, file: str, path: tuple[object, ...], rule: str, message: str, level: str = "error") -> SpecIssue:
+    where_file, line, col = source.locate(path)
+    return SpecIssue(
+        file=where_file if where_file != "<spec>" else file,
+        line=line,
+        col=col,
+        rule=rule,
+        message=message,
+        level=level,  # type: ignore[arg-type]
+        path=".".join(str(p) for p in path),
+    )

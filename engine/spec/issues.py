@@ -1,0 +1,52 @@
+"""One lint finding: :class:`SpecIssue` (yamllint's ``LintProblem``, 1-based line and column)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["SourceMap", "SpecIssue"]
+
+
+@dataclass(frozen=True, slots=True)
+class SpecIssue:
+    """A problem in a spec file.  ``path`` is the key path inside the spec (``stream.events.text``)."""
+
+    file: str
+    line: int
+    col: int
+    rule: str
+    message: str
+    level: Literal["error", "warning"] = "error"
+    path: str = ""
+
+    def format(self) -> str:
+        """``file:line:col: level [rule] message`` (the ``validate-spec`` output format)."""
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.file}:{self.line}:{self.col}: {self.level} [{self.rule}] {where}{self.message}"
+
+
+class SourceMap:
+    """Where each node of a loaded spec came from: key path (a tuple of keys and list indices) →
+    ``(file, line, col)``, 1-based.  Specs merged through ``extends`` overlay their maps."""
+
+    __slots__ = ("_marks",)
+
+    def __init__(self, marks: dict[tuple[object, ...], tuple[str, int, int]] | None = None) -> None:
+        self._marks = marks or {}
+
+    def add(self, path: tuple[object, ...], file: str, line: int, col: int) -> None:
+        self._marks[path] = (file, line, col)
+
+    def overlay(self, other: SourceMap) -> SourceMap:
+        """A new map: this one with ``other``'s entries on top."""
+        return SourceMap({**self._marks, **other._marks})
+
+    def locate(self, path: tuple[object, ...] | list[object]) -> tuple[str, int, int]:
+        """The position of ``path``, or of its deepest ancestor that has one."""
+        key = tuple(path)
+        while key:
+            if key in self._marks:
+                return self._marks[key]
+            key = key[:-1]
+        return self._marks.get((), ("<spec>", 1, 1))

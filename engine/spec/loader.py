@@ -1,0 +1,190 @@
+"""YAML → spec tree, with a source map and the YAML traps caught (RELIABILITY.md T2).
+
+``load_text`` composes the document with PyYAML's *safe* loader and builds the Python tree itself,
+so that it can:
+
+* record ``line:col`` for every node (:class:`SourceMap`);
+* reject duplicate keys (PyYAML silently keeps the last one);
+* flag YAML 1.1 traps: unquoted dates (``2023-06-01`` loads as a ``date``), ``on``/``off``/``yes``/
+  ``no`` booleans, octal-looking integers (``010`` loads as 8); dates are kept as strings;
+* refuse tags other than the core schema (``!!python/object/apply`` never constructs anything),
+  anchors and aliases (alias bombs), merge keys, nesting deeper than :data:`MAX_DEPTH`, and files
+  larger than :data:`MAX_FILE_BYTES`.
+
+Problems are collected as :class:`SpecIssue` values rather than raised one at a time.  Pure: the
+only I/O is :func:`load_file` reading the file it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .issues import SourceMap, SpecIssue
+
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LoadedSpec", "load_file", "load_text"]
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 48
+
+_STR = "tag:yaml.org,2002:str"
+_CORE_TAGS = {
+    _STR,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+_OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
+_TRUE_FALSE = {"true", "false"}
+
+
+class LoadedSpec:
+    """A parsed spec file: ``data`` (plain dicts/lists/scalars), its ``source`` map, and the
+    ``issues`` found while loading (empty when the file is clean YAML)."""
+
+    __slots__ = ("data", "file", "issues", "source")
+
+    def __init__(self, file: str, data: Any, source: SourceMap, issues: list[SpecIssue]) -> None:
+        self.file, self.data, self.source, self.issues = file, data, source, issues
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, but an alias becomes a recorded problem instead of a shared node."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.alias_marks: list[Any] = []
+        self.anchor_marks: list[Any] = []
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            self.alias_marks.append(event.start_mark)
+            return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            self.anchor_marks.append(event.start_mark)
+            event.anchor = None  # never registered, so never resolvable by an alias
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def load_file(path: str | Path) -> LoadedSpec:
+    """Read and load one spec file (see :func:`load_text`); a file over the size cap is an issue."""
+    p = Path(path)
+    name = str(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return LoadedSpec(name, None, SourceMap(), [_issue(name, 1, 1, "file-size", f"spec file is {size} bytes; the limit is {MAX_FILE_BYTES}")])
+        raw = p.read_bytes()
+    except OSError as exc:
+        return LoadedSpec(name, None, SourceMap(), [_issue(name, 1, 1, "file", f"cannot read: {exc.strerror or exc}")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return LoadedSpec(name, None, SourceMap(), [_issue(name, 1, 1, "encoding", f"not UTF-8 ({exc.reason} at byte {exc.start})")])
+    return load_text(text, name)
+
+
+def load_text(text: str, file: str = "<string>") -> LoadedSpec:
+    """Load YAML ``text`` into a spec tree with a source map; never executes tags."""
+    issues: list[SpecIssue] = []
+    source = SourceMap()
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        issues.append(_issue(file, 1, 1, "file-size", f"spec text is larger than {MAX_FILE_BYTES} bytes"))
+        return LoadedSpec(file, None, source, issues)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        issues.append(_issue(file, line, col, "yaml-syntax", f"{exc.problem or exc}"))
+        return LoadedSpec(file, None, source, issues)
+    except yaml.YAMLError as exc:
+        issues.append(_issue(file, 1, 1, "yaml-syntax", str(exc)))
+        return LoadedSpec(file, None, source, issues)
+    except RecursionError:
+        issues.append(_issue(file, 1, 1, "yaml-depth", "YAML nesting is too deep"))
+        return LoadedSpec(file, None, source, issues)
+    finally:
+        loader.dispose()
+    for mark in loader.anchor_marks:
+        issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-anchor", "anchors are not allowed in specs; repeat the value or use `extends`"))
+    for mark in loader.alias_marks:
+        issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-alias", "aliases are not allowed in specs (alias bombs); repeat the value or use `extends`"))
+    if node is None:
+        issues.append(_issue(file, 1, 1, "empty", "the file is empty"))
+        return LoadedSpec(file, None, source, issues)
+    builder = _Builder(file, source, issues, loader)
+    data = builder.build(node, (), 0)
+    return LoadedSpec(file, data, source, issues)
+
+
+class _Builder:
+    def __init__(self, file: str, source: SourceMap, issues: list[SpecIssue], loader: _Loader) -> None:
+        self.file, self.source, self.issues, self.loader = file, source, issues, loader
+
+    def build(self, node: Node, path: tuple[object, ...], depth: int) -> Any:
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        self.source.add(path, self.file, line, col)
+        if depth > MAX_DEPTH:
+            self.issues.append(_issue(self.file, line, col, "yaml-depth", f"nesting deeper than {MAX_DEPTH} levels"))
+            return None
+        if node.tag not in _CORE_TAGS:
+            self.issues.append(_issue(self.file, line, col, "yaml-tag", f"tag {node.tag!r} is not allowed (only plain YAML data)"))
+            return None
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, line, col)
+        if isinstance(node, SequenceNode):
+            return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        return None  # pragma: no cover - PyYAML has no other node kinds
+
+    def _scalar(self, node: ScalarNode, line: int, col: int) -> Any:
+        plain = node.style is None
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            if plain:
+                self.issues.append(_issue(self.file, line, col, "yaml-date", f"unquoted date {node.value!r} loads as a date; quote it: \"{node.value}\""))
+            return node.value
+        if node.tag == "tag:yaml.org,2002:bool" and plain and node.value.lower() not in _TRUE_FALSE:
+            self.issues.append(_issue(self.file, line, col, "yaml-truthy", f"{node.value!r} loads as a boolean in YAML 1.1; write true/false, or quote it"))
+        if node.tag == "tag:yaml.org,2002:int" and plain and _OCTAL.match(node.value):
+            self.issues.append(_issue(self.file, line, col, "yaml-octal", f"{node.value!r} loads as an octal number; quote it or drop the leading zero"))
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:  # e.g. an out-of-range timestamp-like value
+            self.issues.append(_issue(self.file, line, col, "yaml-value", str(exc)))
+            return node.value
+
+    def _mapping(self, node: MappingNode, path: tuple[object, ...], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            kline, kcol = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.issues.append(_issue(self.file, kline, kcol, "yaml-merge", "merge keys (<<) are not allowed; use `extends`"))
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.issues.append(_issue(self.file, kline, kcol, "yaml-key", "mapping keys must be plain strings"))
+                continue
+            key = key_node.value if key_node.tag == _STR else self._scalar(key_node, kline, kcol)
+            if not isinstance(key, str):
+                self.issues.append(_issue(self.file, kline, kcol, "yaml-key", f"key {key_node.value!r} is not a string (loads as {type(key).__name__}); quote it"))
+                key = str(key_node.value)
+            if key in out:
+                self.issues.append(_issue(self.file, kline, kcol, "duplicate-key", f"duplicate key {key!r} (YAML would silently keep the last one)"))
+            out[key] = self.build(value_node, path + (key,), depth + 1)
+        return out
+
+
+def _issue(file: str, line: int, col: int, rule: str, message: str) -> SpecIssue:
+    return SpecIssue(file=file, line=line, col=col, rule=rule, message=message)

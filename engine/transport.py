@@ -1,0 +1,178 @@
+"""The only HTTP I/O: send a :class:`RequestPlan` with httpx and hand back body bytes.
+
+* One ``httpx.Client`` per :class:`Transport`, and one ``httpx.AsyncClient`` per running event loop
+  (an AsyncClient's connections belong to the loop that opened them), so connections are pooled.
+* Redirects are never followed (RELIABILITY.md T6): a 3xx is returned like any other status and
+  becomes a :class:`~specwire.RedirectError`, so a credential never reaches another origin.
+* httpx exceptions are translated at this boundary (httpcore's ``map_exceptions`` pattern) into
+  the :class:`~specwire.TransportError` family, chained ``from None`` so that no httpx request (and
+  no URL carrying a key) rides along in ``__cause__``; messages are redacted.
+* Bodies are read through ``iter_bytes`` (content-decoded: gzip and friends), and error bodies only
+  up to :data:`MAX_ERROR_BODY_BYTES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+
+from .errors import (
+    ConnectTimeout,
+    PoolExhaustedError,
+    ReadTimeout,
+    StreamInterruptedError,
+    TransportError,
+)
+from .redact import redact_text
+from .request import RequestPlan
+
+__all__ = ["DEFAULT_TIMEOUT", "MAX_ERROR_BODY_BYTES", "Transport"]
+
+#: 600 s to read (long generations), 10 s to connect.
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+MAX_ERROR_BODY_BYTES = 1024 * 1024
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+def _map(exc: Exception, *, started: bool) -> TransportError:
+    """An httpx exception → ours (``started``: the body had begun to arrive)."""
+    text = redact_text(str(exc) or type(exc).__name__)
+    if isinstance(exc, httpx.PoolTimeout):
+        return PoolExhaustedError(f"no free connection in the pool: {text}")
+    if isinstance(exc, httpx.ConnectTimeout):
+        return ConnectTimeout(f"connect timeout: {text}")
+    if isinstance(exc, httpx.TimeoutException):
+        return ReadTimeout(f"read timeout: {text}")
+    if started:
+        return StreamInterruptedError(f"the connection broke during the response: {text}")
+    return TransportError(f"connection failed: {text}")
+
+
+class Transport:
+    """Sends plans; owns the connection pools.  ``client``/``async_client`` may be supplied (they
+    must not follow redirects, which is httpx's default)."""
+
+    def __init__(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        client: httpx.Client | None = None,
+        async_client: httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else (httpx.Timeout(timeout, connect=min(timeout, 10.0)) if timeout else DEFAULT_TIMEOUT)
+        self._client = client
+        self._owns_client = client is None
+        self._given_async = async_client
+        self._transport = transport
+        self._async_transport = async_transport
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "Transport()"
+
+    # ------------------------------------------------------------------ clients
+    def _sync_client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._transport)
+            return self._client
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self._given_async is not None:
+            return self._given_async
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._async.get(loop)
+            if client is None:
+                client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._async_transport)
+                self._async[loop] = client
+            return client
+
+    def close(self) -> None:
+        """Close the sync pool (and forget async pools of loops that are gone)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None and self._owns_client:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close the async pool of the running loop (and the sync pool)."""
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            client = self._async.pop(loop, None)
+            if client is not None:
+                await client.aclose()
+        self.close()
+
+    # ------------------------------------------------------------------ requests
+    def _request(self, client: httpx.Client | httpx.AsyncClient, plan: RequestPlan) -> httpx.Request:
+        return client.build_request(plan.method, plan.url, headers=plan.headers, content=plan.content())
+
+    def open(self, plan: RequestPlan, auth: httpx.Auth) -> httpx.Response:
+        """Send and return the response with its body unread (close it!)."""
+        client = self._sync_client()
+        try:
+            return client.send(self._request(client, plan), auth=auth, stream=True, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise _map(exc, started=False) from None
+
+    async def aopen(self, plan: RequestPlan, auth: httpx.Auth) -> httpx.Response:
+        client = self._async_client()
+        try:
+            return await client.send(self._request(client, plan), auth=auth, stream=True, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise _map(exc, started=False) from None
+
+    @staticmethod
+    def iter_bytes(response: httpx.Response) -> Iterator[bytes]:
+        """The decoded body, exceptions translated."""
+        try:
+            yield from response.iter_bytes()
+        except httpx.HTTPError as exc:
+            raise _map(exc, started=True) from None
+
+    @staticmethod
+    async def aiter_bytes(response: httpx.Response) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_bytes():
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise _map(exc, started=True) from None
+
+    @staticmethod
+    def read_capped(response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
+        """At most ``limit`` bytes of the body (error bodies)."""
+        out = bytearray()
+        try:
+            for chunk in response.iter_bytes():
+                out += chunk
+                if len(out) >= limit:
+                    break
+        except httpx.HTTPError:
+            pass  # a broken error body still leaves the status to report
+        return bytes(out[:limit])
+
+    @staticmethod
+    async def aread_capped(response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
+        out = bytearray()
+        try:
+            async for chunk in response.aiter_bytes():
+                out += chunk
+                if len(out) >= limit:
+                    break
+        except httpx.HTTPError:
+            pass
+        return bytes(out[:limit])
+
+    @staticmethod
+    def headers(response: httpx.Response) -> dict[str, Any]:
+        return dict(response.headers)

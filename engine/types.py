@@ -1,0 +1,557 @@
+"""The unified value types (DESIGN.md section 3), all in one module.
+
+Messages and parts go *into* a call; a :class:`Response` and a sequence of stream events come
+*out*.  Every type here is a pydantic v2 model.  Output objects on the streaming hot path are built
+with ``model_construct`` (no validation per chunk); the final :class:`Response` is built once.
+
+Shapes::
+
+    Message(role, content: str | list[Part])
+    Part = TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCallPart | ToolResultPart
+    Response(id, provider, model, parts, text, reasoning, tool_calls, finish_reason, usage, cost,
+             cost_reason, warnings, raw)
+
+Units: token counts are integers (tokens); prices and costs are USD.
+
+``provider_metadata`` on a part is opaque data that must be echoed back on the next turn
+(Anthropic thinking signatures, Gemini ``thoughtSignature``).  It is namespaced by provider id,
+``{"anthropic": {"signature": "..."}}``, so one provider's signature is never sent to another.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "AudioPart",
+    "CallWarning",
+    "Cost",
+    "DocumentPart",
+    "FinishReason",
+    "GENERIC_PARAMS",
+    "ImagePart",
+    "Message",
+    "Part",
+    "Reasoning",
+    "ReasoningPart",
+    "Request",
+    "Response",
+    "ResponseFormat",
+    "TextPart",
+    "Tool",
+    "ToolCallPart",
+    "ToolChoice",
+    "ToolResultPart",
+    "UNIFIED_FINISH_REASONS",
+    "Usage",
+]
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+UnifiedFinish = Literal["stop", "length", "tool_calls", "content_filter", "error", "other"]
+UNIFIED_FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "error", "other")
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- content parts
+class TextPart(BaseModel):
+    """Visible text."""
+
+    model_config = _FROZEN
+    type: Literal["text"] = "text"
+    text: str
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ImagePart(BaseModel):
+    """An image, given either as an ``url`` (http(s)) or as base64 ``data`` with its ``media_type``."""
+
+    model_config = _FROZEN
+    type: Literal["image"] = "image"
+    url: str | None = None
+    data: str | None = None
+    media_type: str | None = None
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImagePart:
+        if (self.url is None) == (self.data is None):
+            raise ValueError("an image needs exactly one of `url` or `data`")
+        if self.data is not None and not self.media_type:
+            raise ValueError("base64 image data needs a `media_type` such as 'image/png'")
+        return self
+
+
+class DocumentPart(BaseModel):
+    """A document (PDF, plain text…) as ``url`` or base64 ``data`` with ``media_type``."""
+
+    model_config = _FROZEN
+    type: Literal["document"] = "document"
+    url: str | None = None
+    data: str | None = None
+    media_type: str = "application/pdf"
+    filename: str | None = None
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DocumentPart:
+        if (self.url is None) == (self.data is None):
+            raise ValueError("a document needs exactly one of `url` or `data`")
+        return self
+
+
+class AudioPart(BaseModel):
+    """Audio input as base64 ``data``; ``media_type`` such as ``audio/wav`` or ``audio/mpeg``."""
+
+    model_config = _FROZEN
+    type: Literal["audio"] = "audio"
+    data: str
+    media_type: str = "audio/wav"
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ReasoningPart(BaseModel):
+    """Model reasoning ("thinking").  ``redacted`` parts carry no text, only opaque metadata."""
+
+    model_config = _FROZEN
+    type: Literal["reasoning"] = "reasoning"
+    text: str = ""
+    redacted: bool = False
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ToolCallPart(BaseModel):
+    """A call of a tool by the model.
+
+    ``arguments`` is the parsed JSON object, or ``None`` when the text the provider streamed is not a
+    JSON object (for example cut off by ``max_tokens``); ``arguments_text`` keeps the raw text as
+    streamed (``None`` when the provider sent an object).  ``provider_executed`` marks calls the
+    provider ran itself (Anthropic ``server_tool_use``); they need no client-side execution.
+    """
+
+    model_config = _FROZEN
+    type: Literal["tool_call"] = "tool_call"
+    tool_call_id: str | None = None
+    tool_name: str
+    arguments: dict[str, Any] | None = Field(default_factory=dict)
+    arguments_text: str | None = None
+    provider_executed: bool = False
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ToolResultPart(BaseModel):
+    """The result of a tool call, sent back to the model.  ``content`` is text or a list of parts."""
+
+    model_config = _FROZEN
+    type: Literal["tool_result"] = "tool_result"
+    tool_call_id: str
+    tool_name: str | None = None
+    content: str | list[Annotated[Union[TextPart, ImagePart], Field(discriminator="type")]] = ""
+    is_error: bool = False
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+Part = Annotated[
+    Union[TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCallPart, ToolResultPart],
+    Field(discriminator="type"),
+]
+
+
+class Message(BaseModel):
+    """One conversation turn: a ``role`` and its content (a string, or a list of parts).
+
+    OpenAI-style message dicts are accepted wherever messages are (see :mod:`specwire.messages`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    role: Role
+    content: str | list[Part]
+    name: str | None = None
+
+    @property
+    def parts(self) -> list[Any]:
+        """The content as a list of parts (a string becomes one :class:`TextPart`)."""
+        if isinstance(self.content, str):
+            return [TextPart(text=self.content)] if self.content else []
+        return list(self.content)
+
+
+# --------------------------------------------------------------------------- call options
+class Tool(BaseModel):
+    """A function the model may call: ``parameters`` is a JSON Schema object."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    strict: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _openai_style(cls, data: Any) -> Any:
+        # {"type": "function", "function": {"name": …, "description": …, "parameters": …}}
+        if isinstance(data, dict) and data.get("type") == "function" and isinstance(data.get("function"), dict):
+            return dict(data["function"])
+        return data
+
+
+class ToolChoice(BaseModel):
+    """``auto`` (model decides), ``none`` (no tools), ``required`` (some tool), or ``tool`` + ``name``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: Literal["auto", "none", "required", "tool"]
+    name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"type": data} if data in ("auto", "none", "required") else {"type": "tool", "name": data}
+        if isinstance(data, dict):
+            if data.get("type") == "function" and isinstance(data.get("function"), dict):
+                return {"type": "tool", "name": data["function"].get("name")}
+            if data.get("type") == "any":
+                return {"type": "required"}
+        return data
+
+    @model_validator(mode="after")
+    def _name_for_tool(self) -> ToolChoice:
+        if (self.type == "tool") != (self.name is not None):
+            raise ValueError("tool_choice type 'tool' needs a `name` (and only it takes one)")
+        return self
+
+
+class ResponseFormat(BaseModel):
+    """``text``, ``json`` (any JSON object) or ``json_schema`` with a ``schema`` (and a ``name``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    type: Literal["text", "json", "json_schema"]
+    name: str = "response"
+    json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"type": data}
+        if isinstance(data, dict):
+            if data.get("type") == "json_object":
+                return {"type": "json"}
+            inner = data.get("json_schema")
+            if data.get("type") == "json_schema" and isinstance(inner, dict) and "schema" in inner:
+                return {"type": "json_schema", **inner}  # OpenAI style
+        return data
+
+    @model_validator(mode="after")
+    def _schema_needed(self) -> ResponseFormat:
+        if self.type == "json_schema" and self.json_schema is None:
+            raise ValueError("response_format json_schema needs a `schema`")
+        return self
+
+
+class Reasoning(BaseModel):
+    """How much the model should think: an ``effort`` level, a token ``budget_tokens``, or both.
+
+    Accepts ``"high"`` (an effort), ``2048`` (a budget in tokens) or a dict.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
+    budget_tokens: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            raise ValueError("reasoning takes an effort level or a token budget, not a bool")
+        if isinstance(data, str):
+            return {"effort": data}
+        if isinstance(data, int):
+            return {"budget_tokens": data}
+        return data
+
+
+#: The generic call options, named once.  A spec's ``params`` section maps each to wire fields.
+GENERIC_PARAMS: tuple[str, ...] = (
+    "max_output_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "stop_sequences",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "response_format",
+    "reasoning",
+    "tool_choice",
+    "parallel_tool_calls",
+    "user",
+    "metadata",
+)
+
+
+class Request(BaseModel):
+    """The unified request: messages, tools and generic options.
+
+    An option left at ``None`` is not sent.  ``provider_options={"<provider>": {...}}`` is merged into
+    the wire body untouched, last.  ``messages`` may be OpenAI-style dicts.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    messages: list[Message]
+    tools: list[Tool] = Field(default_factory=list)
+    tool_choice: ToolChoice | None = None
+    max_output_tokens: int | None = Field(default=None, ge=0)
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop_sequences: list[str] | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    response_format: ResponseFormat | None = None
+    reasoning: Reasoning | None = None
+    parallel_tool_calls: bool | None = None
+    user: str | None = None
+    metadata: dict[str, str] | None = None
+    provider_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _convert_messages(cls, value: Any) -> Any:
+        from .messages import to_messages
+
+        return to_messages(value)
+
+    @field_validator("stop_sequences", mode="before")
+    @classmethod
+    def _one_stop(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    def generic_params(self) -> dict[str, Any]:
+        """The generic options that were set, as plain JSON-able values."""
+        out: dict[str, Any] = {}
+        for name in GENERIC_PARAMS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.model_dump(by_alias=True) if isinstance(value, BaseModel) else value
+        return out
+
+
+# --------------------------------------------------------------------------- results
+class FinishReason(BaseModel):
+    """Why generation stopped: ``unified`` is one of stop | length | tool_calls | content_filter |
+    error | other; ``raw`` is the provider's own value (``None`` when it sent none)."""
+
+    model_config = ConfigDict(frozen=True)
+    unified: UnifiedFinish
+    raw: str | None = None
+
+
+class Usage(BaseModel):
+    """Token usage.  A number the provider did not report is ``None``, never 0.
+
+    ``input_tokens`` is the total input including cached tokens; ``cache_read_tokens`` and
+    ``cache_write_tokens`` are subsets of it; ``reasoning_tokens`` is a subset of ``output_tokens``.
+    ``total_tokens`` is the provider's total when it reports one, else input + output.
+    ``raw`` keeps the provider's usage object.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+    raw: dict[str, Any] | None = None
+
+
+class Cost(BaseModel):
+    """Cost of one call in USD, from the spec's model catalog (prices in USD per million tokens).
+
+    ``input`` covers uncached input tokens; ``cache_read`` and ``cache_write`` the cached ones.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    input: float
+    output: float
+    cache_read: float
+    cache_write: float
+    total: float
+
+
+class CallWarning(BaseModel):
+    """A non-fatal note about a call: a clamped, dropped or unsupported parameter, an unknown model,
+    an event the spec does not map.  ``kind`` is a short kebab-case tag."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: str
+    param: str | None = None
+    detail: str
+
+
+class Response(BaseModel):
+    """The final result of a call (also carried by the terminal ``finish`` stream event).
+
+    ``text`` joins the text parts, ``reasoning`` the reasoning parts (``None`` when there were none);
+    ``tool_calls`` lists the tool-call parts in order.  ``cost`` is ``None`` when a price or the
+    usage is unknown, and ``cost_reason`` then says why.  ``raw`` is the provider's JSON body for
+    non-streaming calls and ``None`` for streams.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    id: str | None = None
+    provider: str
+    model: str
+    parts: list[Part] = Field(default_factory=list)
+    text: str = ""
+    reasoning: str | None = None
+    tool_calls: list[ToolCallPart] = Field(default_factory=list)
+    finish_reason: FinishReason | None = None
+    usage: Usage | None = None
+    cost: Cost | None = None
+    cost_reason: str | None = None
+    warnings: list[CallWarning] = Field(default_factory=list)
+    raw: Any = None
+
+    def message(self) -> Message:
+        """This response as an assistant :class:`Message`, ready to append to the conversation."""
+        return Message(role="assistant", content=list(self.parts))
+
+
+# --------------------------------------------------------------------------- stream events
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+
+class ResponseStart(_Event):
+    """First event of every stream."""
+
+    type: Literal["response_start"] = "response_start"
+    provider: str
+    model: str
+
+
+class TextStart(_Event):
+    type: Literal["text_start"] = "text_start"
+    index: int  # position of the part in Response.parts
+
+
+class TextDelta(_Event):
+    type: Literal["text_delta"] = "text_delta"
+    index: int
+    delta: str
+
+
+class TextEnd(_Event):
+    type: Literal["text_end"] = "text_end"
+    index: int
+    part: TextPart
+
+
+class ReasoningStart(_Event):
+    type: Literal["reasoning_start"] = "reasoning_start"
+    index: int
+
+
+class ReasoningDelta(_Event):
+    type: Literal["reasoning_delta"] = "reasoning_delta"
+    index: int
+    delta: str
+
+
+class ReasoningEnd(_Event):
+    type: Literal["reasoning_end"] = "reasoning_end"
+    index: int
+    part: ReasoningPart
+
+
+class ToolCallStart(_Event):
+    type: Literal["tool_call_start"] = "tool_call_start"
+    index: int
+    tool_call_id: str | None
+    tool_name: str | None
+
+
+class ToolCallDelta(_Event):
+    """A fragment of the tool call's JSON arguments text."""
+
+    type: Literal["tool_call_delta"] = "tool_call_delta"
+    index: int
+    delta: str
+
+
+class ToolCallEnd(_Event):
+    """The finished tool call, arguments parsed."""
+
+    type: Literal["tool_call_end"] = "tool_call_end"
+    index: int
+    part: ToolCallPart
+
+
+class UsageUpdate(_Event):
+    """Usage so far (normalized like :class:`Usage`); sent whenever the provider reports it."""
+
+    type: Literal["usage"] = "usage"
+    usage: Usage
+
+
+class WarningEvent(_Event):
+    type: Literal["warning"] = "warning"
+    warning: CallWarning
+
+
+class Finish(_Event):
+    """Terminal event of a successful stream."""
+
+    type: Literal["finish"] = "finish"
+    response: Response
+
+
+class ErrorEvent(_Event):
+    """Terminal event of a failed stream: the error (a :class:`specwire.SpecwireError`) and the
+    partial response assembled up to the failure."""
+
+    type: Literal["error"] = "error"
+    error: Any
+    response: Response
+
+
+StreamEvent = Union[
+    ResponseStart,
+    TextStart,
+    TextDelta,
+    TextEnd,
+    ReasoningStart,
+    ReasoningDelta,
+    ReasoningEnd,
+    ToolCallStart,
+    ToolCallDelta,
+    ToolCallEnd,
+    UsageUpdate,
+    WarningEvent,
+    Finish,
+    ErrorEvent,
+]
+
+__all__ += [
+    "ErrorEvent",
+    "Finish",
+    "ReasoningDelta",
+    "ReasoningEnd",
+    "ReasoningStart",
+    "ResponseStart",
+    "StreamEvent",
+    "TextDelta",
+    "TextEnd",
+    "TextStart",
+    "ToolCallDelta",
+    "ToolCallEnd",
+    "ToolCallStart",
+    "UsageUpdate",
+    "WarningEvent",
+]

@@ -1,0 +1,239 @@
+"""Regenerate schemas/provider-spec.schema.json (the JSON Schema of a provider spec).
+
+The schema is written here as Python data because it is easier to keep readable and consistent
+than hand-edited JSON; tests/unit/test_schema_drift.py fails when the committed file differs from
+what this script would write.  Run: python tools/gen_spec_schema.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+STR = {"type": "string"}
+JMES = {"type": "string", "description": "a JMESPath expression (compiled at load time)"}
+TEMPLATE = {"type": "string", "description": "a Jinja2 template or expression"}
+TREE = {"description": "a YAML tree whose string leaves are Jinja2 templates"}
+BOOL = {"type": "boolean"}
+NUM = {"type": "number"}
+INT = {"type": "integer", "minimum": 0}
+STR_OR_LIST = {"oneOf": [STR, {"type": "array", "items": STR, "minItems": 1}]}
+UNIFIED = {"enum": ["stop", "length", "tool_calls", "content_filter", "error", "other"]}
+EMITS = [
+    "response_metadata", "text_delta", "text", "reasoning_delta", "reasoning", "tool_call_start",
+    "tool_call_delta", "tool_call", "provider_metadata", "part_end", "usage", "finish", "error",
+    "done", "ignore",
+]
+ROLES = ["system", "developer", "user", "assistant", "tool"]
+PART_KINDS = ["text", "image", "document", "audio", "reasoning", "tool_call", "tool_result"]
+GENERIC = [
+    "max_output_tokens", "temperature", "top_p", "top_k", "stop_sequences", "seed", "presence_penalty",
+    "frequency_penalty", "response_format", "reasoning", "tool_choice", "parallel_tool_calls", "user", "metadata",
+]
+ERROR_CLASSES = [
+    "APIStatusError", "BadRequestError", "ContextWindowExceededError", "ContentFilterError",
+    "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
+    "RequestTooLargeError", "UnprocessableEntityError", "RateLimitError", "ServerError",
+    "ServiceUnavailableError", "OverloadedError",
+]
+USAGE_FIELDS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens"]
+
+
+def obj(props: dict, required: list[str] | None = None, **extra) -> dict:
+    out = {"type": "object", "properties": props, "additionalProperties": False, **extra}
+    if required:
+        out["required"] = required
+    return out
+
+
+def string_map(values: dict) -> dict:
+    return {"type": "object", "additionalProperties": values}
+
+
+RULE_FIELDS = {
+    "part_id": JMES, "id": JMES, "model": JMES, "delta": JMES, "text": JMES, "tool_call_id": JMES,
+    "tool_name": JMES, "arguments": JMES, "provider_executed": JMES, "redacted": JMES,
+    "finish_reason": JMES, "usage": JMES, "body": JMES,
+    "set": {**string_map(JMES), "description": "provider metadata to merge into the part: key -> JMESPath"},
+}
+CASE = obj({"when": JMES, "emit": {"enum": EMITS}, **RULE_FIELDS}, ["emit"])
+RULE = obj(
+    {
+        "event": {**STR, "description": "only frames with this SSE event name"},
+        "when": JMES,
+        "once": BOOL,
+        "foreach": JMES,
+        "cases": {"type": "array", "items": {"$ref": "#/$defs/case"}, "minItems": 1},
+        "emit": {"enum": EMITS},
+        "description": STR,
+        **RULE_FIELDS,
+    }
+)
+EVENTS = {"type": "object", "additionalProperties": {"oneOf": [{"$ref": "#/$defs/rule"}, {"type": "null"}]}}
+
+PART_RULE = obj(
+    {
+        "when": TEMPLATE,
+        "value": TREE,
+        "into": STR,
+        "as_message": TREE,
+        "drop": BOOL,
+    }
+)
+PART_RULES = {"oneOf": [{"$ref": "#/$defs/part_rule"}, {"type": "array", "items": {"$ref": "#/$defs/part_rule"}, "minItems": 1}]}
+
+PATH_MAP = {**string_map(TREE), "description": "dotted wire path -> template tree"}
+PARAM_RULE = obj(
+    {
+        "when": TEMPLATE,
+        "to": STR,
+        "value": TREE,
+        "set": PATH_MAP,
+        "set_default": PATH_MAP,
+        "clamp": {"type": "array", "items": NUM, "minItems": 2, "maxItems": 2},
+        "max_items": INT,
+        "default": TREE,
+        "required": BOOL,
+        "unsupported": STR,
+        "warn": STR,
+    }
+)
+PARAM = {"oneOf": [{"$ref": "#/$defs/param_rule"}, {"type": "array", "items": {"$ref": "#/$defs/param_rule"}, "minItems": 1}, {"type": "null"}]}
+PARAMS = obj({name: PARAM for name in GENERIC})
+
+STREAM_MODE = obj(
+    {
+        "framing": STR,
+        "path": TEMPLATE,
+        "query": string_map(TREE),
+        "body": TREE,
+        "done_data": STR,
+        "complete_on": {"type": "array", "items": {"enum": ["done", "finish"]}, "minItems": 1},
+    }
+)
+STREAM = obj(
+    {
+        **STREAM_MODE["properties"],
+        "events": EVENTS,
+        "unmatched": {"enum": ["ignore", "warn", "error"]},
+        "modes": string_map(STREAM_MODE),
+    }
+)
+RESPONSE = obj({"events": EVENTS, "unmatched": {"enum": ["ignore", "warn", "error"]}, "use_stream_events": BOOL})
+
+PRICES = {
+    "input": {"type": ["number", "null"], "minimum": 0},
+    "output": {"type": ["number", "null"], "minimum": 0},
+    "cache_read": {"type": ["number", "null"], "minimum": 0},
+    "cache_write": {"type": ["number", "null"], "minimum": 0},
+}
+MODEL = obj(
+    {
+        "id": STR,
+        "aliases": {"type": "array", "items": STR},
+        "display_name": STR,
+        "context_window": {"type": ["integer", "null"], "minimum": 1},
+        "max_output_tokens": {"type": ["integer", "null"], "minimum": 1},
+        "capabilities": obj({k: BOOL for k in ("tools", "vision", "reasoning", "json_schema", "audio", "pdf")}),
+        "pricing": obj(
+            {
+                **PRICES,
+                "tiers": {"type": "array", "items": obj({"above_input_tokens": INT, **PRICES}, ["above_input_tokens"])},
+                "source": STR,
+                "as_of": STR,
+            },
+            description="USD per million tokens",
+        ),
+        "deprecated": obj({"end_of_life": STR, "replacement": STR, "note": STR}),
+        "params": PARAMS,
+    },
+    ["id"],
+)
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://specwire.dev/schemas/provider-spec.schema.json",
+    "title": "specwire provider spec (spec_version 1)",
+    "description": "One YAML file per wire API. See DESIGN.md section 4 and the README.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["spec_version", "provider", "base_url", "request", "response", "stream"],
+    "properties": {
+        "spec_version": {"const": 1},
+        "provider": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"},
+        "display_name": STR,
+        "description": STR,
+        "docs": STR,
+        "extends": STR,
+        "override": BOOL,
+        "metadata_key": STR,
+        "base_url": TEMPLATE,
+        "env": obj({"api_key": STR_OR_LIST, "base_url": STR_OR_LIST}),
+        "settings": string_map(obj({"env": STR_OR_LIST, "default": {}, "description": STR, "required": BOOL})),
+        "auth": obj({"scheme": STR, "name": STR, "param": STR, "prefix": STR}, ["scheme"]),
+        "headers": string_map(TEMPLATE),
+        "request": obj(
+            {
+                "method": {"enum": ["GET", "POST", "PUT", "PATCH"]},
+                "path": TEMPLATE,
+                "query": string_map(TREE),
+                "body": TREE,
+                "system": obj({"placement": {"enum": ["messages", "top"]}, "join": STR}),
+                "roles": obj({r: STR for r in ROLES}),
+                "merge_consecutive": STR,
+                "message": TREE,
+                "message_by_role": obj({r: TREE for r in ROLES}),
+                "parts": obj({k: PART_RULES for k in PART_KINDS}),
+                "tool": TREE,
+            },
+            ["path", "body"],
+        ),
+        "params": PARAMS,
+        "stream": STREAM,
+        "response": RESPONSE,
+        "finish_reasons": string_map({"oneOf": [UNIFIED, obj({"default": UNIFIED, "with_tool_calls": UNIFIED}, ["default"])]}),
+        "usage": obj(
+            {
+                "fields": obj({f: {"oneOf": [JMES, {"type": "array", "items": JMES, "minItems": 1}]} for f in USAGE_FIELDS}),
+                "input_includes_cache": BOOL,
+                "output_includes_reasoning": BOOL,
+            }
+        ),
+        "errors": obj(
+            {
+                "message": JMES,
+                "code": JMES,
+                "type": JMES,
+                "param": JMES,
+                "request_id": JMES,
+                "retry_after": JMES,
+                "request_id_headers": {"type": "array", "items": STR},
+                "retry_status": {"type": "array", "items": {"type": "integer"}},
+                "classes": string_map(
+                    {"oneOf": [obj({"when": JMES, "status": {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]}, "class": {"enum": ERROR_CLASSES}}, ["class"]), {"type": "null"}]}
+                ),
+            }
+        ),
+        "models": {"type": "array", "items": {"$ref": "#/$defs/model"}},
+    },
+    "$defs": {"rule": RULE, "case": CASE, "part_rule": PART_RULE, "param_rule": PARAM_RULE, "model": MODEL},
+}
+
+#: Keys a partial spec (one that `extends` another) may leave out; they come from the parent.
+INHERITED_REQUIRED = ("base_url", "request", "response", "stream")
+
+
+def render() -> str:
+    return json.dumps(SCHEMA, indent=2, sort_keys=False) + "\n"
+
+
+def main() -> int:
+    target = Path(__file__).resolve().parent.parent / "schemas" / "provider-spec.schema.json"
+    target.write_text(render(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
