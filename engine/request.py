@@ -232,7 +232,8 @@ def _choose(spec: CompiledSpec, part: Any, role: str, model: str, calls: dict[st
     rules = spec.request.parts.get(part.type)
     if not rules:
         raise RequestBuildError(f"{spec.provider} cannot send {part.type} parts (its spec has no request.parts.{part.type} rule)")
-    ctx = {"part": _part_context(spec, part, calls, model), "meta": part.provider_metadata.get(spec.metadata_key, {}), "role": role, "model": model, "omit": OMIT}
+    meta = _Meta(part.provider_metadata.get(spec.metadata_key) or {})
+    ctx = {"part": _part_context(spec, part, calls, model), "meta": meta, "role": role, "model": model, "omit": OMIT}
     for rule in rules:
         if rule.when is None:
             return rule, ctx
@@ -242,6 +243,13 @@ def _choose(spec: CompiledSpec, part: Any, role: str, model: str, calls: dict[st
         except TemplateFailure as exc:
             raise RequestBuildError(f"{spec.provider}: request.parts.{part.type}: {exc}") from None
     raise RequestBuildError(f"{spec.provider} cannot send this {part.type} part (no request.parts.{part.type} rule matches it)")
+
+
+class _Meta(dict):  # type: ignore[type-arg]
+    """A part's provider metadata in templates: opaque, so a missing key reads as ``None``."""
+
+    def __missing__(self, key: Any) -> None:
+        return None
 
 
 def _render(tree: Any, ctx: dict[str, Any], spec: CompiledSpec, what: str) -> Any:

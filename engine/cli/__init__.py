@@ -1,4 +1,281 @@
-"""Command line: `specwire` and `validate-spec`."""
+"""``specwire``: the command line (argparse, as yamllint).
 
-def main(argv=None):
-    raise SystemExit("not yet")
+    specwire chat MODEL_REF PROMPT [--replay BODY_FILE]       stream a reply to the terminal
+    specwire render MODEL_REF --request REQUEST.json --json   the exact HTTP request, secrets masked
+    specwire replay PROVIDER BODY_FILE --json                 a recorded body through a spec, as JSONL
+    specwire providers [--json]                               the providers on the search path
+    specwire models [PROVIDER] [--json]                       the model catalogs
+
+Exit codes: 0 success, 1 a call or replay ended in an error, 2 bad usage or configuration.
+Heavy modules are imported inside the commands, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="specwire", description="One API for every LLM provider; each provider is a YAML spec.")
+    p.add_argument("--spec-path", action="append", default=[], metavar="DIR", help="extra spec folder (highest priority; repeatable)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="stream a reply to the terminal")
+    chat.add_argument("model_ref", help="provider:model, e.g. anthropic:claude-sonnet-5-5")
+    chat.add_argument("prompt")
+    chat.add_argument("--system", help="system prompt")
+    chat.add_argument("--replay", metavar="BODY_FILE", help="serve this recorded response body instead of calling the provider (offline)")
+    chat.add_argument("--replay-status", type=int, default=200, metavar="CODE", help="HTTP status to serve the --replay body with")
+    chat.add_argument("--no-stream", action="store_true", help="make a non-streaming call")
+    chat.add_argument("--stream-mode", help="one of the spec's stream modes (gemini: sse)")
+    chat.add_argument("--max-output-tokens", type=int)
+    chat.add_argument("--temperature", type=float)
+    chat.add_argument("--reasoning", help="effort level (low/medium/high…) or a token budget")
+    chat.add_argument("--show-reasoning", action="store_true", help="print reasoning (to stderr)")
+    chat.add_argument("--json", action="store_true", help="print every event as a JSON line instead of text")
+
+    render = sub.add_parser("render", help="print the exact HTTP request (secrets redacted)")
+    render.add_argument("model_ref")
+    render.add_argument("--request", required=True, metavar="REQUEST.json", help="a unified request: {messages, tools, tool_choice, max_output_tokens, …}")
+    render.add_argument("--stream", action="store_true")
+    render.add_argument("--stream-mode")
+    render.add_argument("--json", action="store_true", help="print one JSON object (the default and only format)")
+
+    replay = sub.add_parser("replay", help="run a recorded response body through a spec; one JSON event per line")
+    replay.add_argument("provider")
+    replay.add_argument("body_file")
+    mode = replay.add_mutually_exclusive_group()
+    mode.add_argument("--stream", dest="stream", action="store_true", default=None)
+    mode.add_argument("--no-stream", dest="stream", action="store_false")
+    replay.add_argument("--framing", help="override the spec's stream framing (e.g. sse for Gemini alt=sse bodies)")
+    replay.add_argument("--stream-mode")
+    replay.add_argument("--status", type=int, help="the HTTP status the body came with (>= 300: an error body)")
+    replay.add_argument("--model", default=None, help="the model the body answers (for cost)")
+    replay.add_argument("--json", action="store_true", help="JSON lines (the default and only format)")
+
+    providers = sub.add_parser("providers", help="list the providers on the search path")
+    providers.add_argument("--json", action="store_true")
+
+    models = sub.add_parser("models", help="list the model catalogs")
+    models.add_argument("provider", nargs="?")
+    models.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from ..errors import SpecwireError
+
+    try:
+        if args.command == "chat":
+            return _chat(args)
+        if args.command == "render":
+            return _render(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "providers":
+            return _providers(args)
+        return _models(args)
+    except SpecwireError as exc:
+        print(f"specwire: {type(exc).__name__}: {exc}", file=sys.stderr)
+        for issue in getattr(exc, "issues", [])[:20]:
+            print(f"  {issue.format()}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # pragma: no cover - `specwire … | head`
+        return 0
+    except OSError as exc:
+        print(f"specwire: {exc}", file=sys.stderr)
+        return 2
+
+
+def _registry(args: argparse.Namespace) -> Any:
+    from ..registry import SpecRegistry, default_registry
+
+    return SpecRegistry(args.spec_path) if args.spec_path else default_registry()
+
+
+# ---------------------------------------------------------------------------- chat
+def _chat(args: argparse.Namespace) -> int:
+    from ..client import Client
+    from .output import event_json, summary_line
+
+    options: dict[str, Any] = {}
+    for name in ("max_output_tokens", "temperature"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.reasoning:
+        options["reasoning"] = int(args.reasoning) if args.reasoning.isdigit() else args.reasoning
+    messages: list[dict[str, str]] = []
+    if args.system:
+        messages.append({"role": "system", "content": args.system})
+    messages.append({"role": "user", "content": args.prompt})
+    client_kw: dict[str, Any] = {"registry": _registry(args)}
+    if args.replay:
+        client_kw["transport"] = _replay_transport(Path(args.replay), args.replay_status)
+        options["api_key"] = "replay-no-key"
+    with Client(**client_kw) as client:
+        if args.no_stream:
+            events = None
+            try:
+                response = client.complete(args.model_ref, messages, **options)
+            except Exception as exc:  # noqa: BLE001 - reported below, typed
+                return _report_error(exc)
+            if args.json:
+                print(json.dumps({"type": "finish", "response": _response_json(response)}, ensure_ascii=False))
+            else:
+                if args.show_reasoning and response.reasoning:
+                    print(response.reasoning, file=sys.stderr)
+                print(response.text)
+                print(summary_line(response), file=sys.stderr)
+            return 0
+        events = client.stream(args.model_ref, messages, stream_mode=args.stream_mode, raise_on_error=False, **options)
+        status = 0
+        for event in events:
+            if args.json:
+                print(json.dumps(event_json(event), ensure_ascii=False), flush=True)
+                status = 1 if event.type == "error" else status
+                continue
+            if event.type == "text_delta":
+                sys.stdout.write(event.delta)
+                sys.stdout.flush()
+            elif event.type == "reasoning_delta" and args.show_reasoning:
+                sys.stderr.write(event.delta)
+                sys.stderr.flush()
+            elif event.type == "warning":
+                print(f"warning [{event.warning.kind}]: {event.warning.detail}", file=sys.stderr)
+            elif event.type == "finish":
+                sys.stdout.write("\n")
+                print(summary_line(event.response), file=sys.stderr)
+            elif event.type == "error":
+                sys.stdout.write("\n")
+                status = _report_error(event.error)
+        return status
+
+
+def _report_error(exc: Exception) -> int:
+    print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return 1
+
+
+def _replay_transport(path: Path, status: int) -> Any:
+    """An httpx MockTransport that answers every request with the recorded body (gzip bodies are
+    served with ``content-encoding: gzip`` so the real decoding path runs)."""
+    import httpx
+
+    body = path.read_bytes()
+    headers = {"content-type": _content_type(path)}
+    if body[:2] == b"\x1f\x8b":
+        headers["content-encoding"] = "gzip"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, headers=headers, content=body)
+
+    return httpx.MockTransport(handler)
+
+
+def _content_type(path: Path) -> str:
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".sse"):
+        return "text/event-stream"
+    if name.endswith(".bin"):
+        return "application/vnd.amazon.eventstream"
+    return "application/json"
+
+
+def _response_json(response: Any) -> dict[str, Any]:
+    from .output import response_json
+
+    return response_json(response)
+
+
+# ---------------------------------------------------------------------------- render
+def _render(args: argparse.Namespace) -> int:
+    from ..client import Client
+    from .output import rendered_request
+
+    request = json.loads(Path(args.request).read_text(encoding="utf-8"))
+    if not isinstance(request, dict) or "messages" not in request:
+        print("specwire: the request file must be a JSON object with `messages`", file=sys.stderr)
+        return 2
+    messages = request.pop("messages")
+    request.pop("model", None)
+    request.pop("stream", None)
+    with Client(registry=_registry(args), load_entry_points=True) as client:
+        plan = client.build(args.model_ref, messages, stream=args.stream, stream_mode=args.stream_mode, **request)
+        spec = client.registry.resolve(args.model_ref)[0]
+        print(json.dumps(rendered_request(client, spec, plan), ensure_ascii=False, indent=2))
+    return 0
+
+
+# ---------------------------------------------------------------------------- replay
+def _replay(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from ..process import ResponseProcessor
+    from ..provider_errors import api_error, parse_body
+    from .output import event_json
+
+    spec = _registry(args).get(args.provider)
+    path = Path(args.body_file)
+    body = path.read_bytes()
+    if body[:2] == b"\x1f\x8b":
+        import gzip
+
+        body = gzip.decompress(body)
+    stream = args.stream if args.stream is not None else not path.name.endswith(".json")
+    model = args.model or "unknown"
+    if args.status is not None and args.status >= 300:
+        processor = ResponseProcessor(spec, model=model, stream=False)
+        events = processor.start() + processor.fail(api_error(spec, status=args.status, body=parse_body(body)))
+    else:
+        try:
+            processor = ResponseProcessor(spec, model=model, stream=stream, stream_mode=args.stream_mode, framing=args.framing)
+        except KeyError:
+            raise ConfigError(f"{spec.provider} has no stream mode {args.stream_mode!r}") from None
+        events = processor.start() + processor.feed(body) + processor.close()
+    for event in events:
+        print(json.dumps(event_json(event), ensure_ascii=False))
+    return 1 if events and events[-1].type == "error" else 0
+
+
+# ---------------------------------------------------------------------------- listings
+def _providers(args: argparse.Namespace) -> int:
+    from ..errors import SpecError
+    from .output import table
+
+    registry = _registry(args)
+    rows = []
+    for provider in registry.providers():
+        layer, path = registry.origin(provider)
+        try:
+            spec = registry.get(provider)
+            rows.append({"provider": provider, "display_name": spec.display_name, "source": layer, "file": str(path), "models": len(spec.models), "error": None})
+        except SpecError as exc:
+            rows.append({"provider": provider, "display_name": "", "source": layer, "file": str(path), "models": 0, "error": str(exc)})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(table(rows, ["provider", "display_name", "source", "models"], {"display_name": "name"}))
+        for row in rows:
+            if row["error"]:
+                print(f"{row['provider']}: {row['error']}", file=sys.stderr)
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .output import model_rows, table
+
+    registry = _registry(args)
+    providers = [args.provider] if args.provider else registry.providers()
+    rows = [row for p in providers for row in model_rows(registry.get(p))]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        columns = ["model", "context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write"]
+        print(table(rows, columns, {"context_window": "context", "max_output_tokens": "max out", "input": "$/M in", "output": "$/M out", "cache_read": "$/M cache rd", "cache_write": "$/M cache wr"}))
+    return 0

@@ -1,0 +1,116 @@
+"""JSON shapes of the CLI output (schemas/stream-event.schema.json, schemas/render-output.schema.json)
+and the plain-text table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import APIStatusError
+from ..redact import redact_headers, redact_text, redact_url
+
+__all__ = ["error_json", "event_json", "model_rows", "rendered_request", "response_json", "summary_line", "table"]
+
+
+def response_json(response: Any) -> dict[str, Any]:
+    """A :class:`Response` as JSON data, without ``raw`` (the body it came from)."""
+    return response.model_dump(mode="json", exclude={"raw"})  # type: ignore[no-any-return]
+
+
+def error_json(error: BaseException) -> dict[str, Any]:
+    """An error as ``{class, message, status, provider, code, error_type, param, request_id,
+    retry_after, in_stream}``."""
+    out: dict[str, Any] = {"class": type(error).__name__, "message": redact_text(getattr(error, "message", str(error)))}
+    if isinstance(error, APIStatusError):
+        out.update(
+            status=error.status,
+            provider=error.provider,
+            code=error.code,
+            error_type=error.error_type,
+            param=error.param,
+            request_id=error.request_id,
+            retry_after=error.retry_after,
+            in_stream=error.in_stream,
+        )
+    return out
+
+
+def event_json(event: Any) -> dict[str, Any]:
+    """One stream event as JSON data (``finish`` and ``error`` carry the response)."""
+    if event.type == "finish":
+        return {"type": "finish", "response": response_json(event.response)}
+    if event.type == "error":
+        return {"type": "error", "error": error_json(event.error), "response": response_json(event.response)}
+    return event.model_dump(mode="json")  # type: ignore[no-any-return]
+
+
+def rendered_request(client: Any, spec: Any, plan: Any) -> dict[str, Any]:
+    """``{"method", "url", "headers", "body", "warnings"}``: the plan with auth applied (using the
+    configured key, or a placeholder when none is set) and every secret masked."""
+    import httpx
+
+    from ..errors import ConfigError
+
+    try:
+        auth = client._auth(spec, None)
+    except ConfigError:
+        auth = client._auth(spec, "<API_KEY>")
+    request = httpx.Request(plan.method, plan.url, headers=plan.headers, content=plan.content())
+    flow = auth.sync_auth_flow(request)
+    signed = next(flow)
+    flow.close()
+    secret_headers = tuple(h for h in (spec.auth.get("name"),) if h)
+    return {
+        "method": signed.method,
+        "url": redact_url(str(signed.url)),
+        "headers": redact_headers({k: v for k, v in signed.headers.items() if k.lower() not in ("content-length",)}, secret_headers),
+        "body": plan.body,
+        "warnings": [w.model_dump() for w in plan.warnings],
+    }
+
+
+def summary_line(response: Any) -> str:
+    """``[stop · 12 in / 40 out tokens · $0.000321]`` for the terminal."""
+    bits = []
+    if response.finish_reason is not None:
+        bits.append(response.finish_reason.unified)
+    if response.usage is not None:
+        bits.append(f"{response.usage.input_tokens} in / {response.usage.output_tokens} out tokens")
+    bits.append(f"${response.cost.total:.6f}" if response.cost is not None else f"cost unknown: {response.cost_reason}")
+    return "[" + " · ".join(bits) + "]"
+
+
+def model_rows(spec: Any) -> list[dict[str, Any]]:
+    rows = []
+    for m in spec.models:
+        d = m.as_dict()
+        p = d["pricing"] or {}
+        rows.append(
+            {
+                "model": f"{spec.provider}:{m.id}",
+                "provider": spec.provider,
+                "id": m.id,
+                "aliases": d["aliases"],
+                "context_window": d["context_window"],
+                "max_output_tokens": d["max_output_tokens"],
+                "input": p.get("input"),
+                "output": p.get("output"),
+                "cache_read": p.get("cache_read"),
+                "cache_write": p.get("cache_write"),
+                "capabilities": d["capabilities"],
+                "pricing_source": p.get("source"),
+                "deprecated": d["deprecated"],
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]], columns: list[str], titles: dict[str, str] | None = None) -> str:
+    """A left-aligned plain-text table."""
+    titles = titles or {}
+    head = [titles.get(c, c) for c in columns]
+    body = [["" if r.get(c) is None else str(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in body]
+    return "\n".join(lines)
