@@ -13,7 +13,9 @@ same parts.  It owns the guarantees of DESIGN.md section 3:
   synthesized (``call_…``, marked ``synthetic_id`` in the part's metadata) when the provider sends
   none;
 * empty deltas open nothing (unless they carry metadata such as a signature);
-* usage overlays: later non-null numbers win, raw objects merge;
+* usage overlays: later non-null numbers win and raw objects merge (Anthropic splits usage between
+  ``message_start`` and ``message_delta``), unless the spec says ``usage.snapshot`` (each usage
+  object is complete and replaces the previous one, as Gemini's are);
 * the response ends with exactly one terminal event, built by :meth:`finish` or :meth:`fail`.
 """
 
@@ -49,6 +51,8 @@ from .types import (
 )
 
 __all__ = ["Assembler"]
+
+_USAGE_NUMBERS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens")
 
 class _Part:
     __slots__ = ("args", "chunks", "executed", "index", "kind", "meta", "name", "open", "redacted", "tool_call_id")
@@ -250,10 +254,17 @@ class Assembler:
 
     def _usage(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         raw = fields.get("raw")
+        snapshot = self._usage_config.snapshot
         if isinstance(raw, dict):
-            self._usage_raw = {**(self._usage_raw or {}), **raw}
+            self._usage_raw = dict(raw) if snapshot else {**(self._usage_raw or {}), **raw}
         changed = False
-        for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens"):
+        if snapshot:
+            fresh = {n: int(v) for n, v in fields.items() if n in _USAGE_NUMBERS and isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if fresh != self._usage_numbers:
+                self._usage_numbers = fresh
+                return [UsageUpdate.model_construct(type="usage", usage=self.usage)]
+            return []
+        for name in _USAGE_NUMBERS:
             value = fields.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 if self._usage_numbers.get(name) != int(value):

@@ -8,7 +8,8 @@ A file's stem is its provider id.
 Loading rules (RELIABILITY.md T10, T4e): only regular ``*.yaml``/``*.yml`` files directly inside a
 folder are read; a symlink must resolve inside its folder; a file that reuses a built-in provider
 id is refused unless it says ``override: true`` (then a warning); ``extends: <id>`` merges the
-parent under the file (maps merge, lists replace, ``null`` removes an inherited key; ``provider``,
+parent under the file (maps merge, lists replace, ``null`` removes an inherited key, and a rule
+such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``provider``,
 ``display_name``, ``docs``, ``description`` and ``models`` are not inherited), and a file that
 extends its own id extends the next lower layer.  Compiled specs are cached per registry.
 """
@@ -24,7 +25,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .dicts import deep_merge
 from .errors import ModelNotFoundError, SpecError
 from .spec.checks import check_tree
 from .spec.compile import CompiledSpec
@@ -211,7 +211,7 @@ class SpecRegistry:
             issues.append(SpecIssue(file, line, col, "unknown-extends", f"the parent spec {parent_id!r} has errors", path="extends"))
             return _Merged(None, loaded.source, issues + parent.issues)
         inherited = {k: v for k, v in parent.data.items() if k not in _NOT_INHERITED}
-        merged = deep_merge(inherited, data, null_deletes=True)
+        merged = merge_specs(inherited, data)
         return _Merged(merged, parent.source.overlay(loaded.source), issues)
 
     # ------------------------------------------------------------------ model refs
@@ -243,6 +243,43 @@ class SpecRegistry:
         if owners:
             raise ModelNotFoundError(f"model {model!r} is in several catalogs ({', '.join(owners)}); write it as 'provider:{model}'")
         raise ModelNotFoundError(f"{model!r} is not a model ref; write it as 'provider:model' (providers: {', '.join(self.providers())})")
+
+
+#: Under ``extends``, these entries are whole rules: a child's entry replaces the parent's rather
+#: than merging into it (a ``to:`` must not meet an inherited ``unsupported:``).
+_ATOMIC = (
+    ("params", "*"),
+    ("stream", "events", "*"),
+    ("response", "events", "*"),
+    ("errors", "classes", "*"),
+    ("request", "parts", "*"),
+    ("request", "message_by_role", "*"),
+    ("finish_reasons", "*"),
+    ("auth",),
+)
+
+
+def merge_specs(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``child`` merged onto ``parent`` the ``extends`` way: maps merge, lists replace, ``null``
+    removes, and the rule entries of :data:`_ATOMIC` replace wholesale."""
+
+    def atomic(path: tuple[str, ...]) -> bool:
+        return any(len(p) == len(path) and all(a in ("*", b) for a, b in zip(p, path)) for p in _ATOMIC)
+
+    def merge(base: Any, over: Any, path: tuple[str, ...]) -> Any:
+        if not isinstance(base, dict) or not isinstance(over, dict) or atomic(path):
+            return over
+        out = dict(base)
+        for key, value in over.items():
+            if value is None:
+                out.pop(key, None)
+            elif key in out:
+                out[key] = merge(out[key], value, path + (key,))
+            else:
+                out[key] = value
+        return out
+
+    return merge(parent, child, ())  # type: ignore[no-any-return]
 
 
 def model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:

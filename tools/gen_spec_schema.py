@@ -198,6 +198,7 @@ SCHEMA = {
                 "fields": obj({f: {"oneOf": [JMES, {"type": "array", "items": JMES, "minItems": 1}]} for f in USAGE_FIELDS}),
                 "input_includes_cache": BOOL,
                 "output_includes_reasoning": BOOL,
+                "snapshot": {**BOOL, "description": "each usage object replaces the previous one (cumulative snapshots) instead of overlaying it"},
             }
         ),
         "errors": obj(

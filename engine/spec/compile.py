@@ -126,6 +126,7 @@ class UsageConfig:
     fields: tuple[tuple[str, tuple[JPath, ...]], ...]
     input_includes_cache: bool
     output_includes_reasoning: bool
+    snapshot: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +462,7 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>") -> tuple[CompiledSp
         stream_modes=MappingProxyType(stream_modes),
         response=response,
         finish_reasons=MappingProxyType(finish),
-        usage=UsageConfig(usage_fields, bool(usage.get("input_includes_cache", True)), bool(usage.get("output_includes_reasoning", True))),
+        usage=UsageConfig(usage_fields, bool(usage.get("input_includes_cache", True)), bool(usage.get("output_includes_reasoning", True)), bool(usage.get("snapshot", False))),
         errors=ErrorsConfig(
             message=c.jp(errors.get("message"), ("errors", "message")),
             code=c.jp(errors.get("code"), ("errors", "code")),

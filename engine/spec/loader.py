@@ -11,6 +11,10 @@ so that it can:
   anchors and aliases (alias bombs), merge keys, nesting deeper than :data:`MAX_DEPTH`, and files
   larger than :data:`MAX_FILE_BYTES`.
 
+libyaml's C parser is used when PyYAML was built with it (about ten times faster); the pure-Python
+safe loader is the fallback.  Either way only the composer runs: nodes are turned into Python
+values here, scalar by scalar, by the *safe* constructor.
+
 Problems are collected as :class:`SpecIssue` values rather than raised one at a time.  Pure: the
 only I/O is :func:`load_file` reading the file it is given.
 """
@@ -101,6 +105,15 @@ def load_text(text: str, file: str = "<string>") -> LoadedSpec:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         issues.append(_issue(file, 1, 1, "file-size", f"spec text is larger than {MAX_FILE_BYTES} bytes"))
         return LoadedSpec(file, None, source, issues)
+    fast = _compose_fast(text, file, issues)
+    if fast is not None:
+        node, loader = fast
+        if node is None:
+            issues.append(_issue(file, 1, 1, "empty", "the file is empty"))
+            return LoadedSpec(file, None, source, issues)
+        return LoadedSpec(file, _Builder(file, source, issues, loader).build(node, (), 0), source, issues)
+    if issues:
+        return LoadedSpec(file, None, source, issues)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -129,8 +142,41 @@ def load_text(text: str, file: str = "<string>") -> LoadedSpec:
     return LoadedSpec(file, data, source, issues)
 
 
+def _compose_fast(text: str, file: str, issues: list[SpecIssue]) -> tuple[Node | None, Any] | None:
+    """Compose with libyaml's C parser when PyYAML has it: one event pass to refuse anchors and
+    aliases before any node is shared, then the C composer.  ``None`` means: fall back to the
+    pure-Python loader (libyaml missing), or stop (``issues`` got a problem)."""
+    c_loader = getattr(yaml, "CSafeLoader", None)
+    if c_loader is None:
+        return None
+    try:
+        for event in yaml.parse(text, Loader=c_loader):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-alias", "aliases are not allowed in specs (alias bombs); repeat the value or use `extends`"))
+            elif getattr(event, "anchor", None):
+                mark = event.start_mark
+                issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-anchor", "anchors are not allowed in specs; repeat the value or use `extends`"))
+        if issues:
+            return None
+        loader = c_loader(text)
+        try:
+            return loader.get_single_node(), loader
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        issues.append(_issue(file, line, col, "yaml-syntax", f"{exc.problem or exc}"))
+    except yaml.YAMLError as exc:
+        issues.append(_issue(file, 1, 1, "yaml-syntax", str(exc)))
+    except RecursionError:
+        issues.append(_issue(file, 1, 1, "yaml-depth", "YAML nesting is too deep"))
+    return None
+
+
 class _Builder:
-    def __init__(self, file: str, source: SourceMap, issues: list[SpecIssue], loader: _Loader) -> None:
+    def __init__(self, file: str, source: SourceMap, issues: list[SpecIssue], loader: Any) -> None:
         self.file, self.source, self.issues, self.loader = file, source, issues, loader
 
     def build(self, node: Node, path: tuple[object, ...], depth: int) -> Any:
@@ -151,7 +197,7 @@ class _Builder:
         return None  # pragma: no cover - PyYAML has no other node kinds
 
     def _scalar(self, node: ScalarNode, line: int, col: int) -> Any:
-        plain = node.style is None
+        plain = not node.style  # None (pure-Python composer) or "" (libyaml) for plain scalars
         if node.tag == "tag:yaml.org,2002:timestamp":
             if plain:
                 self.issues.append(_issue(self.file, line, col, "yaml-date", f"unquoted date {node.value!r} loads as a date; quote it: \"{node.value}\""))
