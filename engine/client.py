@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from . import hooks
 from .auth.credentials import Credentials
+from .binding import check_credential_destination, host_pattern
 from .errors import ConfigError, RequestBuildError, SpecwireError
 from .process import ResponseProcessor
 from .provider_errors import api_error, parse_body
@@ -67,7 +68,9 @@ class Client:
     your own httpx clients (they must not follow redirects).  ``transport``/``async_transport``:
     httpx transports, e.g. ``httpx.MockTransport`` in tests.  ``load_entry_points``: load
     third-party hooks from the ``specwire.hooks`` entry-point group.  ``env``: the environment
-    to read keys and settings from (default ``os.environ`` at call time).
+    to read keys and settings from (default ``os.environ`` at call time).  ``trusted_hosts``:
+    extra hosts (fnmatch patterns) that keys from the environment may be sent to; keys are bound
+    to their providers' hosts otherwise (:mod:`specwire.binding`).
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class Client:
         load_entry_points: bool = True,
         env: Mapping[str, str] | None = None,
         registry: SpecRegistry | None = None,
+        trusted_hosts: list[str] | None = None,
     ) -> None:
         if load_entry_points:
             hooks.load_entry_points()
@@ -93,6 +97,7 @@ class Client:
         self._keys = {k: Secret(v) for k, v in (api_keys or {}).items()}
         self._base_urls = dict(base_urls or {})
         self._settings = {k: dict(v) for k, v in (settings or {}).items()}
+        self._trusted = tuple(trusted_hosts or ())
         self._transport = Transport(timeout=timeout, client=http_client, async_client=async_http_client, transport=transport, async_transport=async_transport)
 
     def __repr__(self) -> str:
@@ -163,8 +168,30 @@ class Client:
         spec, model, warnings = self.registry.resolve(model_ref)
         request, call_opts = _split_options(messages, options)
         plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
-        auth = self._auth(spec, call_opts.get("api_key"))
+        auth, source = self._auth_and_source(spec, call_opts.get("api_key"))
+        reason = check_credential_destination(plan.url, source=source, bound_hosts=self._bound_hosts(spec, source, call_opts), trusted_hosts=self._trusted)
+        if reason is not None:
+            raise ConfigError(f"{spec.provider}: {reason}")
         return _Call(spec, model, plan, auth, stream, stream_mode)
+
+    def _bound_hosts(self, spec: CompiledSpec, source: str | None, opts: dict[str, Any]) -> list[str] | None:
+        """The hosts a key from ``source`` may go to (``None``: unbound)."""
+        env = self._environ()
+        if source is not None and source.startswith("env:"):
+            binding = self.registry.credential_binding(source[4:])
+            if binding is None:
+                return None  # the user's own variable, declared by their own spec
+            hosts = [pattern for pattern, _ in binding]
+            for _, url_vars in binding:
+                hosts += [h for v in url_vars if env.get(v) and (h := host_pattern(env[v]))]
+            if self._base_urls.get(spec.provider) and not opts.get("base_url"):
+                hosts += [h for h in (host_pattern(self._base_urls[spec.provider]),) if h]
+            return hosts
+        if source == "client" and opts.get("base_url"):
+            default = self._base_urls.get(spec.provider) or next((env[v] for v in spec.env_base_url if env.get(v)), None)
+            pattern = host_pattern(default) if default else host_pattern(str(spec.data.get("base_url", "")))
+            return [pattern] if pattern else []
+        return None
 
     def _environ(self) -> Mapping[str, str]:
         return self._env if self._env is not None else os.environ
@@ -201,6 +228,9 @@ class Client:
         return out
 
     def _auth(self, spec: CompiledSpec, api_key: str | None) -> httpx.Auth:
+        return self._auth_and_source(spec, api_key)[0]
+
+    def _auth_and_source(self, spec: CompiledSpec, api_key: str | None) -> tuple[httpx.Auth, str | None]:
         scheme = spec.auth.get("scheme", "none")
         env = self._environ()
         key: Secret | None = None
@@ -219,7 +249,7 @@ class Client:
             hint = f"set {names} or pass api_key=…" if names else "pass api_key=…"
             raise ConfigError(f"missing API key for provider {spec.provider!r}: {hint}")
         factory = hooks.auth_factory(scheme)
-        return factory(dict(spec.auth), Credentials(api_key=key, source=source))  # type: ignore[no-any-return]
+        return factory(dict(spec.auth), Credentials(api_key=key, source=source)), source
 
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")

@@ -84,6 +84,7 @@ class SpecRegistry:
         self.warnings: list[SpecIssue] = []
         self._entries: dict[str, list[_Entry]] = {}
         self._cache: dict[str, CompiledSpec] = {}
+        self._bindings: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None
         self._lock = threading.RLock()
         for rank, (label, folder) in enumerate(layers):
             self._discover(rank, label, folder)
@@ -198,7 +199,12 @@ class SpecRegistry:
             line, col = loaded.source.locate(("extends",))[1:]
             issues.append(SpecIssue(file, line, col, "extends-cycle", f"`extends` forms a cycle: {' -> '.join(stack + (entry.provider, parent_id))}", path="extends"))
             return _Merged(None, loaded.source, issues)
-        candidates = [e for e in self._entries.get(parent_id, []) if parent_id != entry.provider or e.rank > entry.rank]
+        # a spec extends from its own layer or a lower one (a built-in never inherits a user's
+        # override); extending its own id means the next lower layer
+        candidates = [
+            e for e in self._entries.get(parent_id, [])
+            if e.rank >= entry.rank and (parent_id != entry.provider or e.rank > entry.rank)
+        ]
         if not candidates:
             line, col = loaded.source.locate(("extends",))[1:]
             close = difflib.get_close_matches(parent_id, self.providers(), n=1, cutoff=0.6)
@@ -213,6 +219,36 @@ class SpecRegistry:
         inherited = {k: v for k, v in parent.data.items() if k not in _NOT_INHERITED}
         merged = merge_specs(inherited, data)
         return _Merged(merged, parent.source.overlay(loaded.source), issues)
+
+    # ------------------------------------------------------------------ credential binding
+    def credential_binding(self, env_var: str) -> list[tuple[str, tuple[str, ...]]] | None:
+        """For an API-key variable declared by a built-in spec: ``[(host pattern, base-URL env
+        variables of that spec)]``; ``None`` when no built-in spec declares the variable (it is
+        the user's own, and not bound).  See :mod:`specwire.binding`."""
+        with self._lock:
+            if self._bindings is None:
+                self._bindings = self._builtin_bindings()
+        return self._bindings.get(env_var)
+
+    def _builtin_bindings(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        from .binding import host_pattern
+
+        out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for entries in self._entries.values():
+            for entry in entries:
+                if entry.layer != BUILTIN_LAYER:
+                    continue
+                merged = self._merge(entry, ())
+                data = merged.data if isinstance(merged.data, dict) else {}
+                env = data.get("env") or {}
+                keys = env.get("api_key") or ()
+                urls = env.get("base_url") or ()
+                pattern = host_pattern(str(data.get("base_url", "")))
+                if not pattern:
+                    continue
+                for var in (keys,) if isinstance(keys, str) else keys:
+                    out.setdefault(var, []).append((pattern, (urls,) if isinstance(urls, str) else tuple(urls)))
+        return out
 
     # ------------------------------------------------------------------ model refs
     def resolve(self, model_ref: str) -> tuple[CompiledSpec, str, list[CallWarning]]:

@@ -1,0 +1,82 @@
+"""Credentials bound to their hosts (RELIABILITY.md T4, the CVE-2024-6587 pattern).  Pure.
+
+A spec file from a third party could inherit ``env: {api_key: OPENAI_API_KEY}`` and point
+``base_url`` at a host of its choosing; a per-call ``base_url`` could do the same on a server that
+passes it through.  So, before anything is sent:
+
+* a key read from an environment variable that a **built-in** spec declares (``OPENAI_API_KEY``…)
+  is bound to the hosts of the built-in specs declaring it, plus the host of that provider's own
+  base-URL variable when the user set it (``OPENAI_BASE_URL``), plus ``Client(trusted_hosts=…)``;
+* a key from ``Client(api_keys=…)`` goes to the spec's own base URL; a per-call ``base_url`` needs a
+  trusted host or an explicit ``api_key=`` on the same call;
+* a key passed as ``api_key=`` on the call goes where that call says (the caller chose both);
+* a credential never travels over plain ``http://`` except to a loopback host.
+
+The binding lives in this package and the caller's configuration, never in a third-party spec.
+Host patterns may contain ``*`` (a templated base URL such as ``https://{{ settings.region }}…``);
+``*`` matches exactly one DNS label, so ``bedrock-runtime.*.amazonaws.com`` does not match an S3
+website host like ``bedrock-runtime.x.s3-website-us-east-1.amazonaws.com``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+__all__ = ["check_credential_destination", "host_matches", "host_pattern", "is_loopback"]
+
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def host_pattern(base_url: str) -> str | None:
+    """The host of a (possibly templated) base URL as an fnmatch pattern, lower-cased."""
+    host = urlsplit(_TEMPLATE.sub("*", base_url)).hostname
+    return host.lower() if host else None
+
+
+def host_matches(host: str, pattern: str) -> bool:
+    """``pattern`` with ``*`` standing for one DNS label."""
+    regex = "^" + "[^.]+".join(re.escape(piece) for piece in pattern.split("*")) + "$"
+    return re.match(regex, host) is not None
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost",) or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_credential_destination(
+    url: str,
+    *,
+    source: str | None,
+    bound_hosts: Iterable[str] | None,
+    trusted_hosts: Iterable[str] = (),
+) -> str | None:
+    """``None`` when the credential may be sent to ``url``, else the reason it may not.
+
+    ``source``: where the key came from (``"argument"``, ``"client"``, ``"env:NAME"``).
+    ``bound_hosts``: the host patterns the key is bound to (``None``: not bound).
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if source is None:
+        return None
+    if parts.scheme != "https" and not is_loopback(host):
+        return f"refusing to send a credential over {parts.scheme}:// to {host or '?'} (https only, except loopback)"
+    if source == "argument" or bound_hosts is None:
+        return None
+    patterns = [p.lower() for p in bound_hosts] + [h.lower() for h in trusted_hosts]
+    if any(host_matches(host, p) for p in patterns):
+        return None
+    where = source.removeprefix("env:") if source.startswith("env:") else "the client's key"
+    allowed = ", ".join(sorted(set(patterns))) or "no host"
+    return (
+        f"refusing to send {where} to {host}: it is bound to {allowed}. Pass api_key=… explicitly "
+        f"on the call, or trust the host with Client(trusted_hosts=[{host!r}])"
+    )
