@@ -10,10 +10,9 @@ The public names are listed in ``__all__`` and imported lazily on first use, so 
 stays cheap.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
@@ -95,7 +94,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "acomplete", "astream", "complete", "stream", "__version__"])
 
 
-def complete(model_ref: str, messages: Any, **options: Any) -> Any:
+def complete(model_ref: str, messages: _Any, **options: _Any) -> _Any:
     """Send one request with the default :class:`Client` and return the :class:`Response`.
 
     ``model_ref`` is ``"provider:model"``; see :meth:`Client.complete` for ``messages`` and options.
@@ -105,32 +104,32 @@ def complete(model_ref: str, messages: Any, **options: Any) -> Any:
     return default_client().complete(model_ref, messages, **options)
 
 
-async def acomplete(model_ref: str, messages: Any, **options: Any) -> Any:
+async def acomplete(model_ref: str, messages: _Any, **options: _Any) -> _Any:
     """Async :func:`complete`."""
     from .client import default_client
 
     return await default_client().acomplete(model_ref, messages, **options)
 
 
-def stream(model_ref: str, messages: Any, **options: Any) -> Any:
+def stream(model_ref: str, messages: _Any, **options: _Any) -> _Any:
     """A :class:`Stream` of events from the default :class:`Client`; see :meth:`Client.stream`."""
     from .client import default_client
 
     return default_client().stream(model_ref, messages, **options)
 
 
-def astream(model_ref: str, messages: Any, **options: Any) -> Any:
+def astream(model_ref: str, messages: _Any, **options: _Any) -> _Any:
     """An :class:`AsyncStream` from the default :class:`Client`; see :meth:`Client.astream`."""
     from .client import default_client
 
     return default_client().astream(model_ref, messages, **options)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'specwire' has no attribute {name!r}")
-    value = importlib.import_module(f"specwire.{module or name}")
+    value = _importlib.import_module(f"specwire.{module or name}")
     if module:
         value = getattr(value, name)
     globals()[name] = value
@@ -141,7 +140,7 @@ def __dir__() -> list[str]:
     return __all__
 
 
-if TYPE_CHECKING:  # pragma: no cover
+if _TYPE_CHECKING:  # pragma: no cover
     from . import hooks
     from .client import AsyncStream, Client, Stream
     from .errors import *  # noqa: F403

@@ -373,7 +373,7 @@ class Assembler:
             finish = FinishReason(unified="other", raw=None)
         usage = self.usage
         model = self.response_model or self.model
-        cost, cost_reason = compute_cost(usage, self._model_info, model)
+        cost, cost_reason = compute_cost(usage, self._model_info, self.model)  # priced by the requested model
         return Response(
             id=self.response_id,
             provider=self.provider,

@@ -9,8 +9,11 @@ Streams: iterating a :class:`Stream` sends the request and yields stream events,
 one terminal event, ``finish`` (carrying the :class:`Response`) or ``error`` (carrying the error
 and the partial response).  With ``raise_on_error=True`` (the default) the error is also raised
 after the ``error`` event, so a plain ``for`` loop never swallows a failure; pass
-``raise_on_error=False`` to handle errors as events only.  Leaving the loop early (``break``),
-``close()``/``aclose()``, or leaving the ``with`` block releases the connection.
+``raise_on_error=False`` to handle errors as events only.  ``close()``/``aclose()`` or leaving the
+``with``/``async with`` block releases the connection at once; a ``break`` out of a sync loop does
+too, while an async generator abandoned by ``break`` is only finalized by the event loop later, so
+prefer ``async with client.astream(...) as stream``.  A missing API key or an invalid option is a
+usage error raised by the ``stream()`` call itself, before any event.
 
 API keys are looked up in this order: the ``api_key=`` argument, ``Client(api_keys={provider:
 key})``, then the environment variables the spec names (``env.api_key``).  A missing key raises
@@ -349,8 +352,10 @@ def _final(events: Iterator[Any]) -> Response:
 
 # ---------------------------------------------------------------------------- stream objects
 class Stream:
-    """An iterator of stream events; see the module docstring.  ``response`` holds the final
-    :class:`Response` once the stream finished (``None`` before, or after an error)."""
+    """An iterable of stream events; see the module docstring.  Single-pass: iterate it in one
+    loop (leaving that loop releases the connection, and the stream is then over).  ``response``
+    holds the final :class:`Response` once the stream finished (``None`` before, or after an
+    error)."""
 
     def __init__(self, events: Iterator[Any], *, raise_on_error: bool = True) -> None:
         self._events = events
@@ -360,6 +365,8 @@ class Stream:
         self._done = False
 
     def __iter__(self) -> Iterator[Any]:
+        # A fresh generator each time, referenced only by the loop: a `break` drops it at once and
+        # its `finally` releases the connection.  So a stream is single-pass: iterate it in one loop.
         return self._iterate()
 
     def _iterate(self) -> Iterator[Any]:
@@ -386,7 +393,7 @@ class Stream:
 
     def until_done(self) -> Response:
         """Consume the rest of the stream and return the final response (raises on error)."""
-        for _ in self._iterate():
+        for _ in self:
             pass
         if self.error is not None:
             raise self.error
@@ -396,7 +403,7 @@ class Stream:
 
     def text(self) -> Iterator[str]:
         """Only the text deltas (raises on error)."""
-        for event in self._iterate():
+        for event in self:
             if event.type == "text_delta":
                 yield event.delta
         if self.error is not None:
@@ -445,7 +452,7 @@ class AsyncStream:
             await aclose()
 
     async def until_done(self) -> Response:
-        async for _ in self._iterate():
+        async for _ in self:
             pass
         if self.error is not None:
             raise self.error
@@ -454,7 +461,7 @@ class AsyncStream:
         return self.response
 
     async def text(self) -> AsyncIterator[str]:
-        async for event in self._iterate():
+        async for event in self:
             if event.type == "text_delta":
                 yield event.delta
         if self.error is not None:

@@ -286,6 +286,7 @@ class FramingError(StreamError):
 
     def __init__(self, message: str, *, offset: int | None = None, partial: Response | None = None) -> None:
         self.offset = offset
+        self.frames: list[Any] = []  # frames a framing completed in the same read, before the error
         super().__init__(message + (f" (at byte {offset})" if offset is not None else ""), partial=partial)
 
 

@@ -46,11 +46,11 @@ class JPath:
         if steps is not None:
             for step in steps:
                 if isinstance(step, str):
-                    if type(data) is not dict:
+                    if not isinstance(data, dict):
                         return None
                     data = data.get(step)
                 else:
-                    if type(data) is not list or step >= len(data):
+                    if not isinstance(data, list) or step >= len(data):
                         return None
                     data = data[step]
             return data
@@ -81,7 +81,9 @@ def compile_jpath(source: str) -> JPath:
     try:
         parsed = jmespath.compile(source).parsed
     except (JMESPathError, RecursionError) as exc:
-        raise JPathError(f"{source!r}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        first = first.removesuffix(" for expression:").removesuffix(",").strip()
+        raise JPathError(f"{source!r}: {first}") from None
     steps: tuple[str | int, ...] | None = None
     if _SIMPLE.match(source):
         steps = tuple(m.group(1) if m.group(1) is not None else int(m.group(2)) for m in _STEP.finditer(source))

@@ -62,11 +62,17 @@ def to_messages(value: Any) -> list[Message]:
     if not isinstance(value, Iterable):
         raise RequestBuildError(f"messages must be a list, got {type(value).__name__}")
     out: list[Message] = []
-    for item in value:
+    for i, item in enumerate(value):
         if isinstance(item, Message):
             out.append(item)
         elif isinstance(item, dict):
-            out.append(_message_from_dict(item))
+            try:
+                out.append(_message_from_dict(item))
+            except RequestBuildError:
+                raise
+            except (ValueError, TypeError, AttributeError) as exc:  # pydantic's ValidationError is a ValueError
+                first = str(exc).splitlines()
+                raise RequestBuildError(f"messages[{i}] is not a valid message: {' '.join(first[:3])}") from None
         else:
             raise RequestBuildError(f"a message must be a Message or a dict, got {type(item).__name__}")
     return out
@@ -91,7 +97,12 @@ def _message_from_dict(d: dict[str, Any]) -> Message:
         parts.extend(_part_from_dict(p) for p in content)
     elif content is not None:
         raise RequestBuildError(f"message content must be a string or a list of parts, got {type(content).__name__}")
-    for call in d.get("tool_calls") or ():
+    calls = d.get("tool_calls") or []
+    if not isinstance(calls, list):
+        raise RequestBuildError("tool_calls must be a list")
+    for call in calls:
+        if not isinstance(call, dict):
+            raise RequestBuildError(f"a tool call must be a dict, got {type(call).__name__}")
         parts.append(_tool_call_from_openai(call))
     if role in ("system", "developer", "user") and parts and all(isinstance(p, TextPart) for p in parts) and isinstance(content, str):
         return Message(role=role, content=content, name=d.get("name"))
@@ -110,6 +121,8 @@ def _tool_message(d: dict[str, Any]) -> Message:
             return Message(role="tool", content=[_part_from_dict(p) for p in content])
         raise RequestBuildError("a tool message needs a tool_call_id")
     content = d.get("content")
+    if content is not None and not isinstance(content, (str, list)):
+        raise RequestBuildError(f"tool message content must be a string or a list of parts, got {type(content).__name__}")
     if isinstance(content, list):
         inner = [_part_from_dict(p) for p in content]
         if all(isinstance(p, TextPart) for p in inner):
@@ -127,15 +140,21 @@ def _tool_message(d: dict[str, Any]) -> Message:
 
 def _tool_call_from_openai(call: dict[str, Any]) -> ToolCallPart:
     fn = call.get("function") or {}
+    if not isinstance(fn, dict):
+        raise RequestBuildError("a tool call's `function` must be a dict")
     raw = fn.get("arguments")
     if isinstance(raw, dict):
         args, text = raw, None
-    else:
+    elif raw is None or isinstance(raw, str):
         text = raw or ""
         try:
             args = json.loads(text) if text.strip() else {}
         except ValueError:
             raise RequestBuildError(f"tool call {call.get('id')!r} has arguments that are not valid JSON") from None
+        if not isinstance(args, dict):
+            raise RequestBuildError(f"tool call {call.get('id')!r} has arguments that are not a JSON object")
+    else:
+        raise RequestBuildError(f"tool call {call.get('id')!r} has arguments of type {type(raw).__name__}")
     return ToolCallPart(tool_call_id=call.get("id"), tool_name=fn.get("name") or "", arguments=args, arguments_text=text)
 
 
@@ -159,9 +178,13 @@ def _part_from_dict(p: Any) -> Any:
         return ImagePart(url=url)
     if kind == "input_audio":
         spec = p.get("input_audio") or {}
+        if not isinstance(spec, dict):
+            raise RequestBuildError("input_audio parts need input_audio.data and input_audio.format")
         return AudioPart(data=spec.get("data", ""), media_type=f"audio/{spec.get('format', 'wav')}")
     if kind == "file":
         spec = p.get("file") or {}
+        if not isinstance(spec, dict):
+            raise RequestBuildError("file parts need file.file_data")
         data = spec.get("file_data")
         if isinstance(data, str):
             parsed = parse_data_url(data)

@@ -18,6 +18,7 @@ A catalog entry's ``params`` override the spec's for that model.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .errors import RequestBuildError
@@ -57,14 +58,15 @@ def apply_params(
     model_info: ModelInfo | None,
     stream: bool,
     settings: dict[str, Any],
+    tools: list[str] | None = None,
 ) -> tuple[list[ParamOp], list[CallWarning]]:
     """The wire operations and warnings for the caller's generic option ``values`` (unset
-    options absent).  Raises :class:`RequestBuildError` for a required option with no value."""
+    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).  Raises :class:`RequestBuildError` for a required option with no value."""
     ops: list[ParamOp] = []
     warnings: list[CallWarning] = []
     params_ctx = {name: values.get(name) for name in GENERIC_PARAMS}
     info_dict = model_info.as_dict() if model_info is not None else None
-    base = {"params": params_ctx, "model": model, "model_info": info_dict, "stream": stream, "settings": settings}
+    base = {"params": params_ctx, "model": model, "model_info": info_dict, "stream": stream, "settings": settings, "tools": list(tools or ())}
     for name in GENERIC_PARAMS:
         cases = _cases(spec, model_info, name)
         value = values.get(name)
@@ -84,6 +86,8 @@ def apply_params(
                 raise RequestBuildError(f"params.{name}.default: {exc}") from None
             if value is OMIT or value is None:
                 continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RequestBuildError(f"{name} must be a finite number, got {value}")
         ctx = {**base, "value": value}
         case = _pick(cases, ctx, name)
         if case is None:

@@ -96,7 +96,8 @@ class ResponseProcessor:
         try:
             frames = self._framing.decode(data)
         except SpecwireError as exc:
-            return self.fail(exc)
+            out = self._frames(getattr(exc, "frames", None) or [])
+            return out + self.fail(exc)
         return self._frames(frames)
 
     def close(self) -> list[Any]:

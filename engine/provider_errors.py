@@ -38,6 +38,16 @@ def parse_body(content: bytes) -> Any:
         return redact_text(text[:_EXCERPT] + ("…" if len(text) > _EXCERPT else ""))
 
 
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
 def _search(expr: Any, data: Any) -> Any:
     if expr is None or not isinstance(data, (dict, list)):
         return None
@@ -70,6 +80,7 @@ def api_error(
 ) -> APIStatusError:
     """Build the :class:`APIStatusError` subclass for an error response or an in-band error."""
     cfg = spec.errors
+    body = _redacted(body)  # a server may echo a credential back
     data = body if isinstance(body, (dict, list)) else None
     message = _search(cfg.message, data)
     if not isinstance(message, str) or not message:

@@ -74,6 +74,12 @@ class Secret:
     def __hash__(self) -> int:
         return hash(self._value)
 
+    def __copy__(self) -> Secret:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
+        return self
+
     def __reduce__(self) -> tuple[object, ...]:  # never pickle the value
         raise TypeError("Secret values cannot be pickled")
 

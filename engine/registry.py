@@ -36,6 +36,7 @@ __all__ = ["BUILTIN_LAYER", "SpecRegistry", "builtin_dir", "default_registry"]
 
 BUILTIN_LAYER = "builtin"
 _NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models")
+# (profiles are inherited: a child's catalog may name its parent's profiles)
 
 
 def builtin_dir() -> Path:
@@ -162,9 +163,9 @@ class SpecRegistry:
         entry = match or _Entry(stem, path, "file", -1)
         merged = self._merge(entry, ())
         if _has_errors(merged.issues):
-            return merged.issues
+            return sorted(merged.issues, key=lambda i: (i.file, i.line, i.col, i.rule))
         _spec, issues = self._check(merged, path)
-        return issues
+        return sorted(issues, key=lambda i: (i.file, i.line, i.col, i.rule))
 
     def _check(self, merged: _Merged, path: Path) -> tuple[CompiledSpec | None, list[SpecIssue]]:
         spec, issues = check_tree(merged.data, merged.source, str(path))
@@ -214,8 +215,11 @@ class SpecRegistry:
         parent = self._merge(candidates[0], stack + (entry.provider,))
         if parent.data is None or _has_errors(parent.issues):
             line, col = loaded.source.locate(("extends",))[1:]
-            issues.append(SpecIssue(file, line, col, "unknown-extends", f"the parent spec {parent_id!r} has errors", path="extends"))
-            return _Merged(None, loaded.source, issues + parent.issues)
+            first = next((i for i in parent.issues if i.level == "error"), None)
+            rule = first.rule if first is not None and first.rule == "extends-cycle" else "unknown-extends"
+            why = f": {first.message}" if first is not None else ""
+            issues.append(SpecIssue(file, line, col, rule, f"the parent spec {parent_id!r} has errors{why}", path="extends"))
+            return _Merged(None, loaded.source, issues + [i for i in parent.issues if i.file != file])
         inherited = {k: v for k, v in parent.data.items() if k not in _NOT_INHERITED}
         merged = merge_specs(inherited, data)
         return _Merged(merged, parent.source.overlay(loaded.source), issues)
@@ -291,7 +295,11 @@ _ATOMIC = (
     ("request", "parts", "*"),
     ("request", "message_by_role", "*"),
     ("finish_reasons", "*"),
+    ("profiles", "*"),
     ("auth",),
+    # env is replaced whole: a child that names its own key variable must not inherit the parent's
+    # base-URL variable (OPENAI_BASE_URL would otherwise redirect the child's key)
+    ("env",),
 )
 
 

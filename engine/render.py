@@ -10,7 +10,9 @@ A spec's request templates are YAML trees whose string leaves are Jinja2:
   system_parts or omit }}"}`` disappears when there is no system prompt);
 * everything else is a constant.
 
-Templates are compiled once, at spec load.  The environment is
+Templates are compiled once, at spec load, and what a spec never needs but attacks use is refused
+right then: ``include``/``import``/``extends`` tags, macros, and ``_``-prefixed attribute access.
+The environment is
 ``ImmutableSandboxedEnvironment(loader=None, undefined=StrictUndefined, autoescape=False)``: no
 ``{% include %}``/``{% import %}`` (no loader), no attribute access to Python internals, no mutation
 of the context, ``range`` capped at :data:`MAX_RANGE`, and rendered text capped at
@@ -27,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined, meta
+from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "compile_expression",
     "compile_tree",
     "expression_variables",
+    "template_leaves",
     "template_variables",
 ]
 
@@ -70,20 +73,34 @@ def _safe_range(*args: int) -> range:
 
 
 class _Env(ImmutableSandboxedEnvironment):
+    # `'x' * 10**20` or `9**9**9` would eat memory or CPU before any output cap could look
+    intercepted_binops = frozenset({"*", "**"})
+
     def __init__(self) -> None:
         super().__init__(loader=None, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
         self.globals.clear()
         self.globals.update({"omit": OMIT, "range": _safe_range})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1 and right * abs(left).bit_length() > 256:
+                raise SecurityError("exponent too large in a spec template")
+        elif isinstance(right, int) and isinstance(left, (str, list, tuple)) or isinstance(left, int) and isinstance(right, (str, list, tuple)):
+            seq, times = (left, right) if isinstance(right, int) else (right, left)
+            if times > 0 and len(seq) * times > MAX_RENDERED_CHARS:
+                raise SecurityError("repetition too large in a spec template")
+        return super().call_binop(context, operator, left, right)
 
 
 ENV = _Env()
 
 
 class TemplateFailure(Exception):
-    """A template failed to compile or render; ``where`` is its place in the spec (a key path)."""
+    """A template failed to compile or render; ``where`` is its place in the spec (a dotted key
+    path), ``path`` the same place below the compiled tree's root, ``detail`` the bare reason."""
 
-    def __init__(self, where: str, message: str) -> None:
-        self.where = where
+    def __init__(self, where: str, message: str, path: tuple[object, ...] = ()) -> None:
+        self.where, self.detail, self.path = where, message, path
         super().__init__(f"{where}: {message}" if where else message)
 
 
@@ -104,7 +121,7 @@ class _Expr:
     def render(self, ctx: Mapping[str, Any]) -> Any:
         try:
             value = self.fn(**ctx)
-        except (TemplateError, SecurityError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
+        except (TemplateError, SecurityError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError, MemoryError) as exc:
             raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
         if isinstance(value, Undefined):
             try:
@@ -125,7 +142,7 @@ class _Text:
     def render(self, ctx: Mapping[str, Any]) -> Any:
         try:
             out = self.template.render(ctx)
-        except (TemplateError, SecurityError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as exc:
+        except (TemplateError, SecurityError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError, MemoryError) as exc:
             raise TemplateFailure(self.where, str(exc)) from None
         if len(out) > MAX_RENDERED_CHARS:
             raise TemplateFailure(self.where, "rendered text too large")
@@ -171,37 +188,56 @@ class CompiledTree:
 
 
 def compile_tree(tree: Any, where: str = "") -> CompiledTree:
-    """Compile a YAML tree of templates; raises :class:`TemplateFailure` on a syntax error."""
-    return CompiledTree(_compile(tree, where), tree)
+    """Compile a YAML tree of templates; raises :class:`TemplateFailure` on a syntax error or a
+    construct specs may not use."""
+    return CompiledTree(_compile(tree, where, ()), tree)
 
 
-def compile_expression(source: str, where: str = "") -> Any:
+def compile_expression(source: str, where: str = "", path: tuple[object, ...] = ()) -> Any:
     """Compile one Jinja expression (no braces), e.g. a ``when:`` condition."""
     try:
+        _refuse_unsafe(ENV.parse("{{ " + source + " }}"))
         fn = ENV.compile_expression(source, undefined_to_none=False)
     except TemplateError as exc:
-        raise TemplateFailure(where, f"{source!r}: {exc}") from None
+        raise TemplateFailure(where, f"{source!r}: {exc}", path) from None
     return _Expr(fn, source.strip(), where)
 
 
-def _compile(tree: Any, where: str) -> Any:
+_UNSAFE_TAGS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Macro, nodes.CallBlock)
+
+
+def _refuse_unsafe(ast: nodes.Template) -> None:
+    """Refuse, at load time, what a spec never needs and attacks use (RELIABILITY.md T1): include,
+    import and extends tags, macros, and any ``_``-prefixed attribute or item (``__class__``…).
+    The sandbox would stop these at render time too; refusing them here makes the spec fail to
+    load instead."""
+    for node in ast.find_all(_UNSAFE_TAGS):
+        raise TemplateError(f"{type(node).__name__.lower()} tags are not allowed in specs")
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(name, str) and name.startswith("_"):
+            raise TemplateError(f"access to {name!r} is not allowed in specs")
+
+
+def _compile(tree: Any, where: str, path: tuple[object, ...]) -> Any:
     if isinstance(tree, str):
         if "{{" not in tree and "{%" not in tree and "{#" not in tree:
             return _Const(tree)
         m = _EXPR_RE.match(tree)
         if m and "{{" not in m.group("expr") and "}}" not in m.group("expr"):
-            return compile_expression(m.group("expr"), where)
+            return compile_expression(m.group("expr"), where, path)
         try:
+            _refuse_unsafe(ENV.parse(tree))
             return _Text(ENV.from_string(tree), where)
         except TemplateError as exc:
-            raise TemplateFailure(where, f"{tree!r}: {exc}") from None
+            raise TemplateFailure(where, f"{tree!r}: {exc}", path) from None
     if isinstance(tree, dict):
-        items = tuple((k, _compile(v, f"{where}.{k}" if where else k)) for k, v in tree.items())
+        items = tuple((k, _compile(v, f"{where}.{k}" if where else k, path + (k,))) for k, v in tree.items())
         if all(isinstance(n, _Const) for _, n in items):
             return _Const(tree)
         return _Map(items)
     if isinstance(tree, list):
-        items = tuple(_compile(v, f"{where}[{i}]") for i, v in enumerate(tree))
+        items = tuple(_compile(v, f"{where}[{i}]", path + (i,)) for i, v in enumerate(tree))
         if all(isinstance(n, _Const) for n in items):
             return _Const(tree)
         return _List(items)
@@ -212,23 +248,22 @@ def template_variables(tree: Any) -> set[str]:
     """The names a template tree reads from its context (for the lint that checks them against the
     documented context of each template location)."""
     names: set[str] = set()
-    for text in _strings(tree):
-        if "{{" not in text and "{%" not in text:
-            continue
+    for _path, text in template_leaves(tree):
         names |= meta.find_undeclared_variables(ENV.parse(text))
     return names
+
+
+def template_leaves(tree: Any, path: tuple[object, ...] = ()) -> list[tuple[tuple[object, ...], str]]:
+    """``(path, text)`` of every string leaf that contains a template."""
+    if isinstance(tree, str):
+        return [(path, tree)] if "{{" in tree or "{%" in tree else []
+    if isinstance(tree, dict):
+        return [leaf for k, v in tree.items() for leaf in template_leaves(v, path + (k,))]
+    if isinstance(tree, list):
+        return [leaf for i, v in enumerate(tree) for leaf in template_leaves(v, path + (i,))]
+    return []
 
 
 def expression_variables(source: str) -> set[str]:
     """The names one expression reads (``when:`` conditions)."""
     return set(meta.find_undeclared_variables(ENV.parse("{{ " + source + " }}")))
-
-
-def _strings(tree: Any) -> list[str]:
-    if isinstance(tree, str):
-        return [tree]
-    if isinstance(tree, dict):
-        return [s for v in tree.values() for s in _strings(v)]
-    if isinstance(tree, list):
-        return [s for v in tree for s in _strings(v)]
-    return []

@@ -9,7 +9,8 @@ Message rendering: system/developer messages are hoisted (``system.placement: to
 becomes ``system_parts``/``system_text``) or kept as messages; roles are renamed by ``roles``; each
 content part goes through the first ``parts.<kind>`` rule whose ``when`` holds, which appends it to
 the message (``value``), to a named list such as ``tool_calls`` (``into``), emits it as a message of
-its own placed before the rest of the turn (``as_message``), or leaves it out (``drop``).  A part
+its own placed before the rest of the turn (``as_message``), leaves it out (``drop``), or refuses it
+with a message (``error``).  A part
 kind the spec has no rule for is an error, never dropped silently.  With ``merge_consecutive``,
 adjacent wire messages of the same role are joined (their ``<key>`` lists concatenated).
 """
@@ -50,7 +51,7 @@ class RequestPlan:
         """The body as UTF-8 JSON bytes (compact, non-ASCII kept)."""
         if self.body is None:
             return b""
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
     def redacted(self, extra_secret_headers: tuple[str, ...] = ()) -> dict[str, Any]:
         """``{"method", "url", "headers", "body", "warnings"}`` with secrets masked."""
@@ -83,7 +84,7 @@ def build_request(
     info = spec.model_info(model)
     all_warnings = list(warnings or ())
     values = request.generic_params()
-    ops, param_warnings = apply_params(spec, values, model=model, model_info=info, stream=stream, settings=settings)
+    ops, param_warnings = apply_params(spec, values, model=model, model_info=info, stream=stream, settings=settings, tools=[t.name for t in request.tools])
     all_warnings += param_warnings
     messages, system_parts = _render_messages(spec, request.messages, model)
     tools = _render_tools(spec, request, model)
@@ -235,13 +236,14 @@ def _choose(spec: CompiledSpec, part: Any, role: str, model: str, calls: dict[st
     meta = _Meta(part.provider_metadata.get(spec.metadata_key) or {})
     ctx = {"part": _part_context(spec, part, calls, model), "meta": meta, "role": role, "model": model, "omit": OMIT}
     for rule in rules:
-        if rule.when is None:
-            return rule, ctx
         try:
-            if rule.when.render(ctx):
-                return rule, ctx
+            matched = rule.when is None or rule.when.render(ctx)
         except TemplateFailure as exc:
             raise RequestBuildError(f"{spec.provider}: request.parts.{part.type}: {exc}") from None
+        if matched:
+            if rule.error is not None:
+                raise RequestBuildError(f"{spec.provider}: {rule.error}")
+            return rule, ctx
     raise RequestBuildError(f"{spec.provider} cannot send this {part.type} part (no request.parts.{part.type} rule matches it)")
 
 

@@ -1,7 +1,8 @@
 """Retry hints: parsing ``retry-after-ms``, ``retry-after`` and body durations.  Pure.
 
 ``retry-after-ms`` wins over ``retry-after`` (the Vercel AI SDK and the Stainless SDKs do the same);
-``retry-after`` is seconds (a float) or an HTTP-date (RFC 9110 section 10.2.3).  NaN, infinities,
+``retry-after`` is seconds (a float) or an HTTP-date (RFC 9110 section 10.2.3, the date forms
+of section 5.6.7, always GMT).  NaN, infinities,
 negative values and values over :data:`MAX_RETRY_AFTER_SECONDS` are ignored as junk.
 A body hint such as Gemini's ``RetryInfo.retryDelay`` is a protobuf Duration string (``"34.4s"``).
 """
@@ -21,6 +22,14 @@ __all__ = ["MAX_RETRY_AFTER_SECONDS", "parse_duration", "parse_retry_after"]
 MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+#: The three HTTP-date forms of RFC 9110 section 5.6.7: IMF-fixdate, obsolete RFC 850, asctime.
+_HTTP_DATE = re.compile(
+    rf"^(?:{_DAY}, \d{{2}} {_MONTH} \d{{4}} \d{{2}}:\d{{2}}:\d{{2}} GMT"
+    rf"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d{{2}}-{_MONTH}-\d{{2}} \d{{2}}:\d{{2}}:\d{{2}} GMT"
+    rf"|{_DAY} {_MONTH} [ \d]\d \d{{2}}:\d{{2}}:\d{{2}} \d{{4}})$"
+)
 
 
 def _sane(value: float) -> float | None:
@@ -49,8 +58,10 @@ def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = 
         return _sane(float(ra))
     except ValueError:
         pass
+    if not _HTTP_DATE.match(ra.strip()):
+        return None  # email.utils would accept junk such as "Zun, 29 Sep …" or a date without GMT
     try:
-        when = email.utils.parsedate_to_datetime(ra)
+        when = email.utils.parsedate_to_datetime(ra.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:

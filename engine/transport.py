@@ -5,8 +5,9 @@
 * Redirects are never followed (RELIABILITY.md T6): a 3xx is returned like any other status and
   becomes a :class:`~specwire.RedirectError`, so a credential never reaches another origin.
 * httpx exceptions are translated at this boundary (httpcore's ``map_exceptions`` pattern) into
-  the :class:`~specwire.TransportError` family, chained ``from None`` so that no httpx request (and
-  no URL carrying a key) rides along in ``__cause__``; messages are redacted.
+  the :class:`~specwire.TransportError` family, raised outside the ``except`` block so that no
+  httpx request (with its credential headers, or a URL carrying a key) rides along in
+  ``__cause__`` or ``__context__``; messages are redacted.
 * Bodies are read through ``iter_bytes`` (content-decoded: gzip and friends), and error bodies only
   up to :data:`MAX_ERROR_BODY_BYTES`.
 """
@@ -117,36 +118,56 @@ class Transport:
     def _request(self, client: httpx.Client | httpx.AsyncClient, plan: RequestPlan) -> httpx.Request:
         return client.build_request(plan.method, plan.url, headers=plan.headers, content=plan.content())
 
+    # Mapped errors are raised *after* the ``except`` block, so neither ``__cause__`` nor
+    # ``__context__`` keeps the httpx exception, whose request carries the credential headers.
+
     def open(self, plan: RequestPlan, auth: httpx.Auth) -> httpx.Response:
         """Send and return the response with its body unread (close it!)."""
         client = self._sync_client()
         try:
             return client.send(self._request(client, plan), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
-            raise _map(exc, started=False) from None
+            mapped = _map(exc, started=False)
+        raise mapped
 
     async def aopen(self, plan: RequestPlan, auth: httpx.Auth) -> httpx.Response:
         client = self._async_client()
         try:
             return await client.send(self._request(client, plan), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
-            raise _map(exc, started=False) from None
+            mapped = _map(exc, started=False)
+        raise mapped
 
     @staticmethod
     def iter_bytes(response: httpx.Response) -> Iterator[bytes]:
         """The decoded body, exceptions translated."""
-        try:
-            yield from response.iter_bytes()
-        except httpx.HTTPError as exc:
-            raise _map(exc, started=True) from None
+        chunks = response.iter_bytes()
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except httpx.HTTPError as exc:
+                mapped = _map(exc, started=True)
+            else:
+                yield chunk
+                continue
+            raise mapped
 
     @staticmethod
     async def aiter_bytes(response: httpx.Response) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_bytes():
+        chunks = response.aiter_bytes()
+        while True:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+            except httpx.HTTPError as exc:
+                mapped = _map(exc, started=True)
+            else:
                 yield chunk
-        except httpx.HTTPError as exc:
-            raise _map(exc, started=True) from None
+                continue
+            raise mapped
 
     @staticmethod
     def read_capped(response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:

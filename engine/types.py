@@ -300,7 +300,7 @@ class Request(BaseModel):
     the wire body untouched, last.  ``messages`` may be OpenAI-style dicts.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     messages: list[Message]
     tools: list[Tool] = Field(default_factory=list)
     tool_choice: ToolChoice | None = None

@@ -79,6 +79,7 @@ PART_RULE = obj(
         "into": STR,
         "as_message": TREE,
         "drop": BOOL,
+        "error": {**STR, "description": "refuse the part: raise RequestBuildError with this message"},
     }
 )
 PART_RULES = {"oneOf": [{"$ref": "#/$defs/part_rule"}, {"type": "array", "items": {"$ref": "#/$defs/part_rule"}, "minItems": 1}]}
@@ -146,10 +147,12 @@ MODEL = obj(
             description="USD per million tokens",
         ),
         "deprecated": obj({"end_of_life": STR, "replacement": STR, "note": STR}),
+        "profile": {**STR, "description": "a name in `profiles`: its params apply to this model"},
         "params": PARAMS,
     },
     ["id"],
 )
+PROFILE = obj({"description": STR, "params": PARAMS})
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -216,6 +219,7 @@ SCHEMA = {
                 ),
             }
         ),
+        "profiles": {**string_map(PROFILE), "description": "named parameter overrides shared by several catalog models"},
         "models": {"type": "array", "items": {"$ref": "#/$defs/model"}},
     },
     "$defs": {"rule": RULE, "case": CASE, "part_rule": PART_RULE, "param_rule": PARAM_RULE, "model": MODEL},

@@ -19,11 +19,18 @@ __all__ = ["main", "validate_paths"]
 
 
 def _files(paths: list[str]) -> list[Path]:
+    """The spec files named, and those directly inside named folders (a symlink leaving its folder
+    is skipped there, as the registry skips it; the registry reports it)."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out += sorted(q for q in p.iterdir() if q.suffix in (".yaml", ".yml") and q.is_file())
+            real = p.resolve()
+            out += sorted(
+                q for q in p.iterdir()
+                if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.startswith(".")
+                and (not q.is_symlink() or real in q.resolve().parents)
+            )
         else:
             out.append(p)
     return out
@@ -35,7 +42,7 @@ def validate_paths(paths: list[str]) -> list[object]:
     from ..spec.issues import SpecIssue
 
     files = _files(paths)
-    folders = list(dict.fromkeys(str(f.parent) for f in files))
+    folders = list(dict.fromkeys([str(f.parent) for f in files] + [p for p in paths if Path(p).is_dir()]))
     registry = SpecRegistry(folders, user_config=False)
     issues: list[SpecIssue] = []
     for f in files:
@@ -43,6 +50,14 @@ def validate_paths(paths: list[str]) -> list[object]:
             issues.append(SpecIssue(str(f), 1, 1, "file", "no such file"))
             continue
         issues += registry.check_file(f)
+    # what the registry noticed about these files and folders: symlinks leaving a folder,
+    # writable folders, built-in overrides
+    named = {Path(p).resolve() for p in folders} | {f.resolve() for f in files}
+    for warning in registry.warnings:
+        where = Path(warning.file)
+        if where.resolve() in named or where.parent.resolve() in named or where.absolute().parent.resolve() in named:
+            if warning not in issues:
+                issues.append(warning)
     return issues
 
 

@@ -22,6 +22,7 @@ from .base import DEFAULT_MAX_FRAME_BYTES, Frame
 __all__ = ["JSONArrayFraming"]
 
 _WS = b" \t\r\n"
+_BOM = b"\xef\xbb\xbf"
 _IN_STRING = re.compile(rb'["\\]')
 _IN_ELEMENT = re.compile(rb'["{}\[\]]')
 
@@ -38,11 +39,32 @@ class JSONArrayFraming:
         self._in_string = False
         self._escape = False
         self._need_comma = False
+        self._after_comma = False
+        self._head = b""  # the first bytes, held while they could still be a byte-order mark
+        self._bom_done = False
         self._offset = 0  # bytes consumed before the current chunk
         self._max = max_frame_bytes
 
     def decode(self, data: bytes) -> list[Frame]:
         out: list[Frame] = []
+        try:
+            self._decode(data, out)
+        except FramingError as exc:
+            exc.frames = out  # elements completed before the error still count
+            raise
+        return out
+
+    def _decode(self, data: bytes, out: list[Frame]) -> None:
+        if not self._bom_done:
+            head = self._head + data
+            if len(head) < 3 and _BOM.startswith(head):
+                self._head = head  # perhaps a byte-order mark split across reads: wait for more
+                return
+            self._bom_done, self._head = True, b""
+            if head.startswith(_BOM):
+                head = head[3:]
+                self._offset += 3
+            data = head
         i, n = 0, len(data)
         while i < n:
             if self._state == _ELEMENT:
@@ -53,9 +75,6 @@ class JSONArrayFraming:
                 i += 1
                 continue
             if self._state == _BEFORE:
-                if data.startswith(b"\xef\xbb\xbf", i) and self._offset + i == 0:
-                    i += 3
-                    continue
                 if byte != 0x5B:  # [
                     raise FramingError("expected a JSON array", offset=self._offset + i)
                 self._state = _BETWEEN
@@ -63,19 +82,21 @@ class JSONArrayFraming:
             elif self._state == _BETWEEN:
                 if byte == 0x2C and self._need_comma:  # ,
                     self._need_comma = False
+                    self._after_comma = True
                     i += 1
-                elif byte == 0x5D:  # ]
+                elif byte == 0x5D and not self._after_comma:  # ]
                     self._state = _END
                     i += 1
                 elif byte in (0x7B, 0x5B) and not self._need_comma:  # { [
                     self._state = _ELEMENT
+                    self._after_comma = False
                     self._depth = 0
                 else:
-                    raise FramingError(f"unexpected {chr(byte)!r} between JSON array elements", offset=self._offset + i)
+                    what = "a trailing comma" if byte == 0x5D else f"unexpected {chr(byte)!r}"
+                    raise FramingError(f"{what} between JSON array elements", offset=self._offset + i)
             else:  # _END
                 raise FramingError("data after the end of the JSON array", offset=self._offset + i)
         self._offset += n
-        return out
 
     def _scan_element(self, data: bytes, i: int, out: list[Frame]) -> int:
         n = len(data)

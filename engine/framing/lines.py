@@ -14,20 +14,36 @@ class NDJSONFraming:
     def __init__(self, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
         self._buf = bytearray()
         self._max = max_frame_bytes
+        self._first = True
 
     def decode(self, data: bytes) -> list[Frame]:
         self._buf += data
         if b"\n" not in data:
-            if len(self._buf) > self._max:
-                raise FramingError(f"NDJSON line longer than {self._max} bytes")
+            self._check(len(self._buf))
             return []
         *lines, rest = bytes(self._buf).split(b"\n")
         self._buf = bytearray(rest)
-        return [Frame(None, line.decode("utf-8", errors="replace")) for line in lines if line.strip()]
+        out = []
+        for line in lines:
+            self._check(len(line))
+            out.extend(self._frame(line))
+        self._check(len(rest))
+        return out
 
     def flush(self) -> list[Frame]:
         rest, self._buf = bytes(self._buf), bytearray()
-        return [Frame(None, rest.decode("utf-8", errors="replace"))] if rest.strip() else []
+        return self._frame(rest)
+
+    def _check(self, size: int) -> None:
+        if size > self._max:
+            raise FramingError(f"NDJSON line longer than {self._max} bytes")
+
+    def _frame(self, line: bytes) -> list[Frame]:
+        text = line.decode("utf-8", errors="replace")
+        if self._first and text:
+            self._first = False
+            text = text.lstrip("\ufeff")
+        return [Frame(None, text)] if text.strip() else []
 
 
 class JSONBodyFraming:

@@ -35,6 +35,7 @@ class SSEFraming:
         self._bom_checked = False
         self._pending = 0  # characters buffered in an unfinished line
         self._data = 0  # characters of data in the unfinished event
+        self._named = False  # the unfinished event has an `event:` field
         self._offset = 0
 
     def decode(self, data: bytes) -> list[Frame]:
@@ -50,6 +51,14 @@ class SSEFraming:
 
     def _feed(self, text: str) -> list[Frame]:
         out: list[Frame] = []
+        try:
+            self._feed_into(text, out)
+        except FramingError as exc:
+            exc.frames = out  # frames completed before the error still count
+            raise
+        return out
+
+    def _feed_into(self, text: str, out: list[Frame]) -> list[Frame]:
         if not text:
             return out
         if not self._bom_checked:
@@ -77,10 +86,13 @@ class SSEFraming:
             self._data += len(line)
             if self._data > self._max:
                 raise FramingError(f"SSE event data larger than {self._max} characters", offset=self._offset)
+        elif line.startswith("event:") or line == "event":
+            self._named = True
         event = self._events.decode(line)
         if event is None:
             return
-        self._data = 0
+        named, self._named, self._data = self._named, False, 0
         if event.data == "" and not line:
             return  # `event: x` with no data, or only an id/retry field
-        out.append(Frame(event.event or None, event.data))
+        # httpx-sse reports a missing event name as "message"; a frame without one has None
+        out.append(Frame(event.event if named and event.event else None, event.data))

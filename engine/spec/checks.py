@@ -9,7 +9,8 @@ Rules (the ``[rule]`` printed by ``validate-spec``):
 * ``unknown-auth-scheme`` / ``unknown-framing``: the named hook is registered (did-you-mean);
 * ``rule-fields``: an event rule has what its ``emit`` needs; ``cases`` only with ``foreach``;
 * ``param-rule``: a parameter case sets something, or says it is unsupported; clamp bounds ordered;
-* ``duplicate-model``: a model id or alias appears twice.
+* ``duplicate-model``: a model id or alias appears twice; ``unknown-profile``: a model names a
+  profile that is not defined.
 
 The loader adds the YAML rules (``duplicate-key``, ``yaml-date``, ``yaml-truthy``…) and the
 registry the file rules (``provider-name``, ``unknown-extends``, ``builtin-shadowing``…).
@@ -28,7 +29,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from .. import hooks
-from ..render import expression_variables, template_variables
+from ..render import expression_variables, template_leaves, template_variables
 from .compile import CompiledSpec, compile_spec
 from .issues import SourceMap, SpecIssue
 
@@ -42,7 +43,7 @@ CONTEXTS: dict[str, set[str]] = {
     "message": _COMMON | {"role", "parts", "text", "only_text", "name"},
     "part": _COMMON | {"part", "meta", "role"},
     "tool": _COMMON | {"tool"},
-    "param": _COMMON | {"value", "params", "model_info", "stream", "settings"},
+    "param": _COMMON | {"value", "params", "model_info", "stream", "settings", "tools"},
 }
 
 _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -74,13 +75,14 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def check_tree(data: Any, source: SourceMap, file: str) -> tuple[CompiledSpec | None, list[SpecIssue]]:
     """Validate and compile a merged spec tree.  The spec is ``None`` when there are errors."""
-    issues = list(_schema_issues(data, source, file))
+    issues = sorted(_schema_issues(data, source, file), key=lambda i: (i.file, i.line, i.col, i.rule))
     if issues:
         return None, issues
     spec, problems = compile_spec(data, file)
     for path, rule, message in problems:
         issues.append(_at(source, file, path, rule, message))
     issues.extend(_semantic_issues(data, source, file))
+    issues.sort(key=lambda i: (i.file, i.line, i.col, i.rule))
     if any(i.level == "error" for i in issues):
         return None, issues
     return spec, issues
@@ -95,23 +97,27 @@ def _schema_issues(data: Any, source: SourceMap, file: str) -> Iterator[SpecIssu
     for error in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         error = _most_relevant(error)
         path = tuple(error.absolute_path)
-        message, path = _describe(error, path)
+        message, path, at_key = _describe(error, path)
         if (path, message) in seen:
             continue
         seen.add((path, message))
-        yield _at(source, file, path, "schema", message)
+        yield _at(source, file, path, "schema", message, at_key=at_key)
 
 
 def _most_relevant(error: ValidationError) -> ValidationError:
+    """Inside a ``oneOf`` (a rule or a list of rules, or null), the branch that failed for a
+    reason other than its type says what is wrong."""
     while error.context:
-        deeper = best_match(error.context)
+        candidates = [e for e in error.context if e.validator != "type"] or list(error.context)
+        deeper = best_match(candidates)
         if deeper is None:
             break
         error = deeper
     return error
 
 
-def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tuple[object, ...]]:
+def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tuple[object, ...], bool]:
+    """``(message, path, located at the key)``."""
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set((error.schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
@@ -119,12 +125,12 @@ def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tu
             key = extra[0]
             close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            return f"unknown key {key!r}{hint}", path + (key,)
+            return f"unknown key {key!r}{hint}", path + (key,), True
     if error.validator == "enum":
         close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}{hint}", path
-    return error.message, path
+        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}{hint}", path, False
+    return error.message, path, False
 
 
 # ---------------------------------------------------------------------------- semantics
@@ -133,6 +139,8 @@ def _semantic_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
     yield from _template_issues(data, source, file)
     yield from _rule_issues(data, source, file)
     yield from _param_issues(data.get("params") or {}, ("params",), source, file)
+    for name, profile in (data.get("profiles") or {}).items():
+        yield from _param_issues((profile or {}).get("params") or {}, ("profiles", name, "params"), source, file)
     for i, model in enumerate(data.get("models") or ()):
         yield from _param_issues(model.get("params") or {}, ("models", i, "params"), source, file)
 
@@ -179,19 +187,23 @@ def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
                 places.append((base + (key,), rule.get(key), CONTEXTS["part"], False))
             places.append((base + ("when",), rule.get("when"), CONTEXTS["part"], True))
     places += _param_places(data.get("params") or {}, ("params",))
+    for name, profile in (data.get("profiles") or {}).items():
+        places += _param_places((profile or {}).get("params") or {}, ("profiles", name, "params"))
     for i, model in enumerate(data.get("models") or ()):
         places += _param_places(model.get("params") or {}, ("models", i, "params"))
     for path, tree, allowed, is_expression in places:
         if tree is None:
             continue
-        try:
-            names = expression_variables(tree) if is_expression else template_variables(tree)
-        except Exception:  # a syntax error is reported by the compile step  # noqa: BLE001
-            continue
-        for name in sorted(names - allowed):
-            close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            yield _at(source, file, path, "template-variable", f"template reads {name!r}, which this place does not provide{hint}; available: {', '.join(sorted(allowed - {'omit', 'range'}))}")
+        leaves = [((), str(tree))] if is_expression else template_leaves(tree)
+        for sub, text in leaves:
+            try:
+                names = expression_variables(text) if is_expression else template_variables(text)
+            except Exception:  # a syntax error is reported by the compile step  # noqa: BLE001
+                continue
+            for name in sorted(names - allowed):
+                close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                yield _at(source, file, path + sub, "template-variable", f"template reads {name!r}, which this place does not provide{hint}; available: {', '.join(sorted(allowed - {'omit', 'range'}))}")
 
 
 def _param_places(params: dict[str, Any], base: tuple[object, ...]) -> list[tuple[tuple[object, ...], Any, set[str], bool]]:
@@ -248,8 +260,8 @@ def _param_issues(params: dict[str, Any], base: tuple[object, ...], source: Sour
                 yield _at(source, file, path, "param-rule", "an `unsupported` case cannot also set fields")
 
 
-def _at(source: SourceMap, file: str, path: tuple[object, ...], rule: str, message: str, level: str = "error") -> SpecIssue:
-    where_file, line, col = source.locate(path)
+def _at(source: SourceMap, file: str, path: tuple[object, ...], rule: str, message: str, level: str = "error", *, at_key: bool = False) -> SpecIssue:
+    where_file, line, col = source.locate_key(path) if at_key else source.locate(path)
     return SpecIssue(
         file=where_file if where_file != "<spec>" else file,
         line=line,

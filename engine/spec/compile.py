@@ -90,6 +90,7 @@ class PartRule:
     into: str | None
     as_message: CompiledTree | None
     drop: bool
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +257,7 @@ class _Compiler:
         try:
             return compile_tree(tree, ".".join(str(p) for p in path))
         except TemplateFailure as exc:
-            self.problem(path, "template", str(exc))
+            self.problem(path + exc.path, "template", exc.detail)
             return compile_tree(None)
 
     def expr(self, source: Any, path: tuple[object, ...]) -> Any:
@@ -265,7 +266,7 @@ class _Compiler:
         try:
             return compile_expression(str(source), ".".join(str(p) for p in path))
         except TemplateFailure as exc:
-            self.problem(path, "template", str(exc))
+            self.problem(path, "template", exc.detail)
             return None
 
     # ---------------------------------------------------------------- rules
@@ -318,6 +319,7 @@ class _Compiler:
                     into=item.get("into"),
                     as_message=self.tree(item["as_message"], p + ("as_message",)) if "as_message" in item else None,
                     drop=bool(item.get("drop", False)),
+                    error=item.get("error"),
                 )
             )
         return tuple(out)
@@ -381,7 +383,14 @@ class _Compiler:
             source=data.get("source"), as_of=data.get("as_of"),
         )
 
-    def model(self, data: dict[str, Any], path: tuple[object, ...]) -> ModelInfo:
+    def model(self, data: dict[str, Any], path: tuple[object, ...], profiles: dict[str, Any]) -> ModelInfo:
+        params = dict(data.get("params") or {})
+        name = data.get("profile")
+        if name is not None:
+            if name not in profiles:
+                self.problem(path + ("profile",), "unknown-profile", f"profile {name!r} is not defined in `profiles` (defined: {', '.join(profiles) or 'none'})")
+            else:
+                params = {**((profiles[name] or {}).get("params") or {}), **params}
         return ModelInfo(
             id=data["id"],
             aliases=tuple(data.get("aliases") or ()),
@@ -391,7 +400,7 @@ class _Compiler:
             capabilities=MappingProxyType(dict(data.get("capabilities") or {})),
             pricing=self.pricing(data.get("pricing")),
             deprecated=MappingProxyType(dict(data["deprecated"])) if data.get("deprecated") else None,
-            params=self.params(data.get("params"), path + ("params",)),
+            params=self.params(params, path + ("params",)),
         )
 
 
@@ -437,7 +446,10 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>") -> tuple[CompiledSp
         for n, r in (errors.get("classes") or {}).items()
         if r is not None
     )
-    models = tuple(c.model(m, ("models", i)) for i, m in enumerate(data.get("models") or ()))
+    profiles = data.get("profiles") or {}
+    for name, profile in profiles.items():
+        c.params((profile or {}).get("params"), ("profiles", name, "params"))  # compile once to report problems at the profile
+    models = tuple(c.model(m, ("models", i), profiles) for i, m in enumerate(data.get("models") or ()))
     index: dict[str, ModelInfo] = {}
     for m in models:
         for name in (m.id, *m.aliases):

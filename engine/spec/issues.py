@@ -30,17 +30,32 @@ class SourceMap:
     """Where each node of a loaded spec came from: key path (a tuple of keys and list indices) →
     ``(file, line, col)``, 1-based.  Specs merged through ``extends`` overlay their maps."""
 
-    __slots__ = ("_marks",)
+    __slots__ = ("_keys", "_marks")
 
-    def __init__(self, marks: dict[tuple[object, ...], tuple[str, int, int]] | None = None) -> None:
+    def __init__(
+        self,
+        marks: dict[tuple[object, ...], tuple[str, int, int]] | None = None,
+        keys: dict[tuple[object, ...], tuple[str, int, int]] | None = None,
+    ) -> None:
         self._marks = marks or {}
+        self._keys = keys or {}
 
     def add(self, path: tuple[object, ...], file: str, line: int, col: int) -> None:
+        """Record where the *value* at ``path`` starts."""
         self._marks[path] = (file, line, col)
+
+    def add_key(self, path: tuple[object, ...], file: str, line: int, col: int) -> None:
+        """Record where the *key* naming ``path`` stands."""
+        self._keys[path] = (file, line, col)
 
     def overlay(self, other: SourceMap) -> SourceMap:
         """A new map: this one with ``other``'s entries on top."""
-        return SourceMap({**self._marks, **other._marks})
+        return SourceMap({**self._marks, **other._marks}, {**self._keys, **other._keys})
+
+    def locate_key(self, path: tuple[object, ...] | list[object]) -> tuple[str, int, int]:
+        """The position of the key naming ``path`` (for "unknown key" errors), else :meth:`locate`."""
+        key = tuple(path)
+        return self._keys.get(key) or self.locate(key)
 
     def locate(self, path: tuple[object, ...] | list[object]) -> tuple[str, int, int]:
         """The position of ``path``, or of its deepest ancestor that has one."""

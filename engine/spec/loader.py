@@ -6,7 +6,8 @@ so that it can:
 * record ``line:col`` for every node (:class:`SourceMap`);
 * reject duplicate keys (PyYAML silently keeps the last one);
 * flag YAML 1.1 traps: unquoted dates (``2023-06-01`` loads as a ``date``), ``on``/``off``/``yes``/
-  ``no`` booleans, octal-looking integers (``010`` loads as 8); dates are kept as strings;
+  ``no`` booleans, octal-looking integers (``010`` loads as 8), base-60 numbers (``1:20`` loads as
+  80); dates are kept as strings;
 * refuse tags other than the core schema (``!!python/object/apply`` never constructs anything),
   anchors and aliases (alias bombs), merge keys, nesting deeper than :data:`MAX_DEPTH`, and files
   larger than :data:`MAX_FILE_BYTES`.
@@ -150,7 +151,16 @@ def _compose_fast(text: str, file: str, issues: list[SpecIssue]) -> tuple[Node |
     if c_loader is None:
         return None
     try:
+        depth = 0
         for event in yaml.parse(text, Loader=c_loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH + 1:  # the builder counts the root collection as depth 0
+                    mark = event.start_mark
+                    issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-depth", f"nesting deeper than {MAX_DEPTH} levels"))
+                    return None
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
             if isinstance(event, yaml.AliasEvent):
                 mark = event.start_mark
                 issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-alias", "aliases are not allowed in specs (alias bombs); repeat the value or use `extends`"))
@@ -206,10 +216,13 @@ class _Builder:
             self.issues.append(_issue(self.file, line, col, "yaml-truthy", f"{node.value!r} loads as a boolean in YAML 1.1; write true/false, or quote it"))
         if node.tag == "tag:yaml.org,2002:int" and plain and _OCTAL.match(node.value):
             self.issues.append(_issue(self.file, line, col, "yaml-octal", f"{node.value!r} loads as an octal number; quote it or drop the leading zero"))
+        if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and plain and ":" in node.value:
+            self.issues.append(_issue(self.file, line, col, "yaml-sexagesimal", f"{node.value!r} loads as a base-60 number in YAML 1.1; quote it"))
         try:
             return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:  # e.g. an out-of-range timestamp-like value
-            self.issues.append(_issue(self.file, line, col, "yaml-value", str(exc)))
+        except (yaml.YAMLError, ValueError, KeyError, TypeError, OverflowError) as exc:  # `!!int "four"`
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.issues.append(_issue(self.file, line, col, "yaml-value", f"{node.value!r} is not a valid {node.tag.rpartition(':')[2]}: {reason}"))
             return node.value
 
     def _mapping(self, node: MappingNode, path: tuple[object, ...], depth: int) -> dict[str, Any]:
@@ -228,6 +241,7 @@ class _Builder:
                 key = str(key_node.value)
             if key in out:
                 self.issues.append(_issue(self.file, kline, kcol, "duplicate-key", f"duplicate key {key!r} (YAML would silently keep the last one)"))
+            self.source.add_key(path + (key,), self.file, kline, kcol)
             out[key] = self.build(value_node, path + (key,), depth + 1)
         return out
 

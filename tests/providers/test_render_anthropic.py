@@ -36,7 +36,6 @@ from specwire import (
 from specwire.process import ResponseProcessor
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-DOCS = "https://platform.claude.com/docs/en/api/messages"
 MODEL = "claude-sonnet-5-5"  # in the catalog (anthropic 2.12.0 anthropic/types/model_param.py)
 REF = f"anthropic:{MODEL}"
 API_VERSION = "2026-10-21"  # anthropic 2.12.0 anthropic/_constants.py ANTHROPIC_API_VERSION
@@ -390,17 +389,42 @@ def test_response_format_plain_json_is_unsupported_with_a_warning(client: specwi
 
 
 # ---------------------------------------------------------------- 6. reasoning
-def test_reasoning_budget_enables_thinking_and_raises_the_default_max_tokens(client: specwire.Client) -> None:
-    """A token budget is ``thinking: {"type": "enabled", "budget_tokens": n}``; thinking tokens count
-    toward the required ``max_tokens``, so the default grows by the budget; an explicit
-    max_output_tokens is kept.  https://platform.claude.com/docs/en/api/messages (thinking,
-    max_tokens); anthropic 2.12.0 types/thinking_config_enabled_param.py."""
-    plan = _build(client, reasoning=2048)
+BUDGET_MODEL = "claude-haiku-4-5"  # profile budget_thinking: Claude 4.5 takes only the manual budget form
+
+
+def test_reasoning_budget_on_a_budget_model_enables_thinking(client: specwire.Client) -> None:
+    """Claude 4.5 and earlier take only ``thinking: {"type": "enabled", "budget_tokens": n}``
+    (https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-adaptive-thinking.html :
+    "Older models (Claude Sonnet 4.5, Claude Opus 4.5, etc.) do not support adaptive thinking");
+    the default ``max_tokens`` is the catalog's max output, above the budget; an explicit
+    max_output_tokens is kept.  anthropic 2.12.0 types/thinking_config_enabled_param.py."""
+    plan = client.build(f"anthropic:{BUDGET_MODEL}", "hi", reasoning=2048)
     assert plan.body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
-    assert plan.body["max_tokens"] == 2048 + 4096
-    explicit = _build(client, reasoning=2048, max_output_tokens=10000)
+    assert plan.body["max_tokens"] == 64000  # catalog max output of claude-haiku-4-5
+    explicit = client.build(f"anthropic:{BUDGET_MODEL}", "hi", reasoning=2048, max_output_tokens=10000)
     assert explicit.body["max_tokens"] == 10000
-    assert _build(client, "hi").body["max_tokens"] == 4096
+    assert plan.warnings == [] and explicit.warnings == []
+
+
+def test_effort_on_a_budget_model_is_sent_as_a_budget_with_a_warning(client: specwire.Client) -> None:
+    """A budget-only model gets an effort level as a budget (documented table in the spec)."""
+    plan = client.build(f"anthropic:{BUDGET_MODEL}", "hi", reasoning="high")
+    assert plan.body["thinking"] == {"type": "enabled", "budget_tokens": 16384}
+    assert plan.body["thinking"]["budget_tokens"] < plan.body["max_tokens"]
+    [warning] = _param_warnings(plan, "reasoning")
+    assert warning.kind == "adjusted-param"
+
+
+def test_budget_on_an_adaptive_model_becomes_an_effort(client: specwire.Client) -> None:
+    """Claude Opus 4.7, Fable 5 and the Claude 5 family reject the manual budget form ("Use
+    thinking.type: adaptive with output_config.effort", AWS Bedrock adaptive-thinking page), so a
+    budget is sent as the nearest effort, with a warning; the default max_tokens is the catalog's."""
+    plan = _build(client, reasoning=2048)
+    assert plan.body["thinking"] == {"type": "adaptive"}
+    assert plan.body["output_config"] == {"effort": "medium"}
+    assert [w.kind for w in _param_warnings(plan, "reasoning")] == ["adjusted-param"]
+    assert _build(client, "hi").body["max_tokens"] == 128000  # catalog max output of claude-sonnet-5-5
+    assert client.build("anthropic:claude-not-in-catalog", "hi").body["max_tokens"] == 4096
 
 
 @pytest.mark.parametrize("effort", ["low", "medium", "high", "xhigh", "max"])
@@ -430,12 +454,12 @@ def test_reasoning_none_and_minimal(client: specwire.Client) -> None:
 def test_thinking_budget_sent_is_one_the_api_accepts(client: specwire.Client, budget: int, max_output_tokens: int | None) -> None:
     """``budget_tokens`` "Must be ≥1024 and less than `max_tokens`" (anthropic 2.12.0
     types/thinking_config_enabled_param.py; https://platform.claude.com/docs/en/api/messages
-    thinking).  Whatever a budget maps to, the body must satisfy that (or turn thinking off),
-    and a changed value must come with a warning naming ``reasoning``."""
+    thinking).  On a model that takes budgets, whatever a budget maps to must satisfy that (or turn
+    thinking off), and a changed value must come with a warning naming ``reasoning``."""
     options: dict[str, Any] = {"reasoning": budget}
     if max_output_tokens is not None:
         options["max_output_tokens"] = max_output_tokens
-    plan = _build(client, **options)
+    plan = client.build(f"anthropic:{BUDGET_MODEL}", "hi", **options)
     thinking = plan.body["thinking"]
     if thinking["type"] == "enabled":
         assert 1024 <= thinking["budget_tokens"] < plan.body["max_tokens"], plan.body
@@ -564,7 +588,7 @@ def test_non_stream_request(client: specwire.Client) -> None:
     plan = _build(client, "hi")
     assert (plan.method, plan.url) == ("POST", "https://api.anthropic.com/v1/messages")
     assert plan.headers == {"content-type": "application/json", "accept": "application/json", "anthropic-version": API_VERSION}
-    assert plan.body == {"model": MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}], "max_tokens": 4096}
+    assert plan.body == {"model": MODEL, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}], "max_tokens": 128000}
 
 
 def test_stream_request(client: specwire.Client) -> None:
@@ -585,8 +609,8 @@ def test_provider_options_are_merged_last_and_untouched(client: specwire.Client)
     into nested objects, is not validated, and other providers' options are ignored.
     https://platform.claude.com/docs/en/api/messages (service_tier, thinking.display, output_config)."""
     schema = {"type": "object"}
-    plan = _build(
-        client,
+    plan = client.build(
+        f"anthropic:{BUDGET_MODEL}",
         "hi",
         reasoning=2048,
         max_output_tokens=9000,

@@ -26,7 +26,6 @@ from specwire import (
     DocumentPart,
     ImagePart,
     Message,
-    ReasoningPart,
     RequestBuildError,
     TextPart,
     ToolCallPart,
@@ -35,7 +34,6 @@ from specwire import (
 from specwire.process import ResponseProcessor
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-DOCS = "https://platform.openai.com/docs/api-reference/chat/create"
 MODEL = "gpt-5.5"  # in the catalog (openai 3.54.0 openai/types/shared/chat_model.py)
 REF = f"openai:{MODEL}"
 

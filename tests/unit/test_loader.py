@@ -283,7 +283,7 @@ def test_block_nesting_beyond_the_cap_is_an_issue() -> None:
 
 
 def test_pathologically_deep_nesting_is_an_issue_not_a_recursion_error() -> None:
-    loaded = load_text(_nested_flow(5000))
+    loaded = load_text(_nested_flow(1000))
     assert rules(loaded) == ["yaml-depth"]
 
 
