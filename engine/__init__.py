@@ -141,9 +141,9 @@ def __dir__() -> list[str]:
 
 
 if _TYPE_CHECKING:  # pragma: no cover
-    from . import hooks
-    from .client import AsyncStream, Client, Stream
+    from . import hooks  # noqa: F401
+    from .client import AsyncStream, Client, Stream  # noqa: F401
     from .errors import *  # noqa: F403
-    from .registry import SpecRegistry
-    from .request import RequestPlan
+    from .registry import SpecRegistry  # noqa: F401
+    from .request import RequestPlan  # noqa: F401
     from .types import *  # noqa: F403

@@ -27,9 +27,8 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import aclosing, closing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import ValidationError
 
 from . import hooks
@@ -44,6 +43,9 @@ from .request import RequestPlan, build_request
 from .spec.compile import CompiledSpec
 from .transport import Transport
 from .types import ErrorEvent, Finish, Request, Response
+
+if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (DESIGN.md section 2)
+    import httpx
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 
@@ -270,7 +272,7 @@ def _split_options(messages: Any, options: dict[str, Any]) -> tuple[Request, dic
 
 # ---------------------------------------------------------------------------- event loops
 def _status_error(call: _Call, response: httpx.Response, body: bytes) -> SpecwireError:
-    headers = dict(response.headers)
+    headers = Transport.headers(response)
     if 300 <= response.status_code < 400:
         location = redact_url(response.headers.get("location", "?"))
         err = api_error(call.spec, status=response.status_code, body=parse_body(body) if body else None, headers=headers)

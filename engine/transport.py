@@ -33,7 +33,7 @@ from .errors import (
 from .redact import redact_text
 from .request import RequestPlan
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_ERROR_BODY_BYTES", "Transport"]
+__all__ = ["DEFAULT_TIMEOUT", "MAX_ERROR_BODY_BYTES", "Transport", "recorded_body_transport"]
 
 #: 600 s to read (long generations), 10 s to connect.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
@@ -197,3 +197,28 @@ class Transport:
     @staticmethod
     def headers(response: httpx.Response) -> dict[str, Any]:
         return dict(response.headers)
+
+    @staticmethod
+    def signed(plan: RequestPlan, auth: httpx.Auth) -> tuple[str, str, dict[str, str]]:
+        """``(method, url, headers)`` of ``plan`` after ``auth`` ran, without sending it (for
+        ``specwire render``; the caller redacts)."""
+        request = httpx.Request(plan.method, plan.url, headers=plan.headers, content=plan.content())
+        flow = auth.sync_auth_flow(request)
+        signed = next(flow)
+        flow.close()
+        headers = {k: v for k, v in signed.headers.items() if k.lower() != "content-length"}
+        return signed.method, str(signed.url), headers
+
+
+def recorded_body_transport(body: bytes, *, status: int = 200, content_type: str = "application/json") -> httpx.MockTransport:
+    """An httpx transport that answers every request with a recorded body, so the whole pipeline
+    runs offline (``specwire chat --replay``).  A gzip body is served with ``content-encoding:
+    gzip``, so the real decoding path runs too."""
+    headers = {"content-type": content_type}
+    if body[:2] == b"\x1f\x8b":
+        headers["content-encoding"] = "gzip"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, headers=headers, content=body)
+
+    return httpx.MockTransport(handler)

@@ -164,19 +164,9 @@ def _report_error(exc: Exception) -> int:
 
 
 def _replay_transport(path: Path, status: int) -> Any:
-    """An httpx MockTransport that answers every request with the recorded body (gzip bodies are
-    served with ``content-encoding: gzip`` so the real decoding path runs)."""
-    import httpx
+    from ..transport import recorded_body_transport
 
-    body = path.read_bytes()
-    headers = {"content-type": _content_type(path)}
-    if body[:2] == b"\x1f\x8b":
-        headers["content-encoding"] = "gzip"
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, headers=headers, content=body)
-
-    return httpx.MockTransport(handler)
+    return recorded_body_transport(path.read_bytes(), status=status, content_type=_content_type(path))
 
 
 def _content_type(path: Path) -> str:

@@ -46,23 +46,19 @@ def event_json(event: Any) -> dict[str, Any]:
 def rendered_request(client: Any, spec: Any, plan: Any) -> dict[str, Any]:
     """``{"method", "url", "headers", "body", "warnings"}``: the plan with auth applied (using the
     configured key, or a placeholder when none is set) and every secret masked."""
-    import httpx
-
     from ..errors import ConfigError
+    from ..transport import Transport
 
     try:
         auth = client._auth(spec, None)
     except ConfigError:
         auth = client._auth(spec, "<API_KEY>")
-    request = httpx.Request(plan.method, plan.url, headers=plan.headers, content=plan.content())
-    flow = auth.sync_auth_flow(request)
-    signed = next(flow)
-    flow.close()
+    method, url, headers = Transport.signed(plan, auth)
     secret_headers = tuple(h for h in (spec.auth.get("name"),) if h)
     return {
-        "method": signed.method,
-        "url": redact_url(str(signed.url)),
-        "headers": redact_headers({k: v for k, v in signed.headers.items() if k.lower() not in ("content-length",)}, secret_headers),
+        "method": method,
+        "url": redact_url(url),
+        "headers": redact_headers(headers, secret_headers),
         "body": plan.body,
         "warnings": [w.model_dump() for w in plan.warnings],
     }

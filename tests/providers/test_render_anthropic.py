@@ -33,93 +33,21 @@ from specwire import (
     ToolCallPart,
     ToolResultPart,
 )
-from specwire.process import ResponseProcessor
+from tests.providers.render_common import PDF_B64, PNG_B64, WEATHER_TOOL, param_warnings, replay_fixture, weather_conversation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MODEL = "claude-sonnet-5-5"  # in the catalog (anthropic 2.12.0 anthropic/types/model_param.py)
 REF = f"anthropic:{MODEL}"
 API_VERSION = "2026-10-21"  # anthropic 2.12.0 anthropic/_constants.py ANTHROPIC_API_VERSION
 
-PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-PDF_B64 = "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSPj4Kc3RyZWFtCg=="
-WEATHER_TOOL = {
-    "name": "get_weather",
-    "description": "Current weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
-
-
-@pytest.fixture(scope="module")
-def client(registry: Any) -> specwire.Client:
-    return specwire.Client(load_entry_points=False, registry=registry)
 
 
 def _build(client: specwire.Client, messages: Any = "hi", **options: Any) -> specwire.RequestPlan:
     return client.build(REF, messages, **options)
 
 
-def _replay(registry: Any, provider: str, case: str, body_file: str, *, stream: bool, framing: str) -> specwire.Response:
-    """Replay a recorded fixture through its spec and return the final Response."""
-    spec = registry.get(provider)
-    body = (FIXTURES / provider / case / body_file).read_bytes()
-    proc = ResponseProcessor(spec, model="recorded", stream=stream, framing=framing)
-    events = proc.start() + proc.feed(body) + proc.close()
-    assert events[-1].type == "finish", events[-1]
-    return events[-1].response
-
-
-def _param_warnings(plan: specwire.RequestPlan, param: str) -> list[specwire.CallWarning]:
-    return [w for w in plan.warnings if w.param == param]
-
-
 # ---------------------------------------------------------------- the shared conversation
-OPENAI_DICTS: list[dict[str, Any]] = [
-    {"role": "system", "content": "Be brief."},
-    {"role": "user", "content": "Weather in Paris and Rome?"},
-    {
-        "role": "assistant",
-        "content": "Checking both.",
-        "tool_calls": [
-            {"id": "toolu_paris", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
-            {"id": "toolu_rome", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}},
-        ],
-    },
-    {"role": "tool", "tool_call_id": "toolu_paris", "content": "18C and sunny"},
-    {"role": "tool", "tool_call_id": "toolu_rome", "content": "21C"},
-    {"role": "user", "content": "Thanks!"},
-]
-
-UNIFIED_DICTS: list[dict[str, Any]] = [
-    {"role": "system", "content": "Be brief."},
-    {"role": "user", "content": [{"type": "text", "text": "Weather in Paris and Rome?"}]},
-    {
-        "role": "assistant",
-        "content": [
-            {"type": "text", "text": "Checking both."},
-            {"type": "tool_call", "tool_call_id": "toolu_paris", "tool_name": "get_weather", "arguments": {"city": "Paris"}},
-            {"type": "tool_call", "tool_call_id": "toolu_rome", "tool_name": "get_weather", "arguments": {"city": "Rome"}},
-        ],
-    },
-    {"role": "tool", "content": [{"type": "tool_result", "tool_call_id": "toolu_paris", "content": "18C and sunny"}]},
-    {"role": "tool", "content": [{"type": "tool_result", "tool_call_id": "toolu_rome", "content": "21C"}]},
-    {"role": "user", "content": "Thanks!"},
-]
-
-UNIFIED_MESSAGES: list[Message] = [
-    Message(role="system", content="Be brief."),
-    Message(role="user", content="Weather in Paris and Rome?"),
-    Message(
-        role="assistant",
-        content=[
-            TextPart(text="Checking both."),
-            ToolCallPart(tool_call_id="toolu_paris", tool_name="get_weather", arguments={"city": "Paris"}),
-            ToolCallPart(tool_call_id="toolu_rome", tool_name="get_weather", arguments={"city": "Rome"}),
-        ],
-    ),
-    Message(role="tool", content=[ToolResultPart(tool_call_id="toolu_paris", content="18C and sunny")]),
-    Message(role="tool", content=[ToolResultPart(tool_call_id="toolu_rome", content="21C")]),
-    Message(role="user", content="Thanks!"),
-]
+OPENAI_DICTS, UNIFIED_DICTS, UNIFIED_MESSAGES = weather_conversation("toolu_")
 
 EXPECTED_MESSAGES: list[dict[str, Any]] = [
     {"role": "user", "content": [{"type": "text", "text": "Weather in Paris and Rome?"}]},
@@ -382,7 +310,7 @@ def test_response_format_plain_json_is_unsupported_with_a_warning(client: specwi
     json is dropped with one warning; text sends nothing.  https://platform.claude.com/docs/en/api/messages"""
     plan = _build(client, response_format="json")
     assert "output_config" not in plan.body
-    [warning] = _param_warnings(plan, "response_format")
+    [warning] = param_warnings(plan, "response_format")
     assert warning.kind == "unsupported-param"
     text = _build(client, response_format="text")
     assert "output_config" not in text.body and text.warnings == []
@@ -411,7 +339,7 @@ def test_effort_on_a_budget_model_is_sent_as_a_budget_with_a_warning(client: spe
     plan = client.build(f"anthropic:{BUDGET_MODEL}", "hi", reasoning="high")
     assert plan.body["thinking"] == {"type": "enabled", "budget_tokens": 16384}
     assert plan.body["thinking"]["budget_tokens"] < plan.body["max_tokens"]
-    [warning] = _param_warnings(plan, "reasoning")
+    [warning] = param_warnings(plan, "reasoning")
     assert warning.kind == "adjusted-param"
 
 
@@ -422,7 +350,7 @@ def test_budget_on_an_adaptive_model_becomes_an_effort(client: specwire.Client) 
     plan = _build(client, reasoning=2048)
     assert plan.body["thinking"] == {"type": "adaptive"}
     assert plan.body["output_config"] == {"effort": "medium"}
-    assert [w.kind for w in _param_warnings(plan, "reasoning")] == ["adjusted-param"]
+    assert [w.kind for w in param_warnings(plan, "reasoning")] == ["adjusted-param"]
     assert _build(client, "hi").body["max_tokens"] == 128000  # catalog max output of claude-sonnet-5-5
     assert client.build("anthropic:claude-not-in-catalog", "hi").body["max_tokens"] == 4096
 
@@ -446,7 +374,7 @@ def test_reasoning_none_and_minimal(client: specwire.Client) -> None:
     assert off.body["thinking"] == {"type": "disabled"} and "output_config" not in off.body
     minimal = _build(client, reasoning="minimal")
     assert minimal.body["output_config"] == {"effort": "low"}
-    [warning] = _param_warnings(minimal, "reasoning")
+    [warning] = param_warnings(minimal, "reasoning")
     assert warning.kind == "adjusted-param"
 
 
@@ -466,7 +394,7 @@ def test_thinking_budget_sent_is_one_the_api_accepts(client: specwire.Client, bu
     else:
         assert thinking == {"type": "disabled"}
     if thinking != {"type": "enabled", "budget_tokens": budget} and budget != 0:
-        assert _param_warnings(plan, "reasoning") or _param_warnings(plan, "max_output_tokens")
+        assert param_warnings(plan, "reasoning") or param_warnings(plan, "max_output_tokens")
 
 
 def test_thinking_signature_is_echoed_exactly(client: specwire.Client, registry: Any) -> None:
@@ -475,7 +403,7 @@ def test_thinking_signature_is_echoed_exactly(client: specwire.Client, registry:
     tests/fixtures/anthropic/stream-thinking-signature.  https://platform.claude.com/docs/en/api/messages ;
     https://platform.claude.com/docs/en/build-with-claude/extended-thinking ; anthropic 2.12.0
     types/thinking_block_param.py."""
-    response = _replay(registry, "anthropic", "stream-thinking-signature", "stream.sse", stream=True, framing="sse")
+    response = replay_fixture(registry, "anthropic", "stream-thinking-signature", "stream.sse", stream=True, framing="sse")
     [reasoning] = [p for p in response.parts if p.type == "reasoning"]
     signature = reasoning.provider_metadata["anthropic"]["signature"]
     assert signature.startswith("EvMCCkYICxgCKkCHP2cSuEdcJK")  # the recorded value
@@ -498,7 +426,7 @@ def test_thinking_and_tool_use_round_trip_keeps_block_order(client: specwire.Cli
     tests/fixtures/anthropic/json-thinking-tool-use (wire order: thinking, text, tool_use).
     https://platform.claude.com/docs/en/build-with-claude/extended-thinking (thinking with tool use);
     https://platform.claude.com/docs/en/api/messages"""
-    response = _replay(registry, "anthropic", "json-thinking-tool-use", "response.json", stream=False, framing="json")
+    response = replay_fixture(registry, "anthropic", "json-thinking-tool-use", "response.json", stream=False, framing="json")
     [call] = response.tool_calls
     plan = _build(
         client,
@@ -517,7 +445,7 @@ def test_redacted_thinking_is_echoed_with_its_data(client: specwire.Client, regi
     """Redacted thinking goes back as ``{"type": "redacted_thinking", "data": …}`` unchanged.
     Replays tests/fixtures/anthropic/stream-redacted-thinking.  https://platform.claude.com/docs/en/api/messages ;
     anthropic 2.12.0 types/redacted_thinking_block_param.py."""
-    response = _replay(registry, "anthropic", "stream-redacted-thinking", "stream.sse", stream=True, framing="sse")
+    response = replay_fixture(registry, "anthropic", "stream-redacted-thinking", "stream.sse", stream=True, framing="sse")
     redacted = [p for p in response.parts if p.type == "reasoning"]
     assert redacted and all(p.redacted for p in redacted)
     plan = _build(client, [{"role": "user", "content": "hi"}, response.message(), {"role": "user", "content": "next"}])
@@ -531,7 +459,7 @@ def test_reasoning_from_another_provider_is_not_sent(client: specwire.Client, re
     its function call is not sent, and the call itself is.  Replays
     tests/fixtures/gemini/sse-function-call-thought-signature.
     https://platform.claude.com/docs/en/build-with-claude/extended-thinking ; https://platform.claude.com/docs/en/api/messages"""
-    gemini = _replay(registry, "gemini", "sse-function-call-thought-signature", "stream.sse", stream=True, framing="sse")
+    gemini = replay_fixture(registry, "gemini", "sse-function-call-thought-signature", "stream.sse", stream=True, framing="sse")
     [call] = gemini.tool_calls
     foreign = ReasoningPart(text="gemini thoughts", provider_metadata={"gemini": {"thoughtSignature": "R2VtaW5pU2ln"}})
     plan = _build(

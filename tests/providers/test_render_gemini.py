@@ -33,93 +33,21 @@ from specwire import (
     ToolCallPart,
     ToolResultPart,
 )
-from specwire.process import ResponseProcessor
+from tests.providers.render_common import PDF_B64, PNG_B64, WEATHER_TOOL, param_warnings, replay_fixture, weather_conversation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MODEL = "gemini-3.8-flash"  # in the catalog
 REF = f"gemini:{MODEL}"
 BASE = "https://generativelanguage.googleapis.com/v1beta"  # google-genai 3.4.0 _api_client.py (v1beta)
 
-PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-PDF_B64 = "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSPj4Kc3RyZWFtCg=="
-WEATHER_TOOL = {
-    "name": "get_weather",
-    "description": "Current weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
-
-
-@pytest.fixture(scope="module")
-def client(registry: Any) -> specwire.Client:
-    return specwire.Client(load_entry_points=False, registry=registry)
 
 
 def _build(client: specwire.Client, messages: Any = "hi", **options: Any) -> specwire.RequestPlan:
     return client.build(REF, messages, **options)
 
 
-def _replay(registry: Any, provider: str, case: str, body_file: str, *, stream: bool, framing: str) -> specwire.Response:
-    """Replay a recorded fixture through its spec and return the final Response."""
-    spec = registry.get(provider)
-    body = (FIXTURES / provider / case / body_file).read_bytes()
-    proc = ResponseProcessor(spec, model="recorded", stream=stream, framing=framing)
-    events = proc.start() + proc.feed(body) + proc.close()
-    assert events[-1].type == "finish", events[-1]
-    return events[-1].response
-
-
-def _param_warnings(plan: specwire.RequestPlan, param: str) -> list[specwire.CallWarning]:
-    return [w for w in plan.warnings if w.param == param]
-
-
 # ---------------------------------------------------------------- the shared conversation
-OPENAI_DICTS: list[dict[str, Any]] = [
-    {"role": "system", "content": "Be brief."},
-    {"role": "user", "content": "Weather in Paris and Rome?"},
-    {
-        "role": "assistant",
-        "content": "Checking both.",
-        "tool_calls": [
-            {"id": "fc_paris", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
-            {"id": "fc_rome", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}},
-        ],
-    },
-    {"role": "tool", "tool_call_id": "fc_paris", "content": "18C and sunny"},
-    {"role": "tool", "tool_call_id": "fc_rome", "content": "21C"},
-    {"role": "user", "content": "Thanks!"},
-]
-
-UNIFIED_DICTS: list[dict[str, Any]] = [
-    {"role": "system", "content": "Be brief."},
-    {"role": "user", "content": [{"type": "text", "text": "Weather in Paris and Rome?"}]},
-    {
-        "role": "assistant",
-        "content": [
-            {"type": "text", "text": "Checking both."},
-            {"type": "tool_call", "tool_call_id": "fc_paris", "tool_name": "get_weather", "arguments": {"city": "Paris"}},
-            {"type": "tool_call", "tool_call_id": "fc_rome", "tool_name": "get_weather", "arguments": {"city": "Rome"}},
-        ],
-    },
-    {"role": "tool", "content": [{"type": "tool_result", "tool_call_id": "fc_paris", "content": "18C and sunny"}]},
-    {"role": "tool", "content": [{"type": "tool_result", "tool_call_id": "fc_rome", "content": "21C"}]},
-    {"role": "user", "content": "Thanks!"},
-]
-
-UNIFIED_MESSAGES: list[Message] = [
-    Message(role="system", content="Be brief."),
-    Message(role="user", content="Weather in Paris and Rome?"),
-    Message(
-        role="assistant",
-        content=[
-            TextPart(text="Checking both."),
-            ToolCallPart(tool_call_id="fc_paris", tool_name="get_weather", arguments={"city": "Paris"}),
-            ToolCallPart(tool_call_id="fc_rome", tool_name="get_weather", arguments={"city": "Rome"}),
-        ],
-    ),
-    Message(role="tool", content=[ToolResultPart(tool_call_id="fc_paris", content="18C and sunny")]),
-    Message(role="tool", content=[ToolResultPart(tool_call_id="fc_rome", content="21C")]),
-    Message(role="user", content="Thanks!"),
-]
+OPENAI_DICTS, UNIFIED_DICTS, UNIFIED_MESSAGES = weather_conversation("fc_")
 
 EXPECTED_CONTENTS: list[dict[str, Any]] = [
     {"role": "user", "parts": [{"text": "Weather in Paris and Rome?"}]},
@@ -363,7 +291,7 @@ def test_reasoning_none_and_max(client: specwire.Client) -> None:
     assert _build(client, reasoning="none").body["generationConfig"] == {"thinkingConfig": {"thinkingBudget": 0}}
     plan = _build(client, reasoning="max")
     assert plan.body["generationConfig"]["thinkingConfig"]["thinkingLevel"] == "XHIGH"
-    [warning] = _param_warnings(plan, "reasoning")
+    [warning] = param_warnings(plan, "reasoning")
     assert warning.kind == "adjusted-param"
 
 
@@ -380,7 +308,7 @@ def test_thought_signature_round_trip(client: specwire.Client, registry: Any) ->
     id on the wire, so neither it nor its response gets one, and the response name comes from the
     call.  Replays tests/fixtures/gemini/sse-function-call-thought-signature.
     https://ai.google.dev/gemini-api/docs/thought-signatures ; https://ai.google.dev/api/generate-content (Part.thoughtSignature)."""
-    response = _replay(registry, "gemini", "sse-function-call-thought-signature", "stream.sse", stream=True, framing="sse")
+    response = replay_fixture(registry, "gemini", "sse-function-call-thought-signature", "stream.sse", stream=True, framing="sse")
     [call] = response.tool_calls
     signature = call.provider_metadata["gemini"]["thoughtSignature"]
     assert signature.startswith("EpwICpkIAXLI2nxlU6gsWZaZHRYkX1or")  # the recorded value
@@ -420,8 +348,8 @@ def test_reasoning_from_another_provider_is_not_sent(client: specwire.Client, re
     the Anthropic tool call is sent as a plain ``functionCall`` without a signature.  Replays
     tests/fixtures/anthropic/stream-thinking-signature and anthropic/json-thinking-tool-use.
     https://ai.google.dev/gemini-api/docs/thought-signatures ; https://ai.google.dev/api/generate-content"""
-    thinking = _replay(registry, "anthropic", "stream-thinking-signature", "stream.sse", stream=True, framing="sse")
-    tool_turn = _replay(registry, "anthropic", "json-thinking-tool-use", "response.json", stream=False, framing="json")
+    thinking = replay_fixture(registry, "anthropic", "stream-thinking-signature", "stream.sse", stream=True, framing="sse")
+    tool_turn = replay_fixture(registry, "anthropic", "json-thinking-tool-use", "response.json", stream=False, framing="json")
     [call] = tool_turn.tool_calls
     plan = _build(
         client,
@@ -454,8 +382,8 @@ def test_temperature_is_clamped_with_a_warning(client: specwire.Client) -> None:
     3.5 is sent as 2 with a ``clamped-param`` warning."""
     plan = _build(client, temperature=3.5, top_p=1.5)
     assert plan.body["generationConfig"] == {"temperature": 2, "topP": 1}
-    assert [w.kind for w in _param_warnings(plan, "temperature")] == ["clamped-param"]
-    assert [w.kind for w in _param_warnings(plan, "top_p")] == ["clamped-param"]
+    assert [w.kind for w in param_warnings(plan, "temperature")] == ["clamped-param"]
+    assert [w.kind for w in param_warnings(plan, "top_p")] == ["clamped-param"]
 
 
 def test_sampling_options_map_into_generation_config(client: specwire.Client) -> None:
@@ -479,7 +407,7 @@ def test_stop_sequences_are_truncated_to_five(client: specwire.Client) -> None:
     extras are cut with a ``truncated-param`` warning."""
     plan = _build(client, stop_sequences=["a", "b", "c", "d", "e", "f", "g"])
     assert plan.body["generationConfig"] == {"stopSequences": ["a", "b", "c", "d", "e"]}
-    [warning] = _param_warnings(plan, "stop_sequences")
+    [warning] = param_warnings(plan, "stop_sequences")
     assert warning.kind == "truncated-param"
 
 

@@ -31,94 +31,22 @@ from specwire import (
     ToolCallPart,
     ToolResultPart,
 )
-from specwire.process import ResponseProcessor
+from tests.providers.render_common import PDF_B64, PNG_B64, WEATHER_TOOL, param_warnings, replay_fixture, weather_conversation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MODEL = "gpt-5.5"  # in the catalog (openai 3.54.0 openai/types/shared/chat_model.py)
 REF = f"openai:{MODEL}"
 
-PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-PDF_B64 = "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSPj4Kc3RyZWFtCg=="
-WEATHER_TOOL = {
-    "name": "get_weather",
-    "description": "Current weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
-
-
-@pytest.fixture(scope="module")
-def client(registry: Any) -> specwire.Client:
-    return specwire.Client(load_entry_points=False, registry=registry)
 
 
 def _build(client: specwire.Client, messages: Any = "hi", **options: Any) -> specwire.RequestPlan:
     return client.build(REF, messages, **options)
 
 
-def _replay(registry: Any, provider: str, case: str, body_file: str, *, stream: bool, framing: str) -> specwire.Response:
-    """Replay a recorded fixture through its spec and return the final Response."""
-    spec = registry.get(provider)
-    body = (FIXTURES / provider / case / body_file).read_bytes()
-    proc = ResponseProcessor(spec, model="recorded", stream=stream, framing=framing)
-    events = proc.start() + proc.feed(body) + proc.close()
-    assert events[-1].type == "finish", events[-1]
-    return events[-1].response
-
-
-def _param_warnings(plan: specwire.RequestPlan, param: str) -> list[specwire.CallWarning]:
-    return [w for w in plan.warnings if w.param == param]
-
-
 # ---------------------------------------------------------------- the shared conversation
 # One conversation with a system prompt, an assistant turn calling two tools, both results and a
 # follow-up, written three ways: OpenAI-style dicts, unified dicts and unified Message objects.
-OPENAI_DICTS: list[dict[str, Any]] = [
-    {"role": "system", "content": "Be brief."},
-    {"role": "user", "content": "Weather in Paris and Rome?"},
-    {
-        "role": "assistant",
-        "content": "Checking both.",
-        "tool_calls": [
-            {"id": "call_paris", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
-            {"id": "call_rome", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}},
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_paris", "content": "18C and sunny"},
-    {"role": "tool", "tool_call_id": "call_rome", "content": "21C"},
-    {"role": "user", "content": "Thanks!"},
-]
-
-UNIFIED_DICTS: list[dict[str, Any]] = [
-    {"role": "system", "content": "Be brief."},
-    {"role": "user", "content": [{"type": "text", "text": "Weather in Paris and Rome?"}]},
-    {
-        "role": "assistant",
-        "content": [
-            {"type": "text", "text": "Checking both."},
-            {"type": "tool_call", "tool_call_id": "call_paris", "tool_name": "get_weather", "arguments": {"city": "Paris"}},
-            {"type": "tool_call", "tool_call_id": "call_rome", "tool_name": "get_weather", "arguments": {"city": "Rome"}},
-        ],
-    },
-    {"role": "tool", "content": [{"type": "tool_result", "tool_call_id": "call_paris", "content": "18C and sunny"}]},
-    {"role": "tool", "content": [{"type": "tool_result", "tool_call_id": "call_rome", "content": "21C"}]},
-    {"role": "user", "content": "Thanks!"},
-]
-
-UNIFIED_MESSAGES: list[Message] = [
-    Message(role="system", content="Be brief."),
-    Message(role="user", content="Weather in Paris and Rome?"),
-    Message(
-        role="assistant",
-        content=[
-            TextPart(text="Checking both."),
-            ToolCallPart(tool_call_id="call_paris", tool_name="get_weather", arguments={"city": "Paris"}),
-            ToolCallPart(tool_call_id="call_rome", tool_name="get_weather", arguments={"city": "Rome"}),
-        ],
-    ),
-    Message(role="tool", content=[ToolResultPart(tool_call_id="call_paris", content="18C and sunny")]),
-    Message(role="tool", content=[ToolResultPart(tool_call_id="call_rome", content="21C")]),
-    Message(role="user", content="Thanks!"),
-]
+OPENAI_DICTS, UNIFIED_DICTS, UNIFIED_MESSAGES = weather_conversation("call_")
 
 EXPECTED_MESSAGES: list[dict[str, Any]] = [
     {"role": "system", "content": "Be brief."},
@@ -307,7 +235,7 @@ def test_parallel_tool_calls_without_tools_is_not_sent(client: specwire.Client) 
     with a warning.  https://platform.openai.com/docs/api-reference/chat/create"""
     plan = _build(client, parallel_tool_calls=False)
     assert "parallel_tool_calls" not in plan.body
-    assert len(_param_warnings(plan, "parallel_tool_calls")) == 1
+    assert len(param_warnings(plan, "parallel_tool_calls")) == 1
 
 
 # ---------------------------------------------------------------- 5. response_format
@@ -349,7 +277,7 @@ def test_reasoning_budget_is_unsupported_with_a_warning(client: specwire.Client)
     dropped with exactly one warning.  https://platform.openai.com/docs/api-reference/chat/create"""
     plan = _build(client, reasoning=2048)
     assert "reasoning_effort" not in plan.body
-    [warning] = _param_warnings(plan, "reasoning")
+    [warning] = param_warnings(plan, "reasoning")
     assert warning.kind == "unsupported-param"
     both = _build(client, reasoning={"effort": "low", "budget_tokens": 2048})
     assert both.body["reasoning_effort"] == "low"
@@ -361,8 +289,8 @@ def test_reasoning_from_any_provider_is_never_sent(client: specwire.Client, regi
     calls of those turns are sent.  Responses come from replaying recorded fixtures
     (anthropic/json-thinking-tool-use, gemini/sse-function-call-thought-signature).
     https://platform.openai.com/docs/api-reference/chat/create (assistant message fields)."""
-    anthropic = _replay(registry, "anthropic", "json-thinking-tool-use", "response.json", stream=False, framing="json")
-    gemini = _replay(registry, "gemini", "sse-function-call-thought-signature", "stream.sse", stream=True, framing="sse")
+    anthropic = replay_fixture(registry, "anthropic", "json-thinking-tool-use", "response.json", stream=False, framing="json")
+    gemini = replay_fixture(registry, "gemini", "sse-function-call-thought-signature", "stream.sse", stream=True, framing="sse")
     a_call, g_call = anthropic.tool_calls[0], gemini.tool_calls[0]
     messages = [
         {"role": "user", "content": "Largest city in my country?"},
@@ -398,7 +326,7 @@ def test_temperature_is_clamped_with_a_warning(client: specwire.Client) -> None:
     openai 3.54.0 completion_create_params.py): 3.5 is sent as 2 with a ``clamped-param`` warning."""
     plan = _build(client, temperature=3.5)
     assert plan.body["temperature"] == 2
-    [warning] = _param_warnings(plan, "temperature")
+    [warning] = param_warnings(plan, "temperature")
     assert warning.kind == "clamped-param"
     assert "3.5" in warning.detail and "2" in warning.detail
     inside = _build(client, temperature=0.7)
@@ -411,7 +339,7 @@ def test_other_ranges_are_clamped(client: specwire.Client, param: str, value: fl
     https://platform.openai.com/docs/api-reference/chat/create"""
     plan = _build(client, **{param: value})
     assert plan.body[field] == sent
-    assert [w.kind for w in _param_warnings(plan, param)] == ["clamped-param"]
+    assert [w.kind for w in param_warnings(plan, param)] == ["clamped-param"]
 
 
 def test_top_k_is_unsupported_with_one_warning(client: specwire.Client) -> None:
@@ -428,7 +356,7 @@ def test_stop_sequences_are_truncated_to_four(client: specwire.Client) -> None:
     openai 3.54.0 completion_create_params.py): extra ones are cut with a warning."""
     plan = _build(client, stop_sequences=["a", "b", "c", "d", "e", "f"])
     assert plan.body["stop"] == ["a", "b", "c", "d"]
-    [warning] = _param_warnings(plan, "stop_sequences")
+    [warning] = param_warnings(plan, "stop_sequences")
     assert warning.kind == "truncated-param"
     assert _build(client, stop_sequences="END").body["stop"] == ["END"]
 
