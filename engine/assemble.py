@@ -9,7 +9,8 @@ same parts.  It owns the guarantees of DESIGN.md section 3:
   part of the same kind (Gemini text chunks) or starts a new one;
 * tool calls: id and name are taken from the first fragment that carries them (an empty-string id
   or name in a continuation does not overwrite); arguments are the concatenated fragments, parsed
-  at ``tool_call_end``, or the object the provider sent when no fragment had content; ids are
+  at ``tool_call_end``, or the object built from JSON-path ``patches`` (Vertex ``partialArgs``), or
+  the object the provider sent when no fragment had content; ids are
   synthesized (``call_…``, marked ``synthetic_id`` in the part's metadata) when the provider sends
   none;
 * empty deltas open nothing (unless they carry metadata such as a signature);
@@ -22,6 +23,7 @@ same parts.  It owns the guarantees of DESIGN.md section 3:
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -55,7 +57,7 @@ __all__ = ["Assembler"]
 _USAGE_NUMBERS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens")
 
 class _Part:
-    __slots__ = ("args", "chunks", "executed", "index", "kind", "meta", "name", "open", "redacted", "tool_call_id")
+    __slots__ = ("args", "chunks", "executed", "index", "kind", "meta", "name", "open", "patched", "redacted", "tool_call_id")
 
     def __init__(self, kind: str, index: int) -> None:
         self.kind = kind
@@ -68,6 +70,7 @@ class _Part:
         self.args: Any = None
         self.executed = False
         self.redacted = False
+        self.patched: Any = None  # arguments built from JSON-path patches
 
 
 class Assembler:
@@ -108,6 +111,7 @@ class Assembler:
         self.done = False
         self.error_body: Any = None
         self.raw: Any = None
+        self.response_meta: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ events in
     def apply(self, kind: str, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
@@ -117,6 +121,8 @@ class Assembler:
         return handler(self, fields, meta)  # type: ignore[no-any-return]
 
     def _metadata(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        if meta:
+            self.response_meta.update(meta)
         if self.response_id is None and isinstance(fields.get("id"), str) and fields["id"]:
             self.response_id = fields["id"]
         if self.response_model is None and isinstance(fields.get("model"), str) and fields["model"]:
@@ -205,6 +211,9 @@ class Assembler:
             part.executed = True
         if meta:
             part.meta.update(meta)
+        patches = fields.get("patches")
+        if isinstance(patches, list) and patches:
+            part.patched = _apply_patches(part.patched, patches)
         args = fields.get("arguments")
         delta = fields.get("delta")
         if isinstance(args, str):
@@ -247,7 +256,8 @@ class Assembler:
 
     def _part_end(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         out: list[Any] = []
-        part = self._by_pid.get(fields.get("part_id"))
+        pid = fields.get("part_id")
+        part = self._by_pid.get(pid) if pid is not None else self._implicit
         if part is not None and part.open:
             self._close(part, out)
         return out
@@ -320,7 +330,9 @@ class Assembler:
             return ReasoningPart(text="".join(part.chunks), redacted=part.redacted, provider_metadata=meta)
         text = "".join(part.chunks) if part.chunks else None
         arguments: dict[str, Any] | None
-        if text is not None and text.strip():
+        if part.patched is not None and not (text and text.strip()):
+            arguments = part.patched if isinstance(part.patched, dict) else None
+        elif text is not None and text.strip():
             try:
                 parsed = json.loads(text)
             except ValueError:
@@ -387,6 +399,7 @@ class Assembler:
             cost=cost,
             cost_reason=cost_reason,
             warnings=list(self.warnings),
+            provider_metadata={self._ns: dict(self.response_meta)} if self.response_meta else {},
             raw=self.raw,
         )
 
@@ -406,6 +419,60 @@ class Assembler:
         out.append(ErrorEvent.model_construct(type="error", error=error, response=partial))
         return out
 
+
+def _parse_json_path(path: str) -> list[str | int] | None:
+    """``$.a.b[0]['c d']`` → ``["a", "b", 0, "c d"]`` (the subset tool-argument patches use)."""
+    if not isinstance(path, str) or not path.startswith("$"):
+        return None
+    steps: list[str | int] = []
+    for m in _PATH_STEP.finditer(path, 1):
+        name, index, quoted = m.group(1), m.group(2), m.group(3)
+        steps.append(int(index) if index is not None else (quoted if quoted is not None else name))
+    rebuilt = sum(len(m.group(0)) for m in _PATH_STEP.finditer(path, 1))
+    return steps if rebuilt == len(path) - 1 else None
+
+
+def _apply_patches(root: Any, patches: list[Any]) -> Any:
+    """Apply ``{path, append | value | null}`` patches: ``append`` extends a string (streamed
+    string values), ``value`` sets a number/bool/object, a truthy ``null`` sets ``None``.
+    Containers along the path are created (a dict for a name, a list for an index)."""
+    for patch in patches:
+        if not isinstance(patch, dict):
+            continue
+        steps = _parse_json_path(patch.get("path"))
+        if not steps:
+            continue
+        if patch.get("append") is not None:
+            op, value = "append", str(patch["append"])
+        elif patch.get("value") is not None:
+            op, value = "set", patch["value"]
+        elif patch.get("null"):
+            op, value = "set", None
+        else:
+            continue
+        root = _patched(root, steps, op, value)
+    return root
+
+
+def _patched(node: Any, steps: list[str | int], op: str, value: Any) -> Any:
+    step, rest = steps[0], steps[1:]
+    if isinstance(step, int):
+        node = list(node) if isinstance(node, list) else []
+        while len(node) <= step:
+            node.append(None)
+    else:
+        node = dict(node) if isinstance(node, dict) else {}
+    current = node[step] if isinstance(step, int) else node.get(step)
+    if rest:
+        node[step] = _patched(current, rest, op, value)
+    elif op == "append":
+        node[step] = (current if isinstance(current, str) else "") + value
+    else:
+        node[step] = value
+    return node
+
+
+_PATH_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['([^']*)'\]")
 
 _HANDLERS = {
     "response_metadata": Assembler._metadata,

@@ -173,7 +173,7 @@ class Client:
         spec, model, warnings = self.registry.resolve(model_ref)
         request, call_opts = _split_options(messages, options)
         plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
-        auth, source = self._auth_and_source(spec, call_opts.get("api_key"))
+        auth, source = self._auth_and_source(spec, call_opts.get("api_key"), self._resolve_settings(spec, call_opts.get("settings") or {}))
         reason = check_credential_destination(plan.url, source=source, bound_hosts=self._bound_hosts(spec, source, call_opts), trusted_hosts=self._trusted)
         if reason is not None:
             raise ConfigError(f"{spec.provider}: {reason}")
@@ -232,10 +232,10 @@ class Client:
             raise ConfigError(f"{spec.provider} has no setting(s) {', '.join(sorted(unknown))}; it takes: {', '.join(spec.settings) or 'none'}")
         return out
 
-    def _auth(self, spec: CompiledSpec, api_key: str | None) -> httpx.Auth:
-        return self._auth_and_source(spec, api_key)[0]
+    def _auth(self, spec: CompiledSpec, api_key: str | None, settings: dict[str, Any] | None = None) -> httpx.Auth:
+        return self._auth_and_source(spec, api_key, settings)[0]
 
-    def _auth_and_source(self, spec: CompiledSpec, api_key: str | None) -> tuple[httpx.Auth, str | None]:
+    def _auth_and_source(self, spec: CompiledSpec, api_key: str | None, settings: dict[str, Any] | None = None) -> tuple[httpx.Auth, str | None]:
         scheme = spec.auth.get("scheme", "none")
         env = self._environ()
         key: Secret | None = None
@@ -249,12 +249,13 @@ class Client:
                 if env.get(name):
                     key, source = Secret(env[name]), f"env:{name}"
                     break
-        if key is None and scheme != "none" and (spec.env_api_key or scheme in ("bearer", "header", "query")):
+        factory = hooks.auth_factory(scheme)
+        if key is None and getattr(factory, "requires_api_key", False):
             names = " or ".join(spec.env_api_key)
             hint = f"set {names} or pass api_key=…" if names else "pass api_key=…"
             raise ConfigError(f"missing API key for provider {spec.provider!r}: {hint}")
-        factory = hooks.auth_factory(scheme)
-        return factory(dict(spec.auth), Credentials(api_key=key, source=source)), source
+        credentials = Credentials(api_key=key, source=source, settings=settings or {}, env=env)
+        return factory(dict(spec.auth), credentials), source
 
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")

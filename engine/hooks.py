@@ -10,7 +10,9 @@ installed distributions: a YAML string is never imported (RELIABILITY.md T9).
 
 Contracts:
 
-* auth: ``factory(auth_spec: dict, credentials: Credentials) -> httpx.Auth``;
+* auth: ``factory(auth_spec: dict, credentials: Credentials) -> httpx.Auth``; a factory with the
+  attribute ``requires_api_key = True`` is only called with a key (the client raises a
+  ``ConfigError`` naming the spec's env variables otherwise);
 * framing: ``factory(**limits) -> Framing`` (see :mod:`specwire.framing`);
 * transform: ``fn(data, ctx) -> data`` (pure).
 

@@ -47,9 +47,10 @@ class EventMapper:
     def unmatched(self) -> str:
         return self._rules.unmatched
 
-    def map(self, event: str | None, data: Any) -> list[RawEvent]:
-        """Raw events for one frame; an empty list means no rule matched."""
-        root = {"event": event, "data": data}
+    def map(self, event: str | None, data: Any, headers: dict[str, Any] | None = None) -> list[RawEvent]:
+        """Raw events for one frame; an empty list means no rule matched.  Rules see the frame as
+        ``{event, data, headers}``."""
+        root = {"event": event, "data": data, "headers": headers}
         out: list[RawEvent] = []
         for rule in self._rules.for_event(event):
             if rule.once and rule.serial in self._fired:

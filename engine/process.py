@@ -160,7 +160,7 @@ class ResponseProcessor:
             if not self.stream:
                 asm.raw = data
             try:
-                raw_events = self._mapper.map(frame.event, data)
+                raw_events = self._mapper.map(frame.event, data, frame.headers)
             except MappingFailure as exc:
                 return out + self.fail(StreamError(f"{self.spec.provider}: {exc}"))
             if not raw_events:

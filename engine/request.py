@@ -9,8 +9,8 @@ Message rendering: system/developer messages are hoisted (``system.placement: to
 becomes ``system_parts``/``system_text``) or kept as messages; roles are renamed by ``roles``; each
 content part goes through the first ``parts.<kind>`` rule whose ``when`` holds, which appends it to
 the message (``value``), to a named list such as ``tool_calls`` (``into``), emits it as a message of
-its own placed before the rest of the turn (``as_message``), leaves it out (``drop``), or refuses it
-with a message (``error``).  A part
+its own (``as_message``; the parts before it go out first as their own message, so the order of the
+parts is kept), leaves it out (``drop``), or refuses it with a message (``error``).  A part
 kind the spec has no rule for is an error, never dropped silently.  With ``merge_consecutive``,
 adjacent wire messages of the same role are joined (their ``<key>`` lists concatenated).
 """
@@ -174,10 +174,10 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
                 system_texts.append(part.text)
             continue
         role = req.roles.get(msg.role, msg.role)
-        parts_out: list[Any] = []
+        template = req.message_by_role.get(msg.role, req.message)
+        chunk: list[tuple[Any, str, Any]] = []  # (rendered part, kind, the part) of the turn so far
         collected: dict[str, list[Any]] = {}
-        before: list[Any] = []
-        rendered_kinds: list[str] = []
+        emitted = False
         for part in msg.parts:
             if isinstance(part, ToolCallPart) and part.tool_call_id:
                 calls[part.tool_call_id] = part
@@ -186,8 +186,15 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
                 continue
             if rule.as_message is not None:
                 value = _render(rule.as_message, pctx, spec, part.type)
-                if value is not OMIT:
-                    before.append(value)
+                if value is OMIT:
+                    continue
+                if chunk:  # the turn so far goes first, so the order of the parts is kept
+                    turn = _render_turn(spec, template, msg, role, model, chunk, {}, into_names)
+                    if turn is not OMIT:
+                        wire.append(turn)
+                    chunk = []
+                wire.append(value)
+                emitted = True
             elif rule.value is not None:
                 value = _render(rule.value, pctx, spec, part.type)
                 if value is OMIT:
@@ -195,26 +202,11 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
                 if rule.into:
                     collected.setdefault(rule.into, []).append(value)
                 else:
-                    parts_out.append(value)
-                    rendered_kinds.append(part.type)
-        wire.extend(before)
-        if msg.parts and not parts_out and not collected:
-            continue  # everything went out as messages of its own, or was left out
-        text = "".join(p.text for p in msg.parts if isinstance(p, TextPart))
-        mctx = {
-            "role": role,
-            "parts": parts_out,
-            "text": text,
-            "only_text": all(k == "text" for k in rendered_kinds),
-            "name": msg.name,
-            "model": model,
-            "omit": OMIT,
-            **{n: collected.get(n, []) for n in into_names},
-        }
-        template = req.message_by_role.get(msg.role, req.message)
-        value = _render(template, mctx, spec, f"{msg.role} message")
-        if value is not OMIT:
-            wire.append(value)
+                    chunk.append((value, part.type, part))
+        if chunk or collected or not (msg.parts or emitted):
+            turn = _render_turn(spec, template, msg, role, model, chunk, collected, into_names)
+            if turn is not OMIT:
+                wire.append(turn)
     if req.merge_key:
         wire = _merge_consecutive(wire, req.merge_key)
     system_parts: list[Any] = []
@@ -227,6 +219,24 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
         if rule.value is not None and not rule.drop:
             system_parts.append(_render(rule.value, pctx, spec, "system text"))
     return wire, system_parts
+
+
+def _render_turn(
+    spec: CompiledSpec, template: Any, msg: Message, role: str, model: str,
+    chunk: list[tuple[Any, str, Any]], collected: dict[str, list[Any]], into_names: list[str],
+) -> Any:
+    """One wire message from the rendered parts of (a stretch of) a turn."""
+    mctx = {
+        "role": role,
+        "parts": [p for p, _, _ in chunk],
+        "text": "".join(part.text for _, kind, part in chunk if kind == "text"),
+        "only_text": all(kind == "text" for _, kind, _ in chunk),
+        "name": msg.name,
+        "model": model,
+        "omit": OMIT,
+        **{n: collected.get(n, []) for n in into_names},
+    }
+    return _render(template, mctx, spec, f"{msg.role} message")
 
 
 def _choose(spec: CompiledSpec, part: Any, role: str, model: str, calls: dict[str, ToolCallPart]) -> tuple[PartRule, dict[str, Any]]:

@@ -399,8 +399,9 @@ class Response(BaseModel):
 
     ``text`` joins the text parts, ``reasoning`` the reasoning parts (``None`` when there were none);
     ``tool_calls`` lists the tool-call parts in order.  ``cost`` is ``None`` when a price or the
-    usage is unknown, and ``cost_reason`` then says why.  ``raw`` is the provider's JSON body for
-    non-streaming calls and ``None`` for streams.
+    usage is unknown, and ``cost_reason`` then says why.  ``provider_metadata`` holds what a
+    provider returns beside the content, under its id (Perplexity ``citations``…).  ``raw`` is the
+    provider's JSON body for non-streaming calls and ``None`` for streams.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -416,6 +417,7 @@ class Response(BaseModel):
     cost: Cost | None = None
     cost_reason: str | None = None
     warnings: list[CallWarning] = Field(default_factory=list)
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
     raw: Any = None
 
     def message(self) -> Message:

@@ -55,6 +55,7 @@ RULE_FIELDS = {
     "part_id": JMES, "id": JMES, "model": JMES, "delta": JMES, "text": JMES, "tool_call_id": JMES,
     "tool_name": JMES, "arguments": JMES, "provider_executed": JMES, "redacted": JMES,
     "finish_reason": JMES, "usage": JMES, "body": JMES,
+    "patches": {**JMES, "description": "a list of {path: JSONPath like $.a.b[0], append: str, value: any, null: bool}: argument patches for a tool call"},
     "set": {**string_map(JMES), "description": "provider metadata to merge into the part: key -> JMESPath"},
 }
 CASE = obj({"when": JMES, "emit": {"enum": EMITS}, **RULE_FIELDS}, ["emit"])

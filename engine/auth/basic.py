@@ -84,3 +84,9 @@ def header_auth(spec: dict[str, Any], credentials: Credentials) -> httpx.Auth:
 def query_auth(spec: dict[str, Any], credentials: Credentials) -> httpx.Auth:
     return QueryAuth(_key(credentials), spec.get("param", "key"))
 
+
+# A factory with `requires_api_key = True` gets a key or the client raises ConfigError naming the
+# spec's env variables; other schemes (AWS, Google, Azure token auth) find their own credentials.
+for _factory in (bearer_auth, header_auth, query_auth):
+    _factory.requires_api_key = True  # type: ignore[attr-defined]
+

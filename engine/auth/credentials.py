@@ -13,9 +13,11 @@ __all__ = ["Credentials"]
 @dataclass(frozen=True)
 class Credentials:
     """The resolved ``api_key`` (a :class:`Secret`, or ``None``), ``source`` (where it came from,
-    e.g. ``"env:OPENAI_API_KEY"`` or ``"argument"``; never the value) and scheme-specific
-    ``extra`` values."""
+    e.g. ``"env:OPENAI_API_KEY"`` or ``"argument"``; never the value), the call's non-secret
+    ``settings`` (region, project…) and the ``env`` mapping the client reads (hooks that find their
+    own credentials, such as AWS's, read the standard variables from it)."""
 
     api_key: Secret | None = None
     source: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    env: Any = None

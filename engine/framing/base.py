@@ -15,11 +15,14 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One framing-neutral unit: ``event`` is the SSE event name (``None`` when there is none) and
-    ``text`` the payload (an SSE ``data`` field, one JSON-array element, a whole JSON body)."""
+    """One framing-neutral unit: ``event`` is the event name (an SSE ``event`` field, an AWS
+    event-stream ``:event-type`` header; ``None`` when there is none), ``text`` the payload (an SSE
+    ``data`` field, one JSON-array element, an event-stream payload, a whole JSON body) and
+    ``headers`` any framing-level headers (AWS event-stream ``:message-type``…; ``None`` if none)."""
 
     event: str | None
     text: str
+    headers: dict[str, object] | None = None
 
 
 class Framing(Protocol):

@@ -53,10 +53,9 @@ _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "text": (("text", "set"),),
     "reasoning": (("text", "redacted", "set"),),
     "tool_call_start": (("tool_name", "tool_call_id"),),
-    "tool_call_delta": (("delta", "tool_name", "tool_call_id", "arguments"),),
+    "tool_call_delta": (("delta", "tool_name", "tool_call_id", "arguments", "patches"),),
     "tool_call": (("tool_name",),),
     "provider_metadata": (("set",),),
-    "part_end": (("part_id",),),
     "usage": (("usage",),),
 }
 

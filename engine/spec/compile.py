@@ -35,7 +35,7 @@ __all__ = [
 #: Rule fields evaluated as JMESPath (besides when/foreach/set).
 RULE_FIELDS = (
     "part_id", "id", "model", "delta", "text", "tool_call_id", "tool_name", "arguments",
-    "provider_executed", "redacted", "finish_reason", "usage", "body",
+    "provider_executed", "redacted", "finish_reason", "usage", "body", "patches",
 )
 
 

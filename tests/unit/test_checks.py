@@ -466,8 +466,12 @@ def test_python_path_as_framing_is_not_imported(check: Any, tmp_path: Path, monk
 
 
 # ============================================================================ event rules
-def test_part_end_needs_part_id(check: Any) -> None:
-    check(HEAD + "stream:\n  events:\n    stop:\n      when: data.stop\n      emit: part_end\n", issue=(7, 7, "rule-fields"), message="needs 'part_id'")
+def test_provider_metadata_needs_set(check: Any) -> None:
+    check(HEAD + "stream:\n  events:\n    stop:\n      when: data.stop\n      emit: provider_metadata\n", issue=(7, 7, "rule-fields"), message="needs 'set'")
+
+
+def test_part_end_without_part_id_ends_the_implicit_part(check: Any) -> None:
+    check(HEAD + "stream:\n  events:\n    stop:\n      when: data.stop\n      emit: part_end\n")
 
 
 def test_text_delta_needs_delta(check: Any) -> None:
