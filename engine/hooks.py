@@ -50,12 +50,16 @@ _REGISTRIES: dict[str, dict[str, Any]] = {
         "bearer": "specwire.auth.basic:bearer_auth",
         "header": "specwire.auth.basic:header_auth",
         "query": "specwire.auth.basic:query_auth",
+        "aws-sigv4": "specwire.auth.sigv4:sigv4_auth",
+        "google-oauth": "specwire.auth.google:google_oauth_auth",
+        "azure-ad": "specwire.auth.azure:azure_ad_auth",
     },
     "framing": {
         "sse": "specwire.framing.sse:SSEFraming",
         "json-array": "specwire.framing.json_array:JSONArrayFraming",
         "ndjson": "specwire.framing.lines:NDJSONFraming",
         "json": "specwire.framing.lines:JSONBodyFraming",
+        "aws-eventstream": "specwire.framing.eventstream:EventStreamFraming",
     },
     "transform": {},
 }

@@ -175,7 +175,17 @@ SCHEMA = {
         "base_url": TEMPLATE,
         "env": obj({"api_key": STR_OR_LIST, "base_url": STR_OR_LIST}),
         "settings": string_map(obj({"env": STR_OR_LIST, "default": {}, "description": STR, "required": BOOL})),
-        "auth": obj({"scheme": STR, "name": STR, "param": STR, "prefix": STR}, ["scheme"]),
+        "auth": obj(
+            {
+                "scheme": STR,
+                "name": {**STR, "description": "header: the header that carries the key"},
+                "param": {**STR, "description": "query: the query parameter that carries the key"},
+                "prefix": {**STR, "description": "header: text before the key, e.g. 'Bearer '"},
+                "service": {**STR, "description": "aws-sigv4: the signing service name, e.g. bedrock"},
+                "scopes": {"type": "array", "items": STR, "description": "google-oauth / azure-ad: OAuth scopes"},
+            },
+            ["scheme"],
+        ),
         "headers": string_map(TEMPLATE),
         "request": obj(
             {

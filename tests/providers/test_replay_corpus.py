@@ -92,16 +92,21 @@ def _dicts(obj: Any) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------- expectations
+#: API families whose input count leaves out cache reads and writes (DESIGN.md section 3: for
+#: Anthropic and Bedrock, specwire's input_tokens is their input plus cache read plus cache write).
+INPUT_EXCLUDES_CACHE = ("anthropic.", "bedrock.")
+
+
 def unified_usage(api: str, exp: dict[str, Any]) -> dict[str, Any]:
-    """The expected provider numbers converted to specwire's Usage conventions."""
+    """The expected provider numbers converted to specwire's Usage conventions, per API family
+    (the ``api`` field of case.yaml)."""
     raw = exp.get("raw") or {}
     inp, out = exp.get("input_tokens"), exp.get("output_tokens")
     cache_read = exp.get("cached_input_tokens")
     reasoning = exp.get("reasoning_tokens")
     total = exp.get("total_tokens")
-    cache_write = None
-    if api.startswith("anthropic"):
-        cache_write = exp.get("cache_creation_input_tokens")
+    cache_write = exp.get("cache_creation_input_tokens", exp.get("cache_write_input_tokens"))
+    if api.startswith(INPUT_EXCLUDES_CACHE):
         inp = inp + (cache_read or 0) + (cache_write or 0) if inp is not None else None
     elif api.startswith("gemini"):
         tool_prompt = raw.get("toolUsePromptTokenCount")
