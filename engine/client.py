@@ -22,11 +22,14 @@ key})``, then the environment variables the spec names (``env.api_key``).  A mis
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextlib import aclosing, closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -34,12 +37,13 @@ from pydantic import ValidationError
 from . import hooks
 from .auth.credentials import Credentials
 from .binding import check_credential_destination, host_pattern
-from .errors import ConfigError, RequestBuildError, SpecwireError
+from .errors import ConfigError, DeadlineExceeded, ReadTimeout, RequestBuildError, SpecwireError
 from .process import ResponseProcessor
 from .provider_errors import api_error, parse_body
 from .redact import Secret, redact_url
 from .registry import SpecRegistry, default_registry
 from .request import RequestPlan, build_request
+from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .transport import Transport
 from .types import ErrorEvent, Finish, Request, Response
@@ -68,8 +72,10 @@ class Client:
 
     ``spec_paths``: extra spec folders (highest priority).  ``api_keys``/``base_urls``/``settings``:
     per-provider values, ``{"openai": "sk-…"}``, ``{"openai": "https://…"}``,
-    ``{"azure-openai": {"deployment": "…"}}``.  ``timeout``: seconds (read) or an
-    ``httpx.Timeout``; default 600 s read, 10 s connect.  ``http_client``/``async_http_client``:
+    ``{"azure-openai": {"deployment": "…"}}``.  ``timeout``: seconds (the read timeout) or a
+    :class:`Timeouts` (connect, read, first_event, idle, total, pool); default 600 s read, 10 s
+    connect.  ``max_retries`` / ``retry``: the :class:`RetryPolicy` (default 2 retries).  Both can
+    be given per call too (``timeout=``, ``max_retries=``).  ``http_client``/``async_http_client``:
     your own httpx clients (they must not follow redirects).  ``transport``/``async_transport``:
     httpx transports, e.g. ``httpx.MockTransport`` in tests.  ``load_entry_points``: load
     third-party hooks from the ``specwire.hooks`` entry-point group.  ``env``: the environment
@@ -85,7 +91,9 @@ class Client:
         api_keys: Mapping[str, str] | None = None,
         base_urls: Mapping[str, str] | None = None,
         settings: Mapping[str, Mapping[str, Any]] | None = None,
-        timeout: httpx.Timeout | float | None = None,
+        timeout: Timeouts | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -103,7 +111,16 @@ class Client:
         self._base_urls = dict(base_urls or {})
         self._settings = {k: dict(v) for k, v in (settings or {}).items()}
         self._trusted = tuple(trusted_hosts or ())
-        self._transport = Transport(timeout=timeout, client=http_client, async_client=async_http_client, transport=transport, async_transport=async_transport)
+        self._timeouts = Timeouts.of(timeout)
+        self._retry = retry or RetryPolicy()
+        if max_retries is not None:
+            self._retry = replace(self._retry, max_retries=max_retries)
+        self._sleep: Callable[[float], Any] | None = None  # tests may replace the retry sleep
+        t = self._timeouts
+        self._transport = Transport(
+            timeout=httpx_timeout(t.connect, t.read, t.pool),
+            client=http_client, async_client=async_http_client, transport=transport, async_transport=async_transport,
+        )
 
     def __repr__(self) -> str:
         return f"Client(providers={len(self.registry.providers())})"
@@ -139,13 +156,13 @@ class Client:
         ``api_key``, ``base_url``, ``settings``, ``extra_headers``.  Raises the error classes of
         :mod:`specwire.errors`; an error after the body began carries ``partial``.
         """
-        call = self._prepare(model_ref, messages, stream=False, options=options)
-        return _final(_events_sync(call, self._transport))
+        run = self._run(model_ref, messages, stream=False, options=options)
+        return _final(_events_sync(run, self._transport))
 
     async def acomplete(self, model_ref: str, messages: Any, **options: Any) -> Response:
         """Async :meth:`complete`."""
-        call = self._prepare(model_ref, messages, stream=False, options=options)
-        async with aclosing(_events_async(call, self._transport)) as events:
+        run = self._run(model_ref, messages, stream=False, options=options)
+        async with aclosing(_events_async(run, self._transport)) as events:
             last = None
             async for last in events:
                 pass
@@ -154,13 +171,13 @@ class Client:
     def stream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> Stream:
         """A :class:`Stream` of events (the request is sent when iteration starts).
         ``stream_mode`` picks one of the spec's ``stream.modes`` (Gemini: ``"sse"``)."""
-        call = self._prepare(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
-        return Stream(_events_sync(call, self._transport), raise_on_error=raise_on_error)
+        run = self._run(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
+        return Stream(_events_sync(run, self._transport), raise_on_error=raise_on_error, run=run)
 
     def astream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> AsyncStream:
         """Async :meth:`stream`: an :class:`AsyncStream` (``async for``)."""
-        call = self._prepare(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
-        return AsyncStream(_events_async(call, self._transport), raise_on_error=raise_on_error)
+        run = self._run(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
+        return AsyncStream(_events_async(run, self._transport), raise_on_error=raise_on_error, run=run)
 
     def build(self, model_ref: str, messages: Any, *, stream: bool = False, stream_mode: str | None = None, **options: Any) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
@@ -169,6 +186,13 @@ class Client:
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
 
     # ------------------------------------------------------------------ preparation
+    def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Run:
+        timeout = options.pop("timeout", None)
+        max_retries = options.pop("max_retries", None)
+        call = self._prepare(model_ref, messages, stream=stream, options=options, stream_mode=stream_mode)
+        policy = self._retry if max_retries is None else replace(self._retry, max_retries=max_retries)
+        return _Run(call, policy, Timeouts.of(timeout) if timeout is not None else self._timeouts, self._sleep)
+
     def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Call:
         spec, model, warnings = self.registry.resolve(model_ref)
         request, call_opts = _split_options(messages, options)
@@ -177,6 +201,8 @@ class Client:
         reason = check_credential_destination(plan.url, source=source, bound_hosts=self._bound_hosts(spec, source, call_opts), trusted_hosts=self._trusted)
         if reason is not None:
             raise ConfigError(f"{spec.provider}: {reason}")
+        if spec.idempotency_header:  # one key per logical call, the same on every retry
+            plan = replace(plan, headers={**plan.headers, spec.idempotency_header.lower(): str(uuid.uuid4())})
         return _Call(spec, model, plan, auth, stream, stream_mode)
 
     def _bound_hosts(self, spec: CompiledSpec, source: str | None, opts: dict[str, Any]) -> list[str] | None:
@@ -261,6 +287,12 @@ class Client:
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")
 
 
+def httpx_timeout(connect: float | None, read: float | None, pool: float | None) -> Any:
+    from .transport import make_timeout
+
+    return make_timeout(connect, read, pool)
+
+
 def _split_options(messages: Any, options: dict[str, Any]) -> tuple[Request, dict[str, Any]]:
     call = {k: options.pop(k) for k in _CALL_OPTIONS if k in options}
     try:
@@ -283,56 +315,256 @@ def _status_error(call: _Call, response: httpx.Response, body: bytes) -> Specwir
     return api_error(call.spec, status=response.status_code, body=parse_body(body), headers=headers)
 
 
-def _events_sync(call: _Call, transport: Transport) -> Iterator[Any]:
-    proc = call.processor()
-    yield from proc.start()
+_CONTENT = frozenset(
+    {
+        "text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
+        "tool_call_start", "tool_call_delta", "tool_call_end",
+    }
+)
+
+
+@dataclass
+class _Failure:
+    """An attempt that failed before any content event reached the caller (a retry candidate):
+    the error, the error event the processor built (if it got that far), and the provider events
+    held back so far (usage, warnings), which are delivered only if no retry follows."""
+
+    error: BaseException
+    event: Any = None
+    held: list[Any] = field(default_factory=list)
+
+
+class _Run:
+    """One logical call across its attempts: the single retry loop of the library (RELIABILITY.md
+    section 1).  Content events (text, reasoning, tool calls) reach the caller as they arrive;
+    other provider events are held until the first content event, so an attempt that fails before
+    it can be retried without the caller seeing anything but ``response_start`` and the request's
+    warnings.  After the first content event nothing is retried."""
+
+    def __init__(self, call: _Call, policy: RetryPolicy, timeouts: Timeouts, sleep: Callable[[float], Any] | None = None) -> None:
+        self.call = call
+        self.policy = policy
+        self.timeouts = timeouts
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.deadline = self.started + timeouts.total if timeouts.total is not None else None
+        self.attempt = 0
+        self.delivered = False
+        self.proc = call.processor()
+        self.sleep = sleep
+
+    # -------------------------------------------------------------- deadlines
+    def left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - self.clock()
+
+    def attempt_timeouts(self, *, sync: bool) -> Timeouts:
+        """This attempt's socket timeouts: capped by what is left of the total deadline; for
+        sync streams the read timeout is also the smallest of first-event and idle."""
+        t = self.timeouts
+        left = self.left()
+        read_limits = [t.read] + ([t.first_event, t.idle] if sync and self.call.stream else [])
+        return Timeouts(
+            connect=_smallest(t.connect, left),
+            read=_smallest(*read_limits, left),
+            pool=_smallest(t.pool, left),
+        )
+
+    def read_budget(self, sent: float, last_content: float) -> float | None:
+        """Seconds the next read may take (async): first-event or idle, and the total deadline."""
+        t = self.timeouts
+        now = self.clock()
+        limits = [self.left()]
+        if self.call.stream:
+            if not self.delivered and t.first_event is not None:
+                limits.append(t.first_event - (now - sent))
+            if self.delivered and t.idle is not None:
+                limits.append(t.idle - (now - last_content))
+        return _smallest(*limits)
+
+    def expired(self, sent: float, last_content: float) -> BaseException | None:
+        """The deadline that has passed, as an error, or ``None``."""
+        now = self.clock()
+        t = self.timeouts
+        if self.deadline is not None and now >= self.deadline:
+            return DeadlineExceeded(f"the call's total deadline of {t.total:g} s passed")
+        if self.call.stream and not self.delivered and t.first_event is not None and now - sent >= t.first_event:
+            return ReadTimeout(f"no first event within {t.first_event:g} s")
+        if self.call.stream and self.delivered and t.idle is not None and now - last_content >= t.idle:
+            return ReadTimeout(f"no event for {t.idle:g} s (keep-alives do not count)")
+        return None
+
+    # -------------------------------------------------------------- events
+    def sort(self, events: list[Any], held: list[Any]) -> tuple[list[Any], _Failure | None]:
+        """Which events go to the caller now; a failure before the first content event."""
+        if self.delivered:
+            return events, None
+        out: list[Any] = []
+        for event in events:
+            if self.delivered:
+                out.append(event)
+            elif event.type in _CONTENT:
+                self.delivered = True
+                out.extend(held)
+                held.clear()
+                out.append(event)
+            elif event.type == "error":
+                return out, _Failure(event.error, event, list(held))
+            elif event.type == "finish":
+                out.extend(held)
+                held.clear()
+                out.append(event)
+            else:
+                held.append(event)
+        return out, None
+
+    def retry_delay(self, failure: _Failure) -> float | None:
+        """Seconds to sleep before the next attempt, or ``None`` to give up.  A sleep that would
+        end past the total deadline gives up with :class:`DeadlineExceeded`."""
+        delay = self.policy.delay(failure.error, self.attempt, statuses=self.call.spec.retry_statuses)
+        if delay is None:
+            return None
+        left = self.left()
+        if left is not None and delay >= left:
+            failure.error = DeadlineExceeded(f"the call's total deadline of {self.timeouts.total:g} s would pass before the next retry ({type(failure.error).__name__}: {failure.error})")
+            failure.event = None
+            return None
+        return delay
+
+    def give_up(self, failure: _Failure) -> list[Any]:
+        """The terminal events of a failure that is not retried."""
+        if failure.event is not None and failure.event.error is failure.error:
+            return [*failure.held, failure.event]
+        return [*failure.held, *self.proc.fail(failure.error)]
+
+    def next_attempt(self) -> None:
+        self.attempt += 1
+        self.proc = self.call.processor()
+
+
+# The retry sleeps, as module names so a test suite can make them instant.
+_sleep = time.sleep
+_async_sleep = asyncio.sleep
+
+
+def _smallest(*values: float | None) -> float | None:
+    present = [v for v in values if v is not None]
+    return max(min(present), 0.0) if present else None
+
+
+def _events_sync(run: _Run, transport: Transport) -> Iterator[Any]:
+    yield from run.proc.start()
+    while True:
+        failure = yield from _attempt_sync(run, transport)
+        if failure is None:
+            return
+        delay = run.retry_delay(failure)
+        if delay is None:
+            yield from run.give_up(failure)
+            return
+        (run.sleep or _sleep)(delay)
+        run.next_attempt()
+
+
+def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Failure | None]:
+    proc, held = run.proc, []
+    sent = run.clock()
     try:
-        response = transport.open(call.plan, call.auth)
+        response = transport.open(run.call.plan, run.call.auth, run.attempt_timeouts(sync=True))
     except SpecwireError as exc:
-        yield from proc.fail(exc)
-        return
+        return _Failure(exc)
     with closing(response):
         if response.status_code >= 300:
-            yield from proc.fail(_status_error(call, response, transport.read_capped(response)))
-            return
+            return _Failure(_status_error(run.call, response, transport.read_capped(response)))
+        last_content = sent
         try:
             for chunk in transport.iter_bytes(response):
-                yield from proc.feed(chunk)
+                out, failure = run.sort(proc.feed(chunk), held)
+                if any(e.type in _CONTENT for e in out):
+                    last_content = run.clock()
+                yield from out
+                if failure is not None:
+                    return failure
                 if proc.finished:
-                    return
+                    return None
+                expired = run.expired(sent, last_content)
+                if expired is not None:
+                    raise expired
         except SpecwireError as exc:
+            if not run.delivered:
+                return _Failure(exc, held=held)
             yield from proc.fail(exc)
-            return
-        yield from proc.close()
+            return None
+        out, failure = run.sort(proc.close(), held)
+        yield from out
+        return failure
 
 
-async def _events_async(call: _Call, transport: Transport) -> AsyncIterator[Any]:
-    proc = call.processor()
-    for event in proc.start():
+async def _events_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+    for event in run.proc.start():
         yield event
+    while True:
+        failure: _Failure | None = None
+        async with aclosing(_attempt_async(run, transport)) as attempt:  # closing it closes the response
+            async for item in attempt:
+                if isinstance(item, _Failure):
+                    failure = item
+                else:
+                    yield item
+        if failure is None:
+            return
+        delay = run.retry_delay(failure)
+        if delay is None:
+            for event in run.give_up(failure):
+                yield event
+            return
+        await (run.sleep or _async_sleep)(delay)
+        run.next_attempt()
+
+
+async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+    """Yields the attempt's events, and at most one :class:`_Failure` last."""
+    proc, held = run.proc, []
+    sent = run.clock()
     try:
-        response = await transport.aopen(call.plan, call.auth)
+        response = await transport.aopen(run.call.plan, run.call.auth, run.attempt_timeouts(sync=False))
     except SpecwireError as exc:
-        for event in proc.fail(exc):
-            yield event
+        yield _Failure(exc)
         return
     try:
         if response.status_code >= 300:
-            for event in proc.fail(_status_error(call, response, await transport.aread_capped(response))):
-                yield event
+            yield _Failure(_status_error(run.call, response, await transport.aread_capped(response)))
             return
+        last_content = sent
         try:
-            async for chunk in transport.aiter_bytes(response):
-                for event in proc.feed(chunk):
-                    yield event
-                if proc.finished:
-                    return
+            try:
+                async for chunk in transport.aiter_bytes(response, lambda: run.read_budget(sent, last_content)):
+                    out, failure = run.sort(proc.feed(chunk), held)
+                    if any(e.type in _CONTENT for e in out):
+                        last_content = run.clock()
+                    for event in out:
+                        yield event
+                    if failure is not None:
+                        yield failure
+                        return
+                    if proc.finished:
+                        return
+                    expired = run.expired(sent, last_content)
+                    if expired is not None:
+                        raise expired
+            except TimeoutError:
+                raise run.expired(sent, last_content) or ReadTimeout("read timeout") from None
         except SpecwireError as exc:
+            if not run.delivered:
+                yield _Failure(exc, held=held)
+                return
             for event in proc.fail(exc):
                 yield event
             return
-        for event in proc.close():
+        out, failure = run.sort(proc.close(), held)
+        for event in out:
             yield event
+        if failure is not None:
+            yield failure
     finally:
         await response.aclose()
 
@@ -354,14 +586,21 @@ def _final(events: Iterator[Any]) -> Response:
 
 
 # ---------------------------------------------------------------------------- stream objects
+def _partial(run: _Run | None) -> Response | None:
+    if run is None:
+        return None
+    return run.proc.assembler.response(partial=not run.proc.finished)
+
+
 class Stream:
     """An iterable of stream events; see the module docstring.  Single-pass: iterate it in one
     loop (leaving that loop releases the connection, and the stream is then over).  ``response``
     holds the final :class:`Response` once the stream finished (``None`` before, or after an
     error)."""
 
-    def __init__(self, events: Iterator[Any], *, raise_on_error: bool = True) -> None:
+    def __init__(self, events: Iterator[Any], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
         self._events = events
+        self._run = run
         self._raise = raise_on_error
         self.response: Response | None = None
         self.error: Exception | None = None
@@ -386,6 +625,12 @@ class Stream:
             self.close()
         if self.error is not None and self._raise:
             raise self.error
+
+    @property
+    def partial(self) -> Response | None:
+        """The response assembled so far (after an error, a ``break`` or a cancellation too),
+        with whatever usage the provider reported."""
+        return _partial(self._run)
 
     def close(self) -> None:
         """Stop and release the connection (safe to call more than once)."""
@@ -422,8 +667,9 @@ class Stream:
 class AsyncStream:
     """Async :class:`Stream` (``async for event in stream``)."""
 
-    def __init__(self, events: AsyncIterator[Any], *, raise_on_error: bool = True) -> None:
+    def __init__(self, events: AsyncIterator[Any], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
         self._events = events
+        self._run = run
         self._raise = raise_on_error
         self.response: Response | None = None
         self.error: Exception | None = None
@@ -446,6 +692,11 @@ class AsyncStream:
             await self.aclose()
         if self.error is not None and self._raise:
             raise self.error
+
+    @property
+    def partial(self) -> Response | None:
+        """The response assembled so far (after an error, a ``break`` or a cancellation too)."""
+        return _partial(self._run)
 
     async def aclose(self) -> None:
         """Stop and release the connection."""

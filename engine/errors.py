@@ -175,8 +175,9 @@ class APIStatusError(SpecwireError):
     Attributes: ``status`` (HTTP status; 200 for in-band errors), ``provider``, ``code`` and
     ``error_type`` (the provider's own error code / type), ``param``, ``message``, ``request_id``,
     ``retry_after`` (seconds, from ``retry-after-ms`` / ``retry-after`` headers or the body),
-    ``body`` (the parsed error body), ``in_stream`` and ``partial`` (the partial response of a
-    stream).
+    ``body`` (the parsed error body, secrets redacted), ``headers`` (the response headers,
+    lower-cased, secrets masked), ``in_stream`` and ``partial`` (the partial response of a stream).
+    ``retry_after_s`` is an alias of ``retry_after``.
     """
 
     def __init__(
@@ -193,7 +194,9 @@ class APIStatusError(SpecwireError):
         body: Any = None,
         in_stream: bool = False,
         partial: Response | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
+        self.headers = dict(headers or {})
         self.status = status
         self.provider = provider
         self.code = code
@@ -210,6 +213,10 @@ class APIStatusError(SpecwireError):
         text = f"{prefix}{status_txt}{' ' + detail if detail else ''}: {message}"
         super().__init__(text)
         self.message = redact_text(message)
+
+    @property
+    def retry_after_s(self) -> float | None:
+        return self.retry_after
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, provider={self.provider!r}, code={self.code!r}, message={self.message!r})"

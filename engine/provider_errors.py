@@ -3,8 +3,12 @@
 The spec names where the message, code, type, param, request id and retry hint sit in the error
 body (JMESPath), and ``classes``: rules of an optional ``status`` and a ``when`` predicate over
 structured fields (never over free text the user could have echoed), first match wins.  The HTTP
-status gives the default class; a rule's class replaces it unless the status class is a subclass of
-it (a 503 matching a ``ServerError`` rule stays :class:`ServiceUnavailableError`).
+status is authoritative for its family and rules refine it: a rule's class replaces the status
+class when it is a subclass of it (a 400 refined to :class:`ContextWindowExceededError`) or when
+the status class is generic (:class:`BadRequestError`, :class:`APIStatusError`); a status class
+that is a subclass of the rule's stays (a 503 matching a ``ServerError`` rule stays
+:class:`ServiceUnavailableError`); a rule of another family never overrides a specific status (a
+429 whose body says ``server_error`` stays a :class:`RateLimitError`).
 
 In-band stream errors go through the same function with ``in_stream=True``: same classes, status
 200 kept, and no status-based default.
@@ -16,10 +20,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ERROR_CLASSES, APIStatusError, class_for_status
+from .errors import ERROR_CLASSES, APIStatusError, BadRequestError, class_for_status
 from .jpath import JPathError
 from .mapping import truthy
-from .redact import redact_text
+from .redact import redact_headers, redact_text
 from .retry import parse_duration, parse_retry_after
 from .spec.compile import CompiledSpec, ErrorsConfig
 
@@ -66,7 +70,11 @@ def classify(config: ErrorsConfig, status: int | None, data: Any) -> type[APISta
         if rule.when is not None and not truthy(_search(rule.when, data)):
             continue
         chosen = ERROR_CLASSES[rule.cls]
-        return default if issubclass(default, chosen) else chosen
+        if issubclass(default, chosen):
+            return default
+        if status is None or default in (APIStatusError, BadRequestError) or issubclass(chosen, default):
+            return chosen
+        return default
     return default
 
 
@@ -99,6 +107,7 @@ def api_error(
     if retry_after is None:
         retry_after = parse_duration(_search(cfg.retry_after, data))
     cls = classify(cfg, None if in_stream else status, data)
+    shown_headers = redact_headers({k.lower(): v for k, v in headers.items()}) if headers else {}
     return cls(
         message,
         status=status,
@@ -110,4 +119,5 @@ def api_error(
         retry_after=retry_after,
         body=body,
         in_stream=in_stream,
+        headers=shown_headers,
     )

@@ -1,4 +1,6 @@
-"""Retry hints: parsing ``retry-after-ms``, ``retry-after`` and body durations.  Pure.
+"""Retries and deadlines, the pure part: :class:`RetryPolicy`, :class:`Timeouts`, and parsing
+``retry-after-ms``, ``retry-after`` and body durations.  The one retry loop that applies them is in
+:mod:`specwire.client`.
 
 ``retry-after-ms`` wins over ``retry-after`` (the Vercel AI SDK and the Stainless SDKs do the same);
 ``retry-after`` is seconds (a float) or an HTTP-date (RFC 9110 section 10.2.3, the date forms
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import email.utils
 import math
+import random
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MAX_RETRY_AFTER_SECONDS", "parse_duration", "parse_retry_after"]
+__all__ = ["DEFAULT_RETRY_STATUSES", "MAX_RETRY_AFTER_SECONDS", "RetryPolicy", "Timeouts", "parse_duration", "parse_retry_after"]
 
 #: Longer hints are treated as junk by the parser (callers apply their own, lower cap).
 MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
@@ -84,3 +88,116 @@ def parse_duration(value: Any) -> float | None:
     number = float(m.group(1))
     factor = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}[m.group(2)]
     return _sane(number * factor)
+
+
+# ---------------------------------------------------------------------------- the retry policy
+DEFAULT_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before trying a call again (RELIABILITY.md section 1).
+
+    ``max_retries`` retries after the first attempt (default 2).  Backoff: ``initial_delay`` ×
+    2^attempt, capped at ``max_delay`` seconds, times a jitter drawn from ``jitter`` (default
+    ``[0.5, 1.0]``, as wide as the Stainless SDKs').  A ``retry-after``/``retry-after-ms`` hint (or a
+    body hint such as Gemini's RetryInfo) replaces the backoff; a hint above ``max_retry_after``
+    seconds means *do not wait*: the error is raised at once with its ``retry_after`` so the caller
+    can schedule the work.  ``x-should-retry: true|false`` from the server decides when present,
+    always within ``max_retries``.
+
+    Retried: connection failures and timeouts (not :class:`PoolExhaustedError`, a local problem),
+    HTTP statuses in the spec's ``retry.statuses`` (default 408, 429, 500, 502, 503, 504, 529; 409
+    only where a spec lists it), in-band errors of a retryable class, and a stream that broke
+    before its first event.  Never after a stream's first content event reached the caller.
+
+    :meth:`delay` is also the public helper for callers who run their own loop.
+    """
+
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    jitter: tuple[float, float] = (0.5, 1.0)
+    max_retry_after: float = 60.0
+    rng: random.Random | None = field(default=None, compare=False, repr=False)
+
+    def backoff(self, attempt: int) -> float:
+        """The jittered exponential delay before retry number ``attempt + 1`` (seconds)."""
+        base = min(self.initial_delay * (2**attempt), self.max_delay)
+        lo, hi = self.jitter
+        return base * (self.rng or random).uniform(lo, hi)
+
+    def delay(self, error: BaseException, attempt: int, *, statuses: frozenset[int] | None = None) -> float | None:
+        """Seconds to wait before retrying after ``error`` on attempt ``attempt`` (0-based), or
+        ``None``: do not retry."""
+        from .errors import (
+            APIStatusError,
+            DeadlineExceeded,
+            IncompleteStreamError,
+            OverloadedError,
+            PoolExhaustedError,
+            RateLimitError,
+            ServerError,
+            TransportError,
+        )
+
+        if attempt >= self.max_retries:
+            return None
+        if isinstance(error, (PoolExhaustedError, DeadlineExceeded)):
+            return None
+        if isinstance(error, APIStatusError):
+            hint = (getattr(error, "headers", None) or {}).get("x-should-retry", "").strip().lower()
+            if hint == "false":
+                return None
+            if hint == "true":
+                retryable = True
+            elif error.in_stream:
+                retryable = isinstance(error, (RateLimitError, OverloadedError, ServerError))
+            else:
+                retryable = error.status in (statuses if statuses is not None else DEFAULT_RETRY_STATUSES)
+            if not retryable:
+                return None
+            if error.retry_after is not None:
+                if error.retry_after > self.max_retry_after:
+                    return None
+                return max(error.retry_after, 0.0)
+            return self.backoff(attempt)
+        if isinstance(error, (TransportError, IncompleteStreamError)):
+            return self.backoff(attempt)
+        return None
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Every deadline of a call, in seconds (``None``: none).  The same for every provider.
+
+    * ``connect``: establishing the connection (default 10);
+    * ``read``: the longest silence on the socket, no bytes at all (default 600);
+    * ``first_event``: from sending the request to the first content event (time to first token);
+    * ``idle``: between content events; keep-alive pings and SSE comments do not reset it;
+    * ``total``: the whole call, every attempt and every retry sleep included;
+    * ``pool``: waiting for a free connection in the local pool (default 10).
+
+    Async streams enforce ``first_event`` and ``idle`` exactly.  Sync streams check them whenever
+    bytes arrive and set the socket read timeout to the smallest of ``read``, ``first_event`` and
+    ``idle``, so a complete silence longer than that also ends a sync stream.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 600.0
+    first_event: float | None = None
+    idle: float | None = None
+    total: float | None = None
+    pool: float | None = 10.0
+
+    @classmethod
+    def of(cls, value: Any) -> Timeouts:
+        """A :class:`Timeouts` from ``None`` (defaults), a number (the ``read`` timeout, with the
+        default connect timeout capped by it) or a :class:`Timeouts`."""
+        if value is None:
+            return cls()
+        if isinstance(value, Timeouts):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return cls(connect=min(10.0, float(value)), read=float(value), pool=min(10.0, float(value)))
+        raise TypeError(f"timeout must be a number of seconds or a Timeouts, got {type(value).__name__}")

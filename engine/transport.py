@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -32,11 +32,12 @@ from .errors import (
 )
 from .redact import redact_text
 from .request import RequestPlan
+from .retry import Timeouts
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_ERROR_BODY_BYTES", "Transport", "recorded_body_transport"]
+__all__ = ["DEFAULT_TIMEOUT", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
 
-#: 600 s to read (long generations), 10 s to connect.
-DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+#: 600 s to read (long generations), 10 s to connect, 10 s to get a pooled connection.
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0, pool=10.0)
 MAX_ERROR_BODY_BYTES = 1024 * 1024
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
@@ -53,6 +54,11 @@ def _map(exc: Exception, *, started: bool) -> TransportError:
     if started:
         return StreamInterruptedError(f"the connection broke during the response: {text}")
     return TransportError(f"connection failed: {text}")
+
+
+def make_timeout(connect: float | None, read: float | None, pool: float | None) -> httpx.Timeout:
+    """An ``httpx.Timeout`` (write follows read)."""
+    return httpx.Timeout(connect=connect, read=read, write=read, pool=pool)
 
 
 class Transport:
@@ -115,25 +121,29 @@ class Transport:
         self.close()
 
     # ------------------------------------------------------------------ requests
-    def _request(self, client: httpx.Client | httpx.AsyncClient, plan: RequestPlan) -> httpx.Request:
-        return client.build_request(plan.method, plan.url, headers=plan.headers, content=plan.content())
+    def _request(self, client: httpx.Client | httpx.AsyncClient, plan: RequestPlan, timeout: Timeouts | None) -> httpx.Request:
+        if timeout is None:
+            return client.build_request(plan.method, plan.url, headers=plan.headers, content=plan.content())
+        t = httpx.Timeout(connect=timeout.connect, read=timeout.read, write=timeout.read, pool=timeout.pool)
+        return client.build_request(plan.method, plan.url, headers=plan.headers, content=plan.content(), timeout=t)
 
     # Mapped errors are raised *after* the ``except`` block, so neither ``__cause__`` nor
     # ``__context__`` keeps the httpx exception, whose request carries the credential headers.
 
-    def open(self, plan: RequestPlan, auth: httpx.Auth) -> httpx.Response:
-        """Send and return the response with its body unread (close it!)."""
+    def open(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
+        """Send and return the response with its body unread (close it!).  ``timeout``: this
+        request's connect/read/pool timeouts (default: the client's)."""
         client = self._sync_client()
         try:
-            return client.send(self._request(client, plan), auth=auth, stream=True, follow_redirects=False)
+            return client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False)
         raise mapped
 
-    async def aopen(self, plan: RequestPlan, auth: httpx.Auth) -> httpx.Response:
+    async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
         client = self._async_client()
         try:
-            return await client.send(self._request(client, plan), auth=auth, stream=True, follow_redirects=False)
+            return await client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False)
         raise mapped
@@ -155,11 +165,19 @@ class Transport:
             raise mapped
 
     @staticmethod
-    async def aiter_bytes(response: httpx.Response) -> AsyncIterator[bytes]:
+    async def aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> AsyncIterator[bytes]:
+        """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next read
+        may take (first-event / idle / total deadlines); when it runs out, the read is cancelled
+        and ``asyncio.TimeoutError`` propagates (the caller maps it)."""
         chunks = response.aiter_bytes()
         while True:
+            limit = timeout() if timeout is not None else None
             try:
-                chunk = await chunks.__anext__()
+                if limit is None:
+                    chunk = await chunks.__anext__()
+                else:
+                    async with asyncio.timeout(max(limit, 0.0)):
+                        chunk = await chunks.__anext__()
             except StopAsyncIteration:
                 return
             except httpx.HTTPError as exc:

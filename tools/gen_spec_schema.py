@@ -224,13 +224,18 @@ SCHEMA = {
                 "request_id": JMES,
                 "retry_after": JMES,
                 "request_id_headers": {"type": "array", "items": STR},
-                "retry_status": {"type": "array", "items": {"type": "integer"}},
                 "classes": string_map(
                     {"oneOf": [obj({"when": JMES, "status": {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]}, "class": {"enum": ERROR_CLASSES}}, ["class"]), {"type": "null"}]}
                 ),
             }
         ),
         "profiles": {**string_map(PROFILE), "description": "named parameter overrides shared by several catalog models"},
+        "retry": obj(
+            {
+                "statuses": {"type": "array", "items": {"type": "integer", "minimum": 100, "maximum": 599}, "description": "HTTP statuses worth retrying (default 408, 429, 500, 502, 503, 504, 529)"},
+                "idempotency_header": {**STR, "description": "a header carrying one UUID per logical call, reused on every retry"},
+            }
+        ),
         "models": {"type": "array", "items": {"$ref": "#/$defs/model"}},
     },
     "$defs": {"rule": RULE, "case": CASE, "part_rule": PART_RULE, "param_rule": PARAM_RULE, "model": MODEL},

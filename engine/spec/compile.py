@@ -147,7 +147,6 @@ class ErrorsConfig:
     request_id: JPath | None
     retry_after: JPath | None
     request_id_headers: tuple[str, ...]
-    retry_status: frozenset[int] | None
     classes: tuple[ErrorClassRule, ...]
 
 
@@ -224,6 +223,8 @@ class CompiledSpec:
     model_index: MappingProxyType[str, ModelInfo]
     file: str
     data: Any = field(repr=False)
+    retry_statuses: frozenset[int] | None = None
+    idempotency_header: str | None = None
 
     def model_info(self, model: str) -> ModelInfo | None:
         """The catalog entry of ``model`` (by id or alias), or ``None``."""
@@ -483,12 +484,13 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>") -> tuple[CompiledSp
             request_id=c.jp(errors.get("request_id"), ("errors", "request_id")),
             retry_after=c.jp(errors.get("retry_after"), ("errors", "retry_after")),
             request_id_headers=tuple(errors.get("request_id_headers") or ()),
-            retry_status=frozenset(errors["retry_status"]) if errors.get("retry_status") is not None else None,
             classes=classes,
         ),
         models=models,
         model_index=MappingProxyType(index),
         file=file,
         data=data,
+        retry_statuses=frozenset((data.get("retry") or {})["statuses"]) if (data.get("retry") or {}).get("statuses") is not None else None,
+        idempotency_header=(data.get("retry") or {}).get("idempotency_header"),
     )
     return spec, c.problems

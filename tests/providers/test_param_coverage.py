@@ -25,7 +25,7 @@ import specwire
 from specwire.types import GENERIC_PARAMS
 
 #: A catalog model per built-in provider (so no unknown-model warning muddies the diff).
-MODELS = {"openai": "gpt-5.5", "anthropic": "claude-sonnet-5-5", "gemini": "gemini-3.8-flash"}
+MODELS = {"openai": "gpt-5.5", "anthropic": "claude-sonnet-5-5", "gemini": "gemini-3.8-flash", "groq": "openai/gpt-oss-120b", "together": "openai/gpt-oss-120b", "openrouter": "openrouter/auto", "deepseek": "deepseek-flash", "perplexity": "sonar", "cerebras": "gpt-oss-120b", "xai": "grok-4.3", "mistral": "mistral-medium-3-5", "fireworks": "accounts/fireworks/models/gpt-oss-120b", "alibaba": "qwen3.7-max", "siliconflow": "deepseek-ai/DeepSeek-V4-Flash", "huggingface": "openai/gpt-oss-120b", "zai": "glm-5.2", "ollama": "gpt-oss:20b", "vllm": "openai/gpt-oss-20b", "llamacpp": "ggml-org/gpt-oss-20b-GGUF", "lmstudio": "openai/gpt-oss-20b"}
 
 PROBE_TOOL = {"name": "probe_tool", "description": "A tool so tool options have something to act on", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}

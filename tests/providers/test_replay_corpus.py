@@ -95,9 +95,11 @@ def _dicts(obj: Any) -> list[dict[str, Any]]:
 #: API families whose input count leaves out cache reads and writes (DESIGN.md section 3: for
 #: Anthropic and Bedrock, specwire's input_tokens is their input plus cache read plus cache write).
 INPUT_EXCLUDES_CACHE = ("anthropic.", "bedrock.")
+#: Replay providers whose completion_tokens leave out reasoning_tokens (xAI: total = prompt + completion + reasoning).
+OUTPUT_EXCLUDES_REASONING = ("xai",)
 
 
-def unified_usage(api: str, exp: dict[str, Any]) -> dict[str, Any]:
+def unified_usage(api: str, exp: dict[str, Any], provider: str = "") -> dict[str, Any]:
     """The expected provider numbers converted to specwire's Usage conventions, per API family
     (the ``api`` field of case.yaml)."""
     raw = exp.get("raw") or {}
@@ -113,6 +115,8 @@ def unified_usage(api: str, exp: dict[str, Any]) -> dict[str, Any]:
         inp = inp + (tool_prompt or 0) if inp is not None else None
         if reasoning is not None:
             out = (out or 0) + reasoning
+    if provider in OUTPUT_EXCLUDES_REASONING and reasoning is not None:
+        out = (out or 0) + reasoning
     if total is None and inp is not None and out is not None:
         total = inp + out
     return {
@@ -161,7 +165,7 @@ def check_response(response: dict[str, Any], data: dict[str, Any]) -> None:
     if exp.get("usage") is None:
         assert response["usage"] is None
     else:
-        assert response["usage"] == unified_usage(data["api"], exp["usage"])
+        assert response["usage"] == unified_usage(data["api"], exp["usage"], data["replay"]["provider"])
 
 
 def check_error(error: dict[str, Any], data: dict[str, Any]) -> None:
@@ -187,6 +191,12 @@ def check_terminal(events: list[dict[str, Any]], data: dict[str, Any]) -> None:
     if data["replay"].get("status"):
         assert events[-1]["type"] == "error"
         check_error(events[-1]["error"], data)
+    elif data["expected"].get("error"):  # an in-band error in a 200 stream: error event + partial response
+        assert events[-1]["type"] == "error", events[-1]
+        error, want = events[-1]["error"], data["expected"]["error"][-1]
+        want = want["error"] if isinstance(want.get("error"), dict) else want  # Responses: {"type": "error", "error": {…}}
+        assert error["in_stream"] and error["status"] == 200 and error["message"] == want["message"]
+        check_response(events[-1]["response"], data)
     else:
         assert events[-1]["type"] == "finish", events[-1]
         check_response(events[-1]["response"], data)
@@ -250,7 +260,7 @@ def test_cli_replay(registry: Any, case_dir: Path, data: dict[str, Any], capsys:
         argv += ["--status", str(rp["status"])]
     code = cli_main(argv)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert code == (1 if rp.get("status") else 0)
+    assert code == (1 if rp.get("status") or data["expected"].get("error") else 0)
     check_terminal([_stable(e) for e in lines], data)
 
 

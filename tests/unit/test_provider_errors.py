@@ -89,7 +89,9 @@ def test_status_defaults_with_an_unhelpful_body(registry: Any, status: int, cls:
         ("openai", 400, openai_body("too long", "invalid_request_error", "context_length_exceeded"), ContextWindowExceededError),
         ("openai", 400, openai_body("flagged", "invalid_request_error", "content_policy_violation"), ContentFilterError),
         ("openai", 429, openai_body("quota", "insufficient_quota", "insufficient_quota"), RateLimitError),
-        ("openai", 403, openai_body("quota", "insufficient_quota"), RateLimitError),
+        # the status is authoritative for its family; rules only refine it (engine/provider_errors.py)
+        ("openai", 403, openai_body("quota", "insufficient_quota"), PermissionDeniedError),
+        ("openai", 429, openai_body("busy", "server_error"), RateLimitError),
         ("anthropic", 400, anthropic_body("invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum"), ContextWindowExceededError),
         ("anthropic", 529, anthropic_body("overloaded_error", "Overloaded"), OverloadedError),
         ("anthropic", 500, anthropic_body("overloaded_error", "Overloaded"), OverloadedError),
