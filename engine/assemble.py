@@ -151,9 +151,9 @@ class Assembler:
         part = _Part(kind, len(self._parts))
         self._parts.append(part)
         if kind == "text":
-            out.append(TextStart.model_construct(type="text_start", index=part.index))
+            out.append(TextStart(index=part.index))
         elif kind == "reasoning":
-            out.append(ReasoningStart.model_construct(type="reasoning_start", index=part.index))
+            out.append(ReasoningStart(index=part.index))
         return part
 
     def _content(self, kind: str, fields: dict[str, Any], meta: dict[str, Any], *, complete: bool) -> list[Any]:
@@ -172,9 +172,9 @@ class Assembler:
         if delta:
             part.chunks.append(delta)
             if kind == "text":
-                out.append(TextDelta.model_construct(type="text_delta", index=part.index, delta=delta))
+                out.append(TextDelta(index=part.index, delta=delta))
             else:
-                out.append(ReasoningDelta.model_construct(type="reasoning_delta", index=part.index, delta=delta))
+                out.append(ReasoningDelta(index=part.index, delta=delta))
         if complete:
             self._close(part, out)
         return out
@@ -221,13 +221,13 @@ class Assembler:
         elif args is not None:
             part.args = args
         if fresh:
-            out.append(ToolCallStart.model_construct(type="tool_call_start", index=part.index, tool_call_id=part.tool_call_id, tool_name=part.name))
+            out.append(ToolCallStart(index=part.index, tool_call_id=part.tool_call_id, tool_name=part.name))
         if isinstance(delta, str) and delta:
             part.chunks.append(delta)
-            out.append(ToolCallDelta.model_construct(type="tool_call_delta", index=part.index, delta=delta))
+            out.append(ToolCallDelta(index=part.index, delta=delta))
         elif complete and part.args is not None:
             text = json.dumps(part.args, ensure_ascii=False, separators=(",", ":"))
-            out.append(ToolCallDelta.model_construct(type="tool_call_delta", index=part.index, delta=text))
+            out.append(ToolCallDelta(index=part.index, delta=text))
         if complete:
             self._close(part, out)
         return out
@@ -272,7 +272,7 @@ class Assembler:
             fresh = {n: int(v) for n, v in fields.items() if n in _USAGE_NUMBERS and isinstance(v, (int, float)) and not isinstance(v, bool)}
             if fresh != self._usage_numbers:
                 self._usage_numbers = fresh
-                return [UsageUpdate.model_construct(type="usage", usage=self.usage)]
+                return [UsageUpdate(usage=self.usage)]
             return []
         for name in _USAGE_NUMBERS:
             value = fields.get(name)
@@ -282,7 +282,7 @@ class Assembler:
                     changed = True
         if not changed:
             return []
-        return [UsageUpdate.model_construct(type="usage", usage=self.usage)]
+        return [UsageUpdate(usage=self.usage)]
 
     def _finish(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         reason = fields.get("finish_reason")
@@ -304,7 +304,7 @@ class Assembler:
     def warn(self, kind: str, detail: str, param: str | None = None) -> list[Any]:
         warning = CallWarning(kind=kind, param=param, detail=detail)
         self.warnings.append(warning)
-        return [WarningEvent.model_construct(type="warning", warning=warning)]
+        return [WarningEvent(warning=warning)]
 
     # ------------------------------------------------------------------ parts out
     def _close(self, part: _Part, out: list[Any]) -> None:
@@ -314,11 +314,11 @@ class Assembler:
         built = self._build(part)
         self._built[part.index] = built
         if part.kind == "text":
-            out.append(TextEnd.model_construct(type="text_end", index=part.index, part=built))
+            out.append(TextEnd(index=part.index, part=built))
         elif part.kind == "reasoning":
-            out.append(ReasoningEnd.model_construct(type="reasoning_end", index=part.index, part=built))
+            out.append(ReasoningEnd(index=part.index, part=built))
         else:
-            out.append(ToolCallEnd.model_construct(type="tool_call_end", index=part.index, part=built))
+            out.append(ToolCallEnd(index=part.index, part=built))
             if built.arguments is None:
                 out.extend(self.warn("invalid-tool-arguments", f"tool call {built.tool_name!r}: arguments are not a JSON object; kept as text in arguments_text"))
 
@@ -406,7 +406,7 @@ class Assembler:
     def finish(self) -> list[Any]:
         """Close every open part and emit the terminal ``finish`` event."""
         out = self.close_all()
-        out.append(Finish.model_construct(type="finish", response=self.response()))
+        out.append(Finish(response=self.response()))
         return out
 
     def fail(self, error: Exception) -> list[Any]:
@@ -416,7 +416,7 @@ class Assembler:
         partial = self.response(partial=True)
         if hasattr(error, "partial"):
             error.partial = partial
-        out.append(ErrorEvent.model_construct(type="error", error=error, response=partial))
+        out.append(ErrorEvent(error=error, response=partial))
         return out
 
 

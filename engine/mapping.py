@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .jpath import JPathError
+from .jpath import EVALUATION_ERRORS
 from .spec.compile import Rule, RuleSet, UsageConfig
 
 __all__ = ["EventMapper", "RawEvent", "truthy"]
@@ -52,47 +52,63 @@ class EventMapper:
         ``{event, data, headers}``."""
         root = {"event": event, "data": data, "headers": headers}
         out: list[RawEvent] = []
-        for rule in self._rules.for_event(event):
-            if rule.once and rule.serial in self._fired:
-                continue
-            try:
-                fired = self._apply(rule, root, out)
-            except JPathError as exc:
-                raise MappingFailure(f"rule {rule.name!r}: {exc}") from None
-            if fired and rule.once:
-                self._fired.add(rule.serial)
+        fired = self._fired
+        rule: Rule | None = None
+        try:
+            for rule in self._rules.for_event(event):
+                if rule.once and rule.serial in fired:
+                    continue
+                if rule.foreach is None:
+                    when = rule.when
+                    value = None
+                    if when is not None:
+                        value = when.fn(root)
+                        if value is None or value is False or value == "" or value == [] or value == {}:
+                            continue
+                    if rule.emit is not None:
+                        out.append(self._event(rule, root, value))
+                    if rule.once:
+                        fired.add(rule.serial)
+                elif self._each(rule, root, out) and rule.once:
+                    fired.add(rule.serial)
+        except EVALUATION_ERRORS as exc:
+            raise MappingFailure(f"rule {rule.name if rule else '?'!r}: {exc}") from None
         return out
 
-    def _apply(self, rule: Rule, root: Any, out: list[RawEvent]) -> bool:
-        if rule.foreach is None:
-            if rule.when is not None and not truthy(rule.when.search(root)):
-                return False
-            if rule.emit is not None:
-                out.append(self._event(rule, root))
-            return True
-        items = rule.foreach.search(root)
+    def _each(self, rule: Rule, root: Any, out: list[RawEvent]) -> bool:
+        items = rule.foreach.fn(root)  # type: ignore[union-attr]
         if not isinstance(items, list):
             return False
         fired = False
         for item in items:
             if rule.cases:
                 for case in rule.cases:
-                    if case.when is None or truthy(case.when.search(item)):
-                        if case.emit is not None:
-                            out.append(self._event(case, item))
-                        fired = True
-                        break
-            elif rule.when is None or truthy(rule.when.search(item)):
+                    value = None
+                    if case.when is not None:
+                        value = case.when.fn(item)
+                        if not truthy(value):
+                            continue
+                    if case.emit is not None:
+                        out.append(self._event(case, item, value))
+                    fired = True
+                    break
+            else:
+                value = None
+                if rule.when is not None:
+                    value = rule.when.fn(item)
+                    if not truthy(value):
+                        continue
                 if rule.emit is not None:
-                    out.append(self._event(rule, item))
+                    out.append(self._event(rule, item, value))
                 fired = True
         return fired
 
-    def _event(self, rule: Rule, root: Any) -> RawEvent:
-        fields = {name: expr.search(root) for name, expr in rule.fields}
+    def _event(self, rule: Rule, root: Any, when_value: Any) -> RawEvent:
+        when_source = rule.when.source if rule.when is not None else None
+        fields = {name: (when_value if expr.source == when_source else expr.fn(root)) for name, expr in rule.fields}
         meta = {}
         for key, expr in rule.set:
-            value = expr.search(root)
+            value = expr.fn(root)
             if value is not None:
                 meta[key] = value
         if rule.emit == "usage":
@@ -107,7 +123,7 @@ class EventMapper:
         for name, exprs in self._usage.fields:
             total = None
             for expr in exprs:
-                value = expr.search(obj)
+                value = expr.fn(obj)
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     total = (total or 0) + int(value)
             out[name] = total

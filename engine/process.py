@@ -85,8 +85,8 @@ class ResponseProcessor:
     # ------------------------------------------------------------------ driving
     def start(self) -> list[Any]:
         """The opening events: ``response_start`` and one ``warning`` per request warning."""
-        out: list[Any] = [ResponseStart.model_construct(type="response_start", provider=self.spec.provider, model=self.model)]
-        out.extend(WarningEvent.model_construct(type="warning", warning=w) for w in self._asm.warnings)
+        out: list[Any] = [ResponseStart(provider=self.spec.provider, model=self.model)]
+        out.extend(WarningEvent(warning=w) for w in self._asm.warnings)
         return out
 
     def feed(self, data: bytes) -> list[Any]:

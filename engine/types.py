@@ -1,8 +1,9 @@
 """The unified value types (DESIGN.md section 3), all in one module.
 
 Messages and parts go *into* a call; a :class:`Response` and a sequence of stream events come
-*out*.  Every type here is a pydantic v2 model.  Output objects on the streaming hot path are built
-with ``model_construct`` (no validation per chunk); the final :class:`Response` is built once.
+*out*.  Every value type is a pydantic v2 model; stream events, built once per chunk on the hot path,
+are slotted dataclasses (no validation per chunk) carrying those models; the final
+:class:`Response` is built once.
 
 Shapes::
 
@@ -20,7 +21,8 @@ Units: token counts are integers (tokens); prices and costs are USD.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from dataclasses import dataclass, fields
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -426,99 +428,126 @@ class Response(BaseModel):
 
 
 # --------------------------------------------------------------------------- stream events
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+# Stream events are the hot path (one object per chunk), so they are slotted dataclasses rather
+# than pydantic models: building one costs a fraction of `model_construct`.  They carry pydantic
+# values (parts, Usage, Response) and serialize with `model_dump()` like the models do.  A
+# departure from "every type is pydantic" (DESIGN.md section 3), for issue 6's per-chunk budget.
+class _Event:
+    __slots__ = ()
+    type: ClassVar[str]
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        """``{"type": …, <fields>}``; pydantic values inside are dumped with the same ``mode``."""
+        out: dict[str, Any] = {"type": self.type}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            out[f.name] = value.model_dump(mode=mode) if isinstance(value, BaseModel) else value
+        return out
 
 
+@dataclass(slots=True)
 class ResponseStart(_Event):
     """First event of every stream."""
 
-    type: Literal["response_start"] = "response_start"
+    type: ClassVar[str] = "response_start"
     provider: str
     model: str
 
 
+@dataclass(slots=True)
 class TextStart(_Event):
-    type: Literal["text_start"] = "text_start"
+    type: ClassVar[str] = "text_start"
     index: int  # position of the part in Response.parts
 
 
+@dataclass(slots=True)
 class TextDelta(_Event):
-    type: Literal["text_delta"] = "text_delta"
+    type: ClassVar[str] = "text_delta"
     index: int
     delta: str
 
 
+@dataclass(slots=True)
 class TextEnd(_Event):
-    type: Literal["text_end"] = "text_end"
+    type: ClassVar[str] = "text_end"
     index: int
     part: TextPart
 
 
+@dataclass(slots=True)
 class ReasoningStart(_Event):
-    type: Literal["reasoning_start"] = "reasoning_start"
+    type: ClassVar[str] = "reasoning_start"
     index: int
 
 
+@dataclass(slots=True)
 class ReasoningDelta(_Event):
-    type: Literal["reasoning_delta"] = "reasoning_delta"
+    type: ClassVar[str] = "reasoning_delta"
     index: int
     delta: str
 
 
+@dataclass(slots=True)
 class ReasoningEnd(_Event):
-    type: Literal["reasoning_end"] = "reasoning_end"
+    type: ClassVar[str] = "reasoning_end"
     index: int
     part: ReasoningPart
 
 
+@dataclass(slots=True)
 class ToolCallStart(_Event):
-    type: Literal["tool_call_start"] = "tool_call_start"
+    type: ClassVar[str] = "tool_call_start"
     index: int
     tool_call_id: str | None
     tool_name: str | None
 
 
+@dataclass(slots=True)
 class ToolCallDelta(_Event):
     """A fragment of the tool call's JSON arguments text."""
 
-    type: Literal["tool_call_delta"] = "tool_call_delta"
+    type: ClassVar[str] = "tool_call_delta"
     index: int
     delta: str
 
 
+@dataclass(slots=True)
 class ToolCallEnd(_Event):
     """The finished tool call, arguments parsed."""
 
-    type: Literal["tool_call_end"] = "tool_call_end"
+    type: ClassVar[str] = "tool_call_end"
     index: int
     part: ToolCallPart
 
 
+@dataclass(slots=True)
 class UsageUpdate(_Event):
     """Usage so far (normalized like :class:`Usage`); sent whenever the provider reports it."""
 
-    type: Literal["usage"] = "usage"
+    type: ClassVar[str] = "usage"
     usage: Usage
 
 
+@dataclass(slots=True)
 class WarningEvent(_Event):
-    type: Literal["warning"] = "warning"
+    type: ClassVar[str] = "warning"
     warning: CallWarning
 
 
+@dataclass(slots=True)
 class Finish(_Event):
     """Terminal event of a successful stream."""
 
-    type: Literal["finish"] = "finish"
+    type: ClassVar[str] = "finish"
     response: Response
 
 
+@dataclass(slots=True)
 class ErrorEvent(_Event):
     """Terminal event of a failed stream: the error (a :class:`specwire.SpecwireError`) and the
     partial response assembled up to the failure."""
 
-    type: Literal["error"] = "error"
+    type: ClassVar[str] = "error"
     error: Any
     response: Response
 

@@ -226,7 +226,7 @@ class GoogleOAuth(httpx.Auth):
         response = yield request
         if response.status_code == 401:
             stale = _bearer(request)
-            request.headers.update(await asyncio.to_thread(lambda: self._cache.headers(stale=stale)))
+            request.headers.update(await asyncio.to_thread(self._cache.headers, stale=stale))
             yield request
 
 

@@ -55,9 +55,9 @@ from .credentials import Credentials
 __all__ = [
     "ALGORITHM",
     "AWSCredentials",
-    "SignedRequest",
-    "SigV4Auth",
     "BedrockBearerAuth",
+    "SigV4Auth",
+    "SignedRequest",
     "canonical_headers",
     "canonical_query",
     "canonical_request",
@@ -131,7 +131,7 @@ class SignedRequest:
 def amz_date(now: _dt.datetime) -> str:
     """``20150830T123600Z`` (UTC)."""
     if now.tzinfo is not None:
-        now = now.astimezone(_dt.timezone.utc)
+        now = now.astimezone(_dt.UTC)
     return now.strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -342,11 +342,12 @@ Clock = Callable[[], _dt.datetime]
 
 
 def _utcnow() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)
 
 
-def _check_destination(request: httpx.Request, service: str, region: str) -> None:
-    """RELIABILITY.md T8: only the service's endpoint for the signing region, over https."""
+def _check_destination(request: httpx.Request, service: str, region: str | None) -> str:
+    """RELIABILITY.md T8: only the service's endpoint for the signing region, over https.  Returns
+    the region to sign for (the endpoint's, when no region was configured)."""
     host = request.url.host
     if request.url.scheme != "https":
         raise ConfigError(f"refusing to send AWS credentials over {request.url.scheme}:// to {host} (https only)")
@@ -354,15 +355,17 @@ def _check_destination(request: httpx.Request, service: str, region: str) -> Non
     if found is None:
         patterns = " or ".join(f"{p}.<region>.amazonaws.com" for p in ENDPOINT_PREFIXES.get(service, ())) or f"a known endpoint of {service!r}"
         raise ConfigError(f"refusing to send AWS credentials to {host}: it is not an AWS {service} endpoint ({patterns})")
-    if found != region:
+    if region is not None and found != region:
         raise ConfigError(f"refusing to sign for {host}: its region {found!r} differs from the signing region {region!r} (set AWS_REGION or settings={{'region': …}})")
+    return found
 
 
 class SigV4Auth(httpx.Auth):
     """Signs each request with SigV4 after it is final (see the module docstring).
 
     ``credentials`` is an :class:`AWSCredentials` or a zero-argument callable returning one
-    (refreshable credentials from botocore's chain)."""
+    (refreshable credentials from botocore's chain).  ``region`` ``None`` signs for the region of
+    the endpoint the request goes to."""
 
     requires_request_body = True
 
@@ -370,7 +373,7 @@ class SigV4Auth(httpx.Auth):
         self,
         credentials: AWSCredentials | Callable[[], AWSCredentials],
         *,
-        region: str,
+        region: str | None,
         service: str,
         clock: Clock | None = None,
     ) -> None:
@@ -387,7 +390,7 @@ class SigV4Auth(httpx.Auth):
         return creds if isinstance(creds, AWSCredentials) else creds()
 
     def sign(self, request: httpx.Request) -> None:
-        _check_destination(request, self.service, self.region)
+        region = _check_destination(request, self.service, self.region)
         raw = request.url.raw_path.decode("ascii")
         path, _, query = raw.partition("?")
         signed = sign_headers(
@@ -397,7 +400,7 @@ class SigV4Auth(httpx.Auth):
             headers=list(request.headers.items()),
             body=request.content,
             credentials=self._current(),
-            region=self.region,
+            region=region,
             service=self.service,
             now=self._clock(),
         )
@@ -412,7 +415,7 @@ class SigV4Auth(httpx.Auth):
 class BedrockBearerAuth(httpx.Auth):
     """``Authorization: Bearer <Bedrock API key>``, only towards the service's endpoint."""
 
-    def __init__(self, key: Secret, *, region: str, service: str) -> None:
+    def __init__(self, key: Secret, *, region: str | None, service: str) -> None:
         self._key = key
         self.region = region
         self.service = service
@@ -460,9 +463,7 @@ def _botocore_credentials(env: Mapping[str, str]) -> Callable[[], AWSCredentials
             session = _sessions.get(profile)
             if session is None:
                 session = botocore.session.Session(profile=profile)
-                resolver = session.get_component("credential_provider")
-                if resolver.get_provider("env") is not None:
-                    resolver.remove("env")
+                session.get_component("credential_provider").remove("env")  # a no-op when absent
                 _sessions[profile] = session
         found = session.get_credentials()
     except BotoCoreError as exc:
@@ -481,11 +482,16 @@ def _botocore_credentials(env: Mapping[str, str]) -> Callable[[], AWSCredentials
     return current
 
 
-def _region(auth_spec: Mapping[str, Any], credentials: Credentials) -> str:
+def _region(auth_spec: Mapping[str, Any], credentials: Credentials) -> str | None:
+    """The configured signing region (settings, else AWS_REGION / AWS_DEFAULT_REGION), or ``None``:
+    then the endpoint's region is used (a caller that resolved no settings, such as ``specwire
+    render``)."""
     region = (credentials.settings or {}).get("region")
     if not region:
         env = credentials.env or {}
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if region is None or region == "":
+        return None
     if not isinstance(region, str) or not _REGION.match(region):
         raise ConfigError(f"AWS region {region!r} is not valid: set AWS_REGION or pass settings={{'region': 'us-east-1'}}")
     return region
@@ -493,8 +499,9 @@ def _region(auth_spec: Mapping[str, Any], credentials: Credentials) -> str:
 
 def sigv4_auth(auth_spec: dict[str, Any], credentials: Credentials, *, clock: Clock | None = None) -> httpx.Auth:
     """The ``aws-sigv4`` auth scheme (see the module docstring).  ``auth_spec['service']`` is the
-    signing service (``bedrock``); the region is ``credentials.settings['region']``.  ``clock``
-    fixes the signing time (tests).  Raises :class:`ConfigError` when no credentials are found."""
+    signing service (``bedrock``); the region is ``credentials.settings['region']`` (else the
+    environment's, else the endpoint's).  ``clock`` fixes the signing time (tests).  Raises
+    :class:`ConfigError` when no credentials are found."""
     service = auth_spec.get("service")
     if not isinstance(service, str) or not service:
         raise ConfigError("the aws-sigv4 auth scheme needs `service:` in the spec's auth block")

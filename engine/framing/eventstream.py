@@ -31,6 +31,10 @@ length is trusted, then headers at most 128 KiB and payload at most 24 MiB, then
 malformed headers (unknown type, a value running past the headers, a repeated name, a name that
 is not UTF-8) -- all :class:`~specwire.FramingError` with the byte offset of the message.  A body
 that ends inside a message is :class:`~specwire.IncompleteStreamError` at :meth:`flush`.
+
+:class:`PayloadChunkFraming` (not registered yet, see its docstring) additionally decodes the base64
+``bytes`` of Bedrock ``InvokeModelWithResponseStream`` ``chunk`` events, which JMESPath rules cannot.
+:func:`encode_message` builds messages for tests and fixtures.
 """
 
 from __future__ import annotations

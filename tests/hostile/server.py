@@ -81,6 +81,9 @@ __all__ = [
     "stream_reply",
     "with_fields",
     "gzip_bytes",
+    "openai_completion",
+    "openai_error",
+    "openai_ok",
 ]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -664,13 +667,21 @@ _BOMBS: dict[int, bytes] = {}
 
 
 def gzip_bomb(decompressed_mib: int = 256) -> bytes:
-    """A gzip member that inflates to ``decompressed_mib`` MiB of spaces (about 1000:1), cached."""
+    """A valid gzip member that inflates to ``decompressed_mib`` MiB of spaces (about 1000:1).
+    Built in milliseconds: after a full flush deflate restarts from an empty window, so the
+    compressed form of each 1 MiB block is the same bytes, repeated; the trailer's CRC-32 and size
+    are computed for the whole."""
     if decompressed_mib not in _BOMBS:
-        comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
         block = b" " * (1024 * 1024)
-        out = [comp.compress(block) for _ in range(decompressed_mib)]
-        out.append(comp.flush())
-        _BOMBS[decompressed_mib] = b"".join(out)
+        comp = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)  # raw deflate; we write the gzip framing
+        segment = comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)
+        last = comp.compress(block) + comp.flush(zlib.Z_FINISH)
+        crc = 0
+        for _ in range(decompressed_mib):
+            crc = zlib.crc32(block, crc)
+        header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+        trailer = struct.pack("<II", crc & 0xFFFFFFFF, (decompressed_mib * len(block)) & 0xFFFFFFFF)
+        _BOMBS[decompressed_mib] = header + segment * (decompressed_mib - 1) + last + trailer
     return _BOMBS[decompressed_mib]
 
 
@@ -707,3 +718,31 @@ def with_fields(reply: Reply, **changes: Any) -> Reply:
     values.update(changes)
     return Reply(**values)
 
+
+
+def openai_completion(text: str = "hello", finish: str = "stop") -> dict[str, Any]:
+    """A non-streaming OpenAI Chat Completions body."""
+    return {
+        "id": "chatcmpl-hostile", "object": "chat.completion", "created": 1, "model": "gpt-hostile",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+    }
+
+
+def openai_error(status: int, message: str = "boom", type_: str = "server_error", code: str | None = None, *headers: tuple[str, str]) -> Reply:
+    """An OpenAI-style error reply."""
+    return json_reply(status, {"error": {"message": message, "type": type_, "param": None, "code": code}}, *headers)
+
+
+def openai_ok(stream: bool, texts: tuple[str, ...] = ("Hel", "lo"), *headers: tuple[str, str]) -> Reply:
+    """A successful OpenAI reply, streamed or not, whose text is ``"".join(texts)``."""
+    if stream:
+        return stream_reply(openai_sse(texts), headers=tuple(headers))
+    return json_reply(200, openai_completion("".join(texts)), *headers)
+
+
+@pytest.fixture
+def refused() -> Iterator[int]:
+    """A loopback port that refuses connections (bound, not listening: the kernel answers RST)."""
+    with HostileServer(listen=False) as server:
+        yield server.port

@@ -12,6 +12,7 @@ from typing import Any
 
 import specwire
 from specwire.types import GENERIC_PARAMS
+
 from tests.providers.test_param_coverage import PROBE_TOOL, SAMPLES, _problems
 
 __all__ = ["probe_problems"]

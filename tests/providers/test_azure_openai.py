@@ -33,17 +33,17 @@ import sys
 import threading
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 import respx
-import yaml
-
 import specwire
+import yaml
 from specwire.auth import azure as azure_auth
 from specwire.auth.credentials import Credentials
 from specwire.redact import Secret
+
 from tests.conftest import FIXTURES, PROVIDERS_DIR
 from tests.providers.param_probe import probe_problems
 from tests.providers.render_common import WEATHER_TOOL
@@ -198,7 +198,7 @@ class FakeAccessToken:
 class FakeCredential:
     """Stands in for azure.identity.DefaultAzureCredential."""
 
-    instances: list[FakeCredential] = []
+    instances: ClassVar[list[FakeCredential]] = []
     lifetime = 3600.0  # seconds until a new token expires
 
     def __init__(self) -> None:

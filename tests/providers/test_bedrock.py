@@ -40,9 +40,8 @@ from typing import Any
 import httpx
 import pytest
 import respx
-import yaml
-
 import specwire
+import yaml
 from specwire import (
     DocumentPart,
     ImagePart,
@@ -65,8 +64,15 @@ from specwire.errors import (
 )
 from specwire.framing.eventstream import encode_message
 from specwire.registry import SpecRegistry
+
 from tests.conftest import FIXTURES
-from tests.providers.render_common import PDF_B64, PNG_B64, WEATHER_TOOL, param_warnings, weather_conversation
+from tests.providers.render_common import (
+    PDF_B64,
+    PNG_B64,
+    WEATHER_TOOL,
+    param_warnings,
+    weather_conversation,
+)
 from tests.unit.test_sigv4 import verify
 
 BASE = "https://bedrock-runtime.us-east-1.amazonaws.com"
@@ -97,14 +103,17 @@ def mock() -> Iterator[respx.MockRouter]:
         yield router
 
 
+_BUILTIN = SpecRegistry(user_config=False, env={})  # compiled specs are cached: share one registry
+
+
 def make_client(env: dict[str, str] | None = None, spec_paths: list[str] | None = None) -> specwire.Client:
-    registry = SpecRegistry(spec_paths, user_config=False, env={})  # type: ignore[arg-type]
+    registry = SpecRegistry(spec_paths, user_config=False, env={}) if spec_paths else _BUILTIN  # type: ignore[arg-type]
     return specwire.Client(load_entry_points=False, registry=registry, env=ENV if env is None else env)
 
 
 @pytest.fixture(scope="module")
 def builder() -> specwire.Client:
-    return specwire.Client(load_entry_points=False, registry=SpecRegistry(user_config=False, env={}), env={})
+    return specwire.Client(load_entry_points=False, registry=_BUILTIN, env={})
 
 
 def case(name: str) -> tuple[Path, dict[str, Any]]:
@@ -229,9 +238,8 @@ def test_foreign_host_is_refused_before_sending(bearer: bool, mock: respx.MockRo
     and no secret shows in the error."""
     evil = mock.post(url__regex=r"https://evil\.example/.*").mock(return_value=httpx.Response(200, json={}))
     env = {**ENV, "AWS_BEARER_TOKEN_BEDROCK": "ABSKbearerSecretValue"} if bearer else ENV
-    with make_client(env) as client:
-        with pytest.raises(ConfigError, match="refusing") as info:
-            client.complete("bedrock:us.amazon.nova-micro-v1:0", "Hello", base_url="https://evil.example")
+    with make_client(env) as client, pytest.raises(ConfigError, match="refusing") as info:
+        client.complete("bedrock:us.amazon.nova-micro-v1:0", "Hello", base_url="https://evil.example")
     assert not evil.called
     text = f"{info.value} {info.value!r}"
     assert SECRET not in text and ACCESS_KEY not in text and "ABSKbearerSecretValue" not in text
@@ -267,6 +275,18 @@ def test_http_400_error_body(mock: respx.MockRouter) -> None:
         list(client.stream("bedrock:us.does-not-exist-model-v1:0", "Hello"))
     assert info.value.status == 400 and info.value.message == data["expected"]["error"]["message"]
     assert info.value.request_id == "req-1234" and not info.value.in_stream
+
+
+def test_http_403_echoing_the_access_key_is_redacted(mock: respx.MockRouter) -> None:
+    """RELIABILITY.md T7 (canary_secret_scan): an AccessDeniedException body that echoes the access key id
+    (UnrecognizedClientException-style messages do) never shows it in the error's text, repr or body."""
+    body = json.dumps({"message": f"The security token included in the request is invalid: {ACCESS_KEY}"}).encode()
+    serve(mock, "/model/us.amazon.nova-micro-v1%3A0/converse", body, status=403, content_type="application/json")
+    with make_client({**ENV, "AWS_SESSION_TOKEN": "FwoGZXIvYXdzCANARYTOKEN"}) as client, pytest.raises(specwire.PermissionDeniedError) as info:
+        client.complete("bedrock:us.amazon.nova-micro-v1:0", "Hello")
+    text = f"{info.value} {info.value!r} {info.value.body}"
+    assert ACCESS_KEY not in text and SECRET not in text and "CANARYTOKEN" not in text
+    assert info.value.status == 403
 
 
 @pytest.mark.parametrize(
@@ -796,9 +816,11 @@ def test_async_stream_signs_and_parses(mock: respx.MockRouter) -> None:
     verify(sent(route), SECRET)
 
 
-def test_stream_error_is_streamerror_subclass_when_unmatched(mock: respx.MockRouter) -> None:
-    """The shipped InvokeModel stream specs fail loudly (StreamError naming the frame), never silently."""
+def test_unfinished_invoke_stream_fails_loudly(mock: respx.MockRouter) -> None:
+    """A Llama stream that stops before a chunk with stop_reason never ends in a synthetic finish: a
+    StreamError today (no rule matches the undecoded chunk), an IncompleteStreamError once the payload
+    framing is registered."""
     serve(mock, f"{LLAMA_PATH}/invoke-with-response-stream", chunk(LLAMA_CHUNKS[0]))
     with make_client() as client:
         out = run_stream(client, f"bedrock-llama:{LLAMA}")
-    assert isinstance(out[-1].error, StreamError) and "chunk" in str(out[-1].error)
+    assert out[-1].type == "error" and isinstance(out[-1].error, StreamError)

@@ -34,13 +34,25 @@ from typing import Any
 import httpx
 import pytest
 import respx
-
 import specwire
-from specwire import ImagePart, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from specwire import (
+    ImagePart,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from specwire.process import ResponseProcessor
+
 from tests.conftest import FIXTURES
 from tests.providers.param_probe import probe_problems
-from tests.providers.render_common import PNG_B64, WEATHER_TOOL, param_warnings, weather_conversation
+from tests.providers.render_common import (
+    PNG_B64,
+    WEATHER_TOOL,
+    param_warnings,
+    weather_conversation,
+)
 
 PROVIDER = "cohere"
 MODEL = "command-a-03-2025"

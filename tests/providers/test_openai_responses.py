@@ -36,13 +36,27 @@ from typing import Any
 import httpx
 import pytest
 import respx
-
 import specwire
-from specwire import DocumentPart, ImagePart, Message, ReasoningPart, TextPart, ToolCallPart, ToolResultPart
+from specwire import (
+    DocumentPart,
+    ImagePart,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from specwire.process import ResponseProcessor
+
 from tests.conftest import FIXTURES
 from tests.providers.param_probe import probe_problems
-from tests.providers.render_common import PDF_B64, PNG_B64, WEATHER_TOOL, param_warnings, weather_conversation
+from tests.providers.render_common import (
+    PDF_B64,
+    PNG_B64,
+    WEATHER_TOOL,
+    param_warnings,
+    weather_conversation,
+)
 
 PROVIDER = "openai-responses"
 MODEL = "gpt-5.5"
@@ -454,3 +468,15 @@ def test_async_stream_over_http() -> None:
         router.post(URL).mock(return_value=httpx.Response(200, content=body, headers={"content-type": "text/event-stream"}))
         response = asyncio.run(main())
     assert response.tool_calls[0].arguments == {"country": "France"}
+
+
+def test_catalog_repeats_the_chat_completions_catalog() -> None:
+    """One price list for both OpenAI APIs: the Responses catalog is a copy of openai.yaml's (a
+    catalog is not inherited), so a price change there must be made here too."""
+    import yaml
+
+    from tests.conftest import PROVIDERS_DIR
+
+    chat = yaml.safe_load((PROVIDERS_DIR / "openai.yaml").read_text(encoding="utf-8"))["models"]
+    responses = yaml.safe_load((PROVIDERS_DIR / "openai-responses.yaml").read_text(encoding="utf-8"))["models"]
+    assert responses == chat

@@ -44,12 +44,18 @@ from typing import Any
 import httpx
 import pytest
 import respx
-
 import specwire
 from specwire import AuthenticationError, ConfigError
 from specwire.auth.credentials import Credentials
-from specwire.auth.google import GoogleAPIKeyAuth, GoogleOAuth, GoogleTokenAuth, clear_token_cache, google_oauth_auth
+from specwire.auth.google import (
+    GoogleAPIKeyAuth,
+    GoogleOAuth,
+    GoogleTokenAuth,
+    clear_token_cache,
+    google_oauth_auth,
+)
 from specwire.redact import Secret
+
 from tests.conftest import FIXTURES
 from tests.providers.param_probe import probe_problems
 
@@ -449,6 +455,21 @@ def test_a_401_refreshes_once_and_resends(google: FakeGoogle) -> None:
     assert info.value.status == 401 and "ya29" not in str(info.value) and "ya29" not in repr(info.value)
 
 
+def test_a_401_refreshes_once_and_resends_async(google: FakeGoogle) -> None:
+    """The async flow does the same refresh-and-resend after a 401 (in a worker thread)."""
+    unauthenticated = {"error": {"code": 401, "message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED"}}
+
+    async def main() -> specwire.Response:
+        async with _vertex() as client:
+            return await client.acomplete(f"vertex:{GEMINI_MODEL}", "hi")
+
+    with respx.mock(assert_all_called=True) as router:
+        route = router.post(f"{REGIONAL}:generateContent").mock(side_effect=[httpx.Response(401, json=unauthenticated), httpx.Response(200, json=GENERATE_CONTENT)])
+        response = asyncio.run(main())
+    assert response.text.startswith("Paris")
+    assert [c.request.headers["authorization"] for c in route.calls] == [f"Bearer {TOKEN_1}", f"Bearer {TOKEN_2}"]
+
+
 def test_express_mode_api_key(google: FakeGoogle) -> None:
     """An API key with no project: x-goog-api-key to the global host, no project in the path, no
     ADC (google-genai 3.4.0 _api_client.py; express mode docs).  GOOGLE_API_KEY from the
@@ -512,6 +533,48 @@ def test_adc_token_never_goes_to_a_foreign_host(google: FakeGoogle, tmp_path: Pa
             client.complete(f"sneaky:{GEMINI_MODEL}", "hi")
     assert not route.called
     assert google.credentials.refresh_calls == 0
+
+
+# ============================================================================ streamed arguments beyond the corpus
+def test_partial_args_of_every_value_kind() -> None:
+    """PartialArg (google-genai 3.4.0 types.py; https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/Content#PartialArg):
+    stringValue appends, numberValue / boolValue set (0 and false included), nullValue
+    ("NULL_VALUE") sets null; a start part may already carry partialArgs; `{}` ends the call and a
+    whole functionCall {name, args} after it is a call of its own.  The recorded cases have strings
+    and numbers only."""
+    from specwire.process import ResponseProcessor
+
+    def chunk(*parts: Any, finish: str | None = None) -> str:
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": list(parts)}}
+        if finish:
+            candidate["finishReason"] = finish
+        return "data: " + json.dumps({"candidates": [candidate], "modelVersion": GEMINI_MODEL}) + "\r\n\r\n"
+
+    def args(*items: dict[str, Any], more: bool = True) -> dict[str, Any]:
+        call: dict[str, Any] = {"partialArgs": list(items)}
+        if more:
+            call["willContinue"] = True
+        return {"functionCall": call}
+
+    body = "".join([
+        chunk({"functionCall": {"name": "setFlags", "willContinue": True, "partialArgs": [{"jsonPath": "$.label", "stringValue": "ni", "willContinue": True}]}}),
+        chunk(args({"jsonPath": "$.label", "stringValue": "ght"})),
+        chunk(args({"jsonPath": "$.count", "numberValue": 0}, {"jsonPath": "$.enabled", "boolValue": False})),
+        chunk({"functionCall": {"willContinue": True}}),
+        chunk(args({"jsonPath": "$.owner", "nullValue": "NULL_VALUE"}, {"jsonPath": "$.tags[1]", "stringValue": "b"}, more=False)),
+        chunk({"functionCall": {}}),
+        chunk({"functionCall": {"name": "ping", "args": {"n": 1}}}, finish="STOP"),
+    ]).encode()
+    spec = _registry().get("vertex")
+    proc = ResponseProcessor(spec, model=GEMINI_MODEL, stream=True, stream_mode="sse")
+    events = proc.start() + proc.feed(body) + proc.close()
+    assert [e.type for e in events if e.type.startswith("tool_call")] == ["tool_call_start", "tool_call_end", "tool_call_start", "tool_call_delta", "tool_call_end"]
+    response = events[-1].response
+    assert [(c.tool_name, c.arguments) for c in response.tool_calls] == [
+        ("setFlags", {"label": "night", "count": 0, "enabled": False, "owner": None, "tags": [None, "b"]}),
+        ("ping", {"n": 1}),
+    ]
+    assert response.finish_reason is not None and response.finish_reason.unified == "tool_calls"
 
 
 # ============================================================================ calls: vertex-anthropic

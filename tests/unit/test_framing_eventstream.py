@@ -25,10 +25,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from specwire.errors import FramingError, IncompleteStreamError, SpecwireError
 from specwire.framing.base import Frame
-from specwire.framing.eventstream import MAX_HEADERS_BYTES, MAX_PAYLOAD_BYTES, EventStreamFraming, PayloadChunkFraming, encode_message
+from specwire.framing.eventstream import (
+    MAX_HEADERS_BYTES,
+    MAX_PAYLOAD_BYTES,
+    EventStreamFraming,
+    PayloadChunkFraming,
+    encode_message,
+)
+
 from tests.conftest import FIXTURES
 
 BODIES = sorted((FIXTURES / "bedrock").glob("*/eventstream.bin"))

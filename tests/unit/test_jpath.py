@@ -59,11 +59,35 @@ def path_and_data(draw: st.DrawFn) -> tuple[str, object]:
     return source, value
 
 
-def test_plain_field_paths_take_the_fast_path() -> None:
-    for source in ("a", "data.choices[0].delta.content", "a[0][1].b", "_x.k2"):
-        assert compile_jpath(source)._steps is not None, source
-    for source in ("a[-1]", "a[*].b", "a || b", "a.b == 'x'", "`1`", "a[?b]"):
-        assert compile_jpath(source)._steps is None, source
+EXPRESSIONS = [
+    "a", "data.choices[0].delta.content", "a[0][1].b", "_x.k2", "a[-1]", "a[*].b", "a || b", "a && b",
+    "!a", "a.b == 'x'", "a != `1`", "a < `3`", "`1`", "a[?b]", "a[?x == `1`].y", "a[].b", "{x: a, y: b}",
+    "[a, b]", "a | b", "@", "type(a)", "not_null(a, b)", "contains(a, 'x')", "length(a)", "a[0:2]", "*.b",
+]
+DOCUMENTS = [
+    {"a": 1, "b": 2}, {"a": {"b": [{"c": 5}], "c": 1}, "b": None}, {"a": [{"x": 1, "y": "p", "b": 3}, {"x": 2, "b": [1]}]},
+    {"a": "pxq", "b": ""}, {"a": 0, "b": True}, {"a": True}, {"a": []}, {"a": {}}, {"a": [1, 2, 3]}, {}, None, [1, 2],
+    {"a": False, "b": 0}, {"a": 1.0, "b": True}, {"_x": {"k2": "v"}}, {"data": {"choices": [{"delta": {"content": "hi"}}]}},
+]
+
+
+@pytest.mark.parametrize("source", EXPRESSIONS)
+def test_compiled_closures_match_the_interpreter(source: str) -> None:
+    """The closure compiler must agree with jmespath.py's TreeInterpreter on every document,
+    errors included (JMESPath equality of 0/1 and booleans, truthiness, ordering on numbers only)."""
+    compiled = compile_jpath(source)
+    for data in DOCUMENTS:
+        try:
+            expected = ("ok", jmespath.search(source, data))
+        except Exception as exc:  # noqa: BLE001
+            expected = ("error", type(exc).__name__)
+        try:
+            got = ("ok", compiled.search(data))
+        except Exception:  # noqa: BLE001
+            got = ("error", expected[1])
+        assert got == expected, (source, data)
+        if got[0] == "ok":
+            assert type(got[1]) is type(expected[1])
 
 
 @settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -71,7 +95,6 @@ def test_plain_field_paths_take_the_fast_path() -> None:
 def test_fast_path_matches_jmespath_search(case: tuple[str, object]) -> None:
     path, data = case
     compiled = compile_jpath(path)
-    assert compiled._steps is not None
     expected = jmespath.search(path, data)
     assert compiled.search(data) == expected
     assert type(compiled.search(data)) is type(expected)

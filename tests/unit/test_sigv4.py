@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from specwire.auth.credentials import Credentials
 from specwire.auth.sigv4 import (
     AWSCredentials,
@@ -39,6 +38,7 @@ from specwire.auth.sigv4 import (
 )
 from specwire.errors import ConfigError
 from specwire.redact import Secret, redact_text
+
 from tests.conftest import FIXTURES
 
 SUITES = FIXTURES / "sigv4"
@@ -46,7 +46,7 @@ LEGACY = SUITES / "aws4_testsuite"
 CURRENT = SUITES / "aws-c-auth-v4"
 ACCESS_KEY = "AKIDEXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-WHEN = dt.datetime(2015, 8, 30, 12, 36, 0, tzinfo=dt.timezone.utc)
+WHEN = dt.datetime(2015, 8, 30, 12, 36, 0, tzinfo=dt.UTC)
 LEGACY_TOKEN = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"
 
 
@@ -92,7 +92,7 @@ def test_aws4_testsuite_vector(case: Path) -> None:
     """Every vector of the botocore-vendored suite, including the four botocore itself skips
     (``get-space``, repeated query keys): canonical request, string to sign and Authorization."""
     name = case.name
-    read = lambda ext: (case / f"{name}.{ext}").read_text(encoding="utf-8")  # noqa: E731
+    read = lambda ext: (case / f"{name}.{ext}").read_text(encoding="utf-8")
     method, path, query, headers, body = parse_request(read("req"))
     token = None
     sign_token = True
@@ -128,11 +128,11 @@ def test_aws_c_auth_header_vector(case: Path) -> None:
     ``*-unnormalized`` S3-style paths), ``sign_body`` (``x-amz-content-sha256``), session tokens and
     ``omit_session_token`` (token added after signing)."""
     ctx = _context(case)
-    read = lambda f: (case / f).read_text(encoding="utf-8")  # noqa: E731
+    read = lambda f: (case / f).read_text(encoding="utf-8")
     method, path, query, headers, body = parse_request(read("request.txt"))
     signed = sign_headers(
         method=method, path=path, query=query, headers=headers, body=body, credentials=_creds(ctx),
-        region=ctx["region"], service=ctx["service"], now=dt.datetime.fromisoformat(ctx["timestamp"].replace("Z", "+00:00")),
+        region=ctx["region"], service=ctx["service"], now=dt.datetime.fromisoformat(ctx["timestamp"]),
         normalize=ctx["normalize"], sign_body=ctx["sign_body"], sign_session_token=not ctx.get("omit_session_token", False),
     )
     assert signed.canonical_request == read("header-canonical-request.txt")
@@ -149,11 +149,11 @@ def test_aws_c_auth_query_vector(case: Path) -> None:
     """Query-string (presigned) signing of every aws-c-auth vector.  Bedrock never presigns; this
     keeps the core's query canonicalization honest against the published suite."""
     ctx = _context(case)
-    read = lambda f: (case / f).read_text(encoding="utf-8")  # noqa: E731
+    read = lambda f: (case / f).read_text(encoding="utf-8")
     method, path, query, headers, body = parse_request(read("request.txt"))
     signed = presign_query(
         method=method, path=path, query=query, headers=headers, body=body, credentials=_creds(ctx),
-        region=ctx["region"], service=ctx["service"], now=dt.datetime.fromisoformat(ctx["timestamp"].replace("Z", "+00:00")),
+        region=ctx["region"], service=ctx["service"], now=dt.datetime.fromisoformat(ctx["timestamp"]),
         expires=ctx["expiration_in_seconds"], normalize=ctx["normalize"], sign_session_token=not ctx.get("omit_session_token", False),
     )
     assert signed.canonical_request == read("query-canonical-request.txt")
@@ -342,6 +342,17 @@ def test_factory_region_comes_from_settings_or_environment(no_botocore: None) ->
         sigv4_auth({"scheme": "aws-sigv4"}, Credentials(settings={"region": "us-east-1"}, env=env))
 
 
+def test_factory_without_a_region_signs_for_the_endpoints(no_botocore: None) -> None:
+    """A caller that resolved no settings (``specwire render``) still signs correctly: the region is
+    the endpoint's, which a configured region would have to equal anyway."""
+    auth = _factory({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}, settings={})
+    assert auth.region is None  # type: ignore[attr-defined]
+    sent = _send(auth, "https://bedrock-runtime.ap-northeast-1.amazonaws.com/model/x/converse")
+    verify(sent, SECRET_KEY, region="ap-northeast-1")
+    with pytest.raises(ConfigError, match="not an AWS bedrock endpoint"):
+        _send(auth, "https://evil.example/model/x/converse")
+
+
 def _fake_botocore(monkeypatch: pytest.MonkeyPatch, found: Any) -> dict[str, Any]:
     """A stand-in for botocore's session API (the ``aws`` extra is not a test dependency)."""
     record: dict[str, Any] = {"removed": []}
@@ -405,5 +416,5 @@ def test_secrets_stay_out_of_reprs_and_text(no_botocore: None) -> None:
     for text in (repr(auth), repr(creds), repr(signed), str(creds)):
         for canary in ("AKIACANARYKEYID0001", "canarySecretKey/0001", "canarySessionToken0001", signed.signature):
             assert canary not in text
-    leaked = f"key AKIACANARYKEYID0001 secret canarySecretKey/0001 token canarySessionToken0001"
+    leaked = "key AKIACANARYKEYID0001 secret canarySecretKey/0001 token canarySessionToken0001"
     assert "CANARY" not in redact_text(leaked).upper().replace("***", "")

@@ -1,0 +1,679 @@
+"""The :class:`Router`: one object that takes a model name and decides which deployment serves it.
+
+``router.complete / stream / acomplete / astream`` take the same arguments as
+:class:`specwire.Client`'s calls and return the same things (a :class:`~specwire.Response`, or a
+stream with the same event grammar), plus three router options: ``cache=`` (opt in or out of the
+response cache for this call), ``tags=`` (only deployments carrying all these tags) and
+``max_retries=`` (the call's retry budget across retries *and* fallbacks).  ``timeout=`` is a
+:class:`~specwire.retry.Timeouts` (or the read timeout in seconds) whose ``total`` bounds the whole
+router call.  ``api_key=`` and ``base_url=`` belong to deployments and are refused on a call.
+
+Each attempt is one library call with ``max_retries=0``: the router runs the only retry loop
+(:mod:`specwire.router.plan`), so a fallback never hides behind the library's own retries.  A
+stream falls back only while nothing but held-back events (``response_start``, warnings, usage) has
+come from the attempt: those are dropped with the failed attempt, so the caller sees one clean
+stream from the deployment that served it; after the first content event an error ends the
+stream (no fallback).  The final response carries ``provider_metadata["router"]``: ``route``,
+``deployment``, ``attempts``, ``fallbacks`` and ``cache_hit``.
+
+Credentials: a deployment's ``api_key_env`` is read at call time from the environment (or the
+``env=`` mapping) and is bound to hosts like the library's own keys (:mod:`specwire.binding`): a
+variable that a built-in spec declares (``OPENAI_API_KEY``…) may only go to that provider's hosts,
+its base-URL variable's host, or ``router.trusted_hosts``; the router refuses the deployment
+otherwise (:class:`~specwire.errors.ConfigError`, nothing sent).
+
+This module drives the public :class:`specwire.Client` (imported from the package top level when a
+router is built); the rest of the router package is pure logic over a
+:class:`~specwire.router.state.StateBackend`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import errors as _errors
+from ..binding import check_credential_destination, host_pattern
+from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError
+from ..retry import RetryPolicy, Timeouts
+from ..types import ErrorEvent, Finish, Request, Response, ResponseStart
+from .cache import BackendCache, MemoryCache, SQLiteCache, cache_key, decode_entry, encode_entry, events_from_response
+from .clock import Clock, SystemClock
+from .config import RouterConfig, load_router_config
+from .plan import Attempt, CallPlan, Fail, Wait, circuit_key, is_unhealthy
+from .ratelimit import buckets_for, estimate_tokens
+from .resolve import Deployment, Resolver, Target, check_resolvable
+from .state import CircuitParams, InMemoryBackend, StateBackend
+from .stats import RouterSnapshot, Stats
+from .streams import AsyncRouterStream, RouterStream, _Holder
+from .strategies import EWMA_ALPHA, inflight_key, ttft_key
+
+__all__ = ["Router"]
+
+_CONTENT = frozenset({"text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
+                      "tool_call_start", "tool_call_delta", "tool_call_end"})
+_CALL_ONLY = ("extra_headers", "settings")
+
+
+class Router:
+    """Routes calls over the deployments of a router config (see the module docstring).
+
+    ``config``: a :class:`RouterConfig`, a dict, or a YAML file path.  ``client``: the
+    :class:`specwire.Client` to call through (default: a new one, closed with the router).
+    ``backend``: a :class:`StateBackend` (default: from ``state:``, in memory).  ``cache``: a
+    response store (default: from ``cache:``).  ``clock``, ``rng``: time and randomness, injectable
+    for tests.  ``env``: where ``api_key_env`` and ``state.url_env`` are read (default
+    ``os.environ`` at call time).  ``registry``: the spec registry (default: the client's).
+    """
+
+    def __init__(
+        self,
+        config: RouterConfig | Mapping[str, Any] | str | Path,
+        *,
+        client: Any = None,
+        backend: StateBackend | None = None,
+        cache: Any = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        env: Mapping[str, str] | None = None,
+        registry: Any = None,
+    ) -> None:
+        if client is None:
+            import specwire  # the public API (see the module docstring)
+
+            client = specwire.Client(registry=registry, env=env)
+            self._owns_client = True
+        else:
+            self._owns_client = False
+        self.client = client
+        self.registry = registry or client.registry
+        self.config = load_router_config(config, registry=self.registry)
+        self.clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self._env = env
+        self.resolver = Resolver(self.config, self.registry)
+        check_resolvable(self.resolver)
+        h, rc = self.config.health, self.config.retry
+        self.circuit_params = CircuitParams(
+            window=h.window, min_requests=h.min_requests, failure_rate=h.failure_rate, consecutive_failures=h.consecutive_failures,
+            cooldown=h.cooldown, max_cooldown=h.max_cooldown, half_open_probes=h.half_open_probes,
+            probe_lease=max(self.config.timeout.total or 0.0, self.config.timeout.read or 0.0, 60.0),
+        )
+        self.policy = RetryPolicy(max_retries=1 << 30, initial_delay=rc.initial_delay, max_delay=rc.max_delay,
+                                  jitter=rc.jitter, max_retry_after=rc.max_retry_after, rng=self.rng)
+        self._fallback_on = tuple(getattr(_errors, name) for name in self.config.fallback_on)
+        self._owns_backend = backend is None
+        self.backend = backend if backend is not None else self._make_backend()
+        self._owns_cache = cache is None
+        self.cache = cache if cache is not None else self._make_cache()
+        self.stats = Stats()
+        self._bindings: dict[str, str | None] = {}
+        self._seen: dict[str, Deployment] = {}
+        self._lock = threading.Lock()
+        self._probe_thread: threading.Thread | None = None
+        self._probe_stop = threading.Event()
+        self._probe_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs: Any) -> Router:
+        return cls(path, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Router(deployments={len(self.config.deployments)}, groups={len(self.config.groups)}, backend={self.backend!r})"
+
+    # ------------------------------------------------------------------ construction helpers
+    def _environ(self) -> Mapping[str, str]:
+        return self._env if self._env is not None else os.environ
+
+    def _make_backend(self) -> StateBackend:
+        s = self.config.state
+        if s.backend == "redis":
+            from .redis_backend import RedisBackend
+
+            if s.url_env:
+                return RedisBackend.from_env(s.url_env, env=self._environ(), prefix=s.prefix, server_time=s.server_time)
+            return RedisBackend(s.url, prefix=s.prefix, server_time=s.server_time)
+        return InMemoryBackend(max_cache_entries=self.config.cache.max_entries)
+
+    def _make_cache(self) -> Any:
+        c = self.config.cache
+        if c.backend == "sqlite":
+            return SQLiteCache(c.path or "specwire-router-cache.sqlite3", clock=self.clock.now)
+        if c.backend == "redis":
+            return BackendCache(self.backend, clock=self.clock.now)
+        return MemoryCache(max_entries=c.max_entries, clock=self.clock.now)
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Stop health checks; close what the router created (client, backend, cache)."""
+        self.stop_health_checks()
+        if self._owns_cache:
+            self.cache.close()
+        if self._owns_backend:
+            self.backend.close()
+        if self._owns_client:
+            self.client.close()
+
+    async def aclose(self) -> None:
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+            try:
+                await self._probe_task
+            except asyncio.CancelledError:
+                pass
+            self._probe_task = None
+        self.stop_health_checks()
+        if self._owns_cache:
+            self.cache.close()
+        if self._owns_backend:
+            self.backend.close()
+        if self._owns_client:
+            await self.client.aclose()
+
+    def __enter__(self) -> Router:
+        if self.config.health.probe.enabled:
+            self.start_health_checks()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Router:
+        if self.config.health.probe.enabled:
+            self.astart_health_checks()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ policies used by the plan
+    def classify(self, error: BaseException) -> str:
+        """``context_window`` | ``content_filter`` | ``retryable`` (in ``fallback_on``) | ``fatal``."""
+        if isinstance(error, ContextWindowExceededError):
+            return "context_window"
+        if isinstance(error, ContentFilterError):
+            return "content_filter"
+        if isinstance(error, (DeadlineExceeded, PoolExhaustedError)):
+            return "fatal"
+        return "retryable" if isinstance(error, self._fallback_on) else "fatal"
+
+    def estimate(self, request: Request) -> int:
+        rl = self.config.rate_limit
+        return estimate_tokens(request, chars_per_token=rl.chars_per_token, default_output_tokens=rl.default_output_tokens)
+
+    def _retry_statuses(self, provider: str) -> frozenset[int] | None:
+        try:
+            return self.registry.get(provider).retry_statuses  # type: ignore[no-any-return]
+        except SpecwireError:
+            return None
+
+    def _stream_modes(self, provider: str) -> Mapping[str, Any]:
+        try:
+            return self.registry.get(provider).stream_modes  # type: ignore[no-any-return]
+        except SpecwireError:
+            return {}
+
+    def _note(self, dep: Deployment) -> None:
+        if dep.dynamic:
+            with self._lock:
+                self._seen.setdefault(dep.id, dep)
+
+    def _credentials(self, dep: Deployment) -> dict[str, Any]:
+        """``api_key`` / ``base_url`` options of a deployment, after the host-binding check."""
+        out: dict[str, Any] = {}
+        if dep.base_url:
+            out["base_url"] = dep.base_url
+        if dep.api_key_env:
+            key = self._environ().get(dep.api_key_env)
+            if not key:
+                raise ConfigError(f"deployment {dep.id!r} needs its API key: set {dep.api_key_env}")
+            if dep.id not in self._bindings:
+                self._bindings[dep.id] = self._binding(dep)
+            reason = self._bindings[dep.id]
+            if reason is not None:
+                raise ConfigError(f"deployment {dep.id!r}: {reason}")
+            out["api_key"] = key
+        return out
+
+    def _binding(self, dep: Deployment) -> str | None:
+        var = dep.api_key_env
+        assert var is not None
+        opts: dict[str, Any] = {"base_url": dep.base_url} if dep.base_url else {}
+        if dep.settings:
+            opts["settings"] = dict(dep.settings)
+        url = self.client.build(dep.ref, "x", **opts).url
+        binding = self.registry.credential_binding(var)
+        env = self._environ()
+        hosts = None
+        if binding is not None:
+            hosts = [pattern for pattern, _ in binding]
+            hosts += [h for _, url_vars in binding for v in url_vars if env.get(v) and (h := host_pattern(env[v]))]
+        return check_credential_destination(url, source=f"env:{var}", bound_hosts=hosts, trusted_hosts=self.config.trusted_hosts)
+
+    # ------------------------------------------------------------------ a call
+    def resolve(self, model: str) -> Target:
+        """Where a name goes (the primary group and its chains), without calling anything."""
+        return self.resolver.resolve(model)
+
+    def _plan(self, model: str, messages: Any, options: dict[str, Any], *, stream: bool, stream_mode: str | None) -> tuple[CallPlan, bool]:
+        for name in ("api_key", "base_url"):
+            if name in options:
+                raise ConfigError(f"{name}= is set per deployment in the router config, not per call")
+        cache_opt = options.pop("cache", None)
+        tags = frozenset(options.pop("tags", None) or ())
+        timeout = options.pop("timeout", None)
+        max_retries = options.pop("max_retries", None)
+        target = self.resolver.resolve(model)
+        generic = {k: v for k, v in options.items() if k not in _CALL_ONLY}
+        try:
+            request = Request(messages=messages, **generic)
+        except Exception as exc:  # pydantic's ValidationError, as the library reports it
+            errs = getattr(exc, "errors", None)
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errs()[:5]) if errs else str(exc)
+            raise RequestBuildError(f"invalid call options: {problems}") from None
+        t = self.config.timeout
+        timeouts = Timeouts.of(timeout) if timeout is not None else Timeouts(
+            connect=t.connect, read=t.read, first_event=t.first_event, idle=t.idle, total=t.total, pool=t.pool)
+        plan = CallPlan(
+            router=self, target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
+            stream=stream, stream_mode=stream_mode, tags=tags,
+            budget=self.config.retry.retries if max_retries is None else int(max_retries),
+            timeouts=timeouts, started=self.clock.monotonic(), estimate=0,
+        )
+        use_cache = cache_opt if cache_opt is not None else target.cache if target.cache is not None else \
+            target.group.cache if target.group.cache is not None else self.config.cache.enabled
+        return plan, bool(use_cache)
+
+    def _keys(self, plan: CallPlan) -> list[tuple[Deployment, str]]:
+        out: list[tuple[Deployment, str]] = []
+        seen: set[str] = set()
+        for dep in plan.target.group.deployments:
+            if not plan.tags <= dep.tags:
+                continue
+            key = cache_key(dep.provider, dep.model, plan.dep_request(dep), settings=plan.dep_settings(dep),
+                            extra_headers=plan.dep_headers(dep), namespace=self.config.cache.namespace)
+            if key not in seen:
+                seen.add(key)
+                out.append((dep, key))
+        return out
+
+    def _cache_lookup(self, plan: CallPlan) -> tuple[Response, list[Any] | None] | None:
+        for dep, key in self._keys(plan):
+            raw = self.cache.get(key)
+            entry = decode_entry(raw) if raw is not None else None
+            if entry is not None:
+                plan.served_by = dep
+                return entry
+        return None
+
+    def _cache_store(self, plan: CallPlan, dep: Deployment, response: Response, events: list[Any] | None) -> None:
+        if response.finish_reason is not None and response.finish_reason.unified == "error":
+            return
+        key = cache_key(dep.provider, dep.model, plan.dep_request(dep), settings=plan.dep_settings(dep),
+                        extra_headers=plan.dep_headers(dep), namespace=self.config.cache.namespace)
+        self.cache.set(key, encode_entry(response, events), self.config.cache.ttl)
+
+    def _record_call(self, plan: CallPlan, *, ok: bool, response: Any = None, error: BaseException | None = None, cache_hit: bool = False) -> None:
+        self.stats.call(plan.target.route, ok=ok, latency=self.clock.monotonic() - plan.started, attempts=plan.attempts,
+                        fallbacks=plan.fallbacks, response=response, error=error, cache_hit=cache_hit)
+
+    def _failure_events(self, plan: CallPlan, error: BaseException) -> list[Any]:
+        """The terminal events of a failed call: the last attempt's own events when it is the
+        error being reported, else a ``response_start`` and an ``error`` event."""
+        last = plan.last_events
+        if last and isinstance(last[-1], ErrorEvent) and last[-1].error is error:
+            return last
+        start = next((e for e in last or () if isinstance(e, ResponseStart)), None)
+        dep = plan.target.group.deployments[0] if plan.target.group.deployments else None
+        provider = start.provider if start else dep.provider if dep else "router"
+        model = start.model if start else dep.model if dep else plan.target.route
+        return [start or ResponseStart(provider=provider, model=model), ErrorEvent(error=error, response=Response(provider=provider, model=model))]
+
+    # ------------------------------------------------------------------ sync API
+    def complete(self, model: str, messages: Any, **options: Any) -> Response:
+        """Route one call and return the final :class:`~specwire.Response` (raises on failure)."""
+        plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
+        if use_cache:
+            hit = self._cache_lookup(plan)
+            if hit is not None:
+                self._record_call(plan, ok=True, cache_hit=True)
+                return plan.annotate(hit[0], cache_hit=True)
+        while True:
+            action = plan.next()
+            if isinstance(action, Wait):
+                self.clock.sleep(action.seconds)
+                continue
+            if isinstance(action, Fail):
+                self._record_call(plan, ok=False, error=action.error)
+                raise action.error
+            try:
+                response = self.client.complete(action.dep.ref, plan.request.messages, **action.options)
+            except SpecwireError as exc:
+                plan.failed(action, exc)
+                continue
+            except BaseException:
+                plan.abandoned(action)
+                raise
+            plan.succeeded(action, response)
+            if use_cache:
+                self._cache_store(plan, action.dep, response, None)
+            self._record_call(plan, ok=True, response=response)
+            return plan.annotate(response)
+
+    def stream(self, model: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> RouterStream:
+        """A :class:`RouterStream` of events (sent when iteration starts); resolution and option
+        errors are raised here, before any event."""
+        plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
+        holder = _Holder()
+        return RouterStream(self._events(plan, use_cache, holder), holder, raise_on_error=raise_on_error)
+
+    def _events(self, plan: CallPlan, use_cache: bool, holder: _Holder) -> Iterator[Any]:
+        if use_cache:
+            hit = self._cache_lookup(plan)
+            if hit is not None:
+                holder.cached = hit[0]
+                yield from self._replay(plan, *hit)
+                return
+        while True:
+            action = plan.next()
+            if isinstance(action, Wait):
+                self.clock.sleep(action.seconds)
+                continue
+            if isinstance(action, Fail):
+                self._record_call(plan, ok=False, error=action.error)
+                yield from self._failure_events(plan, action.error)
+                return
+            try:
+                inner = self.client.stream(action.dep.ref, plan.request.messages, raise_on_error=False, **action.options)
+            except SpecwireError as exc:
+                plan.failed(action, exc)
+                continue
+            holder.inner = inner
+            try:
+                with inner:
+                    done = yield from self._attempt_events(plan, action, inner, use_cache)
+            except BaseException:
+                plan.abandoned(action)
+                raise
+            if done:
+                return
+
+    def _attempt_events(self, plan: CallPlan, att: Attempt, inner: Any, use_cache: bool) -> Any:
+        """Yields one attempt's events to the caller; returns True when the call is over."""
+        machine = _AttemptEvents(self, plan, att, use_cache)
+        for event in inner:
+            out, done = machine.feed(event)
+            yield from out
+            if done is not None:
+                return done
+        return machine.ended()
+
+    def _replay(self, plan: CallPlan, response: Response, events: list[Any] | None) -> list[Any]:
+        self._record_call(plan, ok=True, cache_hit=True)
+        seq = list(events) if events else events_from_response(response)
+        return [*seq[:-1], Finish(response=plan.annotate(response, cache_hit=True))]
+
+    # ------------------------------------------------------------------ async API
+    async def _off(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a state/cache operation: in a worker thread when the backend does network I/O."""
+        if self.backend.blocking or getattr(self.cache, "blocking", False):
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
+
+    async def acomplete(self, model: str, messages: Any, **options: Any) -> Response:
+        """Async :meth:`complete`."""
+        plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
+        if use_cache:
+            hit = await self._off(self._cache_lookup, plan)
+            if hit is not None:
+                self._record_call(plan, ok=True, cache_hit=True)
+                return plan.annotate(hit[0], cache_hit=True)
+        while True:
+            action = await self._off(plan.next)
+            if isinstance(action, Wait):
+                await self.clock.asleep(action.seconds)
+                continue
+            if isinstance(action, Fail):
+                self._record_call(plan, ok=False, error=action.error)
+                raise action.error
+            try:
+                response = await self.client.acomplete(action.dep.ref, plan.request.messages, **action.options)
+            except SpecwireError as exc:
+                await self._off(plan.failed, action, exc)
+                continue
+            except BaseException:
+                plan.abandoned(action)
+                raise
+            await self._off(plan.succeeded, action, response)
+            if use_cache:
+                await self._off(self._cache_store, plan, action.dep, response, None)
+            self._record_call(plan, ok=True, response=response)
+            return plan.annotate(response)
+
+    def astream(self, model: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> AsyncRouterStream:
+        """Async :meth:`stream`: an :class:`AsyncRouterStream` (``async for``)."""
+        plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
+        holder = _Holder()
+        return AsyncRouterStream(self._aevents(plan, use_cache, holder), holder, raise_on_error=raise_on_error)
+
+    async def _aevents(self, plan: CallPlan, use_cache: bool, holder: _Holder) -> AsyncIterator[Any]:
+        if use_cache:
+            hit = await self._off(self._cache_lookup, plan)
+            if hit is not None:
+                holder.cached = hit[0]
+                for event in self._replay(plan, *hit):
+                    yield event
+                return
+        while True:
+            action = await self._off(plan.next)
+            if isinstance(action, Wait):
+                await self.clock.asleep(action.seconds)
+                continue
+            if isinstance(action, Fail):
+                self._record_call(plan, ok=False, error=action.error)
+                for event in self._failure_events(plan, action.error):
+                    yield event
+                return
+            try:
+                inner = self.client.astream(action.dep.ref, plan.request.messages, raise_on_error=False, **action.options)
+            except SpecwireError as exc:
+                await self._off(plan.failed, action, exc)
+                continue
+            holder.inner = inner
+            machine = _AttemptEvents(self, plan, action, use_cache)
+            done: bool | None = None
+            try:
+                async with inner:
+                    async for event in inner:
+                        out, done = await self._off(machine.feed, event)
+                        for item in out:
+                            yield item
+                        if done is not None:
+                            break
+                    else:
+                        done = await self._off(machine.ended)
+            except BaseException:
+                plan.abandoned(action)
+                raise
+            if done:
+                return
+
+    # ------------------------------------------------------------------ health checks
+    def _deployments(self) -> list[Deployment]:
+        with self._lock:
+            return list(self.resolver.deployments.values()) + list(self._seen.values())
+
+    def _probe_one(self, dep: Deployment) -> tuple[Attempt | None, dict[str, Any] | None]:
+        now = self.clock.now()
+        ok, state, _ = self.backend.circuit_acquire(circuit_key(dep.id), now, self.circuit_params)
+        if not ok:
+            return None, None
+        p = self.config.health.probe
+        try:
+            opts = {**self._credentials(dep), "max_output_tokens": p.max_output_tokens, "max_retries": 0,
+                    "timeout": Timeouts(connect=p.timeout, read=p.timeout, total=p.timeout, pool=p.timeout)}
+            if dep.settings:
+                opts["settings"] = dict(dep.settings)
+        except SpecwireError:
+            if state == "half_open":
+                self.backend.circuit_release(circuit_key(dep.id), now)
+            return None, None
+        self.backend.incr(inflight_key(dep.id))
+        att = Attempt(dep, None, opts, 0, [], state == "half_open", self.clock.monotonic(), 0)  # type: ignore[arg-type]
+        return att, opts
+
+    def _probe_done(self, att: Attempt, error: BaseException | None) -> bool:
+        att.closed = True
+        self.backend.incr(inflight_key(att.dep.id), -1)
+        now = self.clock.now()
+        ok = error is None or not is_unhealthy(error)
+        hint = getattr(error, "retry_after", None) if not ok else None
+        self.backend.circuit_record(circuit_key(att.dep.id), ok, now, self.circuit_params, hint)
+        if error is None:
+            self.backend.ewma_update(ttft_key(att.dep.id), self.clock.monotonic() - att.started, EWMA_ALPHA)
+        return ok
+
+    def probe(self, deployments: list[str] | None = None) -> dict[str, bool | None]:
+        """One active health check of each deployment (or of those named): a cheap completion
+        (``health.probe``).  ``True`` healthy, ``False`` failed (recorded on its circuit), ``None``
+        skipped (its circuit is cooling down: a probe would not honour the cooldown)."""
+        out: dict[str, bool | None] = {}
+        for dep in self._deployments():
+            if deployments is not None and dep.id not in deployments:
+                continue
+            att, opts = self._probe_one(dep)
+            if att is None or opts is None:
+                out[dep.id] = None
+                continue
+            error: BaseException | None = None
+            try:
+                self.client.complete(dep.ref, self.config.health.probe.prompt, **opts)
+            except SpecwireError as exc:
+                error = exc
+            out[dep.id] = self._probe_done(att, error)
+        return out
+
+    async def aprobe(self, deployments: list[str] | None = None) -> dict[str, bool | None]:
+        """Async :meth:`probe` (the deployments are probed concurrently)."""
+
+        async def one(dep: Deployment) -> tuple[str, bool | None]:
+            att, opts = await self._off(self._probe_one, dep)
+            if att is None or opts is None:
+                return dep.id, None
+            error: BaseException | None = None
+            try:
+                await self.client.acomplete(dep.ref, self.config.health.probe.prompt, **opts)
+            except SpecwireError as exc:
+                error = exc
+            return dep.id, await self._off(self._probe_done, att, error)
+
+        deps = [d for d in self._deployments() if deployments is None or d.id in deployments]
+        return dict(await asyncio.gather(*(one(d) for d in deps)))
+
+    def start_health_checks(self) -> None:
+        """Probe every ``health.probe.interval`` seconds in a daemon thread until :meth:`close`."""
+        if self._probe_thread is not None:
+            return
+        self._probe_stop.clear()
+
+        def loop() -> None:
+            while not self._probe_stop.wait(self.config.health.probe.interval):
+                try:
+                    self.probe()
+                except Exception:  # noqa: BLE001 - a probe round must never kill the thread
+                    continue
+
+        self._probe_thread = threading.Thread(target=loop, name="specwire-router-probe", daemon=True)
+        self._probe_thread.start()
+
+    def astart_health_checks(self) -> None:
+        """Probe every interval in a task of the running event loop until :meth:`aclose`."""
+        if self._probe_task is not None:
+            return
+
+        async def loop() -> None:
+            while True:
+                await self.clock.asleep(self.config.health.probe.interval)
+                try:
+                    await self.aprobe()
+                except Exception:  # noqa: BLE001
+                    continue
+
+        self._probe_task = asyncio.get_running_loop().create_task(loop())
+
+    def stop_health_checks(self) -> None:
+        if self._probe_thread is not None:
+            self._probe_stop.set()
+            self._probe_thread.join()
+            self._probe_thread = None
+
+    # ------------------------------------------------------------------ accounting
+    def snapshot(self) -> RouterSnapshot:
+        """Requests, errors by class, tokens, cost and latency per deployment and per route, with
+        each deployment's circuit state, error rate and calls in flight."""
+        deps = self._deployments()
+        views = self.backend.circuit_view([circuit_key(d.id) for d in deps], self.clock.now(), self.circuit_params)
+        counts = self.backend.get_counts([inflight_key(d.id) for d in deps])
+        live = {d.id: (n, v.state, v.error_rate) for d, v, n in zip(deps, views, counts)}
+        return self.stats.snapshot(now=self.clock.now(), live=live)
+
+    def bucket_levels(self, dep_id: str) -> dict[str, float]:
+        """The current fill of a deployment's ``rpm``/``tpm`` buckets (for dashboards and tests)."""
+        dep = self.resolver.deployments[dep_id]
+        buckets = buckets_for(dep)
+        levels = self.backend.bucket_levels(buckets, self.clock.now())
+        return {b.key.rsplit(":", 1)[1]: level for b, level in zip(buckets, levels)}
+
+
+class _AttemptEvents:
+    """The hold-back machine of one stream attempt: non-content events wait for the first content
+    event; an error before it is a failed attempt (the events are dropped); a finish or an error
+    after it ends the call."""
+
+    def __init__(self, router: Router, plan: CallPlan, att: Attempt, use_cache: bool) -> None:
+        self.router, self.plan, self.att, self.use_cache = router, plan, att, use_cache
+        self.held: list[Any] = []
+        self.seen: list[Any] = []
+        self.delivered = False
+        self.ttft: float | None = None
+
+    def feed(self, event: Any) -> tuple[list[Any], bool | None]:
+        """``(events for the caller, None | True (call over) | False (try the next attempt))``."""
+        kind = event.type
+        if not self.delivered:
+            if kind in _CONTENT:
+                self.delivered = True
+                self.ttft = self.router.clock.monotonic() - self.att.started
+                out, self.held = [*self.held, event], []
+                self.seen += out
+                return out, None
+            if kind == "error":
+                self.plan.failed(self.att, event.error, events=[*self.held, event])
+                return [], False
+            if kind != "finish":
+                self.held.append(event)
+                return [], None
+        if kind == "finish":
+            out, self.held = [*self.held], []
+            self.seen += out + [event]
+            self.plan.succeeded(self.att, event.response, ttft=self.ttft)
+            if self.use_cache:
+                self.router._cache_store(self.plan, self.att.dep, event.response, self.seen)
+            self.router._record_call(self.plan, ok=True, response=event.response)
+            return [*out, Finish(response=self.plan.annotate(event.response))], True
+        if kind == "error":
+            self.plan.failed(self.att, event.error, after_content=True)
+            self.router._record_call(self.plan, ok=False, error=event.error)
+            return [event], True
+        self.seen.append(event)
+        return [event], None
+
+    def ended(self) -> bool:
+        """The inner stream ended without a terminal event (it was closed): the call is over."""
+        self.plan.abandoned(self.att)
+        return True

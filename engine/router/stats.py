@@ -1,0 +1,190 @@
+"""Accounting: per deployment and per route, what was asked, what it cost and how fast it was.
+
+:class:`Stats` records outcomes in this process (thread-safe) and :meth:`Stats.snapshot` returns
+frozen :class:`RouterSnapshot` values.  Per deployment, one entry per *attempt* (so a call that
+fell back counts once on each deployment it tried); per route (the name the caller asked for),
+one entry per *call*, with its end-to-end latency across attempts and waits, the attempts made,
+fallbacks taken and cache hits.  Tokens and cost come from the final ``Response`` (``usage`` and
+``cost``); a response whose cost is unknown adds nothing to ``cost_usd`` and one to
+``cost_unknown``; cache hits cost nothing and are counted apart.  Latency percentiles (p50, p90,
+p99, nearest rank) are computed over the most recent :data:`RESERVOIR` samples of each entry.
+
+Counts are per process; the circuit state and error rate shown per deployment come from the
+state backend, so with Redis they are the shared values.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["DeploymentStats", "Latency", "RouteStats", "RouterSnapshot", "Stats"]
+
+RESERVOIR = 1024
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Seconds: ``count`` samples kept, their mean and percentiles (``None`` when empty)."""
+
+    count: int = 0
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentStats:
+    requests: int = 0
+    successes: int = 0
+    failures: int = 0
+    errors: Mapping[str, int] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: int = 0
+    latency: Latency = Latency()
+    ttft: Latency = Latency()
+    in_flight: int = 0
+    circuit: str = "closed"
+    error_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class RouteStats:
+    requests: int = 0
+    successes: int = 0
+    failures: int = 0
+    errors: Mapping[str, int] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown: int = 0
+    latency: Latency = Latency()
+    attempts: int = 0
+    fallbacks: int = 0
+    cache_hits: int = 0
+
+
+@dataclass(frozen=True)
+class RouterSnapshot:
+    """Everything at one moment: ``deployments`` and ``routes`` by name."""
+
+    taken_at: float
+    deployments: Mapping[str, DeploymentStats]
+    routes: Mapping[str, RouteStats]
+
+
+class _Entry:
+    __slots__ = ("requests", "successes", "failures", "errors", "inp", "out", "total", "cost", "cost_unknown",
+                 "latency", "ttft", "attempts", "fallbacks", "cache_hits")
+
+    def __init__(self) -> None:
+        self.requests = self.successes = self.failures = 0
+        self.errors: dict[str, int] = {}
+        self.inp = self.out = self.total = 0
+        self.cost = 0.0
+        self.cost_unknown = 0
+        self.latency: deque[float] = deque(maxlen=RESERVOIR)
+        self.ttft: deque[float] = deque(maxlen=RESERVOIR)
+        self.attempts = self.fallbacks = self.cache_hits = 0
+
+    def add_response(self, response: Any) -> None:
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            self.inp += usage.input_tokens or 0
+            self.out += usage.output_tokens or 0
+            self.total += usage.total_tokens or ((usage.input_tokens or 0) + (usage.output_tokens or 0))
+        if getattr(response, "cost", None) is not None:
+            self.cost += response.cost.total
+        else:
+            self.cost_unknown += 1
+
+    def add_error(self, error: BaseException) -> None:
+        name = type(error).__name__
+        self.errors[name] = self.errors.get(name, 0) + 1
+
+
+def _latency(samples: deque[float]) -> Latency:
+    if not samples:
+        return Latency()
+    ordered = sorted(samples)
+
+    def rank(q: float) -> float:
+        return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+
+    return Latency(count=len(ordered), mean=sum(ordered) / len(ordered), p50=rank(0.50), p90=rank(0.90), p99=rank(0.99))
+
+
+class Stats:
+    """The recorder (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._deps: dict[str, _Entry] = {}
+        self._routes: dict[str, _Entry] = {}
+
+    def attempt(self, dep: str, *, ok: bool, latency: float, response: Any = None, error: BaseException | None = None, ttft: float | None = None) -> None:
+        with self._lock:
+            e = self._deps.setdefault(dep, _Entry())
+            e.requests += 1
+            e.latency.append(latency)
+            if ttft is not None:
+                e.ttft.append(ttft)
+            if ok:
+                e.successes += 1
+                e.add_response(response)
+            else:
+                e.failures += 1
+                if error is not None:
+                    e.add_error(error)
+
+    def call(self, route: str, *, ok: bool, latency: float, attempts: int, fallbacks: int, response: Any = None,
+             error: BaseException | None = None, cache_hit: bool = False) -> None:
+        with self._lock:
+            e = self._routes.setdefault(route, _Entry())
+            e.requests += 1
+            e.latency.append(latency)
+            e.attempts += attempts
+            e.fallbacks += fallbacks
+            if cache_hit:
+                e.cache_hits += 1
+                e.successes += 1
+                return
+            if ok:
+                e.successes += 1
+                e.add_response(response)
+            else:
+                e.failures += 1
+                if error is not None:
+                    e.add_error(error)
+
+    def snapshot(self, *, now: float, live: Mapping[str, tuple[int, str, float | None]]) -> RouterSnapshot:
+        """``live``: deployment id -> (in flight, circuit state, error rate) from the backend."""
+        with self._lock:
+            deps = {}
+            for name in sorted(set(self._deps) | set(live)):
+                e = self._deps.get(name) or _Entry()
+                in_flight, circuit, rate = live.get(name, (0, "closed", None))
+                deps[name] = DeploymentStats(
+                    requests=e.requests, successes=e.successes, failures=e.failures, errors=MappingProxyType(dict(e.errors)),
+                    input_tokens=e.inp, output_tokens=e.out, total_tokens=e.total, cost_usd=e.cost, cost_unknown=e.cost_unknown,
+                    latency=_latency(e.latency), ttft=_latency(e.ttft), in_flight=in_flight, circuit=circuit, error_rate=rate,
+                )
+            routes = {
+                name: RouteStats(
+                    requests=e.requests, successes=e.successes, failures=e.failures, errors=MappingProxyType(dict(e.errors)),
+                    input_tokens=e.inp, output_tokens=e.out, total_tokens=e.total, cost_usd=e.cost, cost_unknown=e.cost_unknown,
+                    latency=_latency(e.latency), attempts=e.attempts, fallbacks=e.fallbacks, cache_hits=e.cache_hits,
+                )
+                for name, e in sorted(self._routes.items())
+            }
+        return RouterSnapshot(taken_at=now, deployments=MappingProxyType(deps), routes=MappingProxyType(routes))
