@@ -107,7 +107,9 @@ class Assembler:
         self.response_id: str | None = None
         self.response_model: str | None = None
         self.finish_raw: str | None = None
+        self.finish_detail: str | None = None
         self.finish_seen = False
+        self._billed: dict[str, Any] | None = None
         self.done = False
         self.error_body: Any = None
         self.raw: Any = None
@@ -123,6 +125,8 @@ class Assembler:
     def _metadata(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         if meta:
             self.response_meta.update(meta)
+        for key, piece in (fields.get("append") or {}).items():
+            self.response_meta[key] = str(self.response_meta.get(key) or "") + piece
         if self.response_id is None and isinstance(fields.get("id"), str) and fields["id"]:
             self.response_id = fields["id"]
         if self.response_model is None and isinstance(fields.get("model"), str) and fields["model"]:
@@ -263,6 +267,9 @@ class Assembler:
         return out
 
     def _usage(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        billed = fields.get("billed")
+        if isinstance(billed, dict) and any(v is not None for v in billed.values()):
+            self._billed = {**(self._billed or {}), **{k: v for k, v in billed.items() if v is not None}}
         raw = fields.get("raw")
         snapshot = self._usage_config.snapshot
         if isinstance(raw, dict):
@@ -288,6 +295,9 @@ class Assembler:
         reason = fields.get("finish_reason")
         if reason is not None:
             self.finish_raw = str(reason)
+        detail = fields.get("finish_detail")
+        if detail is not None:
+            self.finish_detail = str(detail)
         self.finish_seen = True
         return []
 
@@ -378,14 +388,16 @@ class Assembler:
         if partial:
             finish = FinishReason(unified="error", raw=self.finish_raw)
         elif self.finish_raw is not None:
-            default, with_tools = self._finish_map.get(self.finish_raw, ("other", "other"))
+            detailed = self._finish_map.get(f"{self.finish_raw}:{self.finish_detail}") if self.finish_detail else None
+            default, with_tools = detailed or self._finish_map.get(self.finish_raw, ("other", "other"))
             unified = with_tools if any(not t.provider_executed for t in tool_calls) else default
             finish = FinishReason(unified=unified, raw=self.finish_raw)
         else:
             finish = FinishReason(unified="other", raw=None)
         usage = self.usage
         model = self.response_model or self.model
-        cost, cost_reason = compute_cost(usage, self._model_info, self.model)  # priced by the requested model
+        billed = normalize_usage(self._billed, None, self._usage_config) if self._billed else usage
+        cost, cost_reason = compute_cost(billed, self._model_info, self.model)  # priced by the requested model
         return Response(
             id=self.response_id,
             provider=self.provider,

@@ -198,7 +198,9 @@ class Client:
         request, call_opts = _split_options(messages, options)
         plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
         auth, source = self._auth_and_source(spec, call_opts.get("api_key"), self._resolve_settings(spec, call_opts.get("settings") or {}))
-        reason = check_credential_destination(plan.url, source=source, bound_hosts=self._bound_hosts(spec, source, call_opts), trusted_hosts=self._trusted)
+        # a hook that will not send the key it was given (OAuth, SigV4) checks its own destinations
+        sends_key = getattr(auth, "sends_key", True)
+        reason = check_credential_destination(plan.url, source=source if sends_key else None, bound_hosts=self._bound_hosts(spec, source, call_opts), trusted_hosts=self._trusted)
         if reason is not None:
             raise ConfigError(f"{spec.provider}: {reason}")
         if spec.idempotency_header:  # one key per logical call, the same on every retry
@@ -276,7 +278,9 @@ class Client:
                     key, source = Secret(env[name]), f"env:{name}"
                     break
         factory = hooks.auth_factory(scheme)
-        if key is None and getattr(factory, "requires_api_key", False):
+        if key is None and spec.auth.get("optional"):
+            factory, source = hooks.auth_factory("none"), None  # e.g. a local server run without a key
+        elif key is None and getattr(factory, "requires_api_key", False):
             names = " or ".join(spec.env_api_key)
             hint = f"set {names} or pass api_key=…" if names else "pass api_key=…"
             raise ConfigError(f"missing API key for provider {spec.provider!r}: {hint}")

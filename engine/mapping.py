@@ -111,16 +111,21 @@ class EventMapper:
             value = expr.fn(root)
             if value is not None:
                 meta[key] = value
+        if rule.append:
+            fields["append"] = {k: v for k, expr in rule.append if isinstance(v := expr.fn(root), str)}
         if rule.emit == "usage":
             obj = fields.get("usage")
             if isinstance(obj, dict):
                 fields = {**self.usage_numbers(obj), **{k: v for k, v in fields.items() if k != "usage"}, "raw": obj}
+                if self._usage.billed_fields:
+                    fields["billed"] = self.usage_numbers(obj, self._usage.billed_fields)
         return (rule.emit or "ignore", fields, meta)
 
-    def usage_numbers(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """A provider usage object → the raw (provider-convention) numbers, per ``usage.fields``."""
+    def usage_numbers(self, obj: dict[str, Any], spec_fields: Any = None) -> dict[str, Any]:
+        """A provider usage object → the raw (provider-convention) numbers, per ``usage.fields``
+        (or the given field map, e.g. ``usage.billed_fields``)."""
         out: dict[str, Any] = {}
-        for name, exprs in self._usage.fields:
+        for name, exprs in spec_fields if spec_fields is not None else self._usage.fields:
             total = None
             for expr in exprs:
                 value = expr.fn(obj)

@@ -168,14 +168,18 @@ class ResponseProcessor:
                 if self.finished:
                     return out
                 continue
+            error_event = None
             for kind, fields, meta in raw_events:
-                if kind == "error":
-                    body = fields.get("body") if fields.get("body") is not None else data
-                    error = api_error(self.spec, status=200 if self.stream else None, body=body, in_stream=self.stream)
-                    return out + self.fail(error)
+                if kind == "error":  # the frame's other events (usage…) still count, whatever the rule order
+                    error_event = error_event or fields
+                    continue
                 events = asm.apply(kind, fields, meta)
                 self.events_seen += len(events)
                 out.extend(events)
+            if error_event is not None:
+                body = error_event.get("body") if error_event.get("body") is not None else data
+                error = api_error(self.spec, status=200 if self.stream else None, body=body, in_stream=self.stream)
+                return out + self.fail(error)
         return out
 
     def _on_unmatched(self, event: str | None, data: Any) -> list[Any]:

@@ -56,7 +56,9 @@ RULE_FIELDS = {
     "tool_name": JMES, "arguments": JMES, "provider_executed": JMES, "redacted": JMES,
     "finish_reason": JMES, "usage": JMES, "body": JMES,
     "patches": {**JMES, "description": "a list of {path: JSONPath like $.a.b[0], append: str, value: any, null: bool}: argument patches for a tool call"},
-    "set": {**string_map(JMES), "description": "provider metadata to merge into the part: key -> JMESPath"},
+    "set": {**string_map(JMES), "description": "provider metadata to merge into the part (or, on response_metadata, the response): key -> JMESPath"},
+    "append": {**string_map(JMES), "description": "response_metadata: strings appended to response metadata keys (streamed pieces)"},
+    "finish_detail": {**JMES, "description": "finish: a detail refining the raw finish reason; `<raw>:<detail>` is looked up in finish_reasons first"},
 }
 CASE = obj({"when": JMES, "emit": {"enum": EMITS}, **RULE_FIELDS}, ["emit"])
 RULE = obj(
@@ -137,7 +139,7 @@ MODEL = obj(
         "display_name": STR,
         "context_window": {"type": ["integer", "null"], "minimum": 1},
         "max_output_tokens": {"type": ["integer", "null"], "minimum": 1},
-        "capabilities": obj({k: BOOL for k in ("tools", "vision", "reasoning", "json_schema", "audio", "pdf")}),
+        "capabilities": obj({k: {"type": ["boolean", "null"]} for k in ("tools", "vision", "reasoning", "json_schema", "audio", "pdf")}),
         "pricing": obj(
             {
                 **PRICES,
@@ -183,6 +185,7 @@ SCHEMA = {
                 "prefix": {**STR, "description": "header: text before the key, e.g. 'Bearer '"},
                 "service": {**STR, "description": "aws-sigv4: the signing service name, e.g. bedrock"},
                 "scopes": {"type": "array", "items": STR, "description": "google-oauth / azure-ad: OAuth scopes"},
+                "optional": {**BOOL, "description": "no key found: send the request without credentials (local servers that may or may not require one)"},
             },
             ["scheme"],
         ),
@@ -210,6 +213,10 @@ SCHEMA = {
         "usage": obj(
             {
                 "fields": obj({f: {"oneOf": [JMES, {"type": "array", "items": JMES, "minItems": 1}]} for f in USAGE_FIELDS}),
+                "billed_fields": {
+                    **obj({f: {"oneOf": [JMES, {"type": "array", "items": JMES, "minItems": 1}]} for f in USAGE_FIELDS}),
+                    "description": "what the provider bills, when it differs from the token counts (cost uses these)",
+                },
                 "input_includes_cache": BOOL,
                 "output_includes_reasoning": BOOL,
                 "snapshot": {**BOOL, "description": "each usage object replaces the previous one (cumulative snapshots) instead of overlaying it"},

@@ -46,21 +46,28 @@ def event_json(event: Any) -> dict[str, Any]:
 def rendered_request(client: Any, spec: Any, plan: Any) -> dict[str, Any]:
     """``{"method", "url", "headers", "body", "warnings"}``: the plan with auth applied (using the
     configured key, or a placeholder when none is set) and every secret masked."""
+    from .. import hooks
     from ..errors import ConfigError
     from ..transport import Transport
 
-    try:
-        auth = client._auth(spec, None)
-    except ConfigError:
-        auth = client._auth(spec, "<API_KEY>")
-    method, url, headers = Transport.signed(plan, auth)
+    warnings = [w.model_dump() for w in plan.warnings]
+    scheme = spec.auth.get("scheme", "none")
+    if getattr(hooks.auth_factory(scheme), "requires_api_key", False) or scheme == "none":
+        try:
+            auth = client._auth(spec, None)
+        except ConfigError:
+            auth = client._auth(spec, "<API_KEY>")
+        method, url, headers = Transport.signed(plan, auth)
+    else:  # token hooks (OAuth, Entra ID, SigV4 credential chains) may do I/O: not run by render
+        method, url, headers = plan.method, plan.url, dict(plan.headers)
+        warnings.append({"kind": "auth-not-shown", "param": None, "detail": f"the {scheme} hook adds its credentials when the request is sent; render does not run it"})
     secret_headers = tuple(h for h in (spec.auth.get("name"),) if h)
     return {
         "method": method,
         "url": redact_url(url),
         "headers": redact_headers(headers, secret_headers),
         "body": plan.body,
-        "warnings": [w.model_dump() for w in plan.warnings],
+        "warnings": warnings,
     }
 
 

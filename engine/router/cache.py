@@ -40,19 +40,24 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..types import (
+    CallWarning,
     Finish,
     ReasoningDelta,
     ReasoningEnd,
+    ReasoningPart,
     ReasoningStart,
     Request,
     Response,
     ResponseStart,
     TextDelta,
     TextEnd,
+    TextPart,
     TextStart,
     ToolCallDelta,
     ToolCallEnd,
+    ToolCallPart,
     ToolCallStart,
+    Usage,
     UsageUpdate,
     WarningEvent,
 )
@@ -66,6 +71,22 @@ _EVENT_TYPES: dict[str, type[Any]] = {
     "tool_call_start": ToolCallStart, "tool_call_delta": ToolCallDelta, "tool_call_end": ToolCallEnd,
     "usage": UsageUpdate, "warning": WarningEvent, "finish": Finish,
 }
+
+
+_PARTS: dict[str, type[Any]] = {"text_end": TextPart, "reasoning_end": ReasoningPart, "tool_call_end": ToolCallPart}
+_VALUES: dict[str, type[Any]] = {"usage": Usage, "warning": CallWarning, "response": Response}
+
+
+def _event(data: dict[str, Any]) -> Any:
+    """A stream event from its ``model_dump(mode="json")`` form."""
+    kind = data["type"]
+    kwargs = {k: v for k, v in data.items() if k != "type"}
+    if "part" in kwargs:
+        kwargs["part"] = _PARTS[kind].model_validate(kwargs["part"])
+    for name, model in _VALUES.items():
+        if name in kwargs and kwargs[name] is not None:
+            kwargs[name] = model.model_validate(kwargs[name])
+    return _EVENT_TYPES[kind](**kwargs)
 
 
 def cache_key(provider: str, model: str, request: Request, *, settings: Mapping[str, Any] | None = None,
@@ -106,7 +127,7 @@ def decode_entry(raw: bytes) -> tuple[Response, list[Any] | None] | None:
         response = Response.model_validate(data["response"])
         events = None
         if data.get("events") is not None:
-            events = [_EVENT_TYPES[e["type"]].model_validate(e) for e in data["events"]]
+            events = [_event(e) for e in data["events"]]
         return response, events
     except (ValueError, KeyError, TypeError):
         return None

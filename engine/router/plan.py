@@ -7,13 +7,13 @@ deployment, with these call options), a :class:`Wait` (sleep, then ask again) or
 went away).  All shared state (circuits, buckets, counters) is touched here, never in the drivers.
 
 **Stages.**  The call walks an ordered list of groups: the primary group, then its ``fallbacks``
-chain.  Within a group the strategy picks among deployments whose circuit admits a call, that
+chain, each group there followed by its own ``fallbacks`` (transitively; every group at most once).  Within a group the strategy picks among deployments whose circuit admits a call, that
 carry the call's ``tags`` and that have not failed in this call; a deployment whose bucket is full
 is skipped.  When no deployment of the group can be tried the call moves to the next group (a
 *fallback*; a fallback never restarts the chain).  A :class:`ContextWindowExceededError` replaces
 the rest of the chain with the ``context_window_fallbacks`` chain, a :class:`ContentFilterError`
-with ``content_filter_fallbacks`` (groups already tried are skipped; an empty chain ends the call
-with that error).  Error classes outside ``fallback_on`` (bad requests, authentication…) end the
+with ``content_filter_fallbacks`` (expanded the same way; groups already tried are skipped; an
+empty chain ends the call with that error).  Error classes outside ``fallback_on`` (bad requests, authentication…) end the
 call at once.
 
 **One budget, one deadline.**  Every attempt after the first spends one unit of ``retries``,
@@ -124,15 +124,23 @@ class CallPlan:
     served_by: Deployment | None = None
 
     def __post_init__(self) -> None:
-        self.stages = deque([self.target.group, *self._groups(self.target.fallbacks)])
+        primary = self.target.group
+        self.stages = deque([primary, *self._groups(self.target.fallbacks, planned=(primary.name,))])
 
     # ------------------------------------------------------------------ helpers
-    def _groups(self, names: tuple[str, ...]) -> list[Group]:
-        out = []
-        for name in names:
-            group = self.router.resolver.group(name)
-            if group.name not in self.tried and all(group.name != g.name for g in out):
-                out.append(group)
+    def _groups(self, names: tuple[str, ...], planned: tuple[str, ...] = ()) -> list[Group]:
+        """The groups of a chain, each followed by its own ``fallbacks`` (transitively), every
+        group once, skipping those already tried or ``planned``."""
+        out: list[Group] = []
+        seen = set(self.tried) | set(planned)
+        queue = list(names)
+        while queue:
+            group = self.router.resolver.group(queue.pop(0))
+            if group.name in seen:
+                continue
+            seen.add(group.name)
+            out.append(group)
+            queue += group.fallbacks
         return out
 
     @property

@@ -35,7 +35,7 @@ __all__ = [
 #: Rule fields evaluated as JMESPath (besides when/foreach/set).
 RULE_FIELDS = (
     "part_id", "id", "model", "delta", "text", "tool_call_id", "tool_name", "arguments",
-    "provider_executed", "redacted", "finish_reason", "usage", "body", "patches",
+    "provider_executed", "redacted", "finish_reason", "usage", "body", "patches", "finish_detail",
 )
 
 
@@ -54,6 +54,7 @@ class Rule:
     fields: tuple[tuple[str, JPath], ...]
     set: tuple[tuple[str, JPath], ...]
     serial: int
+    append: tuple[tuple[str, JPath], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class UsageConfig:
     input_includes_cache: bool
     output_includes_reasoning: bool
     snapshot: bool = False
+    billed_fields: tuple[tuple[str, tuple[JPath, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +174,7 @@ class ModelInfo:
     display_name: str | None
     context_window: int | None
     max_output_tokens: int | None
-    capabilities: MappingProxyType[str, bool]
+    capabilities: MappingProxyType[str, bool | None]
     pricing: Pricing | None
     deprecated: MappingProxyType[str, str] | None
     params: MappingProxyType[str, tuple[ParamCase, ...] | None]
@@ -276,6 +278,7 @@ class _Compiler:
         cases = tuple(self.rule(f"{name}[{i}]", c, path + ("cases", i)) for i, c in enumerate(data.get("cases") or ()))
         fields = tuple((f, jp) for f in RULE_FIELDS if f in data and (jp := self.jp(data[f], path + (f,))) is not None)
         sets = tuple((k, jp) for k, v in (data.get("set") or {}).items() if (jp := self.jp(v, path + ("set", k))) is not None)
+        appends = tuple((k, jp) for k, v in (data.get("append") or {}).items() if (jp := self.jp(v, path + ("append", k))) is not None)
         return Rule(
             name=name,
             emit=data.get("emit"),
@@ -287,6 +290,7 @@ class _Compiler:
             fields=fields,
             set=sets,
             serial=self.serial,
+            append=appends,
         )
 
     def ruleset(self, events: dict[str, Any] | None, unmatched: str, path: tuple[object, ...]) -> RuleSet:
@@ -475,7 +479,16 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>") -> tuple[CompiledSp
         stream_modes=MappingProxyType(stream_modes),
         response=response,
         finish_reasons=MappingProxyType(finish),
-        usage=UsageConfig(usage_fields, bool(usage.get("input_includes_cache", True)), bool(usage.get("output_includes_reasoning", True)), bool(usage.get("snapshot", False))),
+        usage=UsageConfig(
+            usage_fields,
+            bool(usage.get("input_includes_cache", True)),
+            bool(usage.get("output_includes_reasoning", True)),
+            bool(usage.get("snapshot", False)),
+            tuple(
+                (name, tuple(jp for i, e in enumerate(_names(v)) if (jp := c.jp(e, ("usage", "billed_fields", name, i))) is not None))
+                for name, v in (usage.get("billed_fields") or {}).items()
+            ),
+        ),
         errors=ErrorsConfig(
             message=c.jp(errors.get("message"), ("errors", "message")),
             code=c.jp(errors.get("code"), ("errors", "code")),

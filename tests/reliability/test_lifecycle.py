@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from specwire import SpecwireError
+from specwire.retry import Timeouts
 from tests.hostile.server import HostileServer, Pings, Send, Sleep, Stall, openai_sse, stream_reply
 from tests.reliability.faults import FAULTS, FAMILY, fault_ids, run_fault
 from tests.reliability.helpers import MODELS, Driver
@@ -113,7 +114,8 @@ def test_break_midstream_sync(drive: Any, hostile: HostileServer, how: str) -> N
             stream = d.client.astream(GPT, "hi")
             if how == "close":
                 events = stream.__aiter__()
-                await events.__anext__()
+                while (await events.__anext__()).type != "text_delta":
+                    pass
                 await stream.aclose()
                 await events.aclose()
             elif how == "gc-iterator":
@@ -144,8 +146,8 @@ def test_break_midstream_sync(drive: Any, hostile: HostileServer, how: str) -> N
             gc.collect()
         else:
             events = iter(stream)
-            next(events)
-            next(events)
+            while next(events).type != "text_delta":
+                pass
             stream.close()
         assert d.leaks() == []
     assert d.leaks(hostile) == []
@@ -190,9 +192,12 @@ def test_drain_after_done_bounded(drive: Any, hostile: HostileServer) -> None:
     (openai#3440 / PR #3566)."""
     hostile.script(stream_reply([*openai_sse(["done"]), Pings(0.05)]))
     d = drive(hostile)
-    out = d.stream(GPT)
-    assert out.error is None and out.types[-1] == "finish", out.describe()
-    assert out.elapsed < 1.0, f"returned after {out.elapsed:.2f} s"
+    # the total deadline only bounds this test if the engine does not stop at [DONE]
+    out = d.stream(GPT, timeout=Timeouts(connect=2, read=5, total=1.5))
+    assert out.error is None and out.types[-1] == "finish" and out.elapsed < 1.0, (
+        "ENGINE BUG: after [DONE] the engine keeps reading the body until EOF, so a server that keeps "
+        f"the socket open with keep-alives holds the call for ever (here until a 1.5 s total deadline): {out.describe()}"
+    )
     assert d.leaks(hostile) == []
     pool = d.pool()
     assert all(c.is_closed() for c in pool.connections), "a connection still mid-body must not be reused"

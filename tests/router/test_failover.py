@@ -88,7 +88,7 @@ def test_dead_deployment_opens_its_circuit_and_is_probed_half_open_later(fake: A
         assert complete(router, flavor, "g").text == "Hello from the fake"
     assert fake.count("a") == 2, "the circuit opened after 2 consecutive failures"
     snap = router.snapshot().deployments["a"]
-    assert snap.circuit == "open" and snap.errors == {"TransportError": 2} or "Error" in "".join(snap.errors)
+    assert snap.circuit == "open" and dict(snap.errors) == {"TransportError": 2}
     clock.advance(10.5)
     complete(router, flavor, "g")
     complete(router, flavor, "g")
