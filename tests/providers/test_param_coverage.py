@@ -25,7 +25,17 @@ import specwire
 from specwire.types import GENERIC_PARAMS
 
 #: A catalog model per built-in provider (so no unknown-model warning muddies the diff).
-MODELS = {"openai": "gpt-5.5", "anthropic": "claude-sonnet-5-5", "gemini": "gemini-3.8-flash", "groq": "openai/gpt-oss-120b", "together": "openai/gpt-oss-120b", "openrouter": "openrouter/auto", "deepseek": "deepseek-flash", "perplexity": "sonar", "cerebras": "gpt-oss-120b", "xai": "grok-4.3", "mistral": "mistral-medium-3-5", "fireworks": "accounts/fireworks/models/gpt-oss-120b", "alibaba": "qwen3.7-max", "siliconflow": "deepseek-ai/DeepSeek-V4-Flash", "huggingface": "openai/gpt-oss-120b", "zai": "glm-5.2", "ollama": "gpt-oss:20b", "vllm": "openai/gpt-oss-20b", "llamacpp": "ggml-org/gpt-oss-20b-GGUF", "lmstudio": "openai/gpt-oss-20b"}
+MODELS = {"openai": "gpt-5.5", "anthropic": "claude-sonnet-5-5", "gemini": "gemini-3.8-flash", "groq": "openai/gpt-oss-120b", "together": "openai/gpt-oss-120b", "openrouter": "openrouter/auto", "deepseek": "deepseek-flash", "perplexity": "sonar", "cerebras": "gpt-oss-120b", "xai": "grok-4.3", "mistral": "mistral-medium-3-5", "fireworks": "accounts/fireworks/models/gpt-oss-120b", "alibaba": "qwen3.7-max", "siliconflow": "deepseek-ai/DeepSeek-V4-Flash", "huggingface": "openai/gpt-oss-120b", "zai": "glm-5.2", "ollama": "gpt-oss:20b", "vllm": "openai/gpt-oss-20b", "llamacpp": "ggml-org/gpt-oss-20b-GGUF", "lmstudio": "openai/gpt-oss-20b",
+          "openai-responses": "gpt-5.5", "azure-openai": "gpt-5.5", "azure-openai-entra": "gpt-5.5", "azure-openai-responses": "gpt-5.5",
+          "cohere": "command-a-03-2025", "vertex": "gemini-4-hydrogen", "vertex-anthropic": "claude-sonnet-5-5",
+          "bedrock": "global.anthropic.claude-sonnet-5", "bedrock-anthropic": "global.anthropic.claude-opus-4-8",
+          "bedrock-llama": "us.meta.llama3-3-70b-instruct-v1:0", "bedrock-titan": "amazon.titan-text-express-v1"}
+
+#: Settings a provider needs before it can render at all (a resource, a project).
+SETTINGS = {
+    "azure-openai": {"resource": "probe"}, "azure-openai-entra": {"resource": "probe"}, "azure-openai-responses": {"resource": "probe"},
+    "vertex": {"project": "probe"}, "vertex-anthropic": {"project": "probe"},
+}
 
 PROBE_TOOL = {"name": "probe_tool", "description": "A tool so tool options have something to act on", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
@@ -66,8 +76,18 @@ def client(registry: Any) -> specwire.Client:
     return specwire.Client(load_entry_points=False, registry=registry)
 
 
+#: (provider, option, sample label) whose value is the provider's documented default, so sending
+#: nothing is the correct wire request: Cohere's tool_choice has no "auto", it is what omitting
+#: it means (https://docs.cohere.com/reference/chat : tool_choice REQUIRED | NONE).
+PROVIDER_DEFAULTS = {("cohere", "tool_choice", "auto")}
+
+
 def _render(client: specwire.Client, provider: str, **options: Any) -> specwire.RequestPlan:
-    return client.build(f"{provider}:{MODELS[provider]}", [{"role": "user", "content": "probe"}], tools=[PROBE_TOOL], **options)
+    if provider in SETTINGS:
+        options["settings"] = SETTINGS[provider]
+    # bodies without tool definitions (Llama/Titan InvokeModel) are probed without tools
+    tools = [PROBE_TOOL] if client.registry.get(provider).request.tool is not None else []
+    return client.build(f"{provider}:{MODELS[provider]}", [{"role": "user", "content": "probe"}], tools=tools, **options)
 
 
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:
@@ -129,7 +149,11 @@ def test_option_is_mapped_or_warned_never_silently_dropped(client: specwire.Clie
     baseline = _render(client, provider)
     assert baseline.warnings == [], f"{provider}: the baseline itself warns: {baseline.warnings}"
     plan = _render(client, provider, **{option: value})
-    assert _problems(f"{provider}.{option}={value!r}", option, baseline, plan) == []
+    problems = _problems(f"{provider}.{option}={value!r}", option, baseline, plan)
+    if any((provider, option, label) in PROVIDER_DEFAULTS for label, v in SAMPLES[option] if v == value):
+        assert plan.body == baseline.body and not plan.warnings
+        return
+    assert problems == []
 
 
 def test_the_probe_catches_a_silent_drop(tmp_path: Any) -> None:
@@ -154,7 +178,7 @@ def test_options_behave_the_same_when_streaming(client: specwire.Client, provide
     the streamed body equals the plain body plus only the stream additions, with the same warnings."""
     options = {name: SAMPLES[name][0][1] for name in GENERIC_PARAMS}
     plain = _render(client, provider, **options)
-    streamed = client.build(f"{provider}:{MODELS[provider]}", [{"role": "user", "content": "probe"}], tools=[PROBE_TOOL], stream=True, **options)
+    streamed = _render(client, provider, stream=True, **options)
     added = {p.split(".", 1)[0] for p in _diff(plain.body, streamed.body)}
     assert added <= {"stream", "stream_options"}, f"{provider}: streaming changed {sorted(added)}"
     assert plain.warnings == streamed.warnings
