@@ -73,3 +73,13 @@ def test_hook_table_lists_every_builtin_hook() -> None:
     rows = set(re.findall(r"^\| (auth|framing) \| `([^`]+)` \|", README, flags=re.MULTILINE))
     expected = {("auth", n) for n in hooks.known("auth")} | {("framing", n) for n in hooks.known("framing")}
     assert rows == expected
+
+
+def test_provider_table_is_generated_from_the_specs() -> None:
+    """README's providers table equals what tools/gen_provider_table.py writes from providers.d/."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_provider_table", ROOT / "tools" / "gen_provider_table.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    assert module.updated(README) == README, "run: python tools/gen_provider_table.py"
