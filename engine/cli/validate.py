@@ -1,4 +1,4 @@
-"""``validate-spec PATH...``: lint provider specs; no network.
+"""``validate-spec PATH...``: lint provider specs (and router configs); no network.
 
 Prints one line per problem, ``file:line:col: level [rule] message`` (yamllint's parsable format),
 or ``--format json`` / ``--format github`` (workflow annotations).  A folder argument means every
@@ -48,6 +48,11 @@ def validate_paths(paths: list[str]) -> list[object]:
     for f in files:
         if not f.exists():
             issues.append(SpecIssue(str(f), 1, 1, "file", "no such file"))
+            continue
+        from ..router.config import is_router_config, lint_router_config
+
+        if is_router_config(f):  # a router config (top-level `router:`), linted against its schema
+            issues += lint_router_config(f, registry=registry)
             continue
         issues += registry.check_file(f)
     # what the registry noticed about these files and folders: symlinks leaving a folder,

@@ -271,7 +271,8 @@ def lint_router_config(path: str | Path, *, registry: Any = None) -> list[SpecIs
     issues = list(loaded.issues)
     if any(i.level == "error" for i in issues) or loaded.data is None:
         return issues
-    return issues + check_router_data(loaded.data, loaded.source, str(path), registry=registry)
+    issues += check_router_data(loaded.data, loaded.source, str(path), registry=registry)
+    return sorted(issues, key=lambda i: (i.file, i.line, i.col, i.rule))
 
 
 def load_router_config(source: RouterConfig | Mapping[str, Any] | str | Path, *, registry: Any = None) -> RouterConfig:

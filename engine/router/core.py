@@ -34,6 +34,7 @@ import os
 import random
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -45,22 +46,21 @@ from ..types import ErrorEvent, Finish, Request, Response, ResponseStart
 from .cache import BackendCache, MemoryCache, SQLiteCache, cache_key, decode_entry, encode_entry, events_from_response
 from .clock import Clock, SystemClock
 from .config import RouterConfig, load_router_config
-from .plan import Attempt, CallPlan, Fail, Wait, circuit_key, is_unhealthy
+from .plan import Attempt, CallPlan, Fail, Wait, circuit_key
 from .ratelimit import buckets_for, estimate_tokens
 from .resolve import Deployment, Resolver, Target, check_resolvable
 from .state import CircuitParams, InMemoryBackend, StateBackend
+from .health import HealthChecks
 from .stats import RouterSnapshot, Stats
-from .streams import AsyncRouterStream, RouterStream, _Holder
-from .strategies import EWMA_ALPHA, inflight_key, ttft_key
+from .streams import AsyncRouterStream, RouterStream, _AttemptEvents, _Holder
+from .strategies import inflight_key
 
 __all__ = ["Router"]
 
-_CONTENT = frozenset({"text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
-                      "tool_call_start", "tool_call_delta", "tool_call_end"})
 _CALL_ONLY = ("extra_headers", "settings")
 
 
-class Router:
+class Router(HealthChecks):
     """Routes calls over the deployments of a router config (see the module docstring).
 
     ``config``: a :class:`RouterConfig`, a dict, or a YAML file path.  ``client``: the
@@ -488,9 +488,12 @@ class Router:
             machine = _AttemptEvents(self, plan, action, use_cache)
             done: bool | None = None
             try:
-                async with inner:
-                    async for event in inner:
-                        out, done = await self._off(machine.feed, event)
+                async with inner, aclosing(inner.__aiter__()) as events:
+                    async for event in events:
+                        if event.type in ("finish", "error"):  # the only events that touch shared state
+                            out, done = await self._off(machine.feed, event)
+                        else:
+                            out, done = machine.feed(event)
                         for item in out:
                             yield item
                         if done is not None:
@@ -503,114 +506,9 @@ class Router:
             if done:
                 return
 
-    # ------------------------------------------------------------------ health checks
     def _deployments(self) -> list[Deployment]:
         with self._lock:
             return list(self.resolver.deployments.values()) + list(self._seen.values())
-
-    def _probe_one(self, dep: Deployment) -> tuple[Attempt | None, dict[str, Any] | None]:
-        now = self.clock.now()
-        ok, state, _ = self.backend.circuit_acquire(circuit_key(dep.id), now, self.circuit_params)
-        if not ok:
-            return None, None
-        p = self.config.health.probe
-        try:
-            opts = {**self._credentials(dep), "max_output_tokens": p.max_output_tokens, "max_retries": 0,
-                    "timeout": Timeouts(connect=p.timeout, read=p.timeout, total=p.timeout, pool=p.timeout)}
-            if dep.settings:
-                opts["settings"] = dict(dep.settings)
-        except SpecwireError:
-            if state == "half_open":
-                self.backend.circuit_release(circuit_key(dep.id), now)
-            return None, None
-        self.backend.incr(inflight_key(dep.id))
-        att = Attempt(dep, None, opts, 0, [], state == "half_open", self.clock.monotonic(), 0)  # type: ignore[arg-type]
-        return att, opts
-
-    def _probe_done(self, att: Attempt, error: BaseException | None) -> bool:
-        att.closed = True
-        self.backend.incr(inflight_key(att.dep.id), -1)
-        now = self.clock.now()
-        ok = error is None or not is_unhealthy(error)
-        hint = getattr(error, "retry_after", None) if not ok else None
-        self.backend.circuit_record(circuit_key(att.dep.id), ok, now, self.circuit_params, hint)
-        if error is None:
-            self.backend.ewma_update(ttft_key(att.dep.id), self.clock.monotonic() - att.started, EWMA_ALPHA)
-        return ok
-
-    def probe(self, deployments: list[str] | None = None) -> dict[str, bool | None]:
-        """One active health check of each deployment (or of those named): a cheap completion
-        (``health.probe``).  ``True`` healthy, ``False`` failed (recorded on its circuit), ``None``
-        skipped (its circuit is cooling down: a probe would not honour the cooldown)."""
-        out: dict[str, bool | None] = {}
-        for dep in self._deployments():
-            if deployments is not None and dep.id not in deployments:
-                continue
-            att, opts = self._probe_one(dep)
-            if att is None or opts is None:
-                out[dep.id] = None
-                continue
-            error: BaseException | None = None
-            try:
-                self.client.complete(dep.ref, self.config.health.probe.prompt, **opts)
-            except SpecwireError as exc:
-                error = exc
-            out[dep.id] = self._probe_done(att, error)
-        return out
-
-    async def aprobe(self, deployments: list[str] | None = None) -> dict[str, bool | None]:
-        """Async :meth:`probe` (the deployments are probed concurrently)."""
-
-        async def one(dep: Deployment) -> tuple[str, bool | None]:
-            att, opts = await self._off(self._probe_one, dep)
-            if att is None or opts is None:
-                return dep.id, None
-            error: BaseException | None = None
-            try:
-                await self.client.acomplete(dep.ref, self.config.health.probe.prompt, **opts)
-            except SpecwireError as exc:
-                error = exc
-            return dep.id, await self._off(self._probe_done, att, error)
-
-        deps = [d for d in self._deployments() if deployments is None or d.id in deployments]
-        return dict(await asyncio.gather(*(one(d) for d in deps)))
-
-    def start_health_checks(self) -> None:
-        """Probe every ``health.probe.interval`` seconds in a daemon thread until :meth:`close`."""
-        if self._probe_thread is not None:
-            return
-        self._probe_stop.clear()
-
-        def loop() -> None:
-            while not self._probe_stop.wait(self.config.health.probe.interval):
-                try:
-                    self.probe()
-                except Exception:  # noqa: BLE001 - a probe round must never kill the thread
-                    continue
-
-        self._probe_thread = threading.Thread(target=loop, name="specwire-router-probe", daemon=True)
-        self._probe_thread.start()
-
-    def astart_health_checks(self) -> None:
-        """Probe every interval in a task of the running event loop until :meth:`aclose`."""
-        if self._probe_task is not None:
-            return
-
-        async def loop() -> None:
-            while True:
-                await self.clock.asleep(self.config.health.probe.interval)
-                try:
-                    await self.aprobe()
-                except Exception:  # noqa: BLE001
-                    continue
-
-        self._probe_task = asyncio.get_running_loop().create_task(loop())
-
-    def stop_health_checks(self) -> None:
-        if self._probe_thread is not None:
-            self._probe_stop.set()
-            self._probe_thread.join()
-            self._probe_thread = None
 
     # ------------------------------------------------------------------ accounting
     def snapshot(self) -> RouterSnapshot:
@@ -629,51 +527,3 @@ class Router:
         levels = self.backend.bucket_levels(buckets, self.clock.now())
         return {b.key.rsplit(":", 1)[1]: level for b, level in zip(buckets, levels)}
 
-
-class _AttemptEvents:
-    """The hold-back machine of one stream attempt: non-content events wait for the first content
-    event; an error before it is a failed attempt (the events are dropped); a finish or an error
-    after it ends the call."""
-
-    def __init__(self, router: Router, plan: CallPlan, att: Attempt, use_cache: bool) -> None:
-        self.router, self.plan, self.att, self.use_cache = router, plan, att, use_cache
-        self.held: list[Any] = []
-        self.seen: list[Any] = []
-        self.delivered = False
-        self.ttft: float | None = None
-
-    def feed(self, event: Any) -> tuple[list[Any], bool | None]:
-        """``(events for the caller, None | True (call over) | False (try the next attempt))``."""
-        kind = event.type
-        if not self.delivered:
-            if kind in _CONTENT:
-                self.delivered = True
-                self.ttft = self.router.clock.monotonic() - self.att.started
-                out, self.held = [*self.held, event], []
-                self.seen += out
-                return out, None
-            if kind == "error":
-                self.plan.failed(self.att, event.error, events=[*self.held, event])
-                return [], False
-            if kind != "finish":
-                self.held.append(event)
-                return [], None
-        if kind == "finish":
-            out, self.held = [*self.held], []
-            self.seen += out + [event]
-            self.plan.succeeded(self.att, event.response, ttft=self.ttft)
-            if self.use_cache:
-                self.router._cache_store(self.plan, self.att.dep, event.response, self.seen)
-            self.router._record_call(self.plan, ok=True, response=event.response)
-            return [*out, Finish(response=self.plan.annotate(event.response))], True
-        if kind == "error":
-            self.plan.failed(self.att, event.error, after_content=True)
-            self.router._record_call(self.plan, ok=False, error=event.error)
-            return [event], True
-        self.seen.append(event)
-        return [event], None
-
-    def ended(self) -> bool:
-        """The inner stream ended without a terminal event (it was closed): the call is over."""
-        self.plan.abandoned(self.att)
-        return True

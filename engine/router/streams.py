@@ -151,3 +151,56 @@ class AsyncRouterStream:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+_CONTENT = frozenset({"text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
+                      "tool_call_start", "tool_call_delta", "tool_call_end"})
+
+
+class _AttemptEvents:
+    """The hold-back machine of one stream attempt: non-content events wait for the first content
+    event; an error before it is a failed attempt (the events are dropped); a finish or an error
+    after it ends the call."""
+
+    def __init__(self, router: Any, plan: Any, att: Any, use_cache: bool) -> None:
+        self.router, self.plan, self.att, self.use_cache = router, plan, att, use_cache
+        self.held: list[Any] = []
+        self.seen: list[Any] = []
+        self.delivered = False
+        self.ttft: float | None = None
+
+    def feed(self, event: Any) -> tuple[list[Any], bool | None]:
+        """``(events for the caller, None | True (call over) | False (try the next attempt))``."""
+        kind = event.type
+        if not self.delivered:
+            if kind in _CONTENT:
+                self.delivered = True
+                self.ttft = self.router.clock.monotonic() - self.att.started
+                out, self.held = [*self.held, event], []
+                self.seen += out
+                return out, None
+            if kind == "error":
+                self.plan.failed(self.att, event.error, events=[*self.held, event])
+                return [], False
+            if kind != "finish":
+                self.held.append(event)
+                return [], None
+        if kind == "finish":
+            out, self.held = [*self.held], []
+            self.seen += out + [event]
+            self.plan.succeeded(self.att, event.response, ttft=self.ttft)
+            if self.use_cache:
+                self.router._cache_store(self.plan, self.att.dep, event.response, self.seen)
+            self.router._record_call(self.plan, ok=True, response=event.response)
+            return [*out, Finish(response=self.plan.annotate(event.response))], True
+        if kind == "error":
+            self.plan.failed(self.att, event.error, after_content=True)
+            self.router._record_call(self.plan, ok=False, error=event.error)
+            return [event], True
+        self.seen.append(event)
+        return [event], None
+
+    def ended(self) -> bool:
+        """The inner stream ended without a terminal event (it was closed): the call is over."""
+        self.plan.abandoned(self.att)
+        return True

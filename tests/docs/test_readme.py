@@ -83,3 +83,9 @@ def test_provider_table_is_generated_from_the_specs() -> None:
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     assert module.updated(README) == README, "run: python tools/gen_provider_table.py"
+
+
+def test_routing_example_is_the_tested_config() -> None:
+    """The README's router config is tests/router/readme_example.yaml, which tests/router runs."""
+    example = (ROOT / "tests" / "router" / "readme_example.yaml").read_text(encoding="utf-8")
+    assert any(lang == "yaml" and body == example for lang, body in BLOCKS)

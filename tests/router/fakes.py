@@ -9,7 +9,8 @@ chunks ending in ``data: [DONE]`` with a usage chunk, as recorded in tests/fixtu
 in-band stream errors are ``data: {"error": {...}}`` chunks (the OpenAI SDK's ``_streaming.py``
 handles the same shape).
 
-Reply kinds: ``ok`` (text, usage), ``status`` (an HTTP error with a JSON body and headers),
+Reply kinds: ``ok`` (text, usage; ``delay`` seconds of silence first), ``status`` (an HTTP error
+with a JSON body and headers),
 ``drop`` (the connection closes without a response: a transport failure), ``error_before``
 (a 200 stream whose first chunk carries no content, then an in-band error), ``error_after``
 (content, then an in-band error).  Every request is recorded (:attr:`FakeOpenAI.requests`).
@@ -36,6 +37,7 @@ class Reply:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     usage: tuple[int, int] = (10, 5)
+    delay: float = 0.0
 
 
 def rate_limited(retry_after: float | None = None) -> Reply:
@@ -71,6 +73,7 @@ class FakeOpenAI:
         self.defaults: dict[str, Reply] = {}
         self.requests: list[tuple[str, dict[str, Any], dict[str, str]]] = []
         self._lock = threading.Lock()
+        self._stop = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -93,7 +96,12 @@ class FakeOpenAI:
                     fake.requests.append((name, body, {k.lower(): v for k, v in self.headers.items()}))
                     script = fake.scripts[name]
                     reply = script.pop(0) if script else fake.defaults.get(name, Reply())
-                fake._answer(self, reply, body)
+                if reply.delay:
+                    fake._stop.wait(reply.delay)
+                try:
+                    fake._answer(self, reply, body)
+                except OSError:  # the client went away (a timeout): nothing to answer
+                    self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -119,6 +127,7 @@ class FakeOpenAI:
             return [n for n, _, _ in self.requests]
 
     def close(self) -> None:
+        self._stop.set()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join()

@@ -147,3 +147,14 @@ def test_is_router_config(tmp_path: Path) -> None:
 def test_the_readme_example_lints_clean(registry: Any) -> None:
     issues = lint_router_config(HERE / "readme_example.yaml", registry=registry)
     assert [i.format() for i in issues] == []
+
+
+def test_the_package_and_its_schema_ship() -> None:
+    """pyproject lists specwire.router and the redis extra; the schema is package data."""
+    import tomllib
+    from importlib.resources import files
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "specwire.router" in project["tool"]["setuptools"]["packages"]
+    assert project["project"]["optional-dependencies"]["redis"] == ["redis>=5"]
+    assert files("specwire.schemas").joinpath("router-config.schema.json").is_file()

@@ -120,3 +120,23 @@ def test_tags_restrict_the_deployments(fake: Any, make_router: Any) -> None:
 
     with pytest.raises(NoDeploymentAvailableError, match="tags"):
         r.complete("chat", "hi", tags=["apac"])
+
+
+def test_passthrough_uses_the_providers_own_key_and_host(registry: Any, make_router: Any) -> None:
+    """A model ref the config does not know goes to its provider with the library's own key lookup
+    (``OPENAI_API_KEY``, bound to api.openai.com; https://platform.openai.com/docs/api-reference/chat)."""
+    import httpx
+
+    from specwire import Client
+
+    seen: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.headers["authorization"]))
+        return httpx.Response(200, json={"id": "c", "model": "gpt-6-luna", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]})
+
+    client = Client(registry=registry, env={"OPENAI_API_KEY": "sk-from-env"}, transport=httpx.MockTransport(handler))
+    router = make_router({"router": {}, "deployments": [{"id": "x", "provider": "anthropic", "model": "claude-haiku-5-5"}]}, client=client)
+    assert router.complete("openai:gpt-6-luna", "hi").text == "hi"
+    assert seen == [("api.openai.com", "Bearer sk-from-env")]
+    assert "openai:gpt-6-luna" in router.snapshot().deployments

@@ -128,3 +128,28 @@ def test_memory_cache_is_lru_with_ttl() -> None:
     b.cache_set("c", b"3", None, T0 + 1)
     assert b.cache_get("b", T0 + 1) is None and b.cache_get("a", T0 + 1) == b"1"
     assert b.cache_get("a", T0 + 10) is None, "expired"
+
+
+def test_redis_backend_never_shows_its_url_credentials() -> None:
+    pytest.importorskip("redis", reason="redis-py is not installed: pip install 'specwire[redis]'")
+    from specwire.router import RedisBackend
+
+    backend = RedisBackend.from_env("R", env={"R": "redis://:CANARYpass@cache.internal:6380/2"})  # no connection is made yet
+    try:
+        assert "CANARY" not in repr(backend) and "cache.internal" in repr(backend)
+    finally:
+        backend.close()
+
+
+def test_routers_in_one_process_share_an_in_memory_backend(fake: Any, make_router: Any) -> None:
+    from .conftest import deployment
+    from .fakes import rate_limited
+
+    shared = InMemoryBackend()
+    config = {"router": {}, "deployments": [deployment(fake, "a", "gpt-5.4"), deployment(fake, "b", "gpt-5.4")], "groups": {"g": {"deployments": ["a", "b"]}}}
+    one, two = make_router(config, backend=shared), make_router(config, backend=shared)
+    fake.script("a", rate_limited(retry_after=30))
+    one.complete("g", "hi")
+    assert two.snapshot().deployments["a"].circuit == "open"
+    for _ in range(3):
+        assert two.complete("g", "hi").provider_metadata["router"]["deployment"] == "b"
