@@ -284,7 +284,7 @@ class Client:
             names = " or ".join(spec.env_api_key)
             hint = f"set {names} or pass api_key=…" if names else "pass api_key=…"
             raise ConfigError(f"missing API key for provider {spec.provider!r}: {hint}")
-        credentials = Credentials(api_key=key, source=source, settings=settings or {}, env=env)
+        credentials = Credentials(api_key=key, source=source, settings=settings or {}, env=env, trusted_hosts=self._trusted)
         return factory(dict(spec.auth), credentials), source
 
 

@@ -60,6 +60,7 @@ _REGISTRIES: dict[str, dict[str, Any]] = {
         "ndjson": "specwire.framing.lines:NDJSONFraming",
         "json": "specwire.framing.lines:JSONBodyFraming",
         "aws-eventstream": "specwire.framing.eventstream:EventStreamFraming",
+        "aws-eventstream-payload": "specwire.framing.eventstream:PayloadChunkFraming",
     },
     "transform": {},
 }

@@ -95,6 +95,13 @@ def api_error(
         message = body if isinstance(body, str) and body else (json.dumps(body)[:_EXCERPT] if data is not None else f"HTTP {status}")
     code = _search(cfg.code, data)
     error_type = _search(cfg.type, data)
+    if error_type is None and cfg.type_header and headers:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        raw_type = lowered.get(cfg.type_header.lower())
+        if raw_type:  # AWS: "ValidationException:http://internal.amazon.com/coral/…"
+            error_type = raw_type.split(":", 1)[0]
+            if data is None or isinstance(data, dict):
+                data = {**(data or {}), "__type": error_type}  # class rules can test it
     param = _search(cfg.param, data)
     request_id = _search(cfg.request_id, data)
     if request_id is None and headers:

@@ -80,6 +80,8 @@ class _Env(ImmutableSandboxedEnvironment):
         super().__init__(loader=None, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
         self.globals.clear()
         self.globals.update({"omit": OMIT, "range": _safe_range})
+        # `tojson` keeps key order (a JSON schema's property order can matter to a model)
+        self.policies["json.dumps_kwargs"] = {"sort_keys": False}
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
@@ -93,6 +95,7 @@ class _Env(ImmutableSandboxedEnvironment):
 
 
 ENV = _Env()
+_GLOBALS = ENV.globals
 
 
 class TemplateFailure(Exception):
@@ -196,11 +199,143 @@ def compile_tree(tree: Any, where: str = "") -> CompiledTree:
 def compile_expression(source: str, where: str = "", path: tuple[object, ...] = ()) -> Any:
     """Compile one Jinja expression (no braces), e.g. a ``when:`` condition."""
     try:
-        _refuse_unsafe(ENV.parse("{{ " + source + " }}"))
+        ast = ENV.parse("{{ " + source + " }}")
+        _refuse_unsafe(ast)
         fn = ENV.compile_expression(source, undefined_to_none=False)
     except TemplateError as exc:
         raise TemplateFailure(where, f"{source!r}: {exc}", path) from None
-    return _Expr(fn, source.strip(), where)
+    slow = _Expr(fn, source.strip(), where)
+    fast = _fast_expression(ast)
+    if fast is not None:
+        return _FastExpr(fast, source.strip(), where, slow)
+    return slow
+
+
+# ---------------------------------------------------------------------------- the fast path
+# Most spec expressions are lookups (`{{ model }}`, `{{ part.text }}`), `or omit` defaults and
+# simple conditions.  Jinja evaluates each by building a whole template context, which costs more
+# than the rest of a request's rendering; these shapes are compiled to closures instead, with the
+# same results: a missing name or key raises like StrictUndefined does, `or`/`and`/`not`/`if`
+# follow Python truthiness as Jinja does, and a name that is also an attribute of `dict` (`items`,
+# `get`…), where Jinja would return the method, is left to Jinja.  Anything else goes to Jinja.
+
+class _Missing(Exception):
+    pass
+
+
+def _fast_expression(ast: nodes.Template) -> Any:
+    body = ast.body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None
+    try:
+        return _fast(body[0].nodes[0])
+    except _Unsupported:
+        return None
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _lookup(value: Any, key: Any, label: str) -> Any:
+    if isinstance(value, dict):
+        if key in value:
+            return value[key]
+        missing = value.__missing__(key) if hasattr(value, "__missing__") else _MISSING
+        if missing is not _MISSING:
+            return missing
+    elif isinstance(value, (list, tuple)) and isinstance(key, int):
+        try:
+            return value[key]
+        except IndexError:
+            pass
+    elif value is not None and not isinstance(value, (str, int, float, bool, list, tuple)):
+        raise _Fallback  # an object: Jinja's sandboxed attribute access decides
+    raise _Missing(f"{type(value).__name__} object has no attribute {label}")
+
+
+class _Fallback(Exception):
+    pass
+
+
+_MISSING = object()
+
+
+def _fast(node: nodes.Node) -> Any:
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        name = node.name
+
+        def var(ctx: Mapping[str, Any]) -> Any:
+            try:
+                return ctx[name]
+            except KeyError:
+                if name in _GLOBALS:  # omit, range: the environment's globals, as in Jinja
+                    return _GLOBALS[name]
+                raise _Missing(f"{name!r} is undefined") from None
+
+        return var
+    if isinstance(node, nodes.Const):
+        value = node.value
+        return lambda ctx: value
+    if isinstance(node, nodes.Getattr):
+        if hasattr(dict, node.attr) or node.attr.startswith("_"):
+            raise _Unsupported
+        inner, attr = _fast(node.node), node.attr
+        return lambda ctx: _lookup(inner(ctx), attr, repr(attr))
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, (str, int)):
+        if isinstance(node.arg.value, str) and node.arg.value.startswith("_"):
+            raise _Unsupported
+        inner, key = _fast(node.node), node.arg.value
+        return lambda ctx: _lookup(inner(ctx), key, repr(key))
+    if isinstance(node, nodes.Or):
+        left, right = _fast(node.left), _fast(node.right)
+        return lambda ctx: left(ctx) or right(ctx)
+    if isinstance(node, nodes.And):
+        left, right = _fast(node.left), _fast(node.right)
+        return lambda ctx: left(ctx) and right(ctx)
+    if isinstance(node, nodes.Not):
+        inner = _fast(node.node)
+        return lambda ctx: not inner(ctx)
+    if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
+        test, yes, no = _fast(node.test), _fast(node.expr1), _fast(node.expr2)
+        return lambda ctx: yes(ctx) if test(ctx) else no(ctx)
+    if isinstance(node, nodes.Test) and not node.args and not node.kwargs and node.name in ("none", "defined", "undefined"):
+        inner, name = _fast(node.node), node.name
+        if name == "none":
+            return lambda ctx: inner(ctx) is None
+
+        def defined(ctx: Mapping[str, Any]) -> bool:
+            try:
+                inner(ctx)
+                return name == "defined"
+            except _Missing:
+                return name == "undefined"
+
+        return defined
+    if isinstance(node, nodes.Compare) and len(node.ops) == 1 and node.ops[0].op in ("eq", "ne"):
+        left, right, op = _fast(node.expr), _fast(node.ops[0].expr), node.ops[0].op
+        if op == "eq":
+            return lambda ctx: left(ctx) == right(ctx)
+        return lambda ctx: left(ctx) != right(ctx)
+    raise _Unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class _FastExpr:
+    fn: Any
+    source: str
+    where: str
+    slow: _Expr
+
+    def render(self, ctx: Mapping[str, Any]) -> Any:
+        try:
+            return self.fn(ctx)
+        except _Fallback:
+            return self.slow.render(ctx)
+        except _Missing as exc:
+            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
+        except TypeError as exc:
+            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
 
 
 _UNSAFE_TAGS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Macro, nodes.CallBlock)

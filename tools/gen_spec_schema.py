@@ -231,6 +231,7 @@ SCHEMA = {
                 "request_id": JMES,
                 "retry_after": JMES,
                 "request_id_headers": {"type": "array", "items": STR},
+                "type_header": {**STR, "description": "a response header naming the error type when the body does not (AWS x-amzn-ErrorType)"},
                 "classes": string_map(
                     {"oneOf": [obj({"when": JMES, "status": {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]}, "class": {"enum": ERROR_CLASSES}}, ["class"]), {"type": "null"}]}
                 ),

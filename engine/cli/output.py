@@ -53,10 +53,11 @@ def rendered_request(client: Any, spec: Any, plan: Any) -> dict[str, Any]:
     warnings = [w.model_dump() for w in plan.warnings]
     scheme = spec.auth.get("scheme", "none")
     if getattr(hooks.auth_factory(scheme), "requires_api_key", False) or scheme == "none":
+        settings = client._resolve_settings(spec, {})
         try:
-            auth = client._auth(spec, None)
+            auth = client._auth(spec, None, settings)
         except ConfigError:
-            auth = client._auth(spec, "<API_KEY>")
+            auth = client._auth(spec, "<API_KEY>", settings)
         method, url, headers = Transport.signed(plan, auth)
     else:  # token hooks (OAuth, Entra ID, SigV4 credential chains) may do I/O: not run by render
         method, url, headers = plan.method, plan.url, dict(plan.headers)

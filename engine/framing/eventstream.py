@@ -221,8 +221,7 @@ class PayloadChunkFraming(EventStreamFraming):
     pass through as :class:`EventStreamFraming` gives them.  A ``bytes`` value that is not base64 is
     a :class:`~specwire.FramingError`.
 
-    Not registered yet: it needs one line in :mod:`specwire.hooks` (``"aws-eventstream-payload":
-    "specwire.framing.eventstream:PayloadChunkFraming"``); see the bedrock-anthropic spec."""
+    Registered as ``aws-eventstream-payload``."""
 
     def _message(self, start: int, total: int) -> Frame:
         frame = super()._message(start, total)

@@ -150,6 +150,7 @@ class ErrorsConfig:
     retry_after: JPath | None
     request_id_headers: tuple[str, ...]
     classes: tuple[ErrorClassRule, ...]
+    type_header: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,6 +499,7 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>") -> tuple[CompiledSp
             retry_after=c.jp(errors.get("retry_after"), ("errors", "retry_after")),
             request_id_headers=tuple(errors.get("request_id_headers") or ()),
             classes=classes,
+            type_header=errors.get("type_header"),
         ),
         models=models,
         model_index=MappingProxyType(index),
