@@ -10,7 +10,12 @@ passes it through.  So, before anything is sent:
 * a key from ``Client(api_keys=…)`` goes to the spec's own base URL; a per-call ``base_url`` needs a
   trusted host or an explicit ``api_key=`` on the same call;
 * a key passed as ``api_key=`` on the call goes where that call says (the caller chose both);
-* a credential never travels over plain ``http://`` except to a loopback host.
+* a credential never travels over plain ``http://`` except to a loopback host;
+* a credential never goes to a link-local, cloud-metadata or private address (``169.254.169.254``,
+  ``metadata.google.internal``, ``10.0.0.0/8``, ``fd00::/8``…, written as such in the URL) unless
+  that exact host is configured by the caller: ``Client(trusted_hosts=…)``, or the base URL the
+  caller set for the provider (``base_urls=``, ``*_BASE_URL``).  The check reads the URL, not the
+  resolved address; a host name that resolves into these ranges is not caught here.
 
 The binding lives in this package and the caller's configuration, never in a third-party spec.
 Host patterns may contain ``*`` (a templated base URL such as ``https://{{ settings.region }}…``);
@@ -25,7 +30,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-__all__ = ["check_credential_destination", "host_matches", "host_pattern", "is_loopback"]
+__all__ = ["check_credential_destination", "host_matches", "host_pattern", "is_internal", "is_loopback"]
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
@@ -51,6 +56,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"})
+# the ranges above are, for IP literals, what ipaddress calls link-local or private (RFC 1918,
+# RFC 4193 unique-local, CGNAT 100.64/10 is "shared" and counted too); loopback is allowed
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+def is_internal(host: str) -> bool:
+    """``host`` is a cloud-metadata name, or an IP literal that is link-local or private (not
+    loopback)."""
+    if host in _METADATA_HOSTS:
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if ip.is_loopback:
+        return False
+    return ip.is_link_local or ip.is_private or (ip.version == 4 and ip in _CGNAT)
+
+
 def check_credential_destination(
     url: str,
     *,
@@ -69,6 +94,13 @@ def check_credential_destination(
         return None
     if parts.scheme != "https" and not is_loopback(host):
         return f"refusing to send a credential over {parts.scheme}:// to {host or '?'} (https only, except loopback)"
+    if is_internal(host):
+        explicit = {p.lower() for p in (*(bound_hosts or ()), *trusted_hosts) if "*" not in p}
+        if host not in explicit:
+            return (
+                f"refusing to send a credential to {host}: a link-local, metadata or private address "
+                f"(RELIABILITY.md T4); trust it explicitly with Client(trusted_hosts=[{host!r}])"
+            )
     if source == "argument" or bound_hosts is None:
         return None
     patterns = [p.lower() for p in bound_hosts] + [h.lower() for h in trusted_hosts]

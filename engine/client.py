@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from . import hooks
 from .auth.credentials import Credentials
 from .binding import check_credential_destination, host_pattern
-from .errors import ConfigError, DeadlineExceeded, ReadTimeout, RequestBuildError, SpecwireError
+from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, RequestBuildError, SpecwireError
 from .process import ResponseProcessor
 from .provider_errors import api_error, parse_body
 from .redact import Secret, redact_url
@@ -62,9 +62,13 @@ class _Call:
     auth: httpx.Auth
     stream: bool
     stream_mode: str | None
+    raise_on_content_filter: bool = False
 
     def processor(self) -> ResponseProcessor:
-        return ResponseProcessor(self.spec, model=self.model, stream=self.stream, stream_mode=self.stream_mode, warnings=self.plan.warnings)
+        return ResponseProcessor(
+            self.spec, model=self.model, stream=self.stream, stream_mode=self.stream_mode, warnings=self.plan.warnings,
+            raise_on_content_filter=self.raise_on_content_filter,
+        )
 
 
 class Client:
@@ -102,6 +106,7 @@ class Client:
         env: Mapping[str, str] | None = None,
         registry: SpecRegistry | None = None,
         trusted_hosts: list[str] | None = None,
+        raise_on_content_filter: bool = False,
     ) -> None:
         if load_entry_points:
             hooks.load_entry_points()
@@ -111,6 +116,7 @@ class Client:
         self._base_urls = dict(base_urls or {})
         self._settings = {k: dict(v) for k, v in (settings or {}).items()}
         self._trusted = tuple(trusted_hosts or ())
+        self._raise_on_content_filter = raise_on_content_filter
         self._timeouts = Timeouts.of(timeout)
         self._retry = retry or RetryPolicy()
         if max_retries is not None:
@@ -153,8 +159,12 @@ class Client:
         ``messages``: a string, :class:`Message` objects or OpenAI-style dicts.  ``options``: the
         generic options of :class:`Request` (``max_output_tokens``, ``temperature``, ``tools``,
         ``tool_choice``, ``response_format``, ``reasoning``, ``provider_options``…) plus
-        ``api_key``, ``base_url``, ``settings``, ``extra_headers``.  Raises the error classes of
-        :mod:`specwire.errors`; an error after the body began carries ``partial``.
+        ``api_key``, ``base_url``, ``settings``, ``extra_headers``, ``timeout`` (seconds or
+        :class:`Timeouts`), ``max_retries`` and ``raise_on_content_filter`` (default: the
+        client's).  Raises the error classes of :mod:`specwire.errors`; an error after the body
+        began carries ``partial``.  A content-filter finish is a normal response
+        (``finish_reason.unified == "content_filter"``) unless ``raise_on_content_filter`` is set:
+        then :class:`~specwire.ContentFilterError` is raised with the response as ``partial``.
         """
         run = self._run(model_ref, messages, stream=False, options=options)
         return _final(_events_sync(run, self._transport))
@@ -189,7 +199,10 @@ class Client:
     def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Run:
         timeout = options.pop("timeout", None)
         max_retries = options.pop("max_retries", None)
+        raise_cf = options.pop("raise_on_content_filter", None)
         call = self._prepare(model_ref, messages, stream=stream, options=options, stream_mode=stream_mode)
+        if raise_cf if raise_cf is not None else self._raise_on_content_filter:
+            call = replace(call, raise_on_content_filter=True)
         policy = self._retry if max_retries is None else replace(self._retry, max_retries=max_retries)
         return _Run(call, policy, Timeouts.of(timeout) if timeout is not None else self._timeouts, self._sleep)
 
@@ -397,6 +410,15 @@ class _Run:
             return ReadTimeout(f"no event for {t.idle:g} s (keep-alives do not count)")
         return None
 
+    def blame(self, error: SpecwireError) -> SpecwireError:
+        """``error``, or :class:`DeadlineExceeded` when it is a timeout that fired because the
+        total deadline capped this attempt's socket timeouts (the caller asked for the deadline;
+        the socket's timeout is only how it was enforced)."""
+        if self.deadline is not None and isinstance(error, (APITimeoutError, PoolExhaustedError)) and not isinstance(error, DeadlineExceeded):
+            if self.clock() >= self.deadline - _DEADLINE_SLACK:
+                return DeadlineExceeded(f"the call's total deadline of {self.timeouts.total:g} s passed ({error})")
+        return error
+
     # -------------------------------------------------------------- events
     def sort(self, events: list[Any], held: list[Any]) -> tuple[list[Any], _Failure | None]:
         """Which events go to the caller now; a failure before the first content event."""
@@ -445,6 +467,9 @@ class _Run:
         self.proc = self.call.processor()
 
 
+# A timer may fire a hair before the deadline it was set from.
+_DEADLINE_SLACK = 0.005
+
 # The retry sleeps, as module names so a test suite can make them instant.
 _sleep = time.sleep
 _async_sleep = asyncio.sleep
@@ -475,13 +500,14 @@ def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Fail
     try:
         response = transport.open(run.call.plan, run.call.auth, run.attempt_timeouts(sync=True))
     except SpecwireError as exc:
-        return _Failure(exc)
+        return _Failure(run.blame(exc))
     with closing(response):
         if response.status_code >= 300:
             return _Failure(_status_error(run.call, response, transport.read_capped(response)))
         last_content = sent
+        chunks = transport.iter_bytes(response)
         try:
-            for chunk in transport.iter_bytes(response):
+            for chunk in chunks:
                 out, failure = run.sort(proc.feed(chunk), held)
                 if any(e.type in _CONTENT for e in out):
                     last_content = run.clock()
@@ -489,14 +515,17 @@ def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Fail
                 if failure is not None:
                     return failure
                 if proc.finished:
+                    if out and out[-1].type == "finish":
+                        transport.drain(response, chunks)
                     return None
                 expired = run.expired(sent, last_content)
                 if expired is not None:
                     raise expired
         except SpecwireError as exc:
+            error = run.blame(exc)
             if not run.delivered:
-                return _Failure(exc, held=held)
-            yield from proc.fail(exc)
+                return _Failure(error, held=held)
+            yield from proc.fail(error)
             return None
         out, failure = run.sort(proc.close(), held)
         yield from out
@@ -532,7 +561,7 @@ async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
     try:
         response = await transport.aopen(run.call.plan, run.call.auth, run.attempt_timeouts(sync=False))
     except SpecwireError as exc:
-        yield _Failure(exc)
+        yield _Failure(run.blame(exc))
         return
     try:
         if response.status_code >= 300:
@@ -541,27 +570,31 @@ async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
         last_content = sent
         try:
             try:
-                async for chunk in transport.aiter_bytes(response, lambda: run.read_budget(sent, last_content)):
-                    out, failure = run.sort(proc.feed(chunk), held)
-                    if any(e.type in _CONTENT for e in out):
-                        last_content = run.clock()
-                    for event in out:
-                        yield event
-                    if failure is not None:
-                        yield failure
-                        return
-                    if proc.finished:
-                        return
-                    expired = run.expired(sent, last_content)
-                    if expired is not None:
-                        raise expired
+                async with aclosing(transport.aiter_bytes(response, lambda: run.read_budget(sent, last_content))) as chunks:
+                    async for chunk in chunks:
+                        out, failure = run.sort(proc.feed(chunk), held)
+                        if any(e.type in _CONTENT for e in out):
+                            last_content = run.clock()
+                        for event in out:
+                            yield event
+                        if failure is not None:
+                            yield failure
+                            return
+                        if proc.finished:
+                            if out and out[-1].type == "finish":
+                                await transport.adrain(chunks)
+                            return
+                        expired = run.expired(sent, last_content)
+                        if expired is not None:
+                            raise expired
             except TimeoutError:
                 raise run.expired(sent, last_content) or ReadTimeout("read timeout") from None
         except SpecwireError as exc:
+            error = run.blame(exc)
             if not run.delivered:
-                yield _Failure(exc, held=held)
+                yield _Failure(error, held=held)
                 return
-            for event in proc.fail(exc):
+            for event in proc.fail(error):
                 yield event
             return
         out, failure = run.sort(proc.close(), held)

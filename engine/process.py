@@ -10,7 +10,8 @@ returned, :attr:`finished` is true and further input is ignored.
 Termination rules: a streaming response is complete when its ``done`` signal arrived (a
 ``done_data`` sentinel such as ``[DONE]`` or a rule emitting ``done``), or, for specs whose
 ``complete_on`` lists ``finish``, when a finish reason arrived.  A body that ends otherwise gives
-:class:`IncompleteStreamError`, never a synthetic finish.  Frames after the done signal are ignored.
+:class:`IncompleteStreamError`, never a synthetic finish.  The done signal finishes the stream at
+once: the rest of the body is neither awaited nor read.
 A non-streaming body is complete when it parses.
 """
 
@@ -21,11 +22,11 @@ from typing import Any
 
 from . import hooks
 from .assemble import Assembler
-from .errors import FramingError, IncompleteStreamError, SpecwireError, StreamError
-from .mapping import EventMapper, MappingFailure
+from .errors import ContentFilterError, FramingError, IncompleteStreamError, SpecwireError, StreamError
+from .mapping import EventMapper, MappingFailure, Observer
 from .provider_errors import api_error
 from .spec.compile import CompiledSpec
-from .types import CallWarning, ResponseStart, WarningEvent
+from .types import CallWarning, ErrorEvent, ResponseStart, WarningEvent
 
 __all__ = ["ResponseProcessor"]
 
@@ -37,7 +38,11 @@ class ResponseProcessor:
     """Turns one response body into stream events (see the module docstring).
 
     ``stream_mode`` selects one of the spec's ``stream.modes``; ``framing`` overrides the framing
-    name (``specwire replay --framing``).  Raises ``KeyError`` for an unknown mode and
+    name (``specwire replay --framing``).  With ``raise_on_content_filter``, a response that
+    finished with the unified reason ``content_filter`` ends with an ``error`` event carrying
+    :class:`~specwire.ContentFilterError` (its ``partial`` is the whole response) instead of
+    ``finish``.  ``observe`` is told about every rule that fires (:data:`specwire.mapping.Observer`;
+    ``validate-spec``'s sample check).  Raises ``KeyError`` for an unknown mode and
     :class:`~specwire.hooks.UnknownHook` for an unknown framing.
     """
 
@@ -51,8 +56,11 @@ class ResponseProcessor:
         framing: str | None = None,
         warnings: list[CallWarning] | None = None,
         framing_limits: dict[str, int] | None = None,
+        raise_on_content_filter: bool = False,
+        observe: Observer | None = None,
     ) -> None:
         self.spec = spec
+        self._raise_on_content_filter = raise_on_content_filter
         self.stream = stream
         if stream:
             cfg = spec.stream_config(stream_mode)
@@ -67,7 +75,7 @@ class ResponseProcessor:
             self._complete_on = frozenset()
         self.framing_name = framing_name
         self._framing = hooks.framing_factory(framing_name)(**(framing_limits or {}))
-        self._mapper = EventMapper(rules, spec.usage)
+        self._mapper = EventMapper(rules, spec.usage, observe)
         self._asm = Assembler(
             provider=spec.provider,
             model=model,
@@ -98,7 +106,12 @@ class ResponseProcessor:
         except SpecwireError as exc:
             out = self._frames(getattr(exc, "frames", None) or [])
             return out + self.fail(exc)
-        return self._frames(frames)
+        out = self._frames(frames)
+        if self.stream and not self.finished and self._asm.done:
+            # the done signal came: finish now, without waiting for the end of the body (a server
+            # may keep the connection open after ``[DONE]``; the caller then discards it)
+            return self._finish(out)
+        return out
 
     def close(self) -> list[Any]:
         """Events at the end of the body, ending with the terminal event."""
@@ -136,7 +149,15 @@ class ResponseProcessor:
 
     def _finish(self, out: list[Any]) -> list[Any]:
         self.finished = True
-        return out + self._asm.finish()
+        events = self._asm.finish()
+        response = events[-1].response
+        if self._raise_on_content_filter and response.finish_reason is not None and response.finish_reason.unified == "content_filter":
+            error = ContentFilterError(
+                f"the provider's content filter stopped the response (finish reason {response.finish_reason.raw!r})",
+                status=200, provider=self.spec.provider, in_stream=self.stream, partial=response,
+            )
+            events[-1] = ErrorEvent(error=error, response=response)
+        return out + events
 
     def _frames(self, frames: list[Any], at_end: bool = False) -> list[Any]:
         out: list[Any] = []

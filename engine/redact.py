@@ -9,15 +9,20 @@ Two layers:
   values and secret query parameters (``key=``, ``api_key=``, ``X-Amz-Signature=``…).
 
 Headers in the redaction set, and query parameters, are matched case-insensitively.
+
+Log records of httpx and httpcore (which log URLs at INFO and response headers at DEBUG: a Gemini
+``?key=`` URL, a hostile ``Location`` carrying the key) pass through :class:`RedactingFilter`,
+installed on those loggers by :func:`install_log_redaction` when the transport is imported.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
 
-__all__ = ["MASK", "SECRET_HEADERS", "SECRET_QUERY_PARAMS", "Secret", "redact_headers", "redact_text", "redact_url"]
+__all__ = ["MASK", "SECRET_HEADERS", "SECRET_QUERY_PARAMS", "RedactingFilter", "Secret", "install_log_redaction", "redact_headers", "redact_text", "redact_url"]
 
 MASK = "***"
 
@@ -121,3 +126,32 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]], extra
     names = SECRET_HEADERS | {h.lower() for h in extra}
     items = headers.items() if isinstance(headers, Mapping) else headers
     return {k: (MASK if k.lower() in names else redact_text(v)) for k, v in items}
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites a record's message through :func:`redact_text` (and drops
+    its ``args``, which may hold the same secrets) when the message carries a secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is logging's business, not ours
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+#: The loggers whose records may carry request URLs or response headers.  A filter on a logger
+#: does not see its children's records, so each logger that emits is listed.
+LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy", "httpcore.socks", "specwire")
+_FILTER = RedactingFilter()
+
+
+def install_log_redaction(names: Iterable[str] = LOGGERS) -> None:
+    """Add the redacting filter to ``names`` (idempotent)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

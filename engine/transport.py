@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -30,16 +32,25 @@ from .errors import (
     StreamInterruptedError,
     TransportError,
 )
-from .redact import redact_text
+from .redact import install_log_redaction, redact_text
 from .request import RequestPlan
 from .retry import Timeouts
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
+__all__ = ["DEFAULT_TIMEOUT", "DRAIN_BYTES", "DRAIN_SECONDS", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
 
 #: 600 s to read (long generations), 10 s to connect, 10 s to get a pooled connection.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0, pool=10.0)
 MAX_ERROR_BODY_BYTES = 1024 * 1024
+#: After a stream's done signal, the rest of the body (usually just the chunked terminator) is
+#: read for at most this long and this many bytes, so a cleanly ended response returns its
+#: connection to the pool while a server that keeps the socket open after ``[DONE]`` cannot hold
+#: the call (openai-python#3440).  Past either budget the response is closed and its connection
+#: discarded.
+DRAIN_SECONDS = 0.25
+DRAIN_BYTES = 64 * 1024
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+install_log_redaction()  # httpx logs URLs (``?key=``) at INFO, httpcore response headers at DEBUG
 
 
 def _map(exc: Exception, *, started: bool) -> TransportError:
@@ -54,6 +65,11 @@ def _map(exc: Exception, *, started: bool) -> TransportError:
     if started:
         return StreamInterruptedError(f"the connection broke during the response: {text}")
     return TransportError(f"connection failed: {text}")
+
+
+def _shutdown(sock: Any) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(2)  # SHUT_RDWR: a blocked recv returns at once
 
 
 def make_timeout(connect: float | None, read: float | None, pool: float | None) -> httpx.Timeout:
@@ -186,6 +202,56 @@ class Transport:
                 yield chunk
                 continue
             raise mapped
+
+    @staticmethod
+    def drain(response: httpx.Response, chunks: Iterator[bytes], seconds: float = DRAIN_SECONDS, max_bytes: int = DRAIN_BYTES) -> None:
+        """Read what is left of a body whose content is complete, within the drain budgets.
+
+        A sync read cannot be given a new timeout once the body is being read, so the budget is
+        kept with the socket of httpcore's ``network_stream`` response extension: data already
+        on the socket is read; otherwise the next read (which returns at once when httpcore
+        already holds the rest) is watched by a timer that shuts the socket down when the budget
+        runs out, so the response fails and its connection is discarded.  Without that extension
+        (other transports) nothing is drained."""
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        end = time.monotonic() + seconds
+        seen = 0
+        try:
+            while True:
+                left = end - time.monotonic()
+                if left <= 0 or seen > max_bytes:
+                    return
+                if select.select([sock], [], [], 0)[0]:
+                    chunk = next(chunks, None)
+                else:
+                    watchdog = threading.Timer(left, _shutdown, (sock,))
+                    watchdog.daemon = True
+                    watchdog.start()
+                    try:
+                        chunk = next(chunks, None)
+                    finally:
+                        watchdog.cancel()
+                if chunk is None:
+                    return
+                seen += len(chunk)
+        except (TransportError, OSError, ValueError):
+            return
+
+    @staticmethod
+    async def adrain(chunks: AsyncIterator[bytes], seconds: float = DRAIN_SECONDS, max_bytes: int = DRAIN_BYTES) -> None:
+        """:meth:`drain`, with the time budget enforced on each read too."""
+        seen = 0
+        try:
+            async with asyncio.timeout(seconds):
+                async for chunk in chunks:
+                    seen += len(chunk)
+                    if seen > max_bytes:
+                        return
+        except (TimeoutError, TransportError):
+            return
 
     @staticmethod
     def read_capped(response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:

@@ -559,7 +559,7 @@ def black_hole() -> Iterator[int]:
             fillers.append(s)
             with contextlib.suppress(BlockingIOError):
                 s.connect(("127.0.0.1", port))
-            _, writable, _ = select.select([], [s], [], 0.1)
+            _, writable, _ = select.select([], [s], [], 0.05)
             if not writable or s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
                 break  # this one is stuck: the queue is full
         else:  # pragma: no cover - a kernel that never fills the queue

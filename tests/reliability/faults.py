@@ -112,7 +112,7 @@ def inband_error(provider: str, message: str) -> bytes:
 def malformed(provider: str, junk: str) -> bytes:
     family = FAMILY[provider]
     if family in ("openai", "anthropic"):
-        return (f"event: content_block_delta\n" if family == "anthropic" else "").encode() + b"data: {\"a\":" + junk.encode() + b"\n\n"
+        return ("event: content_block_delta\n" if family == "anthropic" else "").encode() + b"data: {\"a\":" + junk.encode() + b"\n\n"
     if family == "gemini":
         return b",\r\n{\"candidates\": [}" + junk.encode() + b"]"
     return b"\x00\x00\x00\x20\x00\x00\x00\x00BADCRC00" + junk.encode()[:20]
@@ -184,10 +184,10 @@ FAULTS: list[Fault] = [
     Fault("reset-after-headers-stream", True, _stream(lambda ctx, head, tail: [Reset()]), (TransportError,)),
     Fault("reset-mid-stream", True, _stream(lambda ctx, head, tail: [*head, Reset()]), (StreamInterruptedError,)),
     Fault("fin-mid-stream", True, _stream(lambda ctx, head, tail: [*head, Close()]), (StreamInterruptedError, IncompleteStreamError)),
-    Fault("first-event-timeout", True, _stream(lambda ctx, head, tail: [Stall()]), (ReadTimeout,), {**NO_RETRY, "timeout": Timeouts(connect=1, read=5, first_event=0.3)}),
-    Fault("idle-timeout-with-pings", True, _stream(lambda ctx, head, tail: [*head, Pings(0.05, data=_PING[FAMILY[ctx.provider]])]), (ReadTimeout,), {**NO_RETRY, "timeout": Timeouts(connect=1, read=5, idle=0.3)}),
-    Fault("read-timeout-no-headers", False, lambda ctx: [Reply(None, steps=(Stall(),))], (ReadTimeout,), {**NO_RETRY, "timeout": Timeouts(connect=1, read=0.3)}),
-    Fault("total-deadline", False, lambda ctx: [Reply(None, steps=(Stall(),))] * 5, (DeadlineExceeded,), {"timeout": Timeouts(connect=1, read=5, total=0.4)}),
+    Fault("first-event-timeout", True, _stream(lambda ctx, head, tail: [Stall()]), (ReadTimeout,), {**NO_RETRY, "timeout": Timeouts(connect=1, read=5, first_event=0.15)}),
+    Fault("idle-timeout-with-pings", True, _stream(lambda ctx, head, tail: [*head, Pings(0.03, data=_PING[FAMILY[ctx.provider]])]), (ReadTimeout,), {**NO_RETRY, "timeout": Timeouts(connect=1, read=5, idle=0.15)}),
+    Fault("read-timeout-no-headers", False, lambda ctx: [Reply(None, steps=(Stall(),))], (ReadTimeout,), {**NO_RETRY, "timeout": Timeouts(connect=1, read=0.15)}),
+    Fault("total-deadline", False, lambda ctx: [Reply(None, steps=(Stall(),))] * 5, (DeadlineExceeded,), {"timeout": Timeouts(connect=1, read=5, total=0.25)}),
     Fault("malformed-frame-echoing-the-key", True, _stream(lambda ctx, head, tail: [*head, malformed(ctx.provider, ctx.key), Stall()]), (FramingError, IncompleteStreamError)),
     Fault("inband-error-echoing-the-key", True, _stream(lambda ctx, head, tail: [*head, inband_error(ctx.provider, f"bad key {ctx.key}"), Stall()]), (APIStatusError,)),
     Fault("missing-terminal-event", True, _stream(lambda ctx, head, tail: list(head)), (IncompleteStreamError,)),
@@ -199,7 +199,7 @@ FAULTS: list[Fault] = [
     Fault("oversized-body", False, lambda ctx: [Reply(200, (("content-type", "application/json"),), steps=(Generate(b" " * MiB, 80 * MiB),), content_length=80 * MiB)], (FramingError,)),
     Fault("connection-refused", False, lambda ctx: [], (TransportError,), target="refused"),
     Fault("connection-refused-stream", True, lambda ctx: [], (TransportError,), target="refused"),
-    Fault("connect-timeout", False, lambda ctx: [], (ConnectTimeout,), {"max_retries": 1, "timeout": Timeouts(connect=0.2, read=1)}, target="hole"),
+    Fault("connect-timeout", False, lambda ctx: [], (ConnectTimeout,), {"max_retries": 1, "timeout": Timeouts(connect=0.1, read=1)}, target="hole"),
 ]
 
 
@@ -207,22 +207,35 @@ def fault_ids() -> list[str]:
     return [f.name for f in FAULTS]
 
 
-def run_fault(fault: Fault, provider: str, drive: Callable[..., Any], *, server: Any, sink_url: str, refused_port: int, hole_port: int) -> tuple[Any, Any]:
-    """Run ``fault`` for ``provider``: ``(driver, outcome)``.  Any exception is caught (an untyped
-    one is the caller's to flag)."""
-    from tests.reliability.helpers import BASE_PATHS, KEYS, MODELS
+def fault_driver(fault: Fault, drive: Callable[..., Any], providers: tuple[str, ...], *, server: Any, refused_port: int, hole_port: int) -> Any:
+    """One driver (one client, one pool) for ``fault``, with every provider of ``providers`` aimed
+    at the fault's target and given its canary key."""
+    from tests.reliability.helpers import BASE_PATHS, KEYS
 
-    ctx = Ctx(provider, KEYS[provider], sink_url)
-    path = BASE_PATHS.get(provider, "")
     if fault.target == "server":
-        server.script(*fault.script(ctx))
-        base = server.url(path)
+        root = server.url()
     elif fault.target == "refused":
-        base = f"http://127.0.0.1:{refused_port}{path}"
+        root = f"http://127.0.0.1:{refused_port}"
     else:
-        base = f"http://127.0.0.1:{hole_port}{path}"
+        root = f"http://127.0.0.1:{hole_port}"
     options = dict(fault.options)
     timeout = options.pop("timeout", FAST)
-    d = drive(None, provider, base_urls={provider: base}, timeout=timeout, **fault.client)
-    out = d.call(fault.stream, MODELS[provider], catch=(Exception,), **options)
-    return d, out
+    return drive(
+        None,
+        providers[0],
+        base_urls={p: root + BASE_PATHS.get(p, "") for p in providers},
+        api_keys={p: KEYS[p] for p in providers},
+        timeout=timeout,
+        **fault.client,
+    )
+
+
+def run_fault(fault: Fault, provider: str, driver: Any, *, server: Any, sink_url: str) -> Any:
+    """Run ``fault`` for ``provider`` with ``driver`` (from :func:`fault_driver`): the outcome.
+    Any exception is caught (an untyped one is the caller's to flag)."""
+    from tests.reliability.helpers import KEYS, MODELS
+
+    if fault.target == "server":
+        server.script(*fault.script(Ctx(provider, KEYS[provider], sink_url)))
+    options = {k: v for k, v in fault.options.items() if k != "timeout"}
+    return driver.call(fault.stream, MODELS[provider], catch=(Exception,), **options)

@@ -16,12 +16,15 @@ fails loudly when the attributes move.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from specwire import Client, SpecwireError
 from specwire.registry import SpecRegistry
@@ -107,6 +110,10 @@ def make_client(
     settings = dict(kwargs.pop("settings", {}))
     if provider in SETTINGS:
         settings.setdefault(provider, SETTINGS[provider])
+    if "transport" not in kwargs and "http_client" not in kwargs:
+        kwargs["transport"] = httpx.HTTPTransport(verify=_tls())
+    if "async_transport" not in kwargs and "async_http_client" not in kwargs:
+        kwargs["async_transport"] = httpx.AsyncHTTPTransport(verify=_tls())
     return Client(
         registry=kwargs.pop("registry", None) or registry(SPECS, *folders),
         base_urls=base_urls,
@@ -116,6 +123,19 @@ def make_client(
         load_entry_points=False,
         **kwargs,
     )
+
+
+_TLS: list[ssl.SSLContext] = []
+
+
+def _tls() -> ssl.SSLContext:
+    """One default TLS context for every test client.  httpx builds a new one (loading the CA
+    bundle, ~0.1 s) for each client it creates; the suite creates hundreds of clients and never
+    uses TLS (loopback only), so each client gets httpx's real ``HTTPTransport`` (its real pool)
+    built with this shared context instead.  Nothing else about the transport changes."""
+    if not _TLS:
+        _TLS.append(ssl.create_default_context())
+    return _TLS[0]
 
 
 def policy(**kwargs: Any) -> RetryPolicy:

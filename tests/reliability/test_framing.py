@@ -36,7 +36,6 @@ from tests.hostile.server import (
     Pings,
     Reply,
     Send,
-    Sleep,
     Stall,
     Trickle,
     anthropic_sse,
@@ -139,7 +138,7 @@ def test_sse_line_endings_property(flavor: str) -> None:
     d = mock.driver(flavor)
     try:
 
-        @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(sample=sse_bodies())
         def prop(sample: tuple[list[str], bytes, list[int]]) -> None:
             texts, body, points = sample
@@ -442,4 +441,3 @@ def test_json_depth_bomb(drive: Any, hostile: HostileServer, shape: str) -> None
     assert d.leaks(hostile) == []
 
 
-_ = (Sleep, Timeouts)

@@ -22,9 +22,9 @@ import pytest
 
 from specwire import SpecwireError
 from specwire.retry import Timeouts
-from tests.hostile.server import HostileServer, Pings, Send, Sleep, Stall, openai_sse, stream_reply
-from tests.reliability.faults import FAULTS, FAMILY, fault_ids, run_fault
-from tests.reliability.helpers import MODELS, Driver
+from tests.hostile.server import HostileServer, Pings, Sleep, Stall, openai_sse, stream_reply
+from tests.reliability.faults import FAMILY, FAULTS, fault_driver, fault_ids, run_fault
+from tests.reliability.helpers import MODELS
 
 GPT = MODELS["openai"]
 
@@ -229,20 +229,26 @@ def test_drain_after_done_reuses(drive: Any, hostile: HostileServer, gap: str) -
 
 # ---------------------------------------------------------------------------- no_leak_on_every_error
 @pytest.mark.parametrize("fault", FAULTS, ids=fault_ids())
-def test_no_leak_on_every_error(drive: Any, hostile: HostileServer, sink: HostileServer, refused: int, hole: int, fault: Any) -> None:
+def test_no_leak_on_every_error(drive: Any, hostile: HostileServer, sink: HostileServer, request: pytest.FixtureRequest, fault: Any) -> None:
     """Every fault of this suite (tests/reliability/faults.py: HTTP errors, redirects, resets before
     and during the body, timeouts of every kind, malformed/oversized/bomb bodies, in-band errors,
     refused and black-holed connections): a typed specwire error and afterwards no request in
     flight in the pool, no connection stuck mid-response, and no server connection left open beyond
     the pool's idle ones (openai ``test_retrying_status_errors_doesnt_leak``)."""
-    for provider in ("openai", "anthropic", "gemini", "bedrock-loopback") if fault.stream else ("openai",):
-        d, out = run_fault(fault, provider, drive, server=hostile, sink_url=sink.url(), refused_port=refused, hole_port=hole)
+    providers = ("openai", "anthropic", "gemini", "bedrock-loopback") if fault.stream else ("openai",)
+    refused = request.getfixturevalue("refused") if fault.target == "refused" else 0
+    hole = request.getfixturevalue("hole") if fault.target == "hole" else 0
+    d = fault_driver(fault, drive, providers, server=hostile, refused_port=refused, hole_port=hole)
+    for provider in providers:
+        out = run_fault(fault, provider, d, server=hostile, sink_url=sink.url())
         assert isinstance(out.error, SpecwireError), f"{fault.name}/{provider}: untyped or no error: {out.describe()}"
         assert isinstance(out.error, fault.expect), f"{fault.name}/{provider}: {out.describe()}"
         problems = d.leaks(hostile if fault.target == "server" else None)
         assert problems == [], f"{fault.name}/{provider} leaked: {problems}"
         if fault.stream:
             assert out.types[-1] == "error" and out.types.count("error") == 1, f"{fault.name}/{provider}: {out.types}"
+    d.close()
+    assert hostile.wait_closed() == 0, f"{fault.name}: a server connection survived the client's close()"
     assert sink.count == 0
 
 
@@ -252,4 +258,3 @@ def test_faults_cover_every_family() -> None:
     assert len(FAULTS) >= 20 and time.monotonic() > 0
 
 
-_ = (Send, Driver)

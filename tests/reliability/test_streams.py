@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from specwire import (
+    APIConnectionError,
     APIStatusError,
     ContentFilterError,
     IncompleteStreamError,
@@ -42,14 +43,13 @@ from tests.hostile.server import (
     Stall,
     anthropic_sse,
     json_reply,
-    openai_chunk,
     openai_completion,
     openai_ok,
     openai_sse,
     sse,
     stream_reply,
 )
-from tests.reliability.helpers import MODELS, content_types, expect_error
+from tests.reliability.helpers import MODELS, expect_error
 
 GPT, CLAUDE, GEMINI = MODELS["openai"], MODELS["anthropic"], MODELS["gemini"]
 OVERLOADED = sse(("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
@@ -69,7 +69,7 @@ def test_no_retry_after_first_event(drive: Any, hostile: HostileServer, sleeps: 
     d = drive(hostile, provider)
     out = d.stream(MODELS[provider])
     err = expect_error(out, StreamInterruptedError)
-    assert isinstance(err, __import__("specwire").APIConnectionError)
+    assert isinstance(err, APIConnectionError)
     assert [e.delta for e in out.events if e.type == "text_delta"] == ["a", "b", "c"]
     assert err.partial is not None and err.partial.text == "abc"
     assert out.partial.text == "abc"
@@ -259,4 +259,3 @@ def test_content_filter_finish(drive: Any, hostile: HostileServer, stream: bool)
     assert out.error.partial is not None and out.error.partial.text == "I can"
 
 
-_ = (openai_chunk, content_types)
