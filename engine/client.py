@@ -85,7 +85,10 @@ class Client:
     third-party hooks from the ``specwire.hooks`` entry-point group.  ``env``: the environment
     to read keys and settings from (default ``os.environ`` at call time).  ``trusted_hosts``:
     extra hosts (fnmatch patterns) that keys from the environment may be sent to; keys are bound
-    to their providers' hosts otherwise (:mod:`specwire.binding`).
+    to their providers' hosts otherwise (:mod:`specwire.binding`).  ``raise_on_content_filter``:
+    raise :class:`ContentFilterError` when a response finishes with ``content_filter`` (default:
+    return it).  ``async_backend``: ``"httpx"`` (default) or ``"aiohttp"`` (the ``aiohttp`` extra)
+    for the connection pool of the async API; raises :class:`ConfigError` for an unknown name.
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class Client:
         registry: SpecRegistry | None = None,
         trusted_hosts: list[str] | None = None,
         raise_on_content_filter: bool = False,
+        async_backend: str = "httpx",
     ) -> None:
         if load_entry_points:
             hooks.load_entry_points()
@@ -126,6 +130,7 @@ class Client:
         self._transport = Transport(
             timeout=httpx_timeout(t.connect, t.read, t.pool),
             client=http_client, async_client=async_http_client, transport=transport, async_transport=async_transport,
+            async_backend=async_backend,
         )
 
     def __repr__(self) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from .errors import (
+    ConfigError,
     ConnectTimeout,
     PoolExhaustedError,
     ReadTimeout,
@@ -36,7 +37,7 @@ from .redact import install_log_redaction, redact_text
 from .request import RequestPlan
 from .retry import Timeouts
 
-__all__ = ["DEFAULT_TIMEOUT", "DRAIN_BYTES", "DRAIN_SECONDS", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
+__all__ = ["ASYNC_BACKENDS", "DEFAULT_TIMEOUT", "DRAIN_BYTES", "DRAIN_SECONDS", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
 
 #: 600 s to read (long generations), 10 s to connect, 10 s to get a pooled connection.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0, pool=10.0)
@@ -59,12 +60,29 @@ def _map(exc: Exception, *, started: bool) -> TransportError:
     if isinstance(exc, httpx.PoolTimeout):
         return PoolExhaustedError(f"no free connection in the pool: {text}")
     if isinstance(exc, httpx.ConnectTimeout):
+        if started:  # httpx-aiohttp reports a connection dropped mid-body as ConnectTimeout
+            return StreamInterruptedError(f"the connection broke during the response: {text}")
         return ConnectTimeout(f"connect timeout: {text}")
     if isinstance(exc, httpx.TimeoutException):
         return ReadTimeout(f"read timeout: {text}")
     if started:
         return StreamInterruptedError(f"the connection broke during the response: {text}")
     return TransportError(f"connection failed: {text}")
+
+
+#: ``httpx``: httpcore's pool.  ``aiohttp``: aiohttp's pool behind the same httpx interface, via
+#: the httpx-aiohttp package (``pip install 'specwire[aiohttp]'``), the transport the OpenAI SDK
+#: offers as ``DefaultAioHttpClient`` (tools/bench/RESULTS.md compares the two).  One aiohttp
+#: session per event loop, like the httpx pools; redirects are not followed either way.
+ASYNC_BACKENDS = ("httpx", "aiohttp")
+
+
+def _aiohttp_transport() -> httpx.AsyncBaseTransport:
+    try:
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:
+        raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
+    return AiohttpTransport(limits=DEFAULT_LIMITS)  # type: ignore[no-any-return]
 
 
 def _shutdown(sock: Any) -> None:
@@ -89,13 +107,17 @@ class Transport:
         async_client: httpx.AsyncClient | None = None,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
+        async_backend: str = "httpx",
     ) -> None:
+        if async_backend not in ASYNC_BACKENDS:
+            raise ConfigError(f"unknown async_backend {async_backend!r}; choose one of {', '.join(ASYNC_BACKENDS)}")
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else (httpx.Timeout(timeout, connect=min(timeout, 10.0)) if timeout else DEFAULT_TIMEOUT)
         self._client = client
         self._owns_client = client is None
         self._given_async = async_client
         self._transport = transport
         self._async_transport = async_transport
+        self._async_backend = async_backend
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
@@ -116,7 +138,10 @@ class Transport:
         with self._lock:
             client = self._async.get(loop)
             if client is None:
-                client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._async_transport)
+                transport = self._async_transport
+                if transport is None and self._async_backend == "aiohttp":
+                    transport = _aiohttp_transport()
+                client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=transport)
                 self._async[loop] = client
             return client
 
