@@ -14,14 +14,19 @@ metadata for the part).  A ``usage`` rule's object is turned into numbers here, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .jpath import EVALUATION_ERRORS
 from .spec.compile import Rule, RuleSet, UsageConfig
 
-__all__ = ["EventMapper", "RawEvent", "truthy"]
+__all__ = ["EventMapper", "Observer", "RawEvent", "truthy"]
 
 RawEvent = tuple[str, dict[str, Any], dict[str, Any]]
+#: ``observe(rule, fields, meta)``: told about every rule that fires, with its fields as evaluated
+#: (before a ``usage`` object becomes numbers) and its non-null ``set`` values (``validate-spec``'s
+#: sample check, :mod:`specwire.spec.samples`).
+Observer = Callable[[Rule, dict[str, Any], dict[str, Any]], None]
 
 
 def truthy(value: Any) -> bool:
@@ -34,13 +39,15 @@ class MappingFailure(Exception):
 
 
 class EventMapper:
-    """Stateful only for ``once`` rules; create one per response."""
+    """Stateful only for ``once`` rules; create one per response.  ``observe`` (optional) is called
+    for every rule that fires (see :data:`Observer`)."""
 
-    __slots__ = ("_fired", "_rules", "_usage")
+    __slots__ = ("_fired", "_observe", "_rules", "_usage")
 
-    def __init__(self, rules: RuleSet, usage: UsageConfig) -> None:
+    def __init__(self, rules: RuleSet, usage: UsageConfig, observe: Observer | None = None) -> None:
         self._rules = rules
         self._usage = usage
+        self._observe = observe
         self._fired: set[int] = set()
 
     @property
@@ -113,6 +120,8 @@ class EventMapper:
                 meta[key] = value
         if rule.append:
             fields["append"] = {k: v for k, expr in rule.append if isinstance(v := expr.fn(root), str)}
+        if self._observe is not None:
+            self._observe(rule, dict(fields), dict(meta))
         if rule.emit == "usage":
             obj = fields.get("usage")
             if isinstance(obj, dict):

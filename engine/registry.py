@@ -32,7 +32,7 @@ from .spec.issues import SourceMap, SpecIssue
 from .spec.loader import load_file
 from .types import CallWarning
 
-__all__ = ["BUILTIN_LAYER", "SpecRegistry", "builtin_dir", "default_registry"]
+__all__ = ["BUILTIN_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry"]
 
 BUILTIN_LAYER = "builtin"
 _NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models")
@@ -62,6 +62,22 @@ class _Merged:
     data: Any
     source: SourceMap
     issues: list[SpecIssue]
+    chain: tuple[tuple[str, bool], ...] = ()  # (provider id, is the built-in file) of the spec and its ancestors, nearest first
+
+
+@dataclass(frozen=True, slots=True)
+class FileLint:
+    """What :meth:`SpecRegistry.lint_file` found: the ``issues``; the compiled ``spec`` (``None``
+    when there are errors); the merged spec's ``source`` map (which file defines each node); the
+    ``chain`` of provider ids through ``extends``, the file's own first, its root ancestor last;
+    and ``builtin_chain``, those of them whose file is the built-in spec (a user file reusing a
+    built-in id is not)."""
+
+    issues: list[SpecIssue]
+    spec: CompiledSpec | None
+    source: SourceMap
+    chain: tuple[str, ...]
+    builtin_chain: tuple[str, ...]
 
 
 class SpecRegistry:
@@ -155,6 +171,10 @@ class SpecRegistry:
     def check_file(self, path: str | Path) -> list[SpecIssue]:
         """Every issue of one spec file, resolving its ``extends`` against this registry (the
         ``validate-spec`` entry point).  Never raises for a broken spec."""
+        return self.lint_file(path).issues
+
+    def lint_file(self, path: str | Path) -> FileLint:
+        """:meth:`check_file`, with the compiled spec, its source map and its ``extends`` chain."""
         path = Path(path)
         stem = path.stem
         entries = self._entries.get(stem, [])
@@ -162,10 +182,12 @@ class SpecRegistry:
         match = next((e for e in entries if _same(e.path, path)), None)
         entry = match or _Entry(stem, path, "file", -1)
         merged = self._merge(entry, ())
+        chain = tuple(p for p, _ in merged.chain)
+        builtin_chain = tuple(p for p, builtin in merged.chain if builtin)
         if _has_errors(merged.issues):
-            return sorted(merged.issues, key=lambda i: (i.file, i.line, i.col, i.rule))
-        _spec, issues = self._check(merged, path)
-        return sorted(issues, key=lambda i: (i.file, i.line, i.col, i.rule))
+            return FileLint(sorted(merged.issues, key=_issue_order), None, merged.source, chain, builtin_chain)
+        spec, issues = self._check(merged, path)
+        return FileLint(sorted(issues, key=_issue_order), spec, merged.source, chain, builtin_chain)
 
     def _check(self, merged: _Merged, path: Path) -> tuple[CompiledSpec | None, list[SpecIssue]]:
         spec, issues = check_tree(merged.data, merged.source, str(path))
@@ -185,7 +207,9 @@ class SpecRegistry:
             line, col = loaded.source.locate(("provider",))[1:]
             issues.append(SpecIssue(file, line, col, "provider-name", f"`provider: {data.get('provider')}` must equal the file name stem {entry.provider!r}", path="provider"))
         builtin = any(e.layer == BUILTIN_LAYER for e in self._entries.get(entry.provider, []))
-        if builtin and entry.layer != BUILTIN_LAYER and not _same(entry.path, builtin_dir() / entry.path.name):
+        is_builtin_file = entry.layer == BUILTIN_LAYER or _same(entry.path, builtin_dir() / entry.path.name)
+        link = ((entry.provider, is_builtin_file),)
+        if builtin and not is_builtin_file:
             if not data.get("override"):
                 line, col = loaded.source.locate(("provider",))[1:]
                 issues.append(SpecIssue(file, line, col, "builtin-shadowing", f"{entry.provider!r} is a built-in provider; a spec that replaces it must say `override: true`", path="provider"))
@@ -193,9 +217,9 @@ class SpecRegistry:
                 self.warnings.append(SpecIssue(file, 1, 1, "builtin-override", f"this file overrides the built-in provider {entry.provider!r}", "warning"))
         parent_id = data.get("extends")
         if not parent_id:
-            return _Merged(data, loaded.source, issues)
+            return _Merged(data, loaded.source, issues, link)
         if not isinstance(parent_id, str):
-            return _Merged(data, loaded.source, issues)  # the schema reports the type
+            return _Merged(data, loaded.source, issues, link)  # the schema reports the type
         if parent_id in stack + (entry.provider,) and parent_id != entry.provider:
             line, col = loaded.source.locate(("extends",))[1:]
             issues.append(SpecIssue(file, line, col, "extends-cycle", f"`extends` forms a cycle: {' -> '.join(stack + (entry.provider, parent_id))}", path="extends"))
@@ -222,7 +246,7 @@ class SpecRegistry:
             return _Merged(None, loaded.source, issues + [i for i in parent.issues if i.file != file])
         inherited = {k: v for k, v in parent.data.items() if k not in _NOT_INHERITED}
         merged = merge_specs(inherited, data)
-        return _Merged(merged, parent.source.overlay(loaded.source), issues)
+        return _Merged(merged, parent.source.overlay(loaded.source), issues, link + parent.chain)
 
     # ------------------------------------------------------------------ credential binding
     def credential_binding(self, env_var: str) -> list[tuple[str, tuple[str, ...]]] | None:
@@ -356,6 +380,10 @@ def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
     if ":" in ref:
         raise ModelNotFoundError(f"{ref!r} is not a model ref; write it as 'provider:model'")
     return None, ref
+
+
+def _issue_order(issue: SpecIssue) -> tuple[str, int, int, str]:
+    return (issue.file, issue.line, issue.col, issue.rule)
 
 
 def _has_errors(issues: list[SpecIssue]) -> bool:

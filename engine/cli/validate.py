@@ -5,6 +5,15 @@ or ``--format json`` / ``--format github`` (workflow annotations).  A folder arg
 ``*.yaml``/``*.yml`` directly inside it.  ``extends`` resolves against the files given, their
 folders, ``$SPECWIRE_PROVIDERS_PATH`` and the built-in specs.  ``--explain`` prints the merged spec.
 
+Every spec that lints clean is then run against recorded samples (RELIABILITY.md T3,
+:mod:`specwire.spec.samples`): the built-in samples of the built-in specs it is or extends
+(shipped in the package; ``--no-builtin-samples`` skips them) and those under each
+``--samples DIR`` (the tests/fixtures case layout) whose ``replay.provider`` is the spec or an
+ancestor.  A rule whose required field resolves to null on every frame it matched is an error
+(``mapping-null``), and so is a sample that does not replay (``sample-replay``); a ``--samples``
+case that fits none of the specs is a warning.  Replays use the built-in framings only
+(validate-spec loads no entry-point hooks) and no network.
+
 Exit status: 0 clean, 1 errors, 2 warnings only and ``--strict``.
 """
 
@@ -14,6 +23,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main", "validate_paths"]
 
@@ -36,25 +46,54 @@ def _files(paths: list[str]) -> list[Path]:
     return out
 
 
-def validate_paths(paths: list[str]) -> list[object]:
-    """Every issue of the given spec files and folders (see the module docstring)."""
+def _sample_pool(dirs: list[str], builtin: bool) -> tuple[list[Any], list[Any], list[Any]]:
+    """``(built-in samples, samples under dirs, issues)``."""
+    from ..spec.samples import builtin_samples, load_samples
+
+    shipped, issues = builtin_samples() if builtin else ([], [])
+    given: list[Any] = []
+    for d in dirs:
+        found, problems = load_samples(Path(d))
+        given += found
+        issues += problems
+    return shipped, given, issues
+
+
+def validate_paths(paths: list[str], samples: list[str] | None = None, *, builtin_samples: bool = True) -> list[object]:
+    """Every issue of the given spec files and folders, replaying the samples under ``samples``
+    (folders) and, unless told not to, the built-in ones (see the module docstring)."""
     from ..registry import SpecRegistry
+    from ..router.config import is_router_config, lint_router_config
     from ..spec.issues import SpecIssue
+    from ..spec.samples import fits, sample_issues
 
     files = _files(paths)
     folders = list(dict.fromkeys([str(f.parent) for f in files] + [p for p in paths if Path(p).is_dir()]))
     registry = SpecRegistry(folders, user_config=False)
     issues: list[SpecIssue] = []
+    shipped, given, sample_problems = _sample_pool(samples or [], builtin_samples)
+    used: set[str] = set()
     for f in files:
         if not f.exists():
             issues.append(SpecIssue(str(f), 1, 1, "file", "no such file"))
             continue
-        from ..router.config import is_router_config, lint_router_config
-
         if is_router_config(f):  # a router config (top-level `router:`), linted against its schema
             issues += lint_router_config(f, registry=registry)
             continue
-        issues += registry.check_file(f)
+        result = registry.lint_file(f)
+        issues += result.issues
+        if result.spec is None:
+            continue
+        # the shipped samples belong to the built-in specs (and the specs extending them); a
+        # user's own samples to any spec of their provider's id
+        fitting = [s for s in shipped if fits(s, result.spec, result.builtin_chain)]
+        fitting += [s for s in given if fits(s, result.spec, result.chain)]
+        used |= {s.name for s in fitting}
+        issues += sample_issues(result.spec, result.source, str(f), fitting)
+    issues += sample_problems
+    for s in given:
+        if s.name not in used:
+            issues.append(SpecIssue(s.name, 1, 1, "sample-unused", f"no spec checked fits this sample (replay.provider {s.provider!r}, framing {s.framing!r})", "warning"))
     # what the registry noticed about these files and folders: symlinks leaving a folder,
     # writable folders, built-in overrides
     named = {Path(p).resolve() for p in folders} | {f.resolve() for f in files}
@@ -72,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("text", "json", "github"), default="text")
     parser.add_argument("--strict", action="store_true", help="exit 2 when there are warnings only")
     parser.add_argument("--explain", action="store_true", help="print each merged spec (after extends) as JSON")
+    parser.add_argument("--samples", action="append", default=[], metavar="DIR", help="also replay the recorded samples under DIR (tests/fixtures layout: DIR/<provider>/<case>/case.yaml); repeatable")
+    parser.add_argument("--no-builtin-samples", action="store_true", help="do not replay the samples shipped with specwire")
     args = parser.parse_args(argv)
-    issues = validate_paths(args.paths)
+    issues = validate_paths(args.paths, args.samples, builtin_samples=not args.no_builtin_samples)
     if args.format == "json":
         print(json.dumps([{"file": i.file, "line": i.line, "col": i.col, "level": i.level, "rule": i.rule, "path": i.path, "message": i.message} for i in issues], indent=2))  # type: ignore[attr-defined]
     else:

@@ -36,7 +36,7 @@ def test_third_party_spec_cannot_take_a_builtin_key(tmp_path: Path, respx_mock: 
 def test_per_call_base_url_to_metadata_host_refused(respx_mock: respx.MockRouter) -> None:
     route = respx_mock.route(host="169.254.169.254").mock(return_value=httpx.Response(200, json=OK_BODY))
     client = Client(env={"OPENAI_API_KEY": KEY}, load_entry_points=False)
-    with pytest.raises(ConfigError, match="refusing to send OPENAI_API_KEY to 169.254.169.254"):
+    with pytest.raises(ConfigError, match="refusing to send a credential to 169.254.169.254: a link-local, metadata or private address"):
         client.complete("openai:gpt-5.5", "hi", base_url="https://169.254.169.254/v1")
     assert route.call_count == 0
 

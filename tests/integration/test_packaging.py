@@ -5,10 +5,12 @@ fresh virtual environment must find the built-in specs and schemas"):
 
 * the editable install of the dev environment, run from a directory outside the repository, lists
   the built-in openai/anthropic/gemini specs from ``providers.d/``;
-* a wheel built from the sources ships ``specwire``, ``specwire.providers_d`` (the YAML specs) and
-  ``specwire.schemas`` (the JSON Schemas) and its console scripts, and once installed in a fresh
-  virtual environment works from there alone: ``specwire providers``, ``specwire replay`` and an
-  ``import specwire`` whose files and resources all live inside that environment.
+* a wheel built from the sources ships ``specwire``, ``specwire.providers_d`` (the YAML specs),
+  ``specwire.schemas`` (the JSON Schemas), ``specwire.samples`` (the recordings validate-spec
+  replays) and its console scripts, and once installed in a fresh virtual environment works from
+  there alone: ``specwire providers``, ``specwire replay``, ``validate-spec`` catching a mapping
+  typo with the shipped samples, and an ``import specwire`` whose files and resources all live
+  inside that environment.
 
 The wheel test builds and installs for real (no network: ``--no-isolation``, ``--no-deps
 --no-index``) and takes several seconds.
@@ -92,6 +94,8 @@ def test_wheel_in_fresh_venv_finds_specs_and_schemas(tmp_path: Path) -> None:
     for schema in ("provider-spec.schema.json", "stream-event.schema.json", "render-output.schema.json"):
         assert f"specwire/schemas/{schema}" in names
     assert "specwire/__init__.py" in names and "specwire/cli/__init__.py" in names and "specwire/py.typed" in names
+    shipped = {p.relative_to(ROOT / "samples").as_posix() for p in (ROOT / "samples").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert shipped and {f"specwire/samples/{n}" for n in shipped} <= names, "the recorded samples ship"
     assert not [n for n in names if n.startswith(("tests/", "engine/", "providers.d/", "tools/"))], "only the specwire package ships"
     assert "specwire = specwire.cli:main" in entry_points
     assert "validate-spec = specwire.cli.validate:main" in entry_points
@@ -124,6 +128,16 @@ def test_wheel_in_fresh_venv_finds_specs_and_schemas(tmp_path: Path) -> None:
     assert events[0]["type"] == "response_start" and events[-1]["type"] == "finish"
     assert events[-1]["response"]["text"] == "The capital of the UK is London."
 
+    typo = cwd / "acme-typo.yaml"
+    typo.write_text(
+        "spec_version: 1\nprovider: acme-typo\nextends: openai\nstream:\n  events:\n    text:\n"
+        "      when: \"data.choices[0].delta.content\"\n      emit: text_delta\n      delta: data.choices[0].delta.contnet\n",
+        encoding="utf-8",
+    )
+    lint = subprocess.run([str(fresh_bin / "validate-spec"), typo.name], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert lint.returncode == 1 and "Traceback" not in lint.stderr, lint.stderr
+    assert lint.stdout.startswith("acme-typo.yaml:9:14: error [mapping-null] stream.events.text.delta:"), lint.stdout
+
     check = textwrap.dedent(
         f"""
         import json, sys
@@ -144,6 +158,7 @@ def test_wheel_in_fresh_venv_finds_specs_and_schemas(tmp_path: Path) -> None:
         inside(specwire.__file__)
         specs = inside(files("specwire.providers_d"))
         schemas = inside(files("specwire.schemas"))
+        assert list(inside(files("specwire.samples")).glob("*/case.yaml"))
         inside(builtin_dir())
         assert {{p.stem for p in specs.glob("*.yaml")}} >= set({sorted(PROVIDERS)!r})
         for name in ("provider-spec.schema.json", "stream-event.schema.json", "render-output.schema.json"):
