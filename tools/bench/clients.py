@@ -402,7 +402,6 @@ class Specwire:
         that deliver every request to the loopback fake server instead.  The rewrite costs a
         URL copy per request; nothing leaves the machine."""
         import httpx
-
         from specwire import hooks
 
         if "bedrock" not in specwire.Client(load_entry_points=False).registry.providers():
@@ -458,21 +457,19 @@ class Specwire:
         await self.client.aclose()
 
 
-# ============================================================================ HOOK: specwire+aiohttp
-# Issue 6 plans an optional aiohttp transport for specwire (an `aiohttp` extra, selectable per
-# client, behind the same transport interface).  It does not exist yet.  When it lands:
-#   1. make `_select_aiohttp_transport` return the Client keyword(s) that select it, e.g.
-#      {"transport_backend": "aiohttp"}  (whatever the final API is);
-#   2. add "aiohttp" to tools/bench/requirements.txt if the extra is not installed by `-e ..[aiohttp]`.
-# The row "specwire+aiohttp" is already in run.py's client list and its targets
-# (>= 0.7x raw aiohttp req/s at 64 in flight and >= 0.7x its stream events/s) in run.py TARGETS;
-# until then the row reports "not available".
+# ============================================================================ specwire+aiohttp
+# specwire's optional aiohttp pool for the async API (the `aiohttp` extra, httpx-aiohttp):
+# `Client(async_backend="aiohttp")`.
 def _select_aiohttp_transport(specwire: Any) -> dict[str, Any]:
-    raise NotAvailable("specwire has no aiohttp transport yet (issue 6); see the HOOK in clients.py")
+    try:
+        import httpx_aiohttp  # noqa: F401
+    except ImportError:
+        raise NotAvailable("httpx-aiohttp is not installed (pip install 'specwire[aiohttp]')") from None
+    return {"async_backend": "aiohttp"}
 
 
 class SpecwireAiohttp(Specwire):
-    """specwire with its planned aiohttp transport (see the HOOK above)."""
+    """specwire with its aiohttp pool (``Client(async_backend="aiohttp")``)."""
 
     sync_ok = False
 
@@ -482,7 +479,6 @@ class SpecwireAiohttp(Specwire):
         super().__init__(root, api, pool=pool, extra=_select_aiohttp_transport(specwire))
 
 
-# ============================================================================ end HOOK
 
 
 # ----------------------------------------------------------------------------- openai SDK

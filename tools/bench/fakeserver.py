@@ -318,7 +318,7 @@ _BUILDERS = {
 class HTTPProtocol(asyncio.Protocol):
     """Minimal HTTP/1.1 server side: pipelining-safe request loop over one connection."""
 
-    __slots__ = ("server", "transport", "buf")
+    __slots__ = ("buf", "server", "transport")
 
     def __init__(self, server: Server) -> None:
         self.server = server

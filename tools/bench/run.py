@@ -2,7 +2,7 @@
 anthropic SDKs and LiteLLM, on a loopback fake provider, in one invocation.
 
     python tools/bench/run.py --setup     # once: tools/bench/.venv and .venv-litellm
-    python tools/bench/run.py             # full run (~15-20 min): results.json + RESULTS.md
+    python tools/bench/run.py             # full run (~20-25 min): results.json + RESULTS.md
     python tools/bench/run.py --quick     # smoke run (~2 min), written to out/ instead
 
 This file uses the standard library only; every measurement runs in a fresh subprocess of the
@@ -108,6 +108,11 @@ def vpy(venv: str) -> str:
     return str(VENVS[venv] / "bin" / "python")
 
 
+def pinned(cmd: list[str], cpu: int, pin: bool) -> list[str]:
+    """``cmd`` bound to one core with taskset when ``--pin`` is on."""
+    return ["taskset", "-c", str(cpu), *cmd] if pin and shutil.which("taskset") else cmd
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -124,7 +129,7 @@ def setup() -> None:
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
         args = ["-r", str(REQUIREMENTS[name])]
         if name == "main":
-            args += ["-e", str(ROOT)]
+            args += ["-e", f"{ROOT}[aiohttp]"]
         log(f"installing into {venv.name}: {' '.join(a for a in args if a != '-r')}")
         subprocess.run([*pip, *args], check=True)
     log("setup done")
@@ -139,7 +144,7 @@ def check_venvs() -> None:
 def worker_env() -> dict[str, str]:
     """The environment of every measured process: no proxies, no real keys, no telemetry."""
     env = {k: v for k, v in os.environ.items()
-           if not re.search(r"(_API_KEY|_TOKEN|_SECRET|PROXY|^AWS_|^SPECWIRE_)", k, re.I)}
+           if not re.search(r"(_API_KEY|_TOKEN|_SECRET|PROXY|^AWS_|^SPECWIRE_)", k, re.IGNORECASE)}
     env.update({"NO_PROXY": "*", "no_proxy": "*", "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False",
                 "PYTHONHASHSEED": "0"})
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -151,8 +156,7 @@ class FakeServer:
     def __init__(self, args: argparse.Namespace) -> None:
         cmd = [vpy("main"), str(HERE / "fakeserver.py"), "--port", "0", "--chunks", str(args.chunks),
                "--chunk-size", str(args.chunk_size), "--tool-deltas", str(args.tool_deltas)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=worker_env(),
-                                     preexec_fn=(lambda: os.sched_setaffinity(0, {1})) if args.pin else None)
+        self.proc = subprocess.Popen(pinned(cmd, 1, args.pin), stdout=subprocess.PIPE, text=True, env=worker_env())
         line = self.proc.stdout.readline() if self.proc.stdout else ""
         if not line.startswith("PORT "):
             self.proc.kill()
@@ -160,7 +164,7 @@ class FakeServer:
         self.port = int(line.split()[1])
 
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stats", timeout=10) as r:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stats", timeout=10) as r:
             return json.loads(r.read())
 
     def stop(self) -> None:
@@ -179,7 +183,7 @@ def ceiling(server: FakeServer, args: argparse.Namespace) -> dict[str, Any]:
     if not wrk:
         out["note"] = "wrk not installed (apt-get install wrk); the raw aiohttp row is the best client-side ceiling"
         return out
-    ver = subprocess.run([wrk, "--version"], capture_output=True, text=True)
+    ver = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
     out["tool"] = ((ver.stdout or ver.stderr).strip().splitlines() or ["wrk"])[0].split(" [")[0]
     for label, path, body, chunks in (
         ("nonstream", f"/bench/n64-s{args.chunk_size}-t0/v1/chat/completions", '{"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}', None),
@@ -189,8 +193,8 @@ def ceiling(server: FakeServer, args: argparse.Namespace) -> dict[str, Any]:
             f.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n')
             script = f.name
         s0, t0 = server.stats(), time.perf_counter()
-        res = subprocess.run([wrk, "-t1", "-c64", f"-d{args.ceiling_seconds}s", "-s", script, f"http://127.0.0.1:{server.port}{path}"],
-                             capture_output=True, text=True, preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if args.pin else None)
+        res = subprocess.run(pinned([wrk, "-t1", "-c64", f"-d{args.ceiling_seconds}s", "-s", script, f"http://127.0.0.1:{server.port}{path}"], 0, args.pin),
+                             capture_output=True, text=True, check=False)
         wall, s1 = time.perf_counter() - t0, server.stats()
         os.unlink(script)
         m = re.search(r"Requests/sec:\s*([\d.]+)", res.stdout)
@@ -209,11 +213,11 @@ def run_worker(client: str, metrics: list[str], server: FakeServer, args: argpar
     job = {"client": client, "metrics": metrics, "port": server.port, "chunks": args.chunks, "chunk_size": args.chunk_size,
            "tool_deltas": args.tool_deltas, "warmup": args.warmup, "budget": args.budget, "min_n": args.min_n,
            "min_streams": args.min_streams, "streams": args.rss_streams, "rss_chunks": args.rss_chunks, "barrier_timeout": 60,
-           "checkpoints": args.leak_checkpoints, "out_dir": str(args.out_dir), "profile_streams": args.profile_streams, "profile_requests": args.profile_requests, **(extra or {})}
+           "checkpoints": args.leak_checkpoints, "out_dir": str(HERE / "out"), "profile_streams": args.profile_streams, "profile_requests": args.profile_requests, **(extra or {})}
     venv = CLIENT_VENV.get(client, "main")
     try:
-        res = subprocess.run([vpy(venv), str(HERE / "worker.py"), json.dumps(job)], capture_output=True, text=True, env=worker_env(),
-                             timeout=args.worker_timeout, preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if args.pin else None)
+        res = subprocess.run(pinned([vpy(venv), str(HERE / "worker.py"), json.dumps(job)], 0, args.pin), capture_output=True, text=True,
+                             env=worker_env(), timeout=args.worker_timeout, check=False)
     except subprocess.TimeoutExpired:
         return {m: {"error": f"worker timed out after {args.worker_timeout} s"} for m in metrics}
     for line in reversed(res.stdout.splitlines()):
@@ -234,15 +238,14 @@ def measure_imports(args: argparse.Namespace) -> dict[str, Any]:
     spent: dict[str, float] = {lab: 0.0 for lab in labels}
     for lab in labels if not args.quick else ():  # warm the bytecode and file caches once
         venv, code = IMPORTS[lab]
-        subprocess.run([vpy(venv), "-c", code], env=env, capture_output=True)
+        subprocess.run([vpy(venv), "-c", code], env=env, capture_output=True, check=False)
     for rep in range(args.import_reps):
         for lab in labels:
             if rep >= 3 and spent[lab] > args.import_budget:
                 continue
             venv, code = IMPORTS[lab]
             t0 = time.perf_counter()
-            r = subprocess.run([vpy(venv), "-c", code], env=env, capture_output=True,
-                               preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if args.pin else None)
+            r = subprocess.run(pinned([vpy(venv), "-c", code], 0, args.pin), env=env, capture_output=True, check=False)
             dt = time.perf_counter() - t0
             if r.returncode != 0:
                 raise SystemExit(f"import target {lab!r} failed: {r.stderr.decode()[-500:]}")
@@ -264,7 +267,7 @@ def import_breakdown(code: str = "from specwire import Client") -> dict[str, Any
     per_pkg: dict[str, list[float]] = {}
     totals = []
     for _ in range(5):
-        r = subprocess.run([vpy("main"), "-X", "importtime", "-c", code], capture_output=True, text=True, env=worker_env())
+        r = subprocess.run([vpy("main"), "-X", "importtime", "-c", code], capture_output=True, text=True, env=worker_env(), check=False)
         sums: dict[str, float] = {}
         total = 0.0
         for line in r.stderr.splitlines():
@@ -325,7 +328,7 @@ def one_run(i: int, server: FakeServer, args: argparse.Namespace) -> dict[str, A
             for c in api:
                 if c not in main or m not in timed:
                     jobs.append((c, [m]))
-    if "rss_streams" in args.metrics:
+    if "rss_streams" in args.metrics and (i == 0 or args.rss_every_run):
         for c in rotated(main):
             jobs.append((c, ["rss_streams"]))
     for c, metrics in jobs:
@@ -389,7 +392,6 @@ def summarize(runs: list[dict[str, Any]], leak: dict[str, Any], args: argparse.N
         for metric, (field, _higher) in FIELDS.items():
             if metric == "rss_growth":
                 v = leak.get(c, {}).get("growth_mb")
-                base = leak.get(BASELINE, {}).get("growth_mb")
                 if isinstance(v, (int, float)):
                     summary[c][metric] = {"median": v, "values": [v], "field": field}
                 continue
@@ -485,13 +487,13 @@ def machine() -> dict[str, Any]:
             "for p in ['specwire','httpx','httpx-sse','httpcore','h11','anyio','aiohttp','openai','anthropic','httpx2','httpcore2',"
             "'litellm','uvloop','pydantic','pydantic-core','jmespath','jinja2','pyyaml','jsonschema']:\n"
             "    try: out[p] = md.version(p)\n    except md.PackageNotFoundError: pass\nprint(json.dumps(out))")
-    for venv in VENVS:
-        if (VENVS[venv] / "bin" / "python").exists():
-            r = subprocess.run([vpy(venv), "-c", code], capture_output=True, text=True)
+    for venv, path in VENVS.items():
+        if (path / "bin" / "python").exists():
+            r = subprocess.run([vpy(venv), "-c", code], capture_output=True, text=True, check=False)
             info[f"venv_{venv}"] = json.loads(r.stdout) if r.returncode == 0 else r.stderr[-300:]
     try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "engine", "providers.d"], capture_output=True, text=True).stdout
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "engine", "providers.d"], capture_output=True, text=True, check=False).stdout
         info["specwire_tree"] = f"{head}" + (f" + {len(dirty.splitlines())} uncommitted engine/spec file(s)" if dirty.strip() else "")
     except OSError:
         pass
@@ -551,7 +553,8 @@ def render_markdown(results: dict[str, Any]) -> str:
                for k, h in MAIN_COLUMNS]
     lines: list[str] = []
     add = lines.append
-    add(f"Run of {results['finished']} · `{a['command']}` · {a['runs']} run(s), medians · total {results['wall_min']:.1f} min")
+    add(f"Run of {results['finished']} · `{a['command']}` · {a['runs']} run(s), medians · {a['budget_s']} s per timed measurement · "
+        f"total {results['wall_min']:.1f} min")
     add("")
     add("### Machine")
     add("")
@@ -570,10 +573,14 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"{a['tool_deltas']} tool-call deltas; CPU pinning {'on (client core 0, server core 1)' if a['pin'] else 'off'}")
     add("")
     c = results.get("ceiling", {})
+    ce = results.get("ceiling_end", {})
+    if ce.get("nonstream") and c.get("nonstream") and ce["nonstream"]["req_s"] > c["nonstream"]["req_s"]:
+        c, ce = ce, c  # report the less disturbed of the two measurements
     if c.get("nonstream"):
         add("### Fake-server ceiling")
         add("")
-        add(f"Measured with {c.get('tool')} (`-t1 -c64`, {a['ceiling_seconds']} s each), before the runs: "
+        other = f" (the other measurement, before or after the runs: {ce['nonstream']['req_s']:,.0f} req/s)" if ce.get("nonstream") else ""
+        add(f"Measured with {c.get('tool')} (`-t1 -c64`, {a['ceiling_seconds']} s each; the better of the measurements before and after the runs{other}): "
             f"**{c['nonstream']['req_s']:,.0f} non-stream req/s** (server CPU {c['nonstream']['server_cpu_us_per_req']:.0f} µs/request, "
             f"{c['nonstream']['server_cpu_util'] * 100:.0f}% of a core) and **{c['stream'].get('events_s', 0):,.0f} stream events/s** "
             f"({c['stream']['req_s']:.1f} streams/s of {a['chunks']} chunks; server CPU {c['stream']['server_cpu_util'] * 100:.0f}% of a core). "
@@ -628,7 +635,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         add("")
     leak = results.get("leak", {})
     if leak:
-        add(f"### RSS across sequential calls (async; non-stream and 20-chunk streams alternating; VmRSS after gc)")
+        add("### RSS across sequential calls (async; non-stream and 20-chunk streams alternating; VmRSS after gc)")
         add("")
         add("| client | " + " | ".join(f"after {n:,}".replace(",", " ") for n in a["leak_checkpoints"]) + " | growth (MB) | bytes/call |")
         add("|---|" + "---|" * (len(a["leak_checkpoints"]) + 2))
@@ -672,7 +679,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             continue
         per = p.get("busy_s", p["total_s"]) / p["units"] * 1e6
         what = "async stream" if label == "stream" else "async non-stream request"
-        add(f"### cProfile: specwire {what} ({per:.1f} µs of busy CPU per {p['unit']} under cProfile, which inflates absolute numbers; see {Path(p['file']).name})")
+        add(f"### cProfile: specwire {what} ({per:.1f} µs of busy CPU per {p['unit']} under cProfile, which inflates absolute numbers; see out/{Path(p['file']).name})")
         add("")
         add("Own time grouped by owner (the event loop's idle `select` excluded):")
         add("")
@@ -721,7 +728,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--setup", action="store_true", help="create/update tools/bench/.venv and .venv-litellm, then exit")
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 run, short budgets, small counts (~2 min); writes to out/")
     ap.add_argument("--runs", type=int, help="runs to take medians over (default 3; quick 1)")
-    ap.add_argument("--budget", type=float, help="seconds per timed measurement (default 1.5; quick 0.25)")
+    ap.add_argument("--budget", type=float, help="seconds per timed measurement (default 1.0; quick 0.25)")
     ap.add_argument("--clients", help=f"comma-separated subset of: {','.join(dict.fromkeys(MAIN_CLIENTS + API_CLIENTS))}")
     ap.add_argument("--metrics", help="comma-separated subset of: import,cpu_sync,cpu_async,rps64,stream,stream_sync,ttfe,rss_streams,rss_growth,profile")
     ap.add_argument("--chunks", type=int, help="chunks in the stream-throughput stream (default 2000; quick 500)")
@@ -730,14 +737,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--rss-streams", type=int, help="concurrent streams for the peak-RSS test (default 500; quick 100)")
     ap.add_argument("--rss-chunks", type=int, help="chunks per stream in the peak-RSS test (default 40; quick 10)")
     ap.add_argument("--leak", help="comma-separated call-count checkpoints of the RSS-growth test (default 1000,2000,5000,10000; quick 200,1000)")
+    ap.add_argument("--rss-every-run", action="store_true",
+                    help="measure peak RSS with concurrent streams in every run (default: first run only; it varies by <0.5%% between runs)")
     ap.add_argument("--pin", action="store_true", help="pin clients to core 0 and the server to core 1")
     ap.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (its imports and calls take the longest)")
     ap.add_argument("--out", help="output folder for results.json and RESULTS.md (default tools/bench; quick: tools/bench/out)")
     ap.add_argument("--ceiling-seconds", type=int, default=3)
+    ap.add_argument("--report", action="store_true", help="only rewrite RESULTS.md from the results.json in the output folder")
     args = ap.parse_args(argv)
     q = args.quick
     args.runs = args.runs or (1 if q else 3)
-    args.budget = args.budget or (0.25 if q else 1.5)
+    args.budget = args.budget or (0.25 if q else 1.0)
     args.chunks = args.chunks or (500 if q else 2000)
     args.rss_streams = args.rss_streams or (100 if q else 500)
     args.rss_chunks = args.rss_chunks or (10 if q else 40)
@@ -746,7 +756,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.warmup = 10 if q else 30
     args.min_n = 10 if q else 30
     args.min_streams = 1 if q else 2
-    args.import_reps = 1 if q else 10
+    args.import_reps = 1 if q else 6
     args.import_budget = 2.0 if q else 6.0
     args.worker_timeout = 900
     if args.quick:
@@ -773,6 +783,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.setup:
         setup()
         return
+    if args.report:
+        results = json.loads((args.out_dir / "results.json").read_text())
+        write_markdown(args.out_dir / "RESULTS.md", render_markdown(results))
+        log(f"rewrote {args.out_dir / 'RESULTS.md'} from results.json")
+        return
     check_venvs()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -788,6 +803,7 @@ def main(argv: list[str] | None = None) -> None:
             log(f"server ceiling (wrk): {ceil['nonstream']['req_s']:.0f} req/s non-stream, {ceil['stream'].get('events_s', 0):.0f} stream events/s")
         runs = [one_run(i, server, args) for i in range(args.runs)]
         leak = leak_runs(server, args) if "rss_growth" in args.metrics else {}
+        ceil_end = ceiling(server, args)
         profile: dict[str, Any] = {}
         if "profile" in args.metrics and "specwire" in args.clients:
             log("profiling specwire (cProfile, -X importtime)")
@@ -804,7 +820,7 @@ def main(argv: list[str] | None = None) -> None:
                    "tool_deltas": args.tool_deltas, "rss_streams": args.rss_streams, "rss_chunks": args.rss_chunks,
                    "leak_checkpoints": args.leak_checkpoints, "pin": args.pin, "quick": args.quick, "ceiling_seconds": args.ceiling_seconds,
                    "clients": args.clients, "metrics": args.metrics},
-        "machine": info, "server_loop": server_loop, "ceiling": ceil,
+        "machine": info, "server_loop": server_loop, "ceiling": ceil, "ceiling_end": ceil_end,
         "server_util_max": max(utils) if utils else None, "server_util_median": statistics.median(utils) if utils else None,
         "runs": runs, "leak": leak, "profile": profile,
     }

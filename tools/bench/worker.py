@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import clients  # noqa: E402
+import clients
 
 
 def server_stats(port: int) -> dict[str, Any]:
@@ -69,7 +69,7 @@ class Window:
     def __init__(self, port: int) -> None:
         self.port = port
 
-    def __enter__(self) -> Window:
+    def __enter__(self) -> Window:  # noqa: PYI034
         self.s0 = server_stats(self.port)
         self.c0 = time.process_time()
         self.t0 = time.perf_counter()
@@ -184,7 +184,7 @@ async def _ttfe(job: dict[str, Any]) -> dict[str, Any]:
         while len(samples) < max(20, job["min_n"] // 4) or time.perf_counter() < t_end:
             t0 = time.perf_counter()
             seen: list[float] = []
-            await ad.astream(lambda: seen.append(time.perf_counter()))
+            await ad.astream(lambda seen=seen: seen.append(time.perf_counter()))
             samples.append((seen[0] - t0) * 1e3)
             if len(samples) >= 2000:
                 break
@@ -352,7 +352,7 @@ def _group(path: str, func: str) -> str:
         return "builtin: " + name.split(" of ")[0]
     if short.startswith("specwire/"):
         parts = short.split("/")
-        return "specwire." + (parts[1] if len(parts) == 2 else parts[1]).removesuffix(".py")
+        return "specwire." + parts[1].removesuffix(".py")
     head = short.split("/")[0].removesuffix(".py")
     return head
 
