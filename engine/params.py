@@ -38,7 +38,7 @@ def _cases(spec: CompiledSpec, info: ModelInfo | None, name: str) -> tuple[Param
     return spec.params.get(name)
 
 
-def _pick(cases: tuple[ParamCase, ...], ctx: dict[str, Any], name: str) -> ParamCase | None:
+def _pick(spec: CompiledSpec, cases: tuple[ParamCase, ...], ctx: dict[str, Any], name: str) -> ParamCase | None:
     for case in cases:
         if case.when is None:
             return case
@@ -46,7 +46,7 @@ def _pick(cases: tuple[ParamCase, ...], ctx: dict[str, Any], name: str) -> Param
             if case.when.render(ctx):
                 return case
         except TemplateFailure as exc:
-            raise RequestBuildError(f"params.{name}: {exc}") from None
+            raise spec.render_failure(exc, f"params.{name}: {exc}") from None
     return None
 
 
@@ -61,7 +61,7 @@ def apply_params(
     tools: list[str] | None = None,
 ) -> tuple[list[ParamOp], list[CallWarning]]:
     """The wire operations and warnings for the caller's generic option ``values`` (unset
-    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).  Raises :class:`RequestBuildError` for a required option with no value."""
+    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).  Raises :class:`RequestBuildError` for a required option with no value or a template that fails, :class:`SpecError` for one that hits a sandbox cap."""
     ops: list[ParamOp] = []
     warnings: list[CallWarning] = []
     params_ctx = {name: values.get(name) for name in GENERIC_PARAMS}
@@ -83,13 +83,13 @@ def apply_params(
             try:
                 value = with_default.default.render({**base, "value": None})
             except TemplateFailure as exc:
-                raise RequestBuildError(f"params.{name}.default: {exc}") from None
+                raise spec.render_failure(exc, f"params.{name}.default: {exc}") from None
             if value is OMIT or value is None:
                 continue
         if isinstance(value, float) and not math.isfinite(value):
             raise RequestBuildError(f"{name} must be a finite number, got {value}")
         ctx = {**base, "value": value}
-        case = _pick(cases, ctx, name)
+        case = _pick(spec, cases, ctx, name)
         if case is None:
             warnings.append(CallWarning(kind="unsupported-param", param=name, detail=f"no case of the {spec.provider} spec accepts this {name!r}; it was not sent"))
             continue
@@ -119,5 +119,5 @@ def apply_params(
                 if rendered is not OMIT:
                     ops.append(("default", path, rendered))
         except TemplateFailure as exc:
-            raise RequestBuildError(f"params.{name}: {exc}") from None
+            raise spec.render_failure(exc, f"params.{name}: {exc}") from None
     return ops, warnings

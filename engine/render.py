@@ -11,13 +11,17 @@ A spec's request templates are YAML trees whose string leaves are Jinja2:
 * everything else is a constant.
 
 Templates are compiled once, at spec load, and what a spec never needs but attacks use is refused
-right then: ``include``/``import``/``extends`` tags, macros, and ``_``-prefixed attribute access.
-The environment is
+right then (see :func:`_refuse_unsafe`): ``include``/``import``/``extends`` tags, macros, recursive
+loops, ``_``-prefixed attribute access (also through ``|attr``), ``.format()`` and in-place
+mutators, constant ``range()`` calls over :data:`MAX_RANGE` and loop nests over
+:data:`MAX_LOOP_ITERATIONS`.  The environment is
 ``ImmutableSandboxedEnvironment(loader=None, undefined=StrictUndefined, autoescape=False)``: no
 ``{% include %}``/``{% import %}`` (no loader), no attribute access to Python internals, no mutation
 of the context, ``range`` capped at :data:`MAX_RANGE`, and rendered text capped at
-:data:`MAX_RENDERED_CHARS`.  Secrets are never part of a template context (auth hooks add them
-after rendering), and bodies are serialized with ``json.dumps``, so user content cannot inject JSON.
+:data:`MAX_RENDERED_CHARS` (counted while rendering, so rendering stops there).  A sandbox check or
+cap hit while rendering is a :class:`TemplateFailure` with ``security`` set: the spec, not the
+call, is at fault.  Secrets are never part of a template context (auth hooks add them after
+rendering), and bodies are serialized with ``json.dumps``, so user content cannot inject JSON.
 
 Pure: no I/O.
 """
@@ -25,7 +29,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +37,7 @@ from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 __all__ = [
+    "MAX_LOOP_ITERATIONS",
     "MAX_RANGE",
     "MAX_RENDERED_CHARS",
     "OMIT",
@@ -100,10 +105,12 @@ _GLOBALS = ENV.globals
 
 class TemplateFailure(Exception):
     """A template failed to compile or render; ``where`` is its place in the spec (a dotted key
-    path), ``path`` the same place below the compiled tree's root, ``detail`` the bare reason."""
+    path), ``path`` the same place as a key path (below the ``base`` given to
+    :func:`compile_tree`), ``detail`` the bare reason.  ``security`` is set when a sandbox check or
+    cap stopped the template (RELIABILITY.md T1): the spec is at fault, not the call's data."""
 
-    def __init__(self, where: str, message: str, path: tuple[object, ...] = ()) -> None:
-        self.where, self.detail, self.path = where, message, path
+    def __init__(self, where: str, message: str, path: tuple[object, ...] = (), *, security: bool = False) -> None:
+        self.where, self.detail, self.path, self.security = where, message, path, security
         super().__init__(f"{where}: {message}" if where else message)
 
 
@@ -115,25 +122,31 @@ class _Const:
         return self.value
 
 
+_RENDER_ERRORS = (TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError, MemoryError)
+
+
 @dataclass(frozen=True, slots=True)
 class _Expr:
     fn: Any
     source: str
     where: str
+    path: tuple[object, ...] = ()
 
     def render(self, ctx: Mapping[str, Any]) -> Any:
         try:
             value = self.fn(**ctx)
-        except (TemplateError, SecurityError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError, MemoryError) as exc:
-            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
+        except SecurityError as exc:
+            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}", self.path, security=True) from None
+        except _RENDER_ERRORS as exc:
+            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}", self.path) from None
         if isinstance(value, Undefined):
             try:
                 str(value)  # StrictUndefined raises with the name that is missing
-            except TemplateError as exc:
-                raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
-            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}} is undefined")  # pragma: no cover
+            except TemplateError as exc:  # SecurityError: the sandbox refused an attribute
+                raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}", self.path, security=isinstance(exc, SecurityError)) from None
+            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}} is undefined", self.path)  # pragma: no cover
         if isinstance(value, str) and len(value) > MAX_RENDERED_CHARS:
-            raise TemplateFailure(self.where, "rendered value too large")
+            raise TemplateFailure(self.where, f"rendered value too large (over {MAX_RENDERED_CHARS} characters)", self.path, security=True)
         return value
 
 
@@ -141,15 +154,32 @@ class _Expr:
 class _Text:
     template: Any
     where: str
+    path: tuple[object, ...] = ()
 
     def render(self, ctx: Mapping[str, Any]) -> Any:
         try:
-            out = self.template.render(ctx)
-        except (TemplateError, SecurityError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError, MemoryError) as exc:
-            raise TemplateFailure(self.where, str(exc)) from None
-        if len(out) > MAX_RENDERED_CHARS:
-            raise TemplateFailure(self.where, "rendered text too large")
-        return out
+            return _bounded_join(self.template.generate(ctx))
+        except SecurityError as exc:
+            raise TemplateFailure(self.where, str(exc), self.path, security=True) from None
+        except _RENDER_ERRORS as exc:
+            raise TemplateFailure(self.where, str(exc), self.path) from None
+
+
+def _bounded_join(chunks: Any) -> str:
+    """The rendered chunks joined, stopping (``SecurityError``) as soon as they pass
+    :data:`MAX_RENDERED_CHARS`: a template that would render 10 MB is stopped after 4 MiB, not after
+    building all of it (RELIABILITY.md T1: the sandbox bounds neither CPU nor output)."""
+    out: list[str] = []
+    size = 0
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > MAX_RENDERED_CHARS:
+                raise SecurityError(f"rendered text too large (over {MAX_RENDERED_CHARS} characters)")
+            out.append(chunk)
+    finally:
+        chunks.close()
+    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,21 +220,23 @@ class CompiledTree:
         return self._root.render(ctx)
 
 
-def compile_tree(tree: Any, where: str = "") -> CompiledTree:
+def compile_tree(tree: Any, where: str = "", base: tuple[object, ...] = ()) -> CompiledTree:
     """Compile a YAML tree of templates; raises :class:`TemplateFailure` on a syntax error or a
-    construct specs may not use."""
-    return CompiledTree(_compile(tree, where, ()), tree)
+    construct specs may not use.  ``base`` is the tree's key path in the spec: failures carry
+    ``base`` + the key path of the template below it."""
+    return CompiledTree(_compile(tree, where, base), tree)
 
 
 def compile_expression(source: str, where: str = "", path: tuple[object, ...] = ()) -> Any:
-    """Compile one Jinja expression (no braces), e.g. a ``when:`` condition."""
+    """Compile one Jinja expression (no braces), e.g. a ``when:`` condition; ``path`` is its key
+    path in the spec, carried by every :class:`TemplateFailure` it raises."""
     try:
         ast = ENV.parse("{{ " + source + " }}")
         _refuse_unsafe(ast)
         fn = ENV.compile_expression(source, undefined_to_none=False)
     except TemplateError as exc:
         raise TemplateFailure(where, f"{source!r}: {exc}", path) from None
-    slow = _Expr(fn, source.strip(), where)
+    slow = _Expr(fn, source.strip(), where, path)
     fast = _fast_expression(ast)
     if fast is not None:
         return _FastExpr(fast, source.strip(), where, slow)
@@ -332,26 +364,240 @@ class _FastExpr:
             return self.fn(ctx)
         except _Fallback:
             return self.slow.render(ctx)
-        except _Missing as exc:
-            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
-        except TypeError as exc:
-            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}") from None
+        except (_Missing, TypeError) as exc:
+            raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}", self.slow.path) from None
 
+
+# ---------------------------------------------------------------------------- load-time refusals
+# RELIABILITY.md T1: specs are untrusted and the sandbox bounds neither CPU nor output.  What a spec
+# never needs but attacks use is refused when the spec loads (validate-spec reports it at the
+# template's line), so a hostile spec fails before any call.  The sandbox still stops the same
+# things at render time; these checks make the failure early, located and certain.
 
 _UNSAFE_TAGS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Macro, nodes.CallBlock)
 
+#: ``str.format``/``format_map`` walk attribute chains inside the format string
+#: (``'{0.__class__.__init__.__globals__}'.format(x)``), out of reach of an AST scan.
+_FORMAT_METHODS = frozenset({"format", "format_map"})
+#: Methods that change a list, dict or set in place: a template only ever builds new values.
+_MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "setdefault",
+    "sort", "reverse", "add", "discard",
+})
+#: Filters whose positional argument 0 names an attribute (``attr``'s name is checked separately).
+_ATTRIBUTE_ARG_FILTERS = frozenset({"selectattr", "rejectattr", "groupby"})
+
+#: The largest product of constant iteration counts along a nest of ``{% for %}`` loops (a single
+#: ``range(MAX_RANGE)`` loop is allowed; ``range(1000)`` inside ``range(1000)`` is not).
+MAX_LOOP_ITERATIONS = MAX_RANGE
+#: Constant folding gives up (refuses) past this many bits: the runtime exponent guard's bound.
+_MAX_FOLD_BITS = 256
+_FOLD_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "//": lambda a, b: a // b}
+
 
 def _refuse_unsafe(ast: nodes.Template) -> None:
-    """Refuse, at load time, what a spec never needs and attacks use (RELIABILITY.md T1): include,
-    import and extends tags, macros, and any ``_``-prefixed attribute or item (``__class__``…).
-    The sandbox would stop these at render time too; refusing them here makes the spec fail to
-    load instead."""
+    """Refuse, at load time, what a spec never needs and attacks use (RELIABILITY.md T1); raises
+    ``TemplateError`` naming the construct.  Each check below says what it refuses and why."""
+    _refuse_tags(ast)
+    _refuse_private_names(ast)
+    _refuse_attr_filter(ast)
+    _refuse_method_calls(ast)
+    _refuse_large_ranges(ast)
+    _refuse_loop_nests(ast)
+
+
+def _refuse_tags(ast: nodes.Template) -> None:
+    """``include``/``import``/``extends`` (file reads; there is no loader anyway), macros and call
+    blocks, and ``recursive`` loops (``loop(...)`` nests without bound: exponential CPU with no
+    output for the size cap to see)."""
     for node in ast.find_all(_UNSAFE_TAGS):
         raise TemplateError(f"{type(node).__name__.lower()} tags are not allowed in specs")
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
-        if isinstance(name, str) and name.startswith("_"):
-            raise TemplateError(f"access to {name!r} is not allowed in specs")
+    for loop in ast.find_all(nodes.For):
+        if loop.recursive:
+            raise TemplateError("recursive loops are not allowed in specs")
+
+
+def _refuse_private_names(ast: nodes.Template) -> None:
+    """Any ``_``-prefixed attribute name, however it is written: ``x.__class__``,
+    ``x['__globals__']``, ``x|attr('__class__')`` (also with ``\\x5f`` escapes, which Jinja's lexer
+    decodes into the constant checked here), or a constant attribute path given to
+    ``map``/``sort``/``selectattr``… (``attribute='__class__'``).  That is the first step of every
+    sandbox escape.  The message lists every such name, in the order written."""
+    private = [name for name in _attribute_names(ast) if name.startswith("_")]
+    if private:
+        raise TemplateError(f"access to {', '.join(repr(n) for n in dict.fromkeys(private))} is not allowed in specs")
+
+
+def _refuse_attr_filter(ast: nodes.Template) -> None:
+    """``|attr()`` with anything but one constant name (``|attr('_' ~ '_class__')``, ``|attr(name)``):
+    a computed name is out of reach of :func:`_refuse_private_names`."""
+    for node in ast.find_all(nodes.Filter):
+        if node.name == "attr" and not _attr_filter_name(node):
+            raise TemplateError("the attr filter takes only a constant attribute name in specs")
+
+
+def _attribute_names(ast: nodes.Template) -> Iterator[str]:
+    """The constant attribute and item names a template reads, in source order."""
+    for node in _in_source_order(ast, (nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        if isinstance(node, nodes.Getattr):
+            yield node.attr
+        elif isinstance(node, nodes.Getitem):
+            if _is_str_const(node.arg):
+                yield node.arg.value  # type: ignore[attr-defined]
+        elif node.name == "attr":
+            yield from _attr_filter_name(node)
+        else:
+            named = [kw.value for kw in node.kwargs if kw.key == "attribute"]
+            if node.name in _ATTRIBUTE_ARG_FILTERS and node.args:
+                named.append(node.args[0])
+            for arg in named:
+                if _is_str_const(arg):
+                    yield from arg.value.split(".")
+
+
+def _attr_filter_name(node: nodes.Filter) -> list[str]:
+    """``[name]`` of ``|attr('name')``; ``[]`` when the name is not one constant string."""
+    if node.kwargs or node.dyn_args or node.dyn_kwargs or len(node.args) != 1 or not _is_str_const(node.args[0]):
+        return []
+    return [node.args[0].value]  # type: ignore[attr-defined]
+
+
+def _refuse_method_calls(ast: nodes.Template) -> None:
+    """Calls of ``.format()``/``.format_map()`` (attribute access inside the format string) and of
+    in-place mutators (``messages.append(...)``, ``d.update(...)``: a template must not change the
+    values it renders), however the method is reached (``x.m()``, ``x['m']()``, ``(x|attr('m'))()``).
+    Reading a key that happens to share such a name (``part.format``) stays allowed."""
+    for call in _in_source_order(ast, nodes.Call):
+        name = _method_name(call.node)
+        if name in _FORMAT_METHODS:
+            raise TemplateError(f"calling .{name}() is not allowed in specs (str.format reaches attributes the sandbox must guard); use ~ or the format filter")
+        if name in _MUTATING_METHODS:
+            raise TemplateError(f"calling .{name}() is not allowed in specs (templates never modify values)")
+
+
+def _refuse_large_ranges(ast: nodes.Template) -> None:
+    """``range()`` with constant arguments longer than :data:`MAX_RANGE` (``range(10**5)``): the
+    runtime cap would stop it on every call; refusing it at load names the spec instead."""
+    for call in ast.find_all(nodes.Call):
+        n = _constant_range_length(call)
+        if n is not None and n > MAX_RANGE:
+            raise TemplateError(f"range() of {n} items is more than the {MAX_RANGE} allowed in specs")
+
+
+def _refuse_loop_nests(ast: nodes.Template) -> None:
+    """Nested ``{% for %}`` loops whose constant iteration counts multiply past
+    :data:`MAX_LOOP_ITERATIONS` (``range(1000)`` inside ``range(1000)``: each loop is under the
+    ``range`` cap, the nest is not).  Counted: constant ``range()`` calls, list/tuple/string
+    literals, a literal repeated by a constant (``[0] * 50``), ``|list``/``|sort``/``|reverse`` of
+    those, and names ``{% set %}`` to one of those.  A loop over context data counts as 1 (it is
+    bounded by the caller's input); the runtime caps stay the backstop for what this cannot count."""
+    names: dict[str, int] = {}
+    for assign in ast.find_all(nodes.Assign):
+        n = _iteration_count(assign.node, names)
+        if isinstance(assign.target, nodes.Name) and n is not None:
+            names[assign.target.name] = max(n, names.get(assign.target.name, 0))
+    _walk_loops(ast, names, 1)
+
+
+def _walk_loops(node: nodes.Node, names: dict[str, int], outer: int) -> None:
+    """Check every loop below ``node``, which runs ``outer`` times."""
+    if not isinstance(node, nodes.For):
+        for child in node.iter_child_nodes():
+            _walk_loops(child, names, outer)
+        return
+    inner = outer * (_iteration_count(node.iter, names) or 1)
+    if inner > MAX_LOOP_ITERATIONS:
+        raise TemplateError(f"nested loops too large: they run {inner} times over constant ranges, more than the {MAX_LOOP_ITERATIONS} allowed in specs")
+    for part in node.body:
+        _walk_loops(part, names, inner)
+    for part in (node.iter, node.test, *node.else_):
+        if part is not None:
+            _walk_loops(part, names, outer)
+
+
+def _in_source_order(node: nodes.Node, types: Any) -> Iterator[Any]:
+    """The nodes of ``types`` below ``node``, children first: for a chain such as
+    ``x|attr('a')|attr('b')`` or ``x.a.b``, that is the order they are written in, so the first
+    refusal names the first offending step."""
+    for child in node.iter_child_nodes():
+        yield from _in_source_order(child, types)
+    if isinstance(node, types):
+        yield node
+
+
+def _is_str_const(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Const) and isinstance(node.value, str)
+
+
+def _method_name(node: nodes.Node) -> str | None:
+    """The method a call's callee names: ``x.m``, ``x['m']`` or ``x|attr('m')``; else ``None``."""
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    if isinstance(node, nodes.Getitem) and _is_str_const(node.arg):
+        return node.arg.value  # type: ignore[attr-defined, no-any-return]
+    if isinstance(node, nodes.Filter) and node.name == "attr":
+        return next(iter(_attr_filter_name(node)), None)
+    return None
+
+
+def _constant_range_length(call: nodes.Call) -> int | None:
+    """The length of ``range(<constant ints>)``; ``None`` when it is not that (or not valid)."""
+    if not (isinstance(call.node, nodes.Name) and call.node.name == "range") or call.kwargs or call.dyn_args or call.dyn_kwargs:
+        return None
+    args = [_fold(a) for a in call.args]
+    if not 1 <= len(args) <= 3 or any(a is None for a in args):
+        return None
+    start, stop, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
+    if step == 0:
+        return None  # range() raises at render time
+    return max(0, -((start - stop) // step)) if step > 0 else max(0, -((stop - start) // -step))  # type: ignore[operator]
+
+
+def _fold(node: nodes.Node) -> int | None:
+    """A constant integer expression's value (ints, unary ``-``/``+``, ``+ - * // **``), else
+    ``None``.  Done here because Jinja's ``as_const`` will not fold ``**`` (the sandbox intercepts
+    it); an exponent past the runtime guard is refused rather than computed."""
+    if isinstance(node, nodes.Const):
+        return node.value if isinstance(node.value, int) and not isinstance(node.value, bool) else None
+    if isinstance(node, (nodes.Neg, nodes.Pos)):
+        value = _fold(node.node)
+        return None if value is None else (-value if isinstance(node, nodes.Neg) else value)
+    if not isinstance(node, nodes.BinExpr) or node.operator not in (*_FOLD_OPS, "**"):
+        return None
+    left, right = _fold(node.left), _fold(node.right)
+    if left is None or right is None or (node.operator == "//" and right == 0):
+        return None
+    if node.operator == "**":
+        if right < 0:
+            return None
+        if abs(left) > 1 and right * abs(left).bit_length() > _MAX_FOLD_BITS:
+            raise TemplateError("exponent too large in a spec template")
+        return left**right  # type: ignore[no-any-return]
+    value = _FOLD_OPS[node.operator](left, right)
+    if value.bit_length() > _MAX_FOLD_BITS:
+        raise TemplateError("constant too large in a spec template")
+    return value
+
+
+def _iteration_count(node: nodes.Node, names: dict[str, int]) -> int | None:
+    """How many items a loop over ``node`` yields, when that is a constant (see
+    :func:`_refuse_loop_nests`); ``None`` when it depends on the context."""
+    if isinstance(node, nodes.Call):
+        return _constant_range_length(node)
+    if isinstance(node, (nodes.List, nodes.Tuple)):
+        return len(node.items)
+    if isinstance(node, nodes.Const):
+        return len(node.value) if isinstance(node.value, (str, list, tuple)) else None
+    if isinstance(node, nodes.Name):
+        return names.get(node.name)
+    if isinstance(node, nodes.Filter) and node.name in ("list", "sort", "reverse") and node.node is not None:
+        return _iteration_count(node.node, names)
+    if isinstance(node, nodes.Mul):
+        for seq, times in ((node.left, node.right), (node.right, node.left)):
+            count, factor = _iteration_count(seq, names), _fold(times)
+            if count is not None and factor is not None:
+                return max(0, count * factor)
+    return None
 
 
 def _compile(tree: Any, where: str, path: tuple[object, ...]) -> Any:
@@ -363,7 +609,7 @@ def _compile(tree: Any, where: str, path: tuple[object, ...]) -> Any:
             return compile_expression(m.group("expr"), where, path)
         try:
             _refuse_unsafe(ENV.parse(tree))
-            return _Text(ENV.from_string(tree), where)
+            return _Text(ENV.from_string(tree), where, path)
         except TemplateError as exc:
             raise TemplateFailure(where, f"{tree!r}: {exc}", path) from None
     if isinstance(tree, dict):

@@ -79,7 +79,8 @@ def build_request(
     extra_headers: dict[str, str] | None = None,
     warnings: list[CallWarning] | None = None,
 ) -> RequestPlan:
-    """Render the HTTP request for ``request`` to ``model``.  Raises :class:`RequestBuildError`."""
+    """Render the HTTP request for ``request`` to ``model``.  Raises :class:`RequestBuildError`, or
+    :class:`SpecError` when a template hits a sandbox cap (see ``CompiledSpec.render_failure``)."""
     settings = dict(settings or {})
     info = spec.model_info(model)
     all_warnings = list(warnings or ())
@@ -129,7 +130,7 @@ def build_request(
             if value is not OMIT and value is not None:
                 headers[name.lower()] = str(value)
     except TemplateFailure as exc:
-        raise RequestBuildError(f"{spec.provider}: {exc}") from None
+        raise spec.render_failure(exc, f"{spec.provider}: {exc}") from None
     for name, value in (extra_headers or {}).items():
         headers[name.lower()] = value
     url = str(root).rstrip("/") + str(path)
@@ -155,7 +156,7 @@ def _render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]
         try:
             out.append(spec.request.tool.render({"tool": tool.model_dump(), "model": model, "omit": OMIT}))
         except TemplateFailure as exc:
-            raise RequestBuildError(f"{spec.provider}: tool {tool.name!r}: {exc}") from None
+            raise spec.render_failure(exc, f"{spec.provider}: tool {tool.name!r}: {exc}") from None
     return out
 
 
@@ -249,7 +250,7 @@ def _choose(spec: CompiledSpec, part: Any, role: str, model: str, calls: dict[st
         try:
             matched = rule.when is None or rule.when.render(ctx)
         except TemplateFailure as exc:
-            raise RequestBuildError(f"{spec.provider}: request.parts.{part.type}: {exc}") from None
+            raise spec.render_failure(exc, f"{spec.provider}: request.parts.{part.type}: {exc}") from None
         if matched:
             if rule.error is not None:
                 raise RequestBuildError(f"{spec.provider}: {rule.error}")
@@ -268,7 +269,7 @@ def _render(tree: Any, ctx: dict[str, Any], spec: CompiledSpec, what: str) -> An
     try:
         return tree.render(ctx)
     except TemplateFailure as exc:
-        raise RequestBuildError(f"{spec.provider}: rendering a {what}: {exc}") from None
+        raise spec.render_failure(exc, f"{spec.provider}: rendering a {what}: {exc}") from None
 
 
 def _part_context(spec: CompiledSpec, part: Any, calls: dict[str, ToolCallPart], model: str) -> dict[str, Any]:

@@ -15,6 +15,11 @@ STR = {"type": "string"}
 JMES = {"type": "string", "description": "a JMESPath expression (compiled at load time)"}
 TEMPLATE = {"type": "string", "description": "a Jinja2 template or expression"}
 TREE = {"description": "a YAML tree whose string leaves are Jinja2 templates"}
+# A body is a mapping, never JSON text: a string template would be sent as one JSON string, and its
+# {{ }} would not be JSON-escaped (RELIABILITY.md T1, JSON injection).  null: a spec that `extends`
+# another clears the parent's stream body with it.
+BODY = {"type": "object", "description": "the JSON body as a YAML mapping whose string leaves are Jinja2 templates (never JSON text)"}
+STREAM_BODY = {"type": ["object", "null"], "description": "merged into the request body when streaming: a YAML mapping whose string leaves are Jinja2 templates (never JSON text); null: none"}
 BOOL = {"type": "boolean"}
 NUM = {"type": "number"}
 INT = {"type": "integer", "minimum": 0}
@@ -111,7 +116,7 @@ STREAM_MODE = obj(
         "framing": STR,
         "path": TEMPLATE,
         "query": string_map(TREE),
-        "body": TREE,
+        "body": STREAM_BODY,
         "done_data": STR,
         "complete_on": {"type": "array", "items": {"enum": ["done", "finish"]}, "minItems": 1},
     }
@@ -195,7 +200,7 @@ SCHEMA = {
                 "method": {"enum": ["GET", "POST", "PUT", "PATCH"]},
                 "path": TEMPLATE,
                 "query": string_map(TREE),
-                "body": TREE,
+                "body": BODY,
                 "system": obj({"placement": {"enum": ["messages", "top"]}, "join": STR}),
                 "roles": obj({r: STR for r in ROLES}),
                 "merge_consecutive": STR,

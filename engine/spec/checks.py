@@ -78,7 +78,7 @@ def check_tree(data: Any, source: SourceMap, file: str) -> tuple[CompiledSpec | 
     issues = sorted(_schema_issues(data, source, file), key=lambda i: (i.file, i.line, i.col, i.rule))
     if issues:
         return None, issues
-    spec, problems = compile_spec(data, file)
+    spec, problems = compile_spec(data, file, source)
     for path, rule, message in problems:
         issues.append(_at(source, file, path, rule, message))
     issues.extend(_semantic_issues(data, source, file))

@@ -13,8 +13,10 @@ from types import MappingProxyType
 from typing import Any
 
 from ..dicts import deep_merge
+from ..errors import RequestBuildError, SpecError, SpecwireError
 from ..jpath import JPath, JPathError, compile_jpath
 from ..render import CompiledTree, TemplateFailure, compile_expression, compile_tree
+from .issues import SourceMap
 
 __all__ = [
     "CompiledSpec",
@@ -228,6 +230,25 @@ class CompiledSpec:
     data: Any = field(repr=False)
     retry_statuses: frozenset[int] | None = None
     idempotency_header: str | None = None
+    source: SourceMap | None = field(default=None, repr=False, compare=False)
+
+    def locate(self, path: tuple[object, ...]) -> tuple[str, int, int]:
+        """``(file, line, col)`` of the node at key ``path`` (the file it came from, through
+        ``extends``); the spec's own file, line 1, without a source map."""
+        if self.source is None:
+            return self.file, 1, 1
+        file, line, col = self.source.locate(path)
+        return (self.file if file == "<spec>" else file), line, col
+
+    def render_failure(self, exc: TemplateFailure, message: str) -> SpecwireError:
+        """The error for a template that failed while rendering a call: a :class:`SpecError` at
+        the template's place when a sandbox check or cap stopped it (rendered size, ``range``,
+        exponent, repetition: the spec is at fault, RELIABILITY.md T1), else
+        :class:`RequestBuildError` with ``message`` (a missing variable, an unsupported value…)."""
+        if not exc.security:
+            return RequestBuildError(message)
+        file, line, col = self.locate(exc.path)
+        return SpecError(f"{self.provider}: {exc}", file=file, line=line, col=col, rule="template")
 
     def model_info(self, model: str) -> ModelInfo | None:
         """The catalog entry of ``model`` (by id or alias), or ``None``."""
@@ -259,16 +280,16 @@ class _Compiler:
 
     def tree(self, tree: Any, path: tuple[object, ...]) -> CompiledTree:
         try:
-            return compile_tree(tree, ".".join(str(p) for p in path))
+            return compile_tree(tree, ".".join(str(p) for p in path), path)
         except TemplateFailure as exc:
-            self.problem(path + exc.path, "template", exc.detail)
+            self.problem(exc.path, "template", exc.detail)
             return compile_tree(None)
 
     def expr(self, source: Any, path: tuple[object, ...]) -> Any:
         if source is None:
             return None
         try:
-            return compile_expression(str(source), ".".join(str(p) for p in path))
+            return compile_expression(str(source), ".".join(str(p) for p in path), path)
         except TemplateFailure as exc:
             self.problem(path, "template", exc.detail)
             return None
@@ -416,9 +437,10 @@ def _names(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def compile_spec(data: dict[str, Any], file: str = "<spec>") -> tuple[CompiledSpec, list[tuple[tuple[object, ...], str, str]]]:
+def compile_spec(data: dict[str, Any], file: str = "<spec>", source: SourceMap | None = None) -> tuple[CompiledSpec, list[tuple[tuple[object, ...], str, str]]]:
     """Compile a merged, schema-valid spec tree.  Returns the spec and the problems found, each
-    ``(key path, rule, message)``; a spec with problems must not be used."""
+    ``(key path, rule, message)``; a spec with problems must not be used.  ``source`` (the
+    loader's map) lets the spec locate a template that fails while rendering."""
     c = _Compiler()
     stream_data = dict(data.get("stream") or {})
     modes = stream_data.pop("modes", None) or {}
@@ -507,5 +529,6 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>") -> tuple[CompiledSp
         data=data,
         retry_statuses=frozenset((data.get("retry") or {})["statuses"]) if (data.get("retry") or {}).get("statuses") is not None else None,
         idempotency_header=(data.get("retry") or {}).get("idempotency_header"),
+        source=source,
     )
     return spec, c.problems

@@ -252,3 +252,108 @@ def test_expression_variables() -> None:
     assert expression_variables("part.url and meta.signature or value.x == 'y'") == {"part", "meta", "value"}
     assert expression_variables("'literal'") == set()
     assert expression_variables("x | default(y)") == {"x", "y"}
+
+
+# --------------------------------------------------------------------------- load-time refusals (T1)
+@pytest.mark.parametrize(
+    ("template", "fragment"),
+    [
+        ("{{ x|attr('__class__') }}", "'__class__'"),
+        ('{{ x|attr("\\x5f\\x5fclass\\x5f\\x5f") }}', "'__class__'"),  # the lexer decodes the escapes
+        ("{{ x|attr('_' ~ '_class__') }}", "constant attribute name"),
+        ("{{ x|attr(name) }}", "constant attribute name"),
+        ("{{ xs|map(attribute='__class__')|list }}", "'__class__'"),
+        ("{{ xs|selectattr('a.__class__')|list }}", "'__class__'"),
+        ("{{ x.__class__.__mro__ }}", "'__class__', '__mro__'"),
+        ("{{ '{0.__class__}'.format(x) }}", "format"),
+        ("{{ '{a}'.format_map(d) }}", "format_map"),
+        ("{{ (s|attr('format'))(x) }}", "format"),
+        ("{{ s['format'](x) }}", "format"),
+        ("{{ xs.append(1) }}", "append"),
+        ("x{{ d.update({'a': 1}) }}", "update"),
+        ("{{ d.setdefault('a', 1) }}", "setdefault"),
+        ("{{ xs.sort() }}", "sort"),
+        ("{% for i in range(10**5) %}x{% endfor %}", "range"),
+        ("{{ range(-5, 10**4 * 2, 3) | list }}", "range"),
+        ("{{ range(2**300) | list }}", "exponent"),
+        ("{% for i in range(1000) %}{% for j in range(2) %}x{% endfor %}{% endfor %}", "nested loops"),
+        ("{% set r = range(100) %}{% for i in r %}{% for j in r %}x{% endfor %}{% endfor %}", "nested loops"),
+        ("{% for i in [0] * 50 %}{% for j in 'abcdefghijklmnopqrstu' %}x{% endfor %}{% endfor %}", "nested loops"),
+        ("{% for i in range(3) recursive %}{{ loop(range(3)) }}{% endfor %}", "recursive"),
+    ],
+)
+def test_unsafe_constructs_are_refused_at_compile_time(template: str, fragment: str) -> None:
+    with pytest.raises(TemplateFailure) as info:
+        compile_tree({"x": template}, "request.body")
+    assert fragment in info.value.detail
+    assert info.value.path == ("x",)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ part.format }}",  # reading a key that shares a method's name is fine
+        "{{ d.update }}",
+        "{{ '%s-%s'|format(a, b) }}",
+        "{{ s.replace('_', '-') }}",
+        "{{ xs|rejectattr('type', 'equalto', '_x')|list }}",
+        "{% for i in range(" + str(MAX_RANGE) + ") %}x{% endfor %}",
+        "{% for i in range(10) %}{% for j in range(100) %}x{% endfor %}{% endfor %}",
+        "{% for m in messages %}{% for i in range(1000) %}x{% endfor %}{% endfor %}",
+    ],
+)
+def test_ordinary_constructs_still_compile(template: str) -> None:
+    compile_tree({"x": template})
+
+
+def test_compile_failures_carry_the_full_key_path() -> None:
+    with pytest.raises(TemplateFailure) as info:
+        compile_tree({"a": ["{{ x.__class__ }}"]}, "request.body", ("request", "body"))
+    assert info.value.path == ("request", "body", "a", 0)
+
+
+# --------------------------------------------------------------------------- render-time caps (T1)
+def test_render_stops_at_the_size_cap() -> None:
+    pulled = 0
+
+    def items():  # 10**6 iterations of 100 characters would be 100 MB
+        nonlocal pulled
+        for i in range(10**6):
+            pulled += 1
+            yield i
+
+    tree = compile_tree({"x": "{% for i in xs %}{{ 'x' * 100 }}{% endfor %}"}, "request.body", ("request", "body"))
+    with pytest.raises(TemplateFailure, match="too large") as info:
+        tree.render({"xs": items()})
+    assert pulled <= MAX_RENDERED_CHARS // 100 + 2
+    assert info.value.security and info.value.path == ("request", "body", "x")
+
+
+@pytest.mark.parametrize("template", ["{{ 'x' * n }}", "a{{ 'x' * n }}", "{{ range(n) | list }}", "{{ 2 ** n }}"])
+def test_sandbox_caps_are_security_failures(template: str) -> None:
+    with pytest.raises(TemplateFailure) as info:
+        compile_tree(template).render({"n": 10**7})
+    assert info.value.security
+
+
+def test_ordinary_render_failures_are_not_security_failures() -> None:
+    for template in ("{{ missing }}", "a{{ missing }}", "{{ x.y }}"):
+        with pytest.raises(TemplateFailure) as info:
+            compile_tree(template).render({"x": {}})
+        assert not info.value.security
+
+
+def test_a_cap_hit_while_building_a_request_is_a_spec_error(tmp_path) -> None:
+    from specwire.errors import RequestBuildError, SpecError
+    from specwire.registry import SpecRegistry
+    from specwire.request import build_request
+    from specwire.types import Request
+
+    body = "{% for m in messages %}{% for i in range(1000) %}{{ 'x' * 1000 }}{% endfor %}{% endfor %}"
+    (tmp_path / "big.yaml").write_text(f'spec_version: 1\nprovider: big\nextends: openai\nrequest:\n  body:\n    x: "{body}"\n    y: "{{{{ settings.nope }}}}"\n', encoding="utf-8")
+    spec = SpecRegistry([str(tmp_path)], env={}, user_config=False).get("big")
+    with pytest.raises(SpecError, match="too large") as info:
+        build_request(spec, Request(messages=[{"role": "user", "content": "hi"}] * 5), model="m")
+    assert (info.value.file, info.value.line, info.value.col, info.value.rule) == (str(tmp_path / "big.yaml"), 6, 8, "template")
+    with pytest.raises(RequestBuildError):  # one message: under the cap, then a missing setting
+        build_request(spec, Request(messages="hi"), model="m")
