@@ -11,7 +11,8 @@ Termination rules: a streaming response is complete when its ``done`` signal arr
 ``done_data`` sentinel such as ``[DONE]`` or a rule emitting ``done``), or, for specs whose
 ``complete_on`` lists ``finish``, when a finish reason arrived.  A body that ends otherwise gives
 :class:`IncompleteStreamError`, never a synthetic finish.  The done signal finishes the stream at
-once: the rest of the body is neither awaited nor read.
+once; anything after it is ignored (the client drains the rest of the body within a small budget,
+so the connection can be reused, and never waits for the server to close it).
 A non-streaming body is complete when it parses.
 """
 
@@ -109,7 +110,7 @@ class ResponseProcessor:
         out = self._frames(frames)
         if self.stream and not self.finished and self._asm.done:
             # the done signal came: finish now, without waiting for the end of the body (a server
-            # may keep the connection open after ``[DONE]``; the caller then discards it)
+            # may keep the connection open after ``[DONE]``; the client drains or discards it)
             return self._finish(out)
         return out
 
