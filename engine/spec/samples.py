@@ -147,7 +147,7 @@ def _read_case(case_file: Path) -> dict[str, Any]:
     if case_file.stat().st_size > MAX_CASE_BYTES:
         raise _BadCase(f"case.yaml is larger than {MAX_CASE_BYTES} bytes")
     try:
-        data = yaml.load(case_file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.safe_load(case_file.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise _BadCase(f"case.yaml does not load: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
