@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-__all__ = ["check_credential_destination", "host_matches", "host_pattern", "is_internal", "is_loopback"]
+__all__ = ["check_credential_destination", "check_token_destination", "host_matches", "host_pattern", "is_internal", "is_loopback"]
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
@@ -112,3 +112,18 @@ def check_credential_destination(
         f"refusing to send {where} to {host}: it is bound to {allowed}. Pass api_key=… explicitly "
         f"on the call, or trust the host with Client(trusted_hosts=[{host!r}])"
     )
+
+
+def check_token_destination(scheme: str, host: str, patterns: Iterable[str], *, token: str, allowed: str) -> str | None:
+    """For the token-auth hooks (Entra ID, Google OAuth), whose tokens are bound to fixed host
+    patterns: ``None`` when a ``token`` (e.g. ``"a Google access token"``) may go to
+    ``scheme://host``, else the reason it may not; ``allowed`` says where it may go, for the
+    message.  Loopback is always allowed; anything else needs https and a matching pattern."""
+    host = host.lower()
+    if is_loopback(host):
+        return None
+    if scheme != "https":
+        return f"refusing to send {token} over {scheme}:// to {host or '?'} (https only, except loopback)"
+    if not any(host_matches(host, p) for p in patterns):
+        return f"refusing to send {token} to {host}: {allowed}"
+    return None

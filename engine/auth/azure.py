@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..binding import host_matches, is_loopback
+from ..binding import check_token_destination
 from ..errors import ConfigError
 from ..redact import Secret, redact_text
 from .credentials import Credentials
@@ -141,16 +141,12 @@ def _allowed_patterns(env: Mapping[str, str] | None) -> list[str]:
 
 
 def _check_destination(url: httpx.URL, patterns: Sequence[str]) -> None:
-    host = (url.host or "").lower()
-    if is_loopback(host):
-        return
-    if url.scheme != "https":
-        raise ConfigError(f"refusing to send a Microsoft Entra ID token over {url.scheme}:// to {host or '?'} (https only, except loopback)")
-    if not any(host_matches(host, p) for p in patterns):
-        raise ConfigError(
-            f"refusing to send a Microsoft Entra ID token to {host}: it goes only to Azure OpenAI hosts "
-            f"({', '.join(ALLOWED_HOST_PATTERNS)}) or the host of {ENDPOINT_ENV}; set {ENDPOINT_ENV} to use a custom domain"
-        )
+    reason = check_token_destination(
+        url.scheme, url.host or "", patterns, token="a Microsoft Entra ID token",
+        allowed=f"it goes only to Azure OpenAI hosts ({', '.join(ALLOWED_HOST_PATTERNS)}) or the host of {ENDPOINT_ENV}; set {ENDPOINT_ENV} to use a custom domain",
+    )
+    if reason is not None:
+        raise ConfigError(reason)
 
 
 # ---------------------------------------------------------------------------- the auth objects

@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..binding import host_matches, is_loopback
+from ..binding import check_token_destination
 from ..errors import AuthenticationError, ConfigError, TransportError
 from ..redact import Secret, redact_text
 from .credentials import Credentials
@@ -183,16 +183,12 @@ def _allowed_patterns(env: Mapping[str, str] | None) -> list[str]:
 
 
 def _check_destination(url: httpx.URL, patterns: Sequence[str]) -> None:
-    host = (url.host or "").lower()
-    if is_loopback(host):
-        return
-    if url.scheme != "https":
-        raise ConfigError(f"refusing to send a Google access token over {url.scheme}:// to {host or '?'} (https only, except loopback)")
-    if not any(host_matches(host, p) for p in patterns):
-        raise ConfigError(
-            f"refusing to send a Google access token to {host}: it goes only to Google API hosts "
-            f"({', '.join(ALLOWED_HOST_PATTERNS)}) or the host of {' / '.join(BASE_URL_ENV)}; set one of those to use a private endpoint or proxy"
-        )
+    reason = check_token_destination(
+        url.scheme, url.host or "", patterns, token="a Google access token",
+        allowed=f"it goes only to Google API hosts ({', '.join(ALLOWED_HOST_PATTERNS)}) or the host of {' / '.join(BASE_URL_ENV)}; set one of those to use a private endpoint or proxy",
+    )
+    if reason is not None:
+        raise ConfigError(reason)
 
 
 # ---------------------------------------------------------------------------- the auth objects
