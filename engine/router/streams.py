@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ..client import _CONTENT, AsyncStream, Stream
-from ..types import Finish, Response
+from ..types import ErrorEvent, Finish, Response
 
 __all__ = ["AsyncRouterStream", "RouterStream"]
 
@@ -30,31 +29,132 @@ class _Holder:
         return getattr(self.inner, "partial", None) if self.inner is not None else None
 
 
-class RouterStream(Stream):
-    """An iterable of stream events from a :class:`~specwire.router.Router` (see the module
-    docstring): a :class:`specwire.Stream` whose ``partial`` follows the attempt that reached the
-    caller, or the cached response."""
+class RouterStream:
+    """An iterable of stream events from a :class:`~specwire.router.Router` (see the module docstring)."""
 
     def __init__(self, events: Iterator[Any], holder: _Holder, *, raise_on_error: bool = True) -> None:
-        super().__init__(events, raise_on_error=raise_on_error)
+        self._events = events
         self._holder = holder
+        self._raise = raise_on_error
+        self.response: Response | None = None
+        self.error: Exception | None = None
+        self._done = False
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[Any]:
+        if self._done:
+            return
+        try:
+            for event in self._events:
+                if isinstance(event, Finish):
+                    self.response = event.response
+                elif isinstance(event, ErrorEvent):
+                    self.error = event.error
+                yield event
+        finally:
+            self.close()
+        if self.error is not None and self._raise:
+            raise self.error
 
     @property
     def partial(self) -> Response | None:
         return self._holder.partial()
 
+    def close(self) -> None:
+        self._done = True
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
 
-class AsyncRouterStream(AsyncStream):
+    def until_done(self) -> Response:
+        for _ in self:
+            pass
+        if self.error is not None:
+            raise self.error
+        if self.response is None:
+            raise RuntimeError("the stream was closed before it finished")
+        return self.response
+
+    def text(self) -> Iterator[str]:
+        for event in self:
+            if event.type == "text_delta":
+                yield event.delta
+        if self.error is not None:
+            raise self.error
+
+    def __enter__(self) -> RouterStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncRouterStream:
     """Async :class:`RouterStream` (``async for``)."""
 
     def __init__(self, events: AsyncIterator[Any], holder: _Holder, *, raise_on_error: bool = True) -> None:
-        super().__init__(events, raise_on_error=raise_on_error)
+        self._events = events
         self._holder = holder
+        self._raise = raise_on_error
+        self.response: Response | None = None
+        self.error: Exception | None = None
+        self._done = False
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Any]:
+        if self._done:
+            return
+        try:
+            async for event in self._events:
+                if isinstance(event, Finish):
+                    self.response = event.response
+                elif isinstance(event, ErrorEvent):
+                    self.error = event.error
+                yield event
+        finally:
+            await self.aclose()
+        if self.error is not None and self._raise:
+            raise self.error
 
     @property
     def partial(self) -> Response | None:
         return self._holder.partial()
 
+    async def aclose(self) -> None:
+        self._done = True
+        aclose = getattr(self._events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def until_done(self) -> Response:
+        async for _ in self:
+            pass
+        if self.error is not None:
+            raise self.error
+        if self.response is None:
+            raise RuntimeError("the stream was closed before it finished")
+        return self.response
+
+    async def text(self) -> AsyncIterator[str]:
+        async for event in self:
+            if event.type == "text_delta":
+                yield event.delta
+        if self.error is not None:
+            raise self.error
+
+    async def __aenter__(self) -> AsyncRouterStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+_CONTENT = frozenset({"text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
+                      "tool_call_start", "tool_call_delta", "tool_call_end"})
 
 
 class _AttemptEvents:
