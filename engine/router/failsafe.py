@@ -129,7 +129,7 @@ class Breaker:
             was_open, self._open_until, self._probing, self._backoff = self._open_until is not None, None, False, self._initial
             self._logged_at = None
         if was_open:
-            logger.info("specwire.router: the %s is available again", self.what)
+            logger.info("the %s is available again", self.what)
 
     def failed(self, error: BaseException, consequence: str) -> None:
         with self._lock:
@@ -160,11 +160,11 @@ class Breaker:
             else:
                 self._logged_at, quiet, repeats, self._unlogged = now, False, self._unlogged, 0
         if quiet:
-            logger.debug("specwire.router: %s", message)
+            logger.debug("%s", message)
         elif repeats:
-            logger.warning("specwire.router: %s (%d more failures since the last report)", message, repeats)
+            logger.warning("%s (%d more failures since the last report)", message, repeats)
         else:
-            logger.warning("specwire.router: %s", message)
+            logger.warning("%s", message)
 
 
 # ---------------------------------------------------------------------------- cache
@@ -253,7 +253,7 @@ class FailSafeBackend(StateBackend):
         view._left = left
         return view
 
-    def _run(self, name: str, *args: Any, cache: bool = False) -> Any:
+    def _run(self, name: str, *args: Any, cache: bool = False, fallback: Callable[[], Any] | None = None) -> Any:
         if self.breaker.admit():
             try:
                 with _budget(budget_for(self._left(), self.op_timeout)):
@@ -265,12 +265,17 @@ class FailSafeBackend(StateBackend):
                 return result
         if cache:
             raise BackendUnavailable(self.breaker.what)
-        return getattr(self.local, name)(*args)
+        return fallback() if fallback is not None else getattr(self.local, name)(*args)
 
     # counters
     def incr(self, key: str, delta: int = 1) -> int:
-        if delta < 0 and self.local.get_counts([key])[0] > 0:
-            return self.local.incr(key, delta)
+        if delta < 0:
+            held = self.local.get_counts([key])[0]
+            if held > 0:  # a slot taken here while degraded
+                return self.local.incr(key, max(delta, -held))
+            # a slot taken on the backend, which is failing now: the per-process count must not go
+            # negative (the shared one is corrected by its expiry, a day, if the backend stays down)
+            return int(self._run("incr", key, delta, fallback=lambda: 0))
         return int(self._run("incr", key, delta))
 
     def get_counts(self, keys: Sequence[str]) -> list[int]:

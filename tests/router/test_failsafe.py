@@ -319,3 +319,97 @@ def test_cache_failures_are_logged_rate_limited(make_router: Any, fake: Any, tmp
     assert health.degraded and health.errors >= 1 and health.errors + health.skipped == 20  # 10 lookups, 10 writes
     assert health.last_error == "OperationalError"
 
+
+
+# ---------------------------------------------------------------------------- units
+def test_a_frozen_redis_operation_is_bounded_by_what_is_left_of_the_call(redis_proc: RedisProc) -> None:
+    from specwire.router import FailSafeBackend, RedisBackend
+
+    fs = FailSafeBackend(RedisBackend(redis_proc.url, prefix="u", op_timeout=5.0), op_timeout=5.0)
+    try:
+        assert fs.incr("k") == 1
+        redis_proc.freeze()
+        t0 = time.monotonic()
+        assert fs.for_deadline(lambda: 0.3).incr("k") == 1  # answered by the per-process fallback
+        elapsed = time.monotonic() - t0
+        assert 0.2 < elapsed < 0.3 + SLACK  # the call's 0.3 s, not the 5 s cap
+        assert fs.breaker.degraded and fs.breaker.errors == 1
+        t0 = time.monotonic()
+        for _ in range(50):  # the breaker is open: nothing waits on the frozen server
+            fs.for_deadline(lambda: 10.0).get_counts(["k"])
+        assert time.monotonic() - t0 < 0.3 + SLACK
+    finally:
+        redis_proc.thaw()
+        fs.close()
+
+
+def test_the_op_budget_never_exceeds_the_cap_nor_drops_to_zero() -> None:
+    from specwire.router.failsafe import MIN_BUDGET, budget_for
+
+    assert budget_for(None, 0.5) == 0.5
+    assert budget_for(10.0, 0.5) == 0.5
+    assert budget_for(0.2, 0.5) == 0.2
+    assert budget_for(-3.0, 0.5) == MIN_BUDGET  # past the deadline: the bookkeeping still gets a moment
+
+
+class Flaky:
+    """A state backend that fails while ``down`` (the in-memory one otherwise)."""
+
+    blocking = True
+
+    def __init__(self) -> None:
+        from specwire.router import InMemoryBackend
+
+        self.inner, self.down, self.calls = InMemoryBackend(), False, 0
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.inner, name)
+
+        def call(*args: Any) -> Any:
+            self.calls += 1
+            if self.down:
+                raise ConnectionError("down")
+            return target(*args)
+
+        return call
+
+
+def test_breaker_backs_off_probes_once_and_recovers() -> None:
+    from specwire.router import FailSafeBackend
+
+    flaky = Flaky()
+    fs = FailSafeBackend(flaky, backoff=0.3, max_backoff=5.0)  # type: ignore[arg-type]
+    assert fs.incr("rr") == 1
+    flaky.down = True
+    assert fs.incr("rr") == 1  # the per-process count
+    calls = flaky.calls
+    for _ in range(100):
+        fs.incr("rr")
+    assert flaky.calls == calls  # not re-dialled while the breaker is open
+    time.sleep(0.4)
+    fs.incr("rr")
+    fs.incr("rr")
+    assert flaky.calls == calls + 1  # one probe, which failed: open again (for 0.6 s)
+    flaky.down = False
+    time.sleep(0.7)
+    assert fs.incr("rr") == 2  # back on the shared counter (1 before the outage)
+    assert not fs.breaker.degraded
+
+
+def test_in_flight_slots_taken_while_degraded_are_given_back_locally() -> None:
+    from specwire.router import FailSafeBackend
+
+    flaky = Flaky()
+    fs = FailSafeBackend(flaky, backoff=0.05)  # type: ignore[arg-type]
+    fs.incr("inflight:a")  # shared: 1
+    flaky.down = True
+    fs.incr("inflight:a")  # local: 1
+    fs.incr("inflight:a", -1)  # the shared slot's release, while down: local stays >= 0
+    fs.incr("inflight:a", -1)
+    assert fs.local.get_counts(["inflight:a"]) == [0]
+    fs.incr("inflight:a")  # local: 1
+    flaky.down = False
+    time.sleep(0.1)
+    fs.incr("inflight:a", -1)  # released where it was taken, though the backend is back
+    assert fs.local.get_counts(["inflight:a"]) == [0]
+    assert flaky.inner.get_counts(["inflight:a"]) == [1]
