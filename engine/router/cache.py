@@ -26,7 +26,8 @@ start/one delta/end, ``usage``, ``finish``).  Only finished responses are stored
 **Stores** (all take a TTL in seconds, ``None``: no expiry): :class:`MemoryCache` (an LRU in
 this process, the default), :class:`SQLiteCache` (a file, stdlib ``sqlite3`` in WAL mode, safe
 for several processes on one host), :class:`BackendCache` (the state backend's cache, e.g. Redis,
-for many hosts).
+for many hosts).  The router wraps its store in a
+:class:`~specwire.router.failsafe.FailSafeCache`: a store error is a miss or a skipped write.
 """
 
 from __future__ import annotations

@@ -67,8 +67,9 @@ class Router(HealthChecks):
     ``config``: a :class:`RouterConfig`, a dict, or a YAML file path.  ``client``: the
     :class:`specwire.Client` to call through (default: a new one, closed with the router).
     ``backend``: a :class:`StateBackend` (default: from ``state:``, in memory).  ``cache``: a
-    response store (default: from ``cache:``).  ``clock``, ``rng``: time and randomness, injectable
-    for tests.  ``env``: where ``api_key_env`` and ``state.url_env`` are read (default
+    response store (default: from ``cache:``); both are wrapped fail-safe
+    (:mod:`specwire.router.failsafe`), so their errors never fail a call.  ``clock``, ``rng``:
+    time and randomness, injectable for tests.  ``env``: where ``api_key_env`` and ``state.url_env`` are read (default
     ``os.environ`` at call time).  ``registry``: the spec registry (default: the client's).
     """
 
@@ -533,7 +534,6 @@ class Router(HealthChecks):
         buckets = buckets_for(dep)
         levels = self.backend.bucket_levels(buckets, self.clock.now())
         return {b.key.rsplit(":", 1)[1]: level for b, level in zip(buckets, levels)}
-
 
 
 def _fail_safe(backend: StateBackend) -> StateBackend:
