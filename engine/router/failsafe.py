@@ -48,12 +48,9 @@ __all__ = ["BackendUnavailable", "Breaker", "FailSafeBackend", "FailSafeCache", 
 
 logger = logging.getLogger("specwire.router")
 
-OP_TIMEOUT = 0.5
-"""Seconds: the default cap on one backend operation (connect, send and read together bounded by it per step)."""
-MIN_BUDGET = 0.05
-"""Seconds: the least budget an operation gets, even past the call's deadline."""
-LOG_EVERY = 60.0
-"""Seconds between two log records about the same failing backend."""
+OP_TIMEOUT = 0.5  # seconds: the default cap on one backend operation (each connect, send and read step)
+MIN_BUDGET = 0.05  # seconds: the least budget an operation gets, even past the call's deadline
+LOG_EVERY = 60.0  # seconds between two warnings about the same failing backend
 
 _BUDGET: contextvars.ContextVar[float | None] = contextvars.ContextVar("specwire_router_op_budget", default=None)
 
