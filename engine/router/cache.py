@@ -26,7 +26,8 @@ start/one delta/end, ``usage``, ``finish``).  Only finished responses are stored
 **Stores** (all take a TTL in seconds, ``None``: no expiry): :class:`MemoryCache` (an LRU in
 this process, the default), :class:`SQLiteCache` (a file, stdlib ``sqlite3`` in WAL mode, safe
 for several processes on one host), :class:`BackendCache` (the state backend's cache, e.g. Redis,
-for many hosts).
+for many hosts).  The router wraps its store in a
+:class:`~specwire.router.failsafe.FailSafeCache`: a store error is a miss or a skipped write.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -61,6 +63,7 @@ from ..types import (
     UsageUpdate,
     WarningEvent,
 )
+from .failsafe import OP_TIMEOUT, op_budget
 from .state import InMemoryBackend, StateBackend
 
 __all__ = ["BackendCache", "MemoryCache", "ResponseCache", "SQLiteCache", "cache_key", "decode_entry", "encode_entry", "events_from_response"]
@@ -196,41 +199,68 @@ class MemoryCache(BackendCache):
 class SQLiteCache:
     """Entries in an SQLite file (``path``), shared by the processes of one host.  WAL mode, one
     connection per cache guarded by a lock; expired rows are removed when read and on
-    :meth:`purge`."""
+    :meth:`purge`.
+
+    Every operation waits at most its budget (:func:`~specwire.router.failsafe.op_budget`: what
+    is left of the router call, capped; else ``busy_timeout`` seconds) for the file's lock and
+    this object's lock, then raises (``sqlite3.OperationalError`` or ``TimeoutError``); the
+    router turns that into a miss.  A file that is not an SQLite database (or cannot be set up)
+    raises ``sqlite3.DatabaseError`` here; the router then runs with its cache disabled."""
 
     blocking = True
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float]) -> None:
+    def __init__(self, path: str | Path, *, clock: Callable[[], float], busy_timeout: float = OP_TIMEOUT) -> None:
         self.path = str(path)
         self._now = clock
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL)")
+        self.busy_timeout = busy_timeout
+        self._busy_ms = -1
+        self._db = sqlite3.connect(self.path, timeout=busy_timeout, check_same_thread=False, isolation_level=None)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL)")
+        except BaseException:
+            self._db.close()
+            raise
 
     def __repr__(self) -> str:
         return f"SQLiteCache({self.path!r})"
 
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection, with the busy timeout set to this operation's budget."""
+        budget = op_budget(self.busy_timeout) or self.busy_timeout
+        if not self._lock.acquire(timeout=budget):
+            raise TimeoutError(f"the SQLite cache was busy for {budget:g} s")
+        try:
+            ms = max(int(budget * 1000), 1)
+            if ms != self._busy_ms:
+                self._db.execute(f"PRAGMA busy_timeout = {ms}")
+                self._busy_ms = ms
+            yield self._db
+        finally:
+            self._lock.release()
+
     def get(self, key: str) -> bytes | None:
         now = self._now()
-        with self._lock:
-            row = self._db.execute("SELECT value, expires FROM responses WHERE key = ?", (key,)).fetchone()
+        with self._locked() as db:
+            row = db.execute("SELECT value, expires FROM responses WHERE key = ?", (key,)).fetchone()
             if row is None:
                 return None
             if row[1] is not None and now >= row[1]:
-                self._db.execute("DELETE FROM responses WHERE key = ? AND expires <= ?", (key, now))
+                db.execute("DELETE FROM responses WHERE key = ? AND expires <= ?", (key, now))
                 return None
             return bytes(row[0])
 
     def set(self, key: str, value: bytes, ttl: float | None) -> None:
         expires = None if ttl is None else self._now() + ttl
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO responses (key, value, expires) VALUES (?, ?, ?)", (key, value, expires))
+        with self._locked() as db:
+            db.execute("INSERT OR REPLACE INTO responses (key, value, expires) VALUES (?, ?, ?)", (key, value, expires))
 
     def purge(self) -> int:
         """Delete expired rows; returns how many."""
-        with self._lock:
-            return self._db.execute("DELETE FROM responses WHERE expires IS NOT NULL AND expires <= ?", (self._now(),)).rowcount
+        with self._locked() as db:
+            return db.execute("DELETE FROM responses WHERE expires IS NOT NULL AND expires <= ?", (self._now(),)).rowcount
 
     def close(self) -> None:
         with self._lock:

@@ -46,6 +46,7 @@ from ..types import ErrorEvent, Finish, Request, Response, ResponseStart
 from .cache import BackendCache, MemoryCache, SQLiteCache, cache_key, decode_entry, encode_entry, events_from_response
 from .clock import Clock, SystemClock
 from .config import RouterConfig, load_router_config
+from .failsafe import FailSafeBackend, FailSafeCache, disabled_cache
 from .plan import Attempt, CallPlan, Fail, Wait, circuit_key
 from .ratelimit import buckets_for, estimate_tokens
 from .resolve import Deployment, Resolver, Target, check_resolvable
@@ -66,8 +67,9 @@ class Router(HealthChecks):
     ``config``: a :class:`RouterConfig`, a dict, or a YAML file path.  ``client``: the
     :class:`specwire.Client` to call through (default: a new one, closed with the router).
     ``backend``: a :class:`StateBackend` (default: from ``state:``, in memory).  ``cache``: a
-    response store (default: from ``cache:``).  ``clock``, ``rng``: time and randomness, injectable
-    for tests.  ``env``: where ``api_key_env`` and ``state.url_env`` are read (default
+    response store (default: from ``cache:``); both are wrapped fail-safe
+    (:mod:`specwire.router.failsafe`), so their errors never fail a call.  ``clock``, ``rng``:
+    time and randomness, injectable for tests.  ``env``: where ``api_key_env`` and ``state.url_env`` are read (default
     ``os.environ`` at call time).  ``registry``: the spec registry (default: the client's).
     """
 
@@ -108,9 +110,9 @@ class Router(HealthChecks):
                                   jitter=rc.jitter, max_retry_after=rc.max_retry_after, rng=self.rng)
         self._fallback_on = tuple(getattr(_errors, name) for name in self.config.fallback_on)
         self._owns_backend = backend is None
-        self.backend = backend if backend is not None else self._make_backend()
+        self.backend = _fail_safe(backend if backend is not None else self._make_backend())
         self._owns_cache = cache is None
-        self.cache = cache if cache is not None else self._make_cache()
+        self.cache = cache if isinstance(cache, FailSafeCache) else FailSafeCache(cache) if cache is not None else self._make_cache()
         self.stats = Stats()
         self._bindings: dict[str, str | None] = {}
         self._seen: dict[str, Deployment] = {}
@@ -140,13 +142,18 @@ class Router(HealthChecks):
             return RedisBackend(s.url, prefix=s.prefix, server_time=s.server_time)
         return InMemoryBackend(max_cache_entries=self.config.cache.max_entries)
 
-    def _make_cache(self) -> Any:
+    def _make_cache(self) -> FailSafeCache:
+        """The configured store, fail-safe (:mod:`specwire.router.failsafe`): a file that cannot be
+        opened as a cache (corrupt, unreadable) disables the cache with a warning."""
         c = self.config.cache
         if c.backend == "sqlite":
-            return SQLiteCache(c.path or "specwire-router-cache.sqlite3", clock=self.clock.now)
+            try:
+                return FailSafeCache(SQLiteCache(c.path or "specwire-router-cache.sqlite3", clock=self.clock.now), what="SQLite response cache")
+            except Exception as exc:  # noqa: BLE001 - sqlite3.DatabaseError, OSError…: the cache is an optimisation
+                return disabled_cache("SQLite response cache", exc)
         if c.backend == "redis":
-            return BackendCache(self.backend, clock=self.clock.now)
-        return MemoryCache(max_entries=c.max_entries, clock=self.clock.now)
+            return FailSafeCache(BackendCache(self.backend, clock=self.clock.now), what="Redis response cache")
+        return FailSafeCache(MemoryCache(max_entries=c.max_entries, clock=self.clock.now))
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -279,11 +286,12 @@ class Router(HealthChecks):
         t = self.config.timeout
         timeouts = Timeouts.of(timeout) if timeout is not None else Timeouts(
             connect=t.connect, read=t.read, first_event=t.first_event, idle=t.idle, total=t.total, pool=t.pool)
+        started = self.clock.monotonic()
         plan = CallPlan(
-            router=self, target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
+            router=_CallScope(self, timeouts.total, started), target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
             stream=stream, stream_mode=stream_mode, tags=tags,
             budget=self.config.retry.retries if max_retries is None else int(max_retries),
-            timeouts=timeouts, started=self.clock.monotonic(), estimate=0,
+            timeouts=timeouts, started=started, estimate=0,
         )
         use_cache = cache_opt if cache_opt is not None else target.cache if target.cache is not None else \
             target.group.cache if target.group.cache is not None else self.config.cache.enabled
@@ -304,7 +312,7 @@ class Router(HealthChecks):
 
     def _cache_lookup(self, plan: CallPlan) -> tuple[Response, list[Any] | None] | None:
         for dep, key in self._keys(plan):
-            raw = self.cache.get(key)
+            raw = self.cache.get(key, left=plan.left())
             entry = decode_entry(raw) if raw is not None else None
             if entry is not None:
                 plan.served_by = dep
@@ -316,7 +324,7 @@ class Router(HealthChecks):
             return
         key = cache_key(dep.provider, dep.model, plan.dep_request(dep), settings=plan.dep_settings(dep),
                         extra_headers=plan.dep_headers(dep), namespace=self.config.cache.namespace)
-        self.cache.set(key, encode_entry(response, events), self.config.cache.ttl)
+        self.cache.set(key, encode_entry(response, events), self.config.cache.ttl, left=plan.left())
 
     def _record_call(self, plan: CallPlan, *, ok: bool, response: Any = None, error: BaseException | None = None, cache_hit: bool = False) -> None:
         self.stats.call(plan.target.route, ok=ok, latency=self.clock.monotonic() - plan.started, attempts=plan.attempts,
@@ -518,7 +526,7 @@ class Router(HealthChecks):
         views = self.backend.circuit_view([circuit_key(d.id) for d in deps], self.clock.now(), self.circuit_params)
         counts = self.backend.get_counts([inflight_key(d.id) for d in deps])
         live = {d.id: (n, v.state, v.error_rate) for d, v, n in zip(deps, views, counts)}
-        return self.stats.snapshot(now=self.clock.now(), live=live)
+        return self.stats.snapshot(now=self.clock.now(), live=live, state=self.backend, cache=self.cache)
 
     def bucket_levels(self, dep_id: str) -> dict[str, float]:
         """The current fill of a deployment's ``rpm``/``tpm`` buckets (for dashboards and tests)."""
@@ -527,3 +535,23 @@ class Router(HealthChecks):
         levels = self.backend.bucket_levels(buckets, self.clock.now())
         return {b.key.rsplit(":", 1)[1]: level for b, level in zip(buckets, levels)}
 
+
+def _fail_safe(backend: StateBackend) -> StateBackend:
+    """A shared backend wrapped so that its failures degrade to per-process state (the
+    in-process backend cannot fail and is used as it is)."""
+    return backend if isinstance(backend, (InMemoryBackend, FailSafeBackend)) else FailSafeBackend(backend)
+
+
+class _CallScope:
+    """The router as one call's :class:`CallPlan` sees it: the router itself, except that its
+    ``backend`` bounds every operation by what is left of the call's ``total`` deadline."""
+
+    def __init__(self, router: Router, total: float | None, started: float) -> None:
+        self._router = router
+        clock = router.clock
+        left = (lambda: None) if total is None else (lambda: started + total - clock.monotonic())
+        backend = router.backend
+        self.backend = backend.for_deadline(left) if isinstance(backend, FailSafeBackend) else backend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._router, name)

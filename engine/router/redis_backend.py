@@ -14,6 +14,13 @@ agree on cooldowns and refills; ``server_time=False`` uses the ``now`` the route
 with a fake clock).  Keys are ``<prefix>:<key>``; the router puts a deployment's id in a
 ``{hash tag}`` so a script's keys live in one Redis Cluster slot.
 
+Time bounds: a backend built from a URL never retries inside redis-py and connects, sends and
+reads under the budget of the operation in progress (:func:`specwire.router.failsafe.op_budget`:
+what is left of the router call, capped), else under ``op_timeout`` seconds; the router wraps
+it in a :class:`~specwire.router.failsafe.FailSafeBackend`, so a dead or frozen Redis degrades
+to per-process state instead of failing calls.  A ``client=`` you pass keeps its own timeouts
+and retries.
+
 Credentials: the URL comes from an environment variable (``state.url_env``) or is given without a
 password; it is never printed (``repr`` shows the host only).
 """
@@ -26,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
+from .failsafe import OP_TIMEOUT, op_budget
 from .state import CircuitParams, CircuitView, StateBackend, _as_state, _view, Bucket
 
 __all__ = ["RedisBackend"]
@@ -193,6 +201,32 @@ return tostring(new)
 """
 
 
+def _deadline_connection(base: type) -> type:
+    """A redis-py connection class that arms its connect and socket timeouts with the budget of
+    the operation in progress (:func:`op_budget`) before it connects or sends a command."""
+
+    class DeadlineConnection(base):  # type: ignore[valid-type,misc]
+        def _arm(self) -> None:
+            budget = op_budget()
+            if budget is None:
+                return
+            self.socket_timeout = self.socket_connect_timeout = budget
+            sock = getattr(self, "_sock", None)
+            if sock is not None:
+                sock.settimeout(budget)
+
+        def connect(self, *args: Any, **kwargs: Any) -> Any:
+            self._arm()
+            return super().connect(*args, **kwargs)
+
+        def send_packed_command(self, command: Any, check_health: bool = True) -> Any:
+            self._arm()
+            return super().send_packed_command(command, check_health)
+
+    DeadlineConnection.__name__ = DeadlineConnection.__qualname__ = f"Deadline{base.__name__}"
+    return DeadlineConnection
+
+
 class RedisBackend(StateBackend):
     """State in Redis (see the module docstring).  ``url``: ``redis://host:port/db`` (credentials
     belong in an environment variable: use :meth:`from_env`); or an existing redis-py ``client``
@@ -200,15 +234,21 @@ class RedisBackend(StateBackend):
 
     blocking = True
 
-    def __init__(self, url: str | None = None, *, client: Any = None, prefix: str = "specwire:router", server_time: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, client: Any = None, prefix: str = "specwire:router", server_time: bool = True,
+                 op_timeout: float = OP_TIMEOUT) -> None:
         if client is None:
             if not url:
                 raise ConfigError("RedisBackend needs a url or a client")
             try:
                 import redis
+                from redis.backoff import NoBackoff
+                from redis.connection import parse_url
+                from redis.retry import Retry
             except ImportError:  # pragma: no cover - depends on the environment
                 raise ConfigError("the Redis backend needs redis-py: pip install 'specwire[redis]'") from None
-            client = redis.Redis.from_url(url)
+            base = parse_url(url).get("connection_class", redis.Connection)
+            client = redis.Redis.from_url(url, socket_timeout=op_timeout, socket_connect_timeout=op_timeout,
+                                          retry=Retry(NoBackoff(), 0), connection_class=_deadline_connection(base))
             self._owned = True
         else:
             self._owned = False

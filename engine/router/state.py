@@ -11,6 +11,10 @@ across processes and hosts) goes through a backend, one atomic operation at a ti
 * **circuits**: the breaker of each deployment, its failure window and half-open probe slots;
 * **cache entries**: bytes with a TTL (the response cache's ``redis`` backend stores here).
 
+A backend that does I/O may fail: the router wraps it in a
+:class:`~specwire.router.failsafe.FailSafeBackend` (per-process state while it fails, every
+operation bounded by the call's deadline).
+
 Time stamps are the ``now`` the caller passes (``Clock.now()``), so tests run on a fake clock; the
 Redis backend uses the Redis server's clock instead by default, so hosts with skewed clocks agree.
 

@@ -9,6 +9,10 @@ fallbacks taken and cache hits.  Tokens and cost come from the final ``Response`
 ``cost_unknown``; cache hits cost nothing and are counted apart.  Latency percentiles (p50, p90,
 p99, nearest rank) are computed over the most recent :data:`RESERVOIR` samples of each entry.
 
+``snapshot.state`` and ``snapshot.cache`` (:class:`BackendHealth`) say whether the shared state
+backend and the response cache are working or degraded (see :mod:`specwire.router.failsafe`) and
+count their failed and skipped operations.
+
 Counts are per process; the circuit state and error rate shown per deployment come from the
 state backend, so with Redis they are the shared values.
 """
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["DeploymentStats", "Latency", "RouteStats", "RouterSnapshot", "Stats"]
+__all__ = ["BackendHealth", "DeploymentStats", "Latency", "RouteStats", "RouterSnapshot", "Stats"]
 
 RESERVOIR = 1024
 
@@ -75,12 +79,33 @@ class RouteStats:
 
 
 @dataclass(frozen=True)
+class BackendHealth:
+    """A cache or state backend: ``degraded`` while it is failing (per-process state or cache
+    misses stand in) or disabled; ``errors`` operations that failed on it, ``skipped`` operations
+    not sent to it while it was failing, ``last_error`` the class name of its last error."""
+
+    degraded: bool = False
+    errors: int = 0
+    skipped: int = 0
+    last_error: str | None = None
+
+    @classmethod
+    def of(cls, wrapper: Any) -> BackendHealth:
+        """From a fail-safe wrapper's breaker (a backend without one never fails: all zero)."""
+        b = getattr(wrapper, "breaker", None)
+        return cls() if b is None else cls(degraded=b.degraded, errors=b.errors, skipped=b.skipped, last_error=b.last_error)
+
+
+@dataclass(frozen=True)
 class RouterSnapshot:
-    """Everything at one moment: ``deployments`` and ``routes`` by name."""
+    """Everything at one moment: ``deployments`` and ``routes`` by name; the health of the
+    shared ``state`` backend and of the response ``cache``."""
 
     taken_at: float
     deployments: Mapping[str, DeploymentStats]
     routes: Mapping[str, RouteStats]
+    state: BackendHealth = BackendHealth()
+    cache: BackendHealth = BackendHealth()
 
 
 class _Entry:
@@ -167,8 +192,9 @@ class Stats:
                 if error is not None:
                     e.add_error(error)
 
-    def snapshot(self, *, now: float, live: Mapping[str, tuple[int, str, float | None]]) -> RouterSnapshot:
-        """``live``: deployment id -> (in flight, circuit state, error rate) from the backend."""
+    def snapshot(self, *, now: float, live: Mapping[str, tuple[int, str, float | None]], state: Any = None, cache: Any = None) -> RouterSnapshot:
+        """``live``: deployment id -> (in flight, circuit state, error rate) from the backend;
+        ``state`` / ``cache``: the router's backend and cache (their health is reported)."""
         with self._lock:
             deps = {}
             for name in sorted(set(self._deps) | set(live)):
@@ -187,4 +213,5 @@ class Stats:
                 )
                 for name, e in sorted(self._routes.items())
             }
-        return RouterSnapshot(taken_at=now, deployments=MappingProxyType(deps), routes=MappingProxyType(routes))
+        return RouterSnapshot(taken_at=now, deployments=MappingProxyType(deps), routes=MappingProxyType(routes),
+                              state=BackendHealth.of(state), cache=BackendHealth.of(cache))
