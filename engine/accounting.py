@@ -45,6 +45,7 @@ from .types import Cost, Usage
 __all__ = ["USAGE_NUMBERS", "compute_cost", "normalize_usage", "pricing_context"]
 
 _PER_TOKEN = 1e-6
+_LABELS = {"cache_write_long": "long-retention cache write", "citation": "citation token"}
 #: The numeric attributes of :class:`Usage`, the names a spec's ``usage.fields`` map to.
 USAGE_NUMBERS = tuple(name for name in Usage.model_fields if name != "raw")
 
@@ -140,7 +141,7 @@ def compute_cost(
     prices: dict[str, float | None] = {"input": p.input, "output": p.output, "cache_read": p.cache_read, "cache_write": p.cache_write, **p.extra}
     tokens = {"input": uncached, "output": output, "cache_read": n["cache_read_tokens"], "cache_write": cache_write, **counted}
     missing = [
-        name.replace("_", " ")
+        _LABELS.get(name, name.replace("_", " "))
         for name, count in tokens.items()
         if (name in ("input", "output") or count > 0) and prices.get(name) is None
     ]
