@@ -28,7 +28,8 @@ from specwire.cli.validate import validate_paths
 from specwire.framing.eventstream import encode_message
 from specwire.process import ResponseProcessor
 from specwire.registry import SpecRegistry
-from specwire.spec.usage_fields import UNMAPPED_RULE, accounted_paths, unaccounted
+from specwire.accounting import USAGE_NUMBERS
+from specwire.spec.usage_fields import UNMAPPED_RULE, accounted_paths, unaccounted, usage_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS = ROOT / "providers.d"
@@ -379,3 +380,24 @@ def test_stream_and_non_stream_agree_on_usage_and_cost(provider: str) -> None:
     assert streamed.usage is not None
     assert streamed.usage.model_dump(exclude={"raw"}) == whole.usage.model_dump(exclude={"raw"})
     assert (streamed.cost, streamed.cost_reason) == (whole.cost, whole.cost_reason)
+
+
+# ------------------------------------------------------------------------------ single facts
+def test_the_schema_generator_lists_exactly_the_usage_attributes() -> None:
+    import importlib.util
+
+    loader = importlib.util.spec_from_file_location("gen_spec_schema", ROOT / "tools" / "gen_spec_schema.py")
+    assert loader is not None and loader.loader is not None
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    assert list(module.USAGE_FIELDS) == list(USAGE_NUMBERS)
+
+
+def test_usage_paths_name_nested_members_and_list_items() -> None:
+    obj = {"a": 1, "b": {"c": 2, "d": {}}, "e": [{"m": "AUDIO", "n": 3}], "f": ["x"], "g": None}
+    assert sorted(usage_paths(obj)) == ["a", "b.c", "b.d", "e[].m", "e[].n", "f", "g"]
+
+
+def test_docs_table_names_every_usage_attribute() -> None:
+    text = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    assert [name for name in USAGE_NUMBERS if f"`{name}`" not in text] == []
