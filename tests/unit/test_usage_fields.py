@@ -401,3 +401,11 @@ def test_usage_paths_name_nested_members_and_list_items() -> None:
 def test_docs_table_names_every_usage_attribute() -> None:
     text = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
     assert [name for name in USAGE_NUMBERS if f"`{name}`" not in text] == []
+
+
+def test_the_stream_event_schema_lists_every_usage_and_cost_field() -> None:
+    from specwire.types import Cost, Usage
+
+    defs = json.loads((ROOT / "schemas" / "stream-event.schema.json").read_text(encoding="utf-8"))["$defs"]
+    assert set(defs["usage"]["properties"]) == set(Usage.model_fields)
+    assert set(defs["cost"]["properties"]) == set(Cost.model_fields)
