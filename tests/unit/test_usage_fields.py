@@ -409,3 +409,11 @@ def test_the_stream_event_schema_lists_every_usage_and_cost_field() -> None:
     defs = json.loads((ROOT / "schemas" / "stream-event.schema.json").read_text(encoding="utf-8"))["$defs"]
     assert set(defs["usage"]["properties"]) == set(Usage.model_fields)
     assert set(defs["cost"]["properties"]) == set(Cost.model_fields)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_xai_cost_report_reaches_provider_metadata(stream: bool) -> None:
+    usage = {**CHAT_BASIC, **VENDOR_USAGE["xai"]}
+    response = _replay("xai", "grok-4.5", _chat_sse(usage) if stream else _chat_json(usage), stream=stream)
+    assert response.provider_metadata["xai"]["cost_in_usd_ticks"] == 123_456
+    assert response.usage.raw["num_sources_used"] == 3
