@@ -122,8 +122,9 @@ def compute_cost(
         return None, "the provider did not report input and output token counts"
     p = _tier(model.pricing, usage.input_tokens)
     n = {name: getattr(usage, name) or 0 for name in USAGE_NUMBERS}
-    long_writes = min(n["cache_write_long_tokens"], n["cache_write_tokens"]) if usage.cache_write_tokens is not None else n["cache_write_long_tokens"]
-    cache_write = max(n["cache_write_tokens"] - long_writes, 0)
+    writes = max(n["cache_write_tokens"], n["cache_write_long_tokens"])  # the long ones are a subset
+    long_writes = n["cache_write_long_tokens"]
+    cache_write = writes - long_writes
     # (price key, label, tokens, whether the key is needed): a key the entry leaves out prices its
     # tokens with the enclosing count (audio input as input…); citations and long writes have none.
     apart = {k: k in p.extra for k in ("input_audio", "output_audio", "input_image", "output_image", "reasoning")}
@@ -136,7 +137,7 @@ def compute_cost(
         "cache_write_long": long_writes,
         "citation": n["citation_tokens"],
     }
-    uncached = max(usage.input_tokens - n["cache_read_tokens"] - n["cache_write_tokens"] - counted["input_audio"] - counted["input_image"], 0)
+    uncached = max(usage.input_tokens - n["cache_read_tokens"] - writes - counted["input_audio"] - counted["input_image"], 0)
     output = max(usage.output_tokens - counted["reasoning"] - counted["output_audio"] - counted["output_image"], 0)
     prices: dict[str, float | None] = {"input": p.input, "output": p.output, "cache_read": p.cache_read, "cache_write": p.cache_write, **p.extra}
     tokens = {"input": uncached, "output": output, "cache_read": n["cache_read_tokens"], "cache_write": cache_write, **counted}
