@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
-from .accounting import compute_cost, normalize_usage
+from .accounting import USAGE_NUMBERS, compute_cost, normalize_usage
 from .spec.compile import ModelInfo, UsageConfig
 from .types import (
     CallWarning,
@@ -54,7 +55,6 @@ from .types import (
 
 __all__ = ["Assembler"]
 
-_USAGE_NUMBERS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens")
 
 class _Part:
     __slots__ = ("args", "chunks", "executed", "index", "kind", "meta", "name", "open", "patched", "redacted", "tool_call_id")
@@ -89,8 +89,11 @@ class Assembler:
         usage_config: UsageConfig,
         model_info: ModelInfo | None,
         warnings: list[CallWarning] | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         self.provider = provider
+        self._settings = settings  # the call's provider settings, for conditional prices
+        self._started = datetime.now(timezone.utc)
         self.model = model
         self._ns = metadata_key
         self._finish_map = finish_reasons
@@ -276,12 +279,12 @@ class Assembler:
             self._usage_raw = dict(raw) if snapshot else {**(self._usage_raw or {}), **raw}
         changed = False
         if snapshot:
-            fresh = {n: int(v) for n, v in fields.items() if n in _USAGE_NUMBERS and isinstance(v, (int, float)) and not isinstance(v, bool)}
+            fresh = {n: int(v) for n, v in fields.items() if n in USAGE_NUMBERS and isinstance(v, (int, float)) and not isinstance(v, bool)}
             if fresh != self._usage_numbers:
                 self._usage_numbers = fresh
                 return [UsageUpdate(usage=self.usage)]
             return []
-        for name in _USAGE_NUMBERS:
+        for name in USAGE_NUMBERS:
             value = fields.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 if self._usage_numbers.get(name) != int(value):
@@ -397,7 +400,7 @@ class Assembler:
         usage = self.usage
         model = self.response_model or self.model
         billed = normalize_usage(self._billed, None, self._usage_config) if self._billed else usage
-        cost, cost_reason = compute_cost(billed, self._model_info, self.model)  # priced by the requested model
+        cost, cost_reason = compute_cost(billed, self._model_info, self.model, settings=self._settings, at=self._started)  # priced by the requested model
         return Response(
             id=self.response_id,
             provider=self.provider,

@@ -63,11 +63,12 @@ class _Call:
     stream: bool
     stream_mode: str | None
     raise_on_content_filter: bool = False
+    settings: dict[str, Any] | None = None
 
     def processor(self) -> ResponseProcessor:
         return ResponseProcessor(
             self.spec, model=self.model, stream=self.stream, stream_mode=self.stream_mode, warnings=self.plan.warnings,
-            raise_on_content_filter=self.raise_on_content_filter,
+            raise_on_content_filter=self.raise_on_content_filter, settings=self.settings,
         )
 
 
@@ -215,7 +216,8 @@ class Client:
         spec, model, warnings = self.registry.resolve(model_ref)
         request, call_opts = _split_options(messages, options)
         plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
-        auth, source = self._auth_and_source(spec, call_opts.get("api_key"), self._resolve_settings(spec, call_opts.get("settings") or {}))
+        settings = self._resolve_settings(spec, call_opts.get("settings") or {})
+        auth, source = self._auth_and_source(spec, call_opts.get("api_key"), settings)
         # a hook that will not send the key it was given (OAuth, SigV4) checks its own destinations
         sends_key = getattr(auth, "sends_key", True)
         reason = check_credential_destination(plan.url, source=source if sends_key else None, bound_hosts=self._bound_hosts(spec, source, call_opts), trusted_hosts=self._trusted)
@@ -223,7 +225,7 @@ class Client:
             raise ConfigError(f"{spec.provider}: {reason}")
         if spec.idempotency_header:  # one key per logical call, the same on every retry
             plan = replace(plan, headers={**plan.headers, spec.idempotency_header.lower(): str(uuid.uuid4())})
-        return _Call(spec, model, plan, auth, stream, stream_mode)
+        return _Call(spec, model, plan, auth, stream, stream_mode, settings=settings)
 
     def _bound_hosts(self, spec: CompiledSpec, source: str | None, opts: dict[str, Any]) -> list[str] | None:
         """The hosts a key from ``source`` may go to (``None``: unbound)."""

@@ -59,6 +59,7 @@ class ResponseProcessor:
         framing_limits: dict[str, int] | None = None,
         raise_on_content_filter: bool = False,
         observe: Observer | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         self.spec = spec
         self._raise_on_content_filter = raise_on_content_filter
@@ -85,6 +86,7 @@ class ResponseProcessor:
             usage_config=spec.usage,
             model_info=spec.model_info(model),
             warnings=warnings,
+            settings=settings,
         )
         self.model = model
         self.finished = False

@@ -359,7 +359,18 @@ class Usage(BaseModel):
     ``input_tokens`` is the total input including cached tokens; ``cache_read_tokens`` and
     ``cache_write_tokens`` are subsets of it; ``reasoning_tokens`` is a subset of ``output_tokens``.
     ``total_tokens`` is the provider's total when it reports one, else input + output.
-    ``raw`` keeps the provider's usage object.
+
+    The finer counts, each a subset of the count named before the colon, split what providers bill
+    at their own price (docs/usage.md has the field table per API):
+
+    * input: ``input_audio_tokens``, ``input_image_tokens``;
+    * output: ``output_audio_tokens``, ``output_image_tokens``;
+    * cache writes: ``cache_write_long_tokens``, the tokens written with the provider's longer
+      retention (Anthropic and Bedrock 1 hour, OpenAI 12 hours), dearer than the default one.
+
+    Counts outside the token total: ``citation_tokens`` (search-result tokens Perplexity bills
+    apart) and ``search_requests`` (web searches the provider ran and bills per search).
+    ``raw`` keeps the provider's usage object, including the fields with no unified meaning.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -369,13 +380,30 @@ class Usage(BaseModel):
     cache_write_tokens: int | None = None
     reasoning_tokens: int | None = None
     total_tokens: int | None = None
+    cache_write_long_tokens: int | None = None
+    input_audio_tokens: int | None = None
+    output_audio_tokens: int | None = None
+    input_image_tokens: int | None = None
+    output_image_tokens: int | None = None
+    citation_tokens: int | None = None
+    search_requests: int | None = None
     raw: dict[str, Any] | None = None
 
 
 class Cost(BaseModel):
-    """Cost of one call in USD, from the spec's model catalog (prices in USD per million tokens).
+    """Cost of one call in USD, from the spec's model catalog (prices in USD per million tokens,
+    fees in USD per request or per thousand searches).  The parts add up to ``total``:
 
-    ``input`` covers uncached input tokens; ``cache_read`` and ``cache_write`` the cached ones.
+    * ``input``: uncached input tokens not priced apart; ``cache_read``, ``cache_write``: cached
+      ones (``cache_write`` includes the long-retention writes);
+    * ``output``: output tokens not priced apart; ``reasoning``: reasoning tokens, when the catalog
+      prices them apart from output (else they are in ``output``);
+    * ``audio``, ``image``: audio and image tokens (input and output), when priced apart;
+    * ``citation``: Perplexity citation tokens; ``requests``: per-request fees; ``searches``:
+      per-search fees.
+
+    ``factor`` is the product of the catalog's conditional multipliers that applied (a regional
+    endpoint, an off-peak discount…); every part already includes it.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -384,6 +412,13 @@ class Cost(BaseModel):
     cache_read: float
     cache_write: float
     total: float
+    reasoning: float = 0.0
+    audio: float = 0.0
+    image: float = 0.0
+    citation: float = 0.0
+    requests: float = 0.0
+    searches: float = 0.0
+    factor: float = 1.0
 
 
 class CallWarning(BaseModel):

@@ -42,7 +42,12 @@ ERROR_CLASSES = [
     "RequestTooLargeError", "UnprocessableEntityError", "RateLimitError", "ServerError",
     "ServiceUnavailableError", "OverloadedError",
 ]
-USAGE_FIELDS = ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens"]
+# the numeric attributes of specwire.types.Usage (specwire.accounting.USAGE_NUMBERS; a test compares them)
+USAGE_FIELDS = [
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens",
+    "cache_write_long_tokens", "input_audio_tokens", "output_audio_tokens", "input_image_tokens", "output_image_tokens",
+    "citation_tokens", "search_requests",
+]
 
 
 def obj(props: dict, required: list[str] | None = None, **extra) -> dict:
@@ -136,6 +141,30 @@ PRICES = {
     "output": {"type": ["number", "null"], "minimum": 0},
     "cache_read": {"type": ["number", "null"], "minimum": 0},
     "cache_write": {"type": ["number", "null"], "minimum": 0},
+    **{
+        k: {"type": ["number", "null"], "minimum": 0, "description": d + " (USD per million tokens; left out: priced with the enclosing count; null: unknown)"}
+        for k, d in (
+            ("cache_write_long", "cache writes with the longer retention (Anthropic/Bedrock 1 h, OpenAI 12 h)"),
+            ("input_audio", "audio input tokens"),
+            ("output_audio", "audio output tokens"),
+            ("input_image", "image input tokens"),
+            ("output_image", "image output tokens"),
+            ("reasoning", "reasoning tokens, when billed apart from output"),
+            ("citation", "citation (search-result) tokens"),
+        )
+    },
+    "per_request": {"type": ["number", "null"], "minimum": 0, "description": "USD per request"},
+    "request_fees": {
+        "type": "array",
+        "description": "conditional USD per request: the first whose `when` holds replaces per_request",
+        "items": obj({"when": {**JMES, "description": "JMESPath over {settings, usage, model, time} (docs/usage.md)"}, "usd": {"type": "number", "minimum": 0}, "note": STR}, ["usd"]),
+    },
+    "per_1k_searches": {"type": ["number", "null"], "minimum": 0, "description": "USD per thousand searches (Usage.search_requests)"},
+    "multipliers": {
+        "type": "array",
+        "description": "factors applied to the whole cost when their `when` holds (regional endpoints, off-peak hours…)",
+        "items": obj({"when": {**JMES, "description": "JMESPath over {settings, usage, model, time} (docs/usage.md)"}, "factor": {"type": "number", "minimum": 0}, "note": STR}, ["factor", "when"]),
+    },
 }
 MODEL = obj(
     {
@@ -225,6 +254,10 @@ SCHEMA = {
                 "input_includes_cache": BOOL,
                 "output_includes_reasoning": BOOL,
                 "snapshot": {**BOOL, "description": "each usage object replaces the previous one (cumulative snapshots) instead of overlaying it"},
+                "raw_fields": {
+                    **string_map({"type": ["string", "null"]}),
+                    "description": "usage-object paths (a.b, list items as a[].b) kept in Usage.raw on purpose -> why; validate-spec reports a sample's usage field neither mapped nor listed here (null: un-list)",
+                },
             }
         ),
         "errors": obj(

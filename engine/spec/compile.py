@@ -25,11 +25,13 @@ __all__ = [
     "ModelInfo",
     "ParamCase",
     "PartRule",
+    "PriceRule",
     "Pricing",
     "RequestConfig",
     "Rule",
     "RuleSet",
     "StreamConfig",
+    "TOKEN_PRICES",
     "UsageConfig",
     "compile_spec",
 ]
@@ -132,6 +134,8 @@ class UsageConfig:
     output_includes_reasoning: bool
     snapshot: bool = False
     billed_fields: tuple[tuple[str, tuple[JPath, ...]], ...] = ()
+    #: provider usage paths kept in ``Usage.raw`` on purpose (``usage.raw_fields``; validate-spec)
+    raw_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +159,28 @@ class ErrorsConfig:
     type_header: str | None = None
 
 
+#: The per-million-token prices of a catalog entry, besides input/output/cache_read/cache_write
+#: (accounting.py says which usage count each one prices).
+TOKEN_PRICES = ("cache_write_long", "input_audio", "output_audio", "input_image", "output_image", "reasoning", "citation")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRule:
+    """A conditional pricing term: a per-request fee (``value`` in USD) or a cost multiplier
+    (``value`` a factor).  ``when`` is a JMESPath over the pricing context (accounting.py);
+    ``None`` always holds."""
+
+    when: JPath | None
+    value: float
+    note: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    """USD per million tokens; ``tiers`` apply above an input size, highest threshold first."""
+    """USD per million tokens; ``tiers`` apply above an input size, highest threshold first.
+    ``extra`` holds the :data:`TOKEN_PRICES` the entry gives; ``per_request`` is USD per request,
+    ``request_fees`` conditional per-request fees (the first that holds replaces ``per_request``),
+    ``per_1k_searches`` USD per thousand searches, ``multipliers`` conditional factors."""
 
     input: float | None
     output: float | None
@@ -166,6 +189,25 @@ class Pricing:
     tiers: tuple[tuple[int, Pricing], ...] = ()
     source: str | None = None
     as_of: str | None = None
+    extra: MappingProxyType[str, float | None] = field(default_factory=lambda: MappingProxyType({}))
+    per_request: float | None = None
+    request_fees: tuple[PriceRule, ...] = ()
+    per_1k_searches: float | None = None
+    multipliers: tuple[PriceRule, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (``specwire models --json``): the prices as the spec writes them."""
+        out: dict[str, Any] = {"input": self.input, "output": self.output, "cache_read": self.cache_read, "cache_write": self.cache_write}
+        out.update(self.extra)
+        if self.per_request is not None:
+            out["per_request"] = self.per_request
+        if self.request_fees:
+            out["request_fees"] = [{"when": r.when.source if r.when else None, "usd": r.value} for r in self.request_fees]
+        if self.per_1k_searches is not None:
+            out["per_1k_searches"] = self.per_1k_searches
+        if self.multipliers:
+            out["multipliers"] = [{"when": r.when.source if r.when else None, "factor": r.value, "note": r.note} for r in self.multipliers]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +235,8 @@ class ModelInfo:
             "max_output_tokens": self.max_output_tokens,
             "capabilities": dict(self.capabilities),
             "pricing": None if p is None else {
-                "input": p.input, "output": p.output, "cache_read": p.cache_read, "cache_write": p.cache_write,
-                "tiers": [{"above_input_tokens": t, "input": tp.input, "output": tp.output,
-                           "cache_read": tp.cache_read, "cache_write": tp.cache_write} for t, tp in p.tiers],
+                **p.as_dict(),
+                "tiers": [{"above_input_tokens": t, **tp.as_dict()} for t, tp in p.tiers],
                 "source": p.source, "as_of": p.as_of,
             },
             "deprecated": dict(self.deprecated) if self.deprecated else None,
@@ -400,14 +441,28 @@ class _Compiler:
         return MappingProxyType({k: self.param(v, path + (k,)) for k, v in (data or {}).items()})
 
     # ---------------------------------------------------------------- catalog
-    def pricing(self, data: dict[str, Any] | None) -> Pricing | None:
+    def pricing(self, data: dict[str, Any] | None, path: tuple[object, ...] = ("pricing",)) -> Pricing | None:
         if not data:
             return None
-        tiers = sorted(((t["above_input_tokens"], self.pricing({k: v for k, v in t.items() if k != "above_input_tokens"})) for t in data.get("tiers") or ()), key=lambda t: -t[0])
+        tiers = sorted(
+            ((t["above_input_tokens"], self.pricing({k: v for k, v in t.items() if k != "above_input_tokens"}, path + ("tiers", i)))
+             for i, t in enumerate(data.get("tiers") or ())),
+            key=lambda t: -t[0],
+        )
+
+        def rules(key: str, value_key: str) -> tuple[PriceRule, ...]:
+            return tuple(
+                PriceRule(self.jp(r.get("when"), path + (key, i, "when")), float(r[value_key]), r.get("note"))
+                for i, r in enumerate(data.get(key) or ())
+            )
+
         return Pricing(
             input=data.get("input"), output=data.get("output"), cache_read=data.get("cache_read"),
             cache_write=data.get("cache_write"), tiers=tuple((n, p) for n, p in tiers if p is not None),
             source=data.get("source"), as_of=data.get("as_of"),
+            extra=MappingProxyType({k: data[k] for k in TOKEN_PRICES if k in data}),
+            per_request=data.get("per_request"), request_fees=rules("request_fees", "usd"),
+            per_1k_searches=data.get("per_1k_searches"), multipliers=rules("multipliers", "factor"),
         )
 
     def model(self, data: dict[str, Any], path: tuple[object, ...], profiles: dict[str, Any]) -> ModelInfo:
@@ -425,7 +480,7 @@ class _Compiler:
             context_window=data.get("context_window"),
             max_output_tokens=data.get("max_output_tokens"),
             capabilities=MappingProxyType(dict(data.get("capabilities") or {})),
-            pricing=self.pricing(data.get("pricing")),
+            pricing=self.pricing(data.get("pricing"), path + ("pricing",)),
             deprecated=MappingProxyType(dict(data["deprecated"])) if data.get("deprecated") else None,
             params=self.params(params, path + ("params",)),
         )
@@ -511,6 +566,7 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>", source: SourceMap |
                 (name, tuple(jp for i, e in enumerate(_names(v)) if (jp := c.jp(e, ("usage", "billed_fields", name, i))) is not None))
                 for name, v in (usage.get("billed_fields") or {}).items()
             ),
+            tuple(k for k, v in (usage.get("raw_fields") or {}).items() if v is not None),
         ),
         errors=ErrorsConfig(
             message=c.jp(errors.get("message"), ("errors", "message")),

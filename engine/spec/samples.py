@@ -27,6 +27,9 @@ fires (:data:`specwire.mapping.Observer`).  Findings, as :class:`SpecIssue`:
 * ``sample-replay``: a sample that cannot be read, or that does not replay through the spec
   (framing error, a rule failing to evaluate, a stream without its end, any exception) although it
   was not recorded as an error.
+* ``usage-unmapped``: a field of a usage object the samples hold that the spec neither maps to
+  ``Usage`` nor lists in ``usage.raw_fields`` (:mod:`specwire.spec.usage_fields`).  Located at
+  the spec's ``usage:`` key when the checked file writes one.
 
 The built-in samples ship in the package (``specwire.samples``, a few recordings per built-in API
 family copied from tests/fixtures; its README says from where), so the check works from a wheel.
@@ -49,6 +52,7 @@ from ..process import ResponseProcessor
 from .checks import _NEEDS
 from .compile import CompiledSpec, Rule
 from .issues import SourceMap, SpecIssue
+from .usage_fields import UNMAPPED_RULE, accounted_paths, unaccounted, usage_paths
 
 __all__ = ["MAX_SAMPLE_BYTES", "Sample", "builtin_samples", "fits", "load_case", "load_samples", "replay", "required_groups", "sample_issues"]
 
@@ -211,6 +215,7 @@ class _Watch:
         self.fired: Counter[int] = Counter()
         self.null: Counter[tuple[int, int]] = Counter()
         self.where: dict[int, list[str]] = {}
+        self.usage_paths: dict[str, list[str]] = {}  # usage-object path -> samples holding it
 
     def __call__(self, rule: Rule, fields: dict[str, Any], meta: dict[str, Any]) -> None:
         self.fired[rule.serial] += 1
@@ -220,6 +225,11 @@ class _Watch:
         for i, group in enumerate(required_groups(rule)):
             if all(fields.get(name) is None for name in group):
                 self.null[(rule.serial, i)] += 1
+        if rule.emit == "usage" and isinstance(fields.get("usage"), dict):
+            for path in usage_paths(fields["usage"]):
+                seen = self.usage_paths.setdefault(path, [])
+                if self.sample not in seen:
+                    seen.append(self.sample)
 
 
 def required_groups(rule: Rule) -> list[tuple[str, ...]]:
@@ -252,6 +262,11 @@ def sample_issues(spec: CompiledSpec, source: SourceMap, file: str, samples: lis
         for i, group in enumerate(required_groups(rule)):
             if watch.null[(serial, i)] == fired:
                 issues.append(_null_issue(source, path, group, fired, watch.where[serial]))
+    for path in unaccounted(watch.usage_paths, accounted_paths(spec.usage)):
+        held = watch.usage_paths[path]
+        names = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+        message = f"usage field {path!r} (in sample {names}) is neither mapped in usage.fields nor listed in usage.raw_fields"
+        issues.append(_section_issue(source, file, "usage", UNMAPPED_RULE, message))
     return issues
 
 
@@ -291,7 +306,13 @@ def _null_issue(source: SourceMap, rule_path: tuple[object, ...], group: tuple[s
 def _replay_issue(source: SourceMap, file: str, section: str, message: str) -> SpecIssue:
     """Located at the spec's ``stream:``/``response:`` key when the checked file writes one, else
     at the top of the file."""
+    return _section_issue(source, file, section, REPLAY_RULE, message)
+
+
+def _section_issue(source: SourceMap, file: str, section: str, rule: str, message: str) -> SpecIssue:
+    """Located at the top-level key ``section`` when the checked file writes one, else at the top
+    of the file."""
     where, line, col = source.locate_key((section,))
     if not _same_file(where, file):
         where, line, col = file, 1, 1
-    return SpecIssue(where, line, col, REPLAY_RULE, message, path=section)
+    return SpecIssue(where, line, col, rule, message, path=section)

@@ -591,7 +591,9 @@ def test_claude_complete_and_stream(google: FakeGoogle) -> None:
     assert response.text == "Hello from Vertex." and response.id == "msg_vrtx_01AbC"
     assert response.finish_reason is not None and response.finish_reason.unified == "stop"
     assert response.usage is not None and (response.usage.input_tokens, response.usage.output_tokens) == (12, 6)
-    assert response.cost is not None and response.cost.total == pytest.approx((12 * 2.0 + 6 * 10.0) / 1e6)
+    # us-east5 is a regional endpoint: 10% over the global price (the catalog's `multipliers`)
+    assert response.cost is not None and response.cost.total == pytest.approx((12 * 2.0 + 6 * 10.0) * 1.1 / 1e6)
+    assert response.cost.factor == pytest.approx(1.1)
     final = events[-1].response
     assert final.text == "Hi there"
     assert [(c.tool_call_id, c.tool_name, c.arguments) for c in final.tool_calls] == [("toolu_vrtx_1", "get_weather", {"city": "Paris"})]

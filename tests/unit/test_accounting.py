@@ -226,3 +226,132 @@ def test_tier_threshold_counts_cached_input(registry: Any) -> None:
     assert usage.input_tokens > threshold
     assert cost.output == pytest.approx(1_000 * tier.output / 1e6, rel=1e-12)
     assert cost.cache_read == pytest.approx(99_500 * tier.cache_read / 1e6, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- every priced kind (issue 10)
+def test_long_retention_cache_writes_are_priced_apart() -> None:
+    """Anthropic 1-hour / OpenAI 12-hour writes: ``cache_write_long_tokens`` is a subset of
+    ``cache_write_tokens`` priced at ``cache_write_long``; the rest at ``cache_write``."""
+    spec = catalog(input=10.0, output=50.0, cache_read=1.0, cache_write=12.5, cache_write_long=20.0)
+    usage = Usage(input_tokens=10_000, output_tokens=100, cache_read_tokens=1_000, cache_write_tokens=3_000, cache_write_long_tokens=1_000)
+    cost, reason = compute_cost(usage, spec.model_info("priced"), "priced")
+    assert reason is None and cost is not None
+    assert_usd(cost.cache_write, usd(2_000, "12.5") + usd(1_000, "20.0"))
+    assert_usd(cost.input, usd(6_000, "10.0"))
+    assert_usd(cost.total, usd(6_000, "10.0") + usd(100, "50.0") + usd(1_000, "1.0") + usd(2_000, "12.5") + usd(1_000, "20.0"))
+
+
+def test_long_retention_writes_without_their_price_give_none() -> None:
+    spec = catalog(input=10.0, output=50.0, cache_write=12.5)
+    usage = Usage(input_tokens=10_000, output_tokens=1, cache_write_tokens=3_000, cache_write_long_tokens=1)
+    cost, reason = compute_cost(usage, spec.model_info("priced"), "priced")
+    assert cost is None and reason and "long-retention cache write" in reason
+
+
+def test_audio_image_and_reasoning_prices_apply_only_when_the_catalog_has_them() -> None:
+    usage = Usage(input_tokens=1_000, output_tokens=500, reasoning_tokens=200, input_audio_tokens=100, input_image_tokens=50, output_audio_tokens=40, output_image_tokens=30)
+    plain, _ = compute_cost(usage, catalog(input=1.0, output=2.0).model_info("priced"), "priced")
+    assert plain is not None
+    assert_usd(plain.input, usd(1_000, "1.0"))
+    assert_usd(plain.output, usd(500, "2.0"))
+    assert (plain.audio, plain.image, plain.reasoning) == (0.0, 0.0, 0.0)
+    spec = catalog(input=1.0, output=2.0, input_audio=4.0, output_audio=8.0, input_image=3.0, output_image=30.0, reasoning=5.0)
+    cost, reason = compute_cost(usage, spec.model_info("priced"), "priced")
+    assert reason is None and cost is not None
+    assert_usd(cost.input, usd(850, "1.0"))
+    assert_usd(cost.output, usd(230, "2.0"))
+    assert_usd(cost.reasoning, usd(200, "5.0"))
+    assert_usd(cost.audio, usd(100, "4.0") + usd(40, "8.0"))
+    assert_usd(cost.image, usd(50, "3.0") + usd(30, "30.0"))
+    assert_usd(cost.total, usd(850, "1.0") + usd(230, "2.0") + usd(200, "5.0") + usd(100, "4.0") + usd(40, "8.0") + usd(50, "3.0") + usd(30, "30.0"))
+
+
+def test_a_price_written_as_null_is_unknown_not_free() -> None:
+    spec = catalog(input=1.0, output=2.0, input_audio=None)
+    cost, reason = compute_cost(Usage(input_tokens=100, output_tokens=1, input_audio_tokens=5), spec.model_info("priced"), "priced")
+    assert cost is None and reason and "input audio" in reason
+    cost, reason = compute_cost(Usage(input_tokens=100, output_tokens=1, input_audio_tokens=0), spec.model_info("priced"), "priced")
+    assert reason is None and cost is not None
+
+
+def test_citations_searches_and_request_fees() -> None:
+    """Perplexity: citation tokens and searches come on top of the tokens; one request fee, the
+    first ``request_fees`` entry whose ``when`` holds over the usage object, else ``per_request``."""
+    spec = catalog(
+        input=2.0, output=8.0, citation=2.0, per_1k_searches=5.0, per_request=0.001,
+        request_fees=[{"when": "usage.search_context_size == 'high'", "usd": 0.012}, {"when": "usage.search_context_size == 'medium'", "usd": 0.008}],
+    )
+    model = spec.model_info("priced")
+    base = dict(input_tokens=1_000, output_tokens=100, citation_tokens=300, search_requests=3)
+    for size, fee in (("high", "0.012"), ("medium", "0.008"), ("low", "0.001"), (None, "0.001")):
+        cost, reason = compute_cost(Usage(**base, raw={"search_context_size": size}), model, "priced")
+        assert reason is None and cost is not None
+        assert_usd(cost.requests, Decimal(fee))
+        assert_usd(cost.citation, usd(300, "2.0"))
+        assert_usd(cost.searches, Decimal(3) * Decimal("5.0") / 1000)
+        assert_usd(cost.total, usd(1_000, "2.0") + usd(100, "8.0") + usd(300, "2.0") + Decimal(3) * Decimal("5.0") / 1000 + Decimal(fee))
+
+
+@pytest.mark.parametrize(("field", "word"), [("citation_tokens", "citation"), ("search_requests", "per-search")])
+def test_citations_or_searches_without_a_price_give_none(field: str, word: str) -> None:
+    spec = catalog(input=1.0, output=1.0)
+    cost, reason = compute_cost(Usage(input_tokens=1, output_tokens=1, **{field: 2}), spec.model_info("priced"), "priced")
+    assert cost is None and reason and word in reason
+
+
+def test_multipliers_follow_the_settings_and_scale_every_part() -> None:
+    """Vertex regional endpoints: 1.1x when the location setting is not ``global``."""
+    regional = [{"when": "settings.location && settings.location != 'global'", "factor": 1.1}]
+    spec = catalog(input=2.0, output=10.0, per_request=0.01, multipliers=regional)
+    usage = Usage(input_tokens=1_000_000, output_tokens=100_000)
+    for settings, factor in (({"location": "global"}, "1"), ({"location": "us-east5"}, "1.1"), ({}, "1"), (None, "1")):
+        cost, reason = compute_cost(usage, spec.model_info("priced"), "priced", settings=settings)
+        assert reason is None and cost is not None
+        assert cost.factor == float(factor)
+        assert_usd(cost.input, Decimal("2.0") * Decimal(factor))
+        assert_usd(cost.requests, Decimal("0.01") * Decimal(factor))
+        assert_usd(cost.total, (Decimal("2.0") + Decimal("1.0") + Decimal("0.01")) * Decimal(factor))
+
+
+OFF_PEAK = "time.weekday >= `5` || !((time.minute_of_day >= `60` && time.minute_of_day < `240`) || (time.minute_of_day >= `360` && time.minute_of_day < `600`))"
+
+
+@pytest.mark.parametrize(
+    ("at", "factor"),
+    [
+        ("2026-12-07T00:59:00", 0.5),  # Monday, one minute before the 01:00 peak
+        ("2026-12-07T01:00:00", 1.0),  # the peak starts
+        ("2026-12-07T03:59:00", 1.0),
+        ("2026-12-07T04:00:00", 0.5),  # the peak ends
+        ("2026-12-07T06:00:00", 1.0),
+        ("2026-12-07T10:00:00", 0.5),
+        ("2026-12-06T02:00:00", 0.5),  # Sunday: off-peak all day
+    ],
+)
+def test_time_of_day_multipliers_use_the_request_time_in_utc(at: str, factor: float) -> None:
+    """DeepSeek: peak rates 01:00-04:00 and 06:00-10:00 UTC on weekdays, half otherwise."""
+    from datetime import datetime, timezone
+
+    spec = catalog(input=1.0, output=1.0, multipliers=[{"when": OFF_PEAK, "factor": 0.5}])
+    when = datetime.fromisoformat(at).replace(tzinfo=timezone.utc)
+    cost, _ = compute_cost(Usage(input_tokens=1_000_000, output_tokens=0), spec.model_info("priced"), "priced", at=when)
+    assert cost is not None and cost.factor == factor and cost.total == pytest.approx(factor)
+
+
+def test_a_tier_replaces_the_prices_it_gives_and_keeps_the_others() -> None:
+    spec = catalog(input=1.0, output=2.0, cache_write=1.25, cache_write_long=2.0, per_1k_searches=10.0,
+                   tiers=[{"above_input_tokens": 100, "input": 2.0, "cache_write_long": 4.0}])
+    usage = Usage(input_tokens=1_000, output_tokens=10, cache_write_tokens=100, cache_write_long_tokens=100, search_requests=1)
+    cost, reason = compute_cost(usage, spec.model_info("priced"), "priced")
+    assert reason is None and cost is not None
+    assert_usd(cost.cache_write, usd(100, "4.0"))
+    assert_usd(cost.input, usd(900, "2.0"))
+    assert_usd(cost.output, usd(10, "2.0"))
+    assert_usd(cost.searches, Decimal("0.01"))
+
+
+def test_normalize_passes_the_finer_counts_through() -> None:
+    numbers = {"input_tokens": 10, "output_tokens": 5, "cache_write_tokens": 4, "cache_write_long_tokens": 3, "input_audio_tokens": 2, "citation_tokens": 7, "search_requests": 1}
+    u = normalize_usage(numbers, None, ANTHROPIC_STYLE)
+    assert (u.input_tokens, u.cache_write_long_tokens, u.input_audio_tokens, u.citation_tokens, u.search_requests) == (14, 3, 2, 7, 1)
+    assert u.output_audio_tokens is None and u.input_image_tokens is None
