@@ -28,6 +28,7 @@ import uuid
 from typing import Any
 
 from .accounting import compute_cost, normalize_usage
+from .safejson import loads
 from .spec.compile import ModelInfo, UsageConfig
 from .types import (
     CallWarning,
@@ -344,7 +345,7 @@ class Assembler:
             arguments = part.patched if isinstance(part.patched, dict) else None
         elif text is not None and text.strip():
             try:
-                parsed = json.loads(text)
+                parsed = loads(text)  # too deep is invalid too: kept as text
             except ValueError:
                 parsed = None
             arguments = parsed if isinstance(parsed, dict) else None

@@ -15,13 +15,13 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic import TypeAdapter
 
 from .errors import RequestBuildError
+from .safejson import JSONDepthError, loads
 from .types import (
     AudioPart,
     DocumentPart,
@@ -148,7 +148,9 @@ def _tool_call_from_openai(call: dict[str, Any]) -> ToolCallPart:
     elif raw is None or isinstance(raw, str):
         text = raw or ""
         try:
-            args = json.loads(text) if text.strip() else {}
+            args = loads(text) if text.strip() else {}
+        except JSONDepthError:
+            raise RequestBuildError(f"tool call {call.get('id')!r} has arguments nested too deeply") from None
         except ValueError:
             raise RequestBuildError(f"tool call {call.get('id')!r} has arguments that are not valid JSON") from None
         if not isinstance(args, dict):
