@@ -35,7 +35,7 @@ from .safejson import problem, text_problem
 from .spec.compile import CompiledSpec, PartRule
 from .types import GENERIC_PARAMS, CallWarning, Message, Request, TextPart, ToolCallPart
 
-__all__ = ["RequestPlan", "build_request"]
+__all__ = ["MAX_URL_CHARS", "RequestPlan", "build_request", "check_call_options", "check_model", "credential_problem"]
 
 _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/flac": "flac", "audio/ogg": "ogg", "audio/webm": "webm", "audio/aac": "aac"}
 
@@ -110,7 +110,7 @@ def build_request(
     tools = _render_tools(spec, request, model)
     try:
         cfg = spec.stream_config(stream_mode) if stream else None
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable stream_mode
         raise RequestBuildError(f"{spec.provider} has no stream mode {stream_mode!r}; modes: {', '.join(spec.stream_modes) or 'none'}") from None
     ctx = {
         "model": model,
@@ -182,6 +182,44 @@ def check_model(model: str) -> None:
     reason = text_problem(model)
     if reason:
         raise RequestBuildError(f"the model name {reason}")
+
+
+def credential_problem(value: str) -> str | None:
+    """Why a credential cannot go in an HTTP header (a control character such as the CR a Windows
+    ``.env`` file leaves, or a lone surrogate), or ``None``.  Never quotes the value."""
+    if _CONTROL.search(value):
+        return "holds a control character (CR, LF, NUL…)"
+    return "holds a lone surrogate" if text_problem(value) else None
+
+
+def check_call_options(options: Mapping[str, Any]) -> None:
+    """Refuse call options of the wrong type before they reach the machinery that would choke on
+    them: ``api_key`` and ``base_url`` (strings), ``settings`` (a dict), ``timeout`` (a positive,
+    finite number of seconds, or a :class:`~specwire.retry.Timeouts`), ``max_retries`` (an int
+    >= 0), ``raise_on_content_filter`` (a bool).  ``None`` means "not given" for each.  Raises
+    :class:`RequestBuildError` naming the option."""
+    from .retry import Timeouts
+
+    def bad(name: str, expected: str) -> RequestBuildError:
+        return RequestBuildError(f"invalid call options: {name} must be {expected}, got {type(options[name]).__name__}")
+
+    for name in ("api_key", "base_url"):
+        if options.get(name) is not None and not isinstance(options[name], str):
+            raise bad(name, "a string")
+    reason = credential_problem(options.get("api_key") or "")
+    if reason:
+        raise RequestBuildError(f"invalid call options: api_key {reason}")
+    if options.get("settings") is not None and not isinstance(options["settings"], Mapping):
+        raise bad("settings", "a dict")
+    timeout = options.get("timeout")
+    if timeout is not None and not isinstance(timeout, Timeouts):
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+            raise RequestBuildError(f"invalid call options: timeout must be a positive number of seconds or a Timeouts, got {timeout!r}"[:300])
+    retries = options.get("max_retries")
+    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
+        raise RequestBuildError(f"invalid call options: max_retries must be an int >= 0, got {retries!r}"[:300])
+    if options.get("raise_on_content_filter") is not None and not isinstance(options["raise_on_content_filter"], bool):
+        raise bad("raise_on_content_filter", "a bool")
 
 
 def _checked_extra_headers(extra: Any) -> dict[str, str]:

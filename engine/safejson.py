@@ -57,7 +57,8 @@ def _depth(text: str) -> int:
 
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse provider JSON.  Raises :class:`ValueError` for invalid JSON (bytes that are not UTF-8
-    included) and its subclass :class:`JSONDepthError` for nesting deeper than ``max_depth``.
+    included; ``NaN`` and ``Infinity``, which Python's ``json`` would take) and its subclass
+    :class:`JSONDepthError` for nesting deeper than ``max_depth``.
     Lone surrogates from ``\\uD800``-style escapes come out as U+FFFD."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")  # UnicodeDecodeError is a ValueError
@@ -65,12 +66,16 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     if text.count("[") + text.count("{") > max_depth and _depth(text) > max_depth:
         raise JSONDepthError(f"JSON nested deeper than {max_depth} levels")
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except RecursionError:  # pragma: no cover - the count above refuses this first
         raise JSONDepthError(f"JSON nested deeper than {max_depth} levels") from None
     if _SURROGATE_ESCAPE.search(text):
         value = _without_surrogates(value)
     return value
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _clean(s: str) -> str:
