@@ -24,18 +24,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from .dicts import deep_merge, set_path
 from .errors import RequestBuildError
 from .params import apply_params
 from .redact import redact_headers, redact_url
 from .render import OMIT, TemplateFailure
-from .safejson import problem, text_problem
+from .safejson import brief, problem, text_problem
 from .spec.compile import CompiledSpec, PartRule
 from .types import GENERIC_PARAMS, CallWarning, Message, Request, TextPart, ToolCallPart
 
-__all__ = ["MAX_URL_CHARS", "RequestPlan", "build_request", "check_call_options", "check_model", "credential_problem"]
+__all__ = ["MAX_RETRIES", "MAX_URL_CHARS", "RequestPlan", "build_request", "check_call_options", "check_extra_headers", "check_model", "credential_problem"]
 
 _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/flac": "flac", "audio/ogg": "ogg", "audio/webm": "webm", "audio/aac": "aac"}
 
@@ -99,7 +99,7 @@ def build_request(
     a header, a header value that is not ASCII text, a body JSON cannot carry) are refused here,
     before any I/O, naming the field; they are never retried."""
     check_model(model)
-    given_headers = _checked_extra_headers(extra_headers)
+    given_headers = check_extra_headers(extra_headers)
     settings = dict(settings or {})
     info = spec.model_info(model)
     all_warnings = list(warnings or ())
@@ -111,7 +111,7 @@ def build_request(
     try:
         cfg = spec.stream_config(stream_mode) if stream else None
     except (KeyError, TypeError):  # TypeError: an unhashable stream_mode
-        raise RequestBuildError(f"{spec.provider} has no stream mode {stream_mode!r}; modes: {', '.join(spec.stream_modes) or 'none'}") from None
+        raise RequestBuildError(f"{spec.provider} has no stream mode {brief(stream_mode)}; modes: {', '.join(spec.stream_modes) or 'none'}") from None
     ctx = {
         "model": model,
         "stream": stream,
@@ -168,6 +168,9 @@ def build_request(
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The most retries a call may ask for (past a thousand, exponential backoff overflows a float).
+MAX_RETRIES = 100
+_BAD_VALUE = "the value must be printable ASCII text (no CR, LF or other control characters)"
 #: The longest URL sent (httpx refuses longer ones with its own error).
 MAX_URL_CHARS = 65_536
 
@@ -178,7 +181,7 @@ def check_model(model: str) -> None:
     if not isinstance(model, str):
         raise RequestBuildError(f"the model name must be a string, got {type(model).__name__}")
     if _CONTROL.search(model):
-        raise RequestBuildError(f"the model name {model!r} holds a control character (CR, LF, NUL…)")
+        raise RequestBuildError(f"the model name {brief(model)} holds a control character (CR, LF, NUL…)")
     reason = text_problem(model)
     if reason:
         raise RequestBuildError(f"the model name {reason}")
@@ -209,29 +212,41 @@ def check_call_options(options: Mapping[str, Any]) -> None:
     reason = credential_problem(options.get("api_key") or "")
     if reason:
         raise RequestBuildError(f"invalid call options: api_key {reason}")
+    if options.get("base_url"):
+        try:
+            parts = urlsplit(options["base_url"])
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as exc:
+            raise RequestBuildError(f"invalid call options: base_url is not a URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RequestBuildError("invalid call options: base_url must be an http(s) URL with a host")
     if options.get("settings") is not None and not isinstance(options["settings"], Mapping):
         raise bad("settings", "a dict")
     timeout = options.get("timeout")
     if timeout is not None and not isinstance(timeout, Timeouts):
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
-            raise RequestBuildError(f"invalid call options: timeout must be a positive number of seconds or a Timeouts, got {timeout!r}"[:300])
+            raise RequestBuildError(f"invalid call options: timeout must be a positive number of seconds or a Timeouts, got {brief(timeout)}")
     retries = options.get("max_retries")
-    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
-        raise RequestBuildError(f"invalid call options: max_retries must be an int >= 0, got {retries!r}"[:300])
+    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES):
+        raise RequestBuildError(f"invalid call options: max_retries must be an int from 0 to {MAX_RETRIES}, got {brief(retries)}")
     if options.get("raise_on_content_filter") is not None and not isinstance(options["raise_on_content_filter"], bool):
         raise bad("raise_on_content_filter", "a bool")
 
 
-def _checked_extra_headers(extra: Any) -> dict[str, str]:
+def check_extra_headers(extra: Any) -> dict[str, str]:
+    """``extra_headers`` as a dict of valid header names (RFC 9110 tokens) to printable ASCII
+    strings (no CR/LF).  Raises :class:`RequestBuildError` naming the header."""
     if extra is None:
         return {}
     if not isinstance(extra, Mapping):
         raise RequestBuildError(f"extra_headers must be a dict of header name to string value, got {type(extra).__name__}")
     for name, value in extra.items():
         if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-            raise RequestBuildError(f"extra_headers: {name!r} is not a valid header name")
+            raise RequestBuildError(f"extra_headers: {brief(name)} is not a valid header name")
         if not isinstance(value, str):
             raise RequestBuildError(f"extra_headers[{name!r}] must be a string, got {type(value).__name__}")
+        if not _FIELD_VALUE.fullmatch(value):
+            raise RequestBuildError(f"extra_headers[{name!r}]: {_BAD_VALUE}")
     return dict(extra)
 
 
@@ -242,7 +257,7 @@ def _check_headers(headers: dict[str, str], extra: dict[str, str]) -> None:
         if not _TOKEN.fullmatch(name):
             raise RequestBuildError(f"{where}: {name!r} is not a valid header name")
         if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
-            raise RequestBuildError(f"{where}: the value must be printable ASCII text (no CR, LF or other control characters)")
+            raise RequestBuildError(f"{where}: {_BAD_VALUE}")
 
 
 def _check_url(url: str) -> None:

@@ -23,13 +23,14 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
 from collections.abc import Mapping
 from itertools import accumulate
 from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["MAX_DEPTH", "JSONDepthError", "loads", "problem", "text_problem"]
+__all__ = ["MAX_DEPTH", "JSONDepthError", "brief", "loads", "problem", "text_problem"]
 
 #: The deepest nesting of containers (objects and arrays) accepted, in either direction.  ``1`` is
 #: depth 0, ``[]`` depth 1, ``[[]]`` depth 2.  Real provider payloads and tool schemas stay far below.
@@ -90,6 +91,19 @@ def _without_surrogates(value: Any) -> Any:
     if isinstance(value, dict):
         return {_clean(k): _without_surrogates(v) for k, v in value.items()}
     return value
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxstring, _BRIEF.maxother = 3, 60, 60
+
+
+def brief(value: Any) -> str:
+    """A short ``repr`` for an error message: bounded in length and nesting, safe on a value that
+    contains itself or nests thousands deep (plain ``repr`` raises :class:`RecursionError`)."""
+    try:
+        return _BRIEF.repr(value)
+    except Exception:  # noqa: BLE001 - a hostile __repr__
+        return f"<{type(value).__name__}>"
 
 
 def text_problem(s: str) -> str | None:

@@ -56,11 +56,19 @@ def _circular() -> dict[str, Any]:
     return d
 
 
+class _Deep(dict):  # type: ignore[type-arg]
+    """A nest of dicts and lists; shown by its depth, so that hypothesis can print a failing example
+    (its pretty-printer recurses)."""
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(f"<{self.get('depth')}-deep nest>")
+
+
 def _nested(depth: int, leaf: Any = 1) -> Any:
     value: Any = leaf
-    for i in range(depth):
+    for i in range(depth - 1):
         value = {"a": value} if i % 2 else [value]
-    return value
+    return _Deep(a=value, depth=depth)
 
 
 SURROGATES = st.sampled_from(["\ud800", "\udfff", "a\udc80b", "\ud83d"])
