@@ -242,3 +242,90 @@ def test_api_status_error_is_still_raised_for_a_normal_error_body(drive: Any, ho
     out = drive(hostile, "openai").call(False, MODELS["openai"])
     err = expect_error(out, APIStatusError)
     assert isinstance(err.body, dict) and isinstance(err, SpecwireError)
+
+
+# ---------------------------------------------------------------------------- call options
+_BAD_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
+    ("api-key-int", {"api_key": 5}, "api_key"),
+    ("api-key-surrogate", {"api_key": "sk-\ud800"}, "api_key"),
+    ("api-key-crlf", {"api_key": "sk-abc\r\n"}, "api_key"),
+    ("settings-not-a-dict", {"settings": True}, "settings"),
+    ("timeout-bool", {"timeout": True}, "timeout"),
+    ("timeout-nan", {"timeout": float("nan")}, "timeout"),
+    ("timeout-negative", {"timeout": -1}, "timeout"),
+    ("timeout-deep", {"timeout": nested_dict(DEEP)}, "timeout"),
+    ("max-retries-str", {"max_retries": "x"}, "max_retries"),
+    ("max-retries-huge", {"max_retries": 10**30}, "max_retries"),
+    ("base-url-bad-ipv6", {"base_url": "https://[::1/v1"}, "base_url"),
+    ("base-url-bad-port", {"base_url": "https://127.0.0.1:99999/v1"}, "base_url"),
+    ("raise-on-content-filter-dict", {"raise_on_content_filter": {}}, "raise_on_content_filter"),
+]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["complete", "stream"])
+@pytest.mark.parametrize(("case", "options", "field"), _BAD_OPTIONS, ids=[c[0] for c in _BAD_OPTIONS])
+def test_bad_call_option_is_a_request_build_error_before_io(drive: Any, hostile: HostileServer, sleeps: list[float], case: str, options: dict[str, Any], field: str, stream: bool) -> None:
+    hostile.always(json_reply(500, {"error": {"message": "x", "type": "server_error"}}))
+    out = drive(hostile, "openai").call(stream, MODELS["openai"], catch=(Exception,), **options)
+    err = expect_error(out, RequestBuildError)
+    assert field in str(err), str(err)
+    assert hostile.count == 0 and sleeps == []
+
+
+@pytest.mark.parametrize("max_retries", [99, 100, 101])
+def test_max_retries_limit(drive: Any, hostile: HostileServer, max_retries: int) -> None:
+    """``max_retries`` up to :data:`specwire.request.MAX_RETRIES` (100) is taken, 101 refused."""
+    from specwire.request import MAX_RETRIES
+
+    hostile.always(json_reply(400, {"error": {"message": "bad", "type": "invalid_request_error"}}))
+    out = drive(hostile, "openai").call(False, MODELS["openai"], catch=(Exception,), max_retries=max_retries)
+    expect_error(out, BadRequestError if max_retries <= MAX_RETRIES else RequestBuildError)
+
+
+def test_unhashable_stream_mode_is_a_request_build_error(drive: Any, hostile: HostileServer) -> None:
+    out = drive(hostile, "gemini").stream(MODELS["gemini"], catch=(Exception,), stream_mode={"sse": 1})
+    expect_error(out, RequestBuildError)
+    assert hostile.count == 0
+
+
+@pytest.mark.parametrize("value", ["sk-from-a-windows-env-file\r", "sk-\x00x", "sk-\udcff"])
+def test_env_key_with_a_control_character_is_a_config_error_not_retried(drive: Any, hostile: HostileServer, sleeps: list[float], value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key read from the environment with a trailing CR (a ``.env`` file with CRLF line ends) or a
+    surrogate (a non-UTF-8 byte): a ``ConfigError`` naming the variable, nothing sent.  It was a
+    ``TransportError`` (h11 refuses the header), retried."""
+    from specwire import ConfigError
+    from tests.reliability.helpers import make_client
+
+    client = make_client(hostile, "openai", key=False, env={"OPENAI_API_KEY": value}, base_urls={"openai": hostile.url("/v1")})
+    hostile.always(json_reply(200, {}))
+    out = drive(client=client).call(False, MODELS["openai"], catch=(Exception,))
+    err = expect_error(out, ConfigError)
+    assert "OPENAI_API_KEY" in str(err) and value not in str(err)
+    assert hostile.count == 0 and sleeps == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["complete", "stream"])
+@pytest.mark.parametrize("count", ["1e999", "1" + "0" * 400, "-1e999"])
+def test_absurd_usage_counts_are_left_out(drive: Any, hostile: HostileServer, stream: bool, count: str) -> None:
+    """``"prompt_tokens": 1e999`` (or 10**400): the response completes with that count left out;
+    it was an ``OverflowError`` in the cost computation."""
+    usage = f'{{"prompt_tokens": {count}, "completion_tokens": 2}}'
+    if stream:
+        chunk = json.dumps(openai_chunk("hi", "stop"))
+        tail = json.dumps(openai_chunk(usage={"prompt_tokens": 0, "completion_tokens": 0})).replace('{"prompt_tokens": 0, "completion_tokens": 0}', usage)
+        hostile.script(stream_reply([f"data: {chunk}\n\ndata: {tail}\n\ndata: [DONE]\n\n".encode()]))
+    else:
+        from tests.hostile.server import Reply
+
+        body = '{"id": "x", "object": "chat.completion", "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}], "usage": ' + usage + "}"
+        hostile.script(Reply(200, (("content-type", "application/json"),), body.encode()))
+    out = drive(hostile, "openai").call(stream, MODELS["openai"])
+    assert out.error is None, out.describe()
+    assert out.response.usage.input_tokens is None and out.response.usage.output_tokens == 2
+
+
+def test_nan_literal_is_not_json() -> None:
+    """Python's ``json`` takes ``NaN`` and ``Infinity``; provider JSON never has them."""
+    for text in ("NaN", '{"a": Infinity}', "[-Infinity]"):
+        with pytest.raises(ValueError):
+            loads(text)
