@@ -128,7 +128,29 @@ def _join(path: str, key: Any) -> str:
     return f"{path}.{text}" if path and text.isidentifier() else f"{path}[{text!r}]" if path else (text if text.isidentifier() else f"[{text!r}]")
 
 
-_END = object()  # marks the end of a container's children on the walk stack
+_SCALARS = (str, int, float, type(None))  # bool is an int
+
+
+def _scalar_problem(v: Any) -> str | None:
+    if isinstance(v, str):
+        return None if v.isascii() else text_problem(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return f"{v!r} is not a JSON number"
+    return None
+
+
+_LEAVE = object()
+
+
+def _path(root: str, node: Any) -> str:
+    keys = []
+    while node is not None:
+        keys.append(node[0])
+        node = node[1]
+    where = root
+    for key in reversed(keys):
+        where = _join(where, key)
+    return _at(where)
 
 
 def problem(value: Any, path: str = "", *, max_depth: int = MAX_DEPTH) -> str | None:
@@ -137,46 +159,49 @@ def problem(value: Any, path: str = "", *, max_depth: int = MAX_DEPTH) -> str | 
     Accepted: ``str`` (no lone surrogates), ``bool``, ``int``, finite ``float``, ``None``, dicts
     (keys ``str``/``int``/``float``/``bool``/``None``), lists, tuples and pydantic models (their
     fields), nested at most ``max_depth`` containers deep and without cycles.  Iterative: safe on
-    any nesting."""
+    any nesting.  Paths are only spelled out for the offending value (a walk over a long
+    conversation allocates one small tuple per container)."""
+    if isinstance(value, _SCALARS):
+        reason = _scalar_problem(value)
+        return f"{_at(path)}: {reason}" if reason else None
     active: set[int] = set()  # ids of the containers on the current path (cycle detection)
-    stack: list[Any] = [(value, path, 0)]
+    # entries: (container, depth, node), node = (key, parent node) locating it; (_LEAVE, id, None)
+    # when a container's children are done (its id comes off the active path)
+    stack: list[tuple[Any, int, Any]] = [(value, 1, None)]
     while stack:
-        item = stack.pop()
-        if item[0] is _END:
-            active.discard(item[1])
+        v, depth, node = stack.pop()
+        if v is _LEAVE:
+            active.discard(depth)  # the id of the container being left
             continue
-        v, where, depth = item
-        if v is None or isinstance(v, (bool, int)):
-            continue
-        if isinstance(v, str):
-            reason = text_problem(v)
-            if reason:
-                return f"{_at(where)}: {reason}"
-            continue
-        if isinstance(v, float):
-            if not math.isfinite(v):
-                return f"{_at(where)}: {v!r} is not a JSON number"
-            continue
-        if isinstance(v, BaseModel):
-            children = [(name, getattr(v, name)) for name in type(v).model_fields]
-        elif isinstance(v, Mapping):
-            children = list(v.items())
-            for key, _ in children:
+        t = type(v)
+        if t is list or t is tuple:
+            items: Any = enumerate(v)
+        elif t is dict or (not isinstance(v, BaseModel) and isinstance(v, Mapping)):
+            items = v.items()
+            for key in v:
                 if isinstance(key, str):
-                    reason = text_problem(key)
-                    if reason:
-                        return f"{_at(_join(where, key))}: the key {reason}"
-                elif not (key is None or isinstance(key, (int, float, bool))):
-                    return f"{_at(where)}: a {type(key).__name__} key is not JSON"
+                    if not key.isascii() and (reason := text_problem(key)):
+                        return f"{_path(path, (key, node))}: the key {reason}"
+                elif not (key is None or isinstance(key, (int, float))):
+                    return f"{_path(path, node)}: a {type(key).__name__} key is not JSON"
+        elif isinstance(v, BaseModel):
+            items = vars(v).items()
         elif isinstance(v, (list, tuple)):
-            children = list(enumerate(v))
+            items = enumerate(v)
         else:
-            return f"{_at(where)}: a {type(v).__name__} is not JSON"
+            return f"{_path(path, node)}: a {t.__name__} is not JSON"
         if id(v) in active:
-            return f"{_at(where)}: a circular reference (the value contains itself)"
-        if depth + 1 > max_depth:
-            return f"{_at(where)}: nested deeper than {max_depth} levels"
+            return f"{_path(path, node)}: a circular reference (the value contains itself)"
+        if depth > max_depth:
+            return f"{_path(path, node)}: nested deeper than {max_depth} levels"
         active.add(id(v))
-        stack.append((_END, id(v)))
-        stack.extend((child, _join(where, key), depth + 1) for key, child in reversed(children))
+        stack.append((_LEAVE, id(v), None))
+        mark = len(stack)
+        for key, child in items:
+            if isinstance(child, _SCALARS):
+                if (reason := _scalar_problem(child)) is not None:
+                    return f"{_path(path, (key, node))}: {reason}"
+            else:
+                stack.append((child, depth + 1, (key, node)))
+        stack[mark:] = reversed(stack[mark:])  # the first child on top: found first
     return None
