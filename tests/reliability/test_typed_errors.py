@@ -329,3 +329,37 @@ def test_nan_literal_is_not_json() -> None:
     for text in ("NaN", '{"a": Infinity}', "[-Infinity]"):
         with pytest.raises(ValueError):
             loads(text)
+
+
+# ---------------------------------------------------------------------------- the aiohttp backend
+@pytest.mark.parametrize("case", ["deep-error-body", "deep-frame", "deep-arguments"])
+def test_hostile_answers_on_the_aiohttp_backend(hostile: HostileServer, case: str) -> None:
+    """The same hostile answers through ``Client(async_backend="aiohttp")`` (async only: the
+    backend is the async pool): typed errors, or the arguments kept as text."""
+    from tests.hostile.server import Reply
+    from tests.reliability.helpers import Driver, make_client
+
+    pytest.importorskip("httpx_aiohttp")
+    if case == "deep-error-body":
+        hostile.always(Reply(400, (("content-type", "application/json"),), b'{"error":' * 100_000))
+    elif case == "deep-frame":
+        hostile.always(stream_reply([*openai_sse(["Hi"])[:1], b"data: " + b"[" * 100_000 + b"\n\n"]))
+    else:
+        chunk = openai_chunk(role=True)
+        chunk["choices"][0]["delta"]["tool_calls"] = [{"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": "[" * 100_000}}]
+        call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "[" * 100_000}}
+        body = {"id": "x", "object": "chat.completion", "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]}, "finish_reason": "tool_calls"}]}
+        hostile.script(json_reply(200, body), stream_reply([sse((None, chunk)), sse((None, openai_chunk(None, "tool_calls"))), b"data: [DONE]\n\n"]))
+    driver = Driver("async", make_client(hostile, "openai", async_backend="aiohttp", max_retries=0))
+    try:
+        for stream in (False, True):
+            out = driver.call(stream, MODELS["openai"], catch=(Exception,))
+            if case == "deep-error-body":
+                expect_error(out, BadRequestError)
+            elif case == "deep-frame":
+                expect_error(out, FramingError)
+            else:
+                assert out.error is None, out.describe()
+                assert out.response.tool_calls[0].arguments is None
+    finally:
+        driver.close()
