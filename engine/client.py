@@ -196,6 +196,7 @@ class Client:
 
     def build(self, model_ref: str, messages: Any, *, stream: bool = False, stream_mode: str | None = None, **options: Any) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
+        check_call_options(options)
         spec, model, warnings = self.registry.resolve(model_ref)
         request, call_opts = _split_options(messages, options)
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)

@@ -41,6 +41,7 @@ class MappingFailure(Exception):
 #: Token counts at or above this are not counts (int64 range); they are left out.
 _MAX_COUNT = 2**63
 
+
 class EventMapper:
     """Stateful only for ``once`` rules; create one per response.  ``observe`` (optional) is called
     for every rule that fires (see :data:`Observer`)."""

@@ -100,3 +100,11 @@ def test_replay_unknown_framing_is_one_line(run_inproc: Callable[..., Result], w
     result = run_inproc(["replay", "openai", str(path), "--stream", "--framing", "no-such-framing"])
     one_line_error(result)
     assert result.returncode == 2
+
+
+def test_render_settings_of_the_wrong_type(run_inproc: Callable[..., Result], workdir: Path) -> None:
+    path = workdir / "request.json"
+    path.write_text(json.dumps({"messages": "hi", "settings": 5}), encoding="utf-8")
+    result = run_inproc(["render", "openai:gpt-5.5", "--request", str(path)])
+    one_line_error(result)
+    assert "settings" in result.stderr
