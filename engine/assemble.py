@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .accounting import USAGE_NUMBERS, compute_cost, normalize_usage
+from .safejson import loads
 from .spec.compile import ModelInfo, UsageConfig
 from .types import (
     CallWarning,
@@ -347,7 +348,7 @@ class Assembler:
             arguments = part.patched if isinstance(part.patched, dict) else None
         elif text is not None and text.strip():
             try:
-                parsed = json.loads(text)
+                parsed = loads(text)  # too deep is invalid too: kept as text
             except ValueError:
                 parsed = None
             arguments = parsed if isinstance(parsed, dict) else None

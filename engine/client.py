@@ -42,7 +42,7 @@ from .process import ResponseProcessor
 from .provider_errors import api_error, parse_body
 from .redact import Secret, redact_url
 from .registry import SpecRegistry, default_registry
-from .request import RequestPlan, build_request
+from .request import RequestPlan, build_request, check_call_options, credential_problem
 from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .transport import Transport
@@ -197,12 +197,14 @@ class Client:
 
     def build(self, model_ref: str, messages: Any, *, stream: bool = False, stream_mode: str | None = None, **options: Any) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
+        check_call_options(options)
         spec, model, warnings = self.registry.resolve(model_ref)
         request, call_opts = _split_options(messages, options)
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
 
     # ------------------------------------------------------------------ preparation
     def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Run:
+        check_call_options(options)
         timeout = options.pop("timeout", None)
         max_retries = options.pop("max_retries", None)
         raise_cf = options.pop("raise_on_content_filter", None)
@@ -297,6 +299,8 @@ class Client:
                 if env.get(name):
                     key, source = Secret(env[name]), f"env:{name}"
                     break
+        if key is not None and (problem := credential_problem(key.reveal())):
+            raise ConfigError(f"the API key for {spec.provider!r} ({source}) {problem}")  # a retry cannot fix it
         factory = hooks.auth_factory(scheme)
         if key is None and spec.auth.get("optional"):
             factory, source = hooks.auth_factory("none"), None  # e.g. a local server run without a key

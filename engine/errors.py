@@ -130,8 +130,11 @@ class ModelNotFoundError(SpecwireError):
 
 
 class RequestBuildError(SpecwireError):
-    """The request cannot be built: a template failed, or a content part the provider's spec does
-    not support (parts are never dropped silently)."""
+    """The request cannot be built: a template failed, a content part the provider's spec does
+    not support (parts are never dropped silently), or a value of the call that cannot be sent (a
+    lone surrogate, a tool schema that contains itself or nests too deeply, a header value with
+    CR/LF, an option of the wrong type).  The message names the field.  Raised before any I/O and
+    never retried."""
 
 
 class TransportError(SpecwireError):

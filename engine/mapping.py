@@ -38,6 +38,10 @@ class MappingFailure(Exception):
     """A rule could not be evaluated against a frame (rule name and reason)."""
 
 
+#: Token counts at or above this are not counts (int64 range); they are left out.
+_MAX_COUNT = 2**63
+
+
 class EventMapper:
     """Stateful only for ``once`` rules; create one per response.  ``observe`` (optional) is called
     for every rule that fires (see :data:`Observer`)."""
@@ -138,7 +142,8 @@ class EventMapper:
             total = None
             for expr in exprs:
                 value = expr.fn(obj)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                # a count a hostile body makes absurd (1e999, 10**400) is left out, not an OverflowError
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < _MAX_COUNT:
                     total = (total or 0) + int(value)
             out[name] = total
         return out

@@ -15,13 +15,13 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic import TypeAdapter
 
 from .errors import RequestBuildError
+from .safejson import JSONDepthError, brief, loads
 from .types import (
     AudioPart,
     DocumentPart,
@@ -148,13 +148,15 @@ def _tool_call_from_openai(call: dict[str, Any]) -> ToolCallPart:
     elif raw is None or isinstance(raw, str):
         text = raw or ""
         try:
-            args = json.loads(text) if text.strip() else {}
+            args = loads(text) if text.strip() else {}
+        except JSONDepthError:
+            raise RequestBuildError(f"tool call {brief(call.get('id'))} has arguments nested too deeply") from None
         except ValueError:
-            raise RequestBuildError(f"tool call {call.get('id')!r} has arguments that are not valid JSON") from None
+            raise RequestBuildError(f"tool call {brief(call.get('id'))} has arguments that are not valid JSON") from None
         if not isinstance(args, dict):
-            raise RequestBuildError(f"tool call {call.get('id')!r} has arguments that are not a JSON object")
+            raise RequestBuildError(f"tool call {brief(call.get('id'))} has arguments that are not a JSON object")
     else:
-        raise RequestBuildError(f"tool call {call.get('id')!r} has arguments of type {type(raw).__name__}")
+        raise RequestBuildError(f"tool call {brief(call.get('id'))} has arguments of type {type(raw).__name__}")
     return ToolCallPart(tool_call_id=call.get("id"), tool_name=fn.get("name") or "", arguments=args, arguments_text=text)
 
 
@@ -193,4 +195,4 @@ def _part_from_dict(p: Any) -> Any:
         raise RequestBuildError("file parts need file.file_data as a base64 data URL (file ids are provider-specific)")
     if kind == "refusal":
         return TextPart(text=p.get("refusal", ""))
-    raise RequestBuildError(f"unknown content part type {kind!r}")
+    raise RequestBuildError(f"unknown content part type {brief(kind)}")

@@ -18,7 +18,6 @@ A non-streaming body is complete when it parses.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from . import hooks
@@ -26,6 +25,7 @@ from .assemble import Assembler
 from .errors import ContentFilterError, FramingError, IncompleteStreamError, SpecwireError, StreamError
 from .mapping import EventMapper, MappingFailure, Observer
 from .provider_errors import api_error
+from .safejson import JSONDepthError, loads
 from .spec.compile import CompiledSpec
 from .types import CallWarning, ErrorEvent, ResponseStart, WarningEvent
 
@@ -173,14 +173,14 @@ class ResponseProcessor:
                 asm.done = True
                 continue
             try:
-                data = json.loads(text)
+                data = loads(text)
+            except JSONDepthError:
+                return out + self.fail(FramingError(f"{self.spec.provider}: a frame is nested too deeply"))
             except ValueError:
                 if at_end and self.stream:
                     return out + self.fail(IncompleteStreamError(f"{self.spec.provider}: the body ended inside an event"))
                 excerpt = text[:_EXCERPT]
                 return out + self.fail(FramingError(f"{self.spec.provider}: a frame is not valid JSON: {excerpt!r}"))
-            except RecursionError:
-                return out + self.fail(FramingError(f"{self.spec.provider}: a frame is nested too deeply"))
             if not self.stream:
                 asm.raw = data
             try:

@@ -25,6 +25,7 @@ from .jpath import JPathError
 from .mapping import truthy
 from .redact import redact_headers, redact_text
 from .retry import parse_duration, parse_retry_after
+from .safejson import loads
 from .spec.compile import CompiledSpec, ErrorsConfig
 
 __all__ = ["api_error", "classify", "parse_body"]
@@ -33,10 +34,11 @@ _EXCERPT = 300
 
 
 def parse_body(content: bytes) -> Any:
-    """An error body as JSON when it is JSON, else its text (an excerpt, redacted)."""
+    """An error body as JSON when it is JSON (nested at most :data:`specwire.safejson.MAX_DEPTH`
+    deep), else its text (an excerpt, redacted)."""
     text = content.decode("utf-8", errors="replace")
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError:
         text = text.strip()
         return redact_text(text[:_EXCERPT] + ("…" if len(text) > _EXCERPT else ""))

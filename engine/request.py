@@ -20,19 +20,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from .dicts import deep_merge, set_path
 from .errors import RequestBuildError
 from .params import apply_params
 from .redact import redact_headers, redact_url
 from .render import OMIT, TemplateFailure
+from .safejson import brief, problem, text_problem
 from .spec.compile import CompiledSpec, PartRule
 from .types import GENERIC_PARAMS, CallWarning, Message, Request, TextPart, ToolCallPart
 
-__all__ = ["RequestPlan", "build_request"]
+__all__ = ["MAX_RETRIES", "MAX_URL_CHARS", "RequestPlan", "build_request", "check_call_options", "check_extra_headers", "check_model", "credential_problem"]
 
 _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/flac": "flac", "audio/ogg": "ogg", "audio/webm": "webm", "audio/aac": "aac"}
 
@@ -46,12 +49,23 @@ class RequestPlan:
     headers: dict[str, str]
     body: Any
     warnings: list[CallWarning] = field(default_factory=list)
+    _encoded: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def content(self) -> bytes:
-        """The body as UTF-8 JSON bytes (compact, non-ASCII kept)."""
+        """The body as UTF-8 JSON bytes (compact, non-ASCII kept), encoded once.  Raises
+        :class:`RequestBuildError` naming the place in the body that JSON or UTF-8 cannot carry
+        (:func:`specwire.safejson.problem`)."""
+        if self._encoded is not None:
+            return self._encoded
         if self.body is None:
             return b""
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        try:
+            encoded = json.dumps(self.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        except (ValueError, TypeError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
+            reason = problem(self.body, "body") or f"body: {type(exc).__name__}"
+            raise RequestBuildError(f"the request cannot be sent as JSON: {reason}") from None
+        object.__setattr__(self, "_encoded", encoded)
+        return encoded
 
     def redacted(self, extra_secret_headers: tuple[str, ...] = ()) -> dict[str, Any]:
         """``{"method", "url", "headers", "body", "warnings"}`` with secrets masked."""
@@ -80,7 +94,12 @@ def build_request(
     warnings: list[CallWarning] | None = None,
 ) -> RequestPlan:
     """Render the HTTP request for ``request`` to ``model``.  Raises :class:`RequestBuildError`, or
-    :class:`SpecError` when a template hits a sandbox cap (see ``CompiledSpec.render_failure``)."""
+    :class:`SpecError` when a template hits a sandbox cap (see ``CompiledSpec.render_failure``).
+    Local problems that would only surface at send time (a control character in the model name or
+    a header, a header value that is not ASCII text, a body JSON cannot carry) are refused here,
+    before any I/O, naming the field; they are never retried."""
+    check_model(model)
+    given_headers = check_extra_headers(extra_headers)
     settings = dict(settings or {})
     info = spec.model_info(model)
     all_warnings = list(warnings or ())
@@ -91,8 +110,8 @@ def build_request(
     tools = _render_tools(spec, request, model)
     try:
         cfg = spec.stream_config(stream_mode) if stream else None
-    except KeyError:
-        raise RequestBuildError(f"{spec.provider} has no stream mode {stream_mode!r}; modes: {', '.join(spec.stream_modes) or 'none'}") from None
+    except (KeyError, TypeError):  # TypeError: an unhashable stream_mode
+        raise RequestBuildError(f"{spec.provider} has no stream mode {brief(stream_mode)}; modes: {', '.join(spec.stream_modes) or 'none'}") from None
     ctx = {
         "model": model,
         "stream": stream,
@@ -131,12 +150,121 @@ def build_request(
                 headers[name.lower()] = str(value)
     except TemplateFailure as exc:
         raise spec.render_failure(exc, f"{spec.provider}: {exc}") from None
-    for name, value in (extra_headers or {}).items():
+    for name, value in given_headers.items():
         headers[name.lower()] = value
     url = str(root).rstrip("/") + str(path)
     if query:
         url += ("&" if "?" in url else "?") + urlencode({k: _query_value(v) for k, v in query.items()})
-    return RequestPlan(spec.request.method, url, headers, body, all_warnings)
+    _check_headers(headers, given_headers)
+    _check_url(url)
+    plan = RequestPlan(spec.request.method, url, headers, body, all_warnings)
+    plan.content()  # refuses (and caches) a body JSON cannot carry, before any I/O
+    return plan
+
+
+# ---------------------------------------------------------------------------- local checks
+# RFC 9110 section 5.1 (field-name = token) and 5.5 (field-value: visible ASCII, space and tab;
+# httpx encodes str values as ASCII), https://www.rfc-editor.org/rfc/rfc9110#section-5
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The most retries a call may ask for (past a thousand, exponential backoff overflows a float).
+MAX_RETRIES = 100
+_BAD_VALUE = "the value must be printable ASCII text (no CR, LF or other control characters)"
+#: The longest URL sent (httpx refuses longer ones with its own error).
+MAX_URL_CHARS = 65_536
+
+
+def check_model(model: str) -> None:
+    """Refuse a model name with a control character (CR/LF splits a URL or a header line; no
+    provider's model id has one).  Raises :class:`RequestBuildError`."""
+    if not isinstance(model, str):
+        raise RequestBuildError(f"the model name must be a string, got {type(model).__name__}")
+    if _CONTROL.search(model):
+        raise RequestBuildError(f"the model name {brief(model)} holds a control character (CR, LF, NUL…)")
+    reason = text_problem(model)
+    if reason:
+        raise RequestBuildError(f"the model name {reason}")
+
+
+def credential_problem(value: str) -> str | None:
+    """Why a credential cannot go in an HTTP header (a control character such as the CR a Windows
+    ``.env`` file leaves, or a lone surrogate), or ``None``.  Never quotes the value."""
+    if _CONTROL.search(value):
+        return "holds a control character (CR, LF, NUL…)"
+    return "holds a lone surrogate" if text_problem(value) else None
+
+
+def check_call_options(options: Mapping[str, Any]) -> None:
+    """Refuse call options of the wrong type before they reach the machinery that would choke on
+    them: ``api_key`` and ``base_url`` (strings), ``settings`` (a dict), ``timeout`` (a positive,
+    finite number of seconds, or a :class:`~specwire.retry.Timeouts`), ``max_retries`` (an int
+    >= 0), ``raise_on_content_filter`` (a bool).  ``None`` means "not given" for each.  Raises
+    :class:`RequestBuildError` naming the option."""
+    from .retry import Timeouts
+
+    def bad(name: str, expected: str) -> RequestBuildError:
+        return RequestBuildError(f"invalid call options: {name} must be {expected}, got {type(options[name]).__name__}")
+
+    for name in ("api_key", "base_url"):
+        if options.get(name) is not None and not isinstance(options[name], str):
+            raise bad(name, "a string")
+    reason = credential_problem(options.get("api_key") or "")
+    if reason:
+        raise RequestBuildError(f"invalid call options: api_key {reason}")
+    if options.get("base_url"):
+        try:
+            parts = urlsplit(options["base_url"])
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as exc:
+            raise RequestBuildError(f"invalid call options: base_url is not a URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RequestBuildError("invalid call options: base_url must be an http(s) URL with a host")
+    if options.get("settings") is not None and not isinstance(options["settings"], Mapping):
+        raise bad("settings", "a dict")
+    timeout = options.get("timeout")
+    if timeout is not None and not isinstance(timeout, Timeouts):
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+            raise RequestBuildError(f"invalid call options: timeout must be a positive number of seconds or a Timeouts, got {brief(timeout)}")
+    retries = options.get("max_retries")
+    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES):
+        raise RequestBuildError(f"invalid call options: max_retries must be an int from 0 to {MAX_RETRIES}, got {brief(retries)}")
+    if options.get("raise_on_content_filter") is not None and not isinstance(options["raise_on_content_filter"], bool):
+        raise bad("raise_on_content_filter", "a bool")
+
+
+def check_extra_headers(extra: Any) -> dict[str, str]:
+    """``extra_headers`` as a dict of valid header names (RFC 9110 tokens) to printable ASCII
+    strings (no CR/LF).  Raises :class:`RequestBuildError` naming the header."""
+    if extra is None:
+        return {}
+    if not isinstance(extra, Mapping):
+        raise RequestBuildError(f"extra_headers must be a dict of header name to string value, got {type(extra).__name__}")
+    for name, value in extra.items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise RequestBuildError(f"extra_headers: {brief(name)} is not a valid header name")
+        if not isinstance(value, str):
+            raise RequestBuildError(f"extra_headers[{name!r}] must be a string, got {type(value).__name__}")
+        if not _FIELD_VALUE.fullmatch(value):
+            raise RequestBuildError(f"extra_headers[{name!r}]: {_BAD_VALUE}")
+    return dict(extra)
+
+
+def _check_headers(headers: dict[str, str], extra: dict[str, str]) -> None:
+    given = {k.lower() for k in extra}
+    for name, value in headers.items():
+        where = f"extra_headers[{name!r}]" if name in given else f"header {name!r}"
+        if not _TOKEN.fullmatch(name):
+            raise RequestBuildError(f"{where}: {name!r} is not a valid header name")
+        if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
+            raise RequestBuildError(f"{where}: {_BAD_VALUE}")
+
+
+def _check_url(url: str) -> None:
+    if len(url) > MAX_URL_CHARS:
+        raise RequestBuildError(f"the request URL is longer than {MAX_URL_CHARS} characters (check base_url, settings and the model name)")
+    if _CONTROL.search(url) or text_problem(url):
+        raise RequestBuildError("the request URL holds a control character or a lone surrogate (check base_url and settings)")
 
 
 def _query_value(value: Any) -> str:

@@ -24,7 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from .safejson import problem
 
 __all__ = [
     "AudioPart",
@@ -327,6 +329,16 @@ class Request(BaseModel):
         from .messages import to_messages
 
         return to_messages(value)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sendable(cls, value: Any, info: ValidationInfo) -> Any:
+        # Refused here, naming the place, rather than by json.dumps or UTF-8 at send time: a lone
+        # surrogate, a dict that contains itself, nesting past safejson.MAX_DEPTH, a set...
+        reason = problem(value, info.field_name)
+        if reason is not None:
+            raise ValueError(reason)
+        return value
 
     @field_validator("stop_sequences", mode="before")
     @classmethod

@@ -6,8 +6,10 @@
     specwire providers [--json]                               the providers on the search path
     specwire models [PROVIDER] [--json]                       the model catalogs
 
-Exit codes: 0 success, 1 a call or replay ended in an error, 2 bad usage or configuration.
-Heavy modules are imported inside the commands, so ``--help`` is instant.
+Exit codes: 0 success, 1 a call or replay ended in an error, 2 bad usage or configuration
+(130 on Ctrl-C).  Every error is one line on stderr (``specwire: <class>: <message>`` or
+``error: <class>: <message>``), never a traceback.  Heavy modules are imported inside the
+commands, so ``--help`` is instant.
 """
 
 from __future__ import annotations
@@ -83,15 +85,22 @@ def main(argv: list[str] | None = None) -> int:
             return _providers(args)
         return _models(args)
     except SpecwireError as exc:
-        print(f"specwire: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"specwire: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
         for issue in getattr(exc, "issues", [])[:20]:
             print(f"  {issue.format()}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # pragma: no cover - `specwire … | head`
         return 0
     except OSError as exc:
-        print(f"specwire: {exc}", file=sys.stderr)
+        print(f"specwire: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error message on one line (pydantic-style messages span several)."""
+    return " ".join(str(exc).split())
 
 
 def _registry(args: argparse.Namespace) -> Any:
@@ -159,7 +168,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _report_error(exc: Exception) -> int:
-    print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print(f"error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
     return 1
 
 
@@ -187,15 +196,20 @@ def _response_json(response: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- render
 def _render(args: argparse.Namespace) -> int:
     from ..client import Client
+    from ..errors import ConfigError
+    from ..safejson import loads
     from .output import rendered_request
 
-    request = json.loads(Path(args.request).read_text(encoding="utf-8"))
+    try:
+        request = loads(Path(args.request).read_bytes())
+    except ValueError as exc:  # not UTF-8, not JSON, or nested too deeply
+        raise ConfigError(f"{args.request}: not a JSON request file ({exc})") from None
     if not isinstance(request, dict) or "messages" not in request:
         print("specwire: the request file must be a JSON object with `messages`", file=sys.stderr)
         return 2
     messages = request.pop("messages")
-    request.pop("model", None)
-    request.pop("stream", None)
+    for name in ("model", "stream", "stream_mode"):  # given on the command line
+        request.pop(name, None)
     with Client(registry=_registry(args), load_entry_points=True) as client:
         plan = client.build(args.model_ref, messages, stream=args.stream, stream_mode=args.stream_mode, **request)
         spec = client.registry.resolve(args.model_ref)[0]
@@ -227,6 +241,8 @@ def _replay(args: argparse.Namespace) -> int:
             processor = ResponseProcessor(spec, model=model, stream=stream, stream_mode=args.stream_mode, framing=args.framing)
         except KeyError:
             raise ConfigError(f"{spec.provider} has no stream mode {args.stream_mode!r}") from None
+        except LookupError as exc:  # hooks.UnknownHook: no such --framing
+            raise ConfigError(str(exc)) from None
         events = processor.start() + processor.feed(body) + processor.close()
     for event in events:
         print(json.dumps(event_json(event), ensure_ascii=False))

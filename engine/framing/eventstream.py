@@ -41,12 +41,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import struct
 import uuid
 import zlib
 
 from ..errors import FramingError, IncompleteStreamError
+from ..safejson import JSONDepthError, loads
 from .base import Frame
 
 __all__ = ["MAX_HEADERS_BYTES", "MAX_PAYLOAD_BYTES", "EventStreamFraming", "PayloadChunkFraming", "encode_message"]
@@ -229,7 +229,9 @@ class PayloadChunkFraming(EventStreamFraming):
         if frame.event != "chunk" or headers.get(":message-type", "event") != "event":
             return frame
         try:
-            outer = json.loads(frame.text)
+            outer = loads(frame.text)
+        except JSONDepthError:
+            raise self._fail("a chunk payload is nested too deeply", start) from None
         except ValueError:
             raise self._fail("a chunk payload is not JSON", start) from None
         raw = outer.get("bytes") if isinstance(outer, dict) else None
@@ -241,9 +243,11 @@ class PayloadChunkFraming(EventStreamFraming):
             raise self._fail("a chunk's `bytes` field is not base64", start) from None
         text = inner.decode("utf-8", errors="replace")
         try:
-            data = json.loads(text)
+            data = loads(text)
+        except JSONDepthError:
+            raise self._fail("a chunk's `bytes` JSON is nested too deeply", start) from None
         except ValueError:
-            data = None
+            data = None  # the spec's rules see the text and refuse it
         event = data.get("type") if isinstance(data, dict) else None
         return Frame(event if isinstance(event, str) else None, text, headers)
 

@@ -41,6 +41,7 @@ from typing import Any
 from .. import errors as _errors
 from ..binding import check_credential_destination, host_pattern
 from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError
+from ..request import check_call_options, check_extra_headers
 from ..retry import RetryPolicy, Timeouts
 from ..types import ErrorEvent, Finish, Request, Response, ResponseStart
 from .cache import BackendCache, MemoryCache, SQLiteCache, cache_key, decode_entry, encode_entry, events_from_response
@@ -207,6 +208,10 @@ class Router(HealthChecks):
             return "content_filter"
         if isinstance(error, (DeadlineExceeded, PoolExhaustedError)):
             return "fatal"
+        if isinstance(error, RequestBuildError):
+            # The call's own values were checked before the first attempt, so this one depends on
+            # the deployment (its spec cannot express a part, lacks a stream mode…): try the next.
+            return "retryable"
         return "retryable" if isinstance(error, self._fallback_on) else "fatal"
 
     def estimate(self, request: Request) -> int:
@@ -271,6 +276,9 @@ class Router(HealthChecks):
         for name in ("api_key", "base_url"):
             if name in options:
                 raise ConfigError(f"{name}= is set per deployment in the router config, not per call")
+        # values no deployment could send are refused before the first attempt (no fallback can help)
+        check_call_options(options)
+        check_extra_headers(options.get("extra_headers"))
         cache_opt = options.pop("cache", None)
         tags = frozenset(options.pop("tags", None) or ())
         timeout = options.pop("timeout", None)
