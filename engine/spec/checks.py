@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from typing import Any
 
@@ -33,7 +33,7 @@ from ..render import expression_variables, template_leaves, template_variables
 from .compile import CompiledSpec, compile_spec
 from .issues import SourceMap, SpecIssue
 
-__all__ = ["CONTEXTS", "check_tree", "spec_schema"]
+__all__ = ["CONTEXTS", "CREDENTIAL_HOST", "check_own_keys", "check_tree", "credential_issues", "spec_schema"]
 
 _COMMON = {"omit", "range", "model"}
 #: The names each template location may read.
@@ -88,14 +88,23 @@ def check_tree(data: Any, source: SourceMap, file: str) -> tuple[CompiledSpec | 
     return spec, issues
 
 
+def check_own_keys(data: Any, source: SourceMap, file: str) -> list[SpecIssue]:
+    """The schema findings of one file's own tree when it cannot be merged with the spec it
+    extends (that one failed to load, or is missing): unknown keys and wrong types still show in
+    the same run; a key the parent would have provided is not reported missing."""
+    return sorted(_schema_issues(data, source, file, partial=True), key=lambda i: (i.file, i.line, i.col, i.rule))
+
+
 # ---------------------------------------------------------------------------- schema
-def _schema_issues(data: Any, source: SourceMap, file: str) -> Iterator[SpecIssue]:
+def _schema_issues(data: Any, source: SourceMap, file: str, *, partial: bool = False) -> Iterator[SpecIssue]:
     if not isinstance(data, dict):
         yield SpecIssue(file, 1, 1, "schema", "a spec must be a mapping")
         return
     seen: set[tuple[tuple[object, ...], str]] = set()
     for error in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         error = _most_relevant(error)
+        if partial and error.validator == "required":
+            continue
         path = tuple(error.absolute_path)
         message, path, at_key = _describe(error, path)
         if (path, message) in seen:
@@ -258,6 +267,37 @@ def _param_issues(params: dict[str, Any], base: tuple[object, ...], source: Sour
                 yield _at(source, file, path + ("clamp",), "param-rule", f"clamp bounds {clamp} are in the wrong order")
             if "unsupported" in case and any(k in case for k in ("to", "set", "set_default")):
                 yield _at(source, file, path, "param-rule", "an `unsupported` case cannot also set fields")
+
+
+# ---------------------------------------------------------------------------- credentials
+#: The rule of :func:`credential_issues`.
+CREDENTIAL_HOST = "credential-host"
+
+
+def credential_issues(data: dict[str, Any], source: SourceMap, file: str, binding: Callable[[str], list[tuple[str, tuple[str, ...]]] | None]) -> list[SpecIssue]:
+    """Warnings for a spec that reads a built-in provider's key variable (``env.api_key``, e.g.
+    ``OPENAI_API_KEY``) while its ``base_url`` points at a host that variable is not bound to: a
+    call would be refused (:mod:`specwire.binding`), so lint says so first.  ``binding`` is
+    :meth:`SpecRegistry.credential_binding` (variable → ``[(host pattern, base-URL variables)]``,
+    ``None`` for a variable no built-in spec declares).  A warning, not an error: the user may set
+    the provider's base-URL variable or ``Client(trusted_hosts=...)``.  Located at ``base_url``,
+    or at ``env.api_key`` when only that is written in this file."""
+    from ..binding import host_matches, host_pattern
+
+    host = host_pattern(str(data.get("base_url") or ""))
+    keys = (data.get("env") or {}).get("api_key") or ()
+    if not host or "*" == host:
+        return []
+    out = []
+    for var in (keys,) if isinstance(keys, str) else keys:
+        bound = binding(var) if isinstance(var, str) else None
+        if bound is None or any(host_matches(host, pattern) for pattern, _ in bound):
+            continue
+        hosts = ", ".join(sorted({pattern for pattern, _ in bound}))
+        where = next((path for path in (("base_url",), ("env", "api_key")) if source.locate(path)[0] == file), ("base_url",))
+        issue = _at(source, file, where, CREDENTIAL_HOST, f"reads {var}, a built-in provider's key bound to {hosts}, but base_url points at {host}: a call would be refused; use a variable of your own or Client(trusted_hosts=[...])", "warning")
+        out.append(issue if issue.file == file else SpecIssue(file, 1, 1, CREDENTIAL_HOST, issue.message, "warning", issue.path))
+    return out
 
 
 def _at(source: SourceMap, file: str, path: tuple[object, ...], rule: str, message: str, level: str = "error", *, at_key: bool = False) -> SpecIssue:

@@ -157,14 +157,14 @@ def test_validate_spec_on_each_hostile_spec(name: str, corpus: Path, capsys: pyt
     code = validate_main([name])
     out = capsys.readouterr().out
     compare(out, EXPECTED[name])
-    assert code == (1 if EXPECTED[name].lines else 0), out
+    assert code == (1 if any(" error [" in prefix for prefix, _, _ in EXPECTED[name].lines) else 0), out
 
 
 def test_validate_spec_json_paths(corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """``--format json``: every issue has a file, a 1-based line and column, and the key path of the
     offending node (the JSON pointer of the validate_spec_cli row, written dotted)."""
     monkeypatch.chdir(corpus)
-    names = [n for n in NAMES if "/" not in n and EXPECTED[n].lines]
+    names = [n for n in NAMES if "/" not in n and any(" error [" in prefix for prefix, _, _ in EXPECTED[n].lines)]
     assert validate_main(["--format", "json", *names]) == 1
     items = json.loads(capsys.readouterr().out)
     assert {Path(i["file"]).name for i in items} <= set(names)
