@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import reprlib
 from collections.abc import Callable, Iterator
 from importlib.resources import files
 from typing import Any
@@ -126,7 +127,9 @@ def _most_relevant(error: ValidationError) -> ValidationError:
 
 
 def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tuple[object, ...], bool]:
-    """``(message, path, located at the key)``."""
+    """``(message, path, located at the key)``.  The common findings (unknown key, enum, missing
+    key, wrong type) are worded here, so what ``validate-spec`` prints does not change with the
+    jsonschema release; the rarer ones keep jsonschema's message."""
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set((error.schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
@@ -135,6 +138,16 @@ def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tu
             close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             return f"unknown key {key!r}{hint}", path + (key,), True
+    if error.validator == "required" and isinstance(error.instance, dict):
+        # jsonschema raises one error per missing key and names it only in its own message: the
+        # message is written here, once per mapping, naming every missing key
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing:
+            names = ", ".join(repr(k) for k in missing)
+            return f"{names} {'is a required property' if len(missing) == 1 else 'are required properties'}", path, False
+    if error.validator == "type":
+        types = [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
+        return f"{reprlib.repr(error.instance)} is not of type {', '.join(repr(t) for t in types)}", path, False
     if error.validator == "enum":
         close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
