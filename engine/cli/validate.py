@@ -14,6 +14,11 @@ ancestor.  A rule whose required field resolves to null on every frame it matche
 case that fits none of the specs is a warning.  Replays use the built-in framings only
 (validate-spec loads no entry-point hooks) and no network.
 
+Every file's findings are reported in one run, each once: a YAML syntax error stops its own file
+only, and a spec whose parent fails to load gets one ``extends-failed`` line naming the file at
+fault, the parent's problems being printed once (with the parent, or with the first file extending
+it).
+
 Exit status: 0 clean, 1 errors, 2 warnings only and ``--strict``.
 """
 

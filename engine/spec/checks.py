@@ -12,8 +12,13 @@ Rules (the ``[rule]`` printed by ``validate-spec``):
 * ``duplicate-model``: a model id or alias appears twice; ``unknown-profile``: a model names a
   profile that is not defined.
 
+* ``credential-host`` (warning, :func:`credential_issues`): the spec reads a built-in provider's
+  key variable while its ``base_url`` points at a host that key is not bound to.
+
 The loader adds the YAML rules (``duplicate-key``, ``yaml-date``, ``yaml-truthy``…) and the
-registry the file rules (``provider-name``, ``unknown-extends``, ``builtin-shadowing``…).
+registry the file rules (``provider-name``, ``unknown-extends``, ``extends-failed``,
+``builtin-shadowing``…).  ``validate-spec`` and the registry's loading run these same checks, so a
+spec that lints clean is not refused on load.
 """
 
 from __future__ import annotations

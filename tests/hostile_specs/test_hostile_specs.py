@@ -269,7 +269,8 @@ def _registry_of(corpus: Path, name: str) -> SpecRegistry:
 
 
 def test_alias_bomb_is_refused_quickly(corpus: Path) -> None:
-    """The 9-level alias bomb is refused in well under 100 ms (RELIABILITY.md row yaml_billion_laughs)."""
+    """The 9-level alias bomb is refused quickly (RELIABILITY.md row yaml_billion_laughs): it takes a
+    few milliseconds; the bound leaves room for a busy machine, expansion would take minutes."""
     import time
 
     from specwire.spec.loader import load_file
@@ -278,6 +279,6 @@ def test_alias_bomb_is_refused_quickly(corpus: Path) -> None:
     loaded = load_file(corpus / "yaml-billion-laughs.yaml")
     elapsed = time.perf_counter() - t0
     assert loaded.data is None and {i.rule for i in loaded.issues} == {"yaml-anchor", "yaml-alias"}
-    assert elapsed < 0.1, f"{elapsed * 1000:.0f} ms"
+    assert elapsed < 2.0, f"{elapsed * 1000:.0f} ms"
 
 
