@@ -591,6 +591,15 @@ def test_self_extends_without_a_lower_layer(check: Any) -> None:
     check(HEAD.replace("extends: base", "extends: acme"), issue=(3, 10, "unknown-extends"))
 
 
+def test_builtin_key_variable_with_a_foreign_base_url(check: Any) -> None:
+    """A warning at base_url (a call would refuse to send OPENAI_API_KEY there); quiet when the
+    spec names its own key variable."""
+    src = HEAD.replace("extends: base", "extends: openai") + "base_url: https://llm.acme.example/v1\n"
+    issues = check(src, issue=(4, 11, "credential-host"), message="OPENAI_API_KEY")
+    assert [i.level for i in issues] == ["warning"]
+    check(src + "env: {api_key: ACME_API_KEY}\n")
+
+
 def test_builtin_shadowing(check: Any) -> None:
     check(HEAD.replace("acme", "openai"), issue=(2, 11, "builtin-shadowing"), stem="openai", message="override: true")
 
