@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelNotFoundError, SpecError
-from .spec.checks import check_tree
+from .spec.checks import check_own_keys, check_tree, credential_issues
 from .spec.compile import CompiledSpec
 from .spec.issues import SourceMap, SpecIssue
-from .spec.loader import load_file
+from .spec.loader import VALUE_KEEPING_RULES, load_file
 from .types import CallWarning
 
 __all__ = ["BUILTIN_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry"]
@@ -63,6 +63,9 @@ class _Merged:
     source: SourceMap
     issues: list[SpecIssue]
     chain: tuple[tuple[str, bool], ...] = ()  # (provider id, is the built-in file) of the spec and its ancestors, nearest first
+    parent: _Entry | None = None  # the entry `extends` resolved to
+    own: Any = None  # the file's own tree when the merge failed after loading it (its keys are still checked)
+    root: str | None = None  # when an ancestor failed to load: the file at fault
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,7 @@ class SpecRegistry:
         self._entries: dict[str, list[_Entry]] = {}
         self._cache: dict[str, CompiledSpec] = {}
         self._bindings: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None
+        self._failures: dict[tuple[str, int], tuple[str, list[SpecIssue]] | None] = {}
         self._lock = threading.RLock()
         for rank, (label, folder) in enumerate(layers):
             self._discover(rank, label, folder)
@@ -158,11 +162,15 @@ class SpecRegistry:
                 close = difflib.get_close_matches(provider, self.providers(), n=1, cutoff=0.6)
                 raise ModelNotFoundError(f"unknown provider {provider!r}", suggestion=close[0] if close else None)
             entry = self._entries[provider][0]
-            merged = self._merge(entry, ())
-            spec, issues = (None, merged.issues) if _has_errors(merged.issues) else self._check(merged, entry.path)
+            _merged, spec, issues, _root = self._evaluate(entry, entry.path)
             if spec is None:
-                errors = [i for i in issues if i.level == "error"]
+                # the file's own problems first; a spec whose parent failed to load says so once
+                # (EXTENDS_FAILED), not the parent's problems again (the parent's error has them)
+                errors = sorted((i for i in issues if i.level == "error"), key=lambda i: not _same(Path(i.file), entry.path))
                 first = errors[0]
+                if first.rule == EXTENDS_FAILED:
+                    issues = [i for i in issues if i.file == first.file]
+                    errors = [i for i in errors if i.file == first.file]
                 more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
                 raise SpecError(first.message + more, file=first.file, line=first.line, col=first.col, rule=first.rule, issues=issues)
             self._cache[provider] = spec
@@ -181,24 +189,55 @@ class SpecRegistry:
         # a file that is itself on the search path keeps its rank; otherwise it sits above all
         match = next((e for e in entries if _same(e.path, path)), None)
         entry = match or _Entry(stem, path, "file", -1)
-        merged = self._merge(entry, ())
+        merged, spec, issues, _root = self._evaluate(entry, path)
         chain = tuple(p for p, _ in merged.chain)
         builtin_chain = tuple(p for p, builtin in merged.chain if builtin)
-        if _has_errors(merged.issues):
-            return FileLint(sorted(merged.issues, key=_issue_order), None, merged.source, chain, builtin_chain)
-        spec, issues = self._check(merged, path)
+        if merged.data is not None:
+            issues = issues + credential_issues(merged.data, merged.source, str(path), self.credential_binding)
         return FileLint(sorted(issues, key=_issue_order), spec, merged.source, chain, builtin_chain)
 
-    def _check(self, merged: _Merged, path: Path) -> tuple[CompiledSpec | None, list[SpecIssue]]:
+    def _evaluate(self, entry: _Entry, path: Path) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
+        """Load, merge, check and compile one spec, reporting every layer it can: the loader's
+        findings, the file rules, the schema and the semantic checks (a YAML syntax error, a
+        missing parent or a cycle stop the merge; the file's own keys are still checked against
+        the schema).  When the merged spec fails on its parent's account and the parent fails to
+        load on its own, the spec gets one EXTENDS_FAILED note instead of the parent's problems
+        (which stay in the list once, for a caller that did not check the parent).  Returns the
+        merged tree, the spec (``None`` when there are errors), the issues, and the file at fault
+        when that is an ancestor's (``None``: this file's own problems)."""
+        merged = self._merge(entry, ())
+        if merged.data is None:
+            own = [] if merged.own is None else check_own_keys(merged.own, merged.source, str(path))
+            return merged, None, merged.issues + own, merged.root
         spec, issues = check_tree(merged.data, merged.source, str(path))
-        return spec, merged.issues + issues
+        taken = {(i.file, i.line, i.col) for i in merged.issues if i.level == "error"}
+        issues = merged.issues + [i for i in issues if (i.file, i.line, i.col) not in taken]  # one finding per place
+        foreign = any(i.level == "error" and not _same(Path(i.file), path) for i in issues)
+        if foreign and merged.parent is not None and (failure := self._failure(merged.parent)) is not None:
+            root, parent_issues = failure
+            own = [i for i in issues if _same(Path(i.file), path)]
+            note = _extends_failed(merged.source, str(path), root)
+            return merged, None, own + [note] + [i for i in parent_issues if i not in own], root
+        if _has_errors(issues):
+            spec = None
+        return merged, spec, issues, None
+
+    def _failure(self, entry: _Entry) -> tuple[str, list[SpecIssue]] | None:
+        """``(file at fault, issues)`` when the spec of ``entry`` fails to load on its own, else
+        ``None``; cached per file and layer.  The file at fault is the entry's own file, or, when
+        it failed only because its own parent did, that parent's."""
+        key = (str(entry.path), entry.rank)
+        if key not in self._failures:
+            _merged, spec, issues, root = self._evaluate(entry, entry.path)
+            self._failures[key] = None if spec is not None else (root or str(entry.path), issues)
+        return self._failures[key]
 
     def _merge(self, entry: _Entry, stack: tuple[str, ...]) -> _Merged:
         loaded = load_file(entry.path)
         issues = list(loaded.issues)
         data = loaded.data
         file = str(entry.path)
-        if _has_errors(issues):
+        if data is None or any(i.level == "error" and i.rule not in VALUE_KEEPING_RULES for i in issues):
             return _Merged(None, loaded.source, issues)
         if not isinstance(data, dict):
             issues.append(SpecIssue(file, 1, 1, "schema", "a spec must be a mapping"))
@@ -223,7 +262,7 @@ class SpecRegistry:
         if parent_id in stack + (entry.provider,) and parent_id != entry.provider:
             line, col = loaded.source.locate(("extends",))[1:]
             issues.append(SpecIssue(file, line, col, "extends-cycle", f"`extends` forms a cycle: {' -> '.join(stack + (entry.provider, parent_id))}", path="extends"))
-            return _Merged(None, loaded.source, issues)
+            return _Merged(None, loaded.source, issues, own=data)
         # a spec extends from its own layer or a lower one (a built-in never inherits a user's
         # override); extending its own id means the next lower layer
         candidates = [
@@ -235,18 +274,21 @@ class SpecRegistry:
             close = difflib.get_close_matches(parent_id, self.providers(), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             issues.append(SpecIssue(file, line, col, "unknown-extends", f"`extends: {parent_id}` names no provider on the search path{hint}", path="extends"))
-            return _Merged(None, loaded.source, issues)
+            return _Merged(None, loaded.source, issues, own=data)
         parent = self._merge(candidates[0], stack + (entry.provider,))
         if parent.data is None or _has_errors(parent.issues):
-            line, col = loaded.source.locate(("extends",))[1:]
             first = next((i for i in parent.issues if i.level == "error"), None)
-            rule = first.rule if first is not None and first.rule == "extends-cycle" else "unknown-extends"
-            why = f": {first.message}" if first is not None else ""
-            issues.append(SpecIssue(file, line, col, rule, f"the parent spec {parent_id!r} has errors{why}", path="extends"))
-            return _Merged(None, loaded.source, issues + [i for i in parent.issues if i.file != file])
+            inherited_issues = [i for i in parent.issues if i.file != file]
+            if first is not None and first.rule == "extends-cycle":
+                line, col = loaded.source.locate(("extends",))[1:]
+                issues.append(SpecIssue(file, line, col, "extends-cycle", f"the parent spec {parent_id!r} has errors: {first.message}", path="extends"))
+                return _Merged(None, loaded.source, issues + inherited_issues, own=data)
+            root = parent.root or str(candidates[0].path)
+            issues.append(_extends_failed(loaded.source, file, root))
+            return _Merged(None, loaded.source, issues + inherited_issues, own=data, root=root)
         inherited = {k: v for k, v in parent.data.items() if k not in _NOT_INHERITED}
         merged = merge_specs(inherited, data)
-        return _Merged(merged, parent.source.overlay(loaded.source), issues, link + parent.chain)
+        return _Merged(merged, parent.source.overlay(loaded.source), issues + parent.issues, link + parent.chain, parent=candidates[0])
 
     # ------------------------------------------------------------------ credential binding
     def credential_binding(self, env_var: str) -> list[tuple[str, tuple[str, ...]]] | None:
@@ -380,6 +422,16 @@ def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
     if ":" in ref:
         raise ModelNotFoundError(f"{ref!r} is not a model ref; write it as 'provider:model'")
     return None, ref
+
+
+#: The rule of the one note a spec gets when the spec it extends fails to load.
+EXTENDS_FAILED = "extends-failed"
+
+
+def _extends_failed(source: SourceMap, file: str, root: str) -> SpecIssue:
+    """The note at ``file``'s ``extends`` key: the spec it extends failed to load, ``root`` at fault."""
+    line, col = source.locate(("extends",))[1:]
+    return SpecIssue(file, line, col, EXTENDS_FAILED, f"extends a spec that failed to load: {root}", path="extends")
 
 
 def _issue_order(issue: SpecIssue) -> tuple[str, int, int, str]:

@@ -38,6 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 __all__ = [
     "MAX_LOOP_ITERATIONS",
+    "MAX_POWER_BITS",
     "MAX_RANGE",
     "MAX_RENDERED_CHARS",
     "OMIT",
@@ -45,7 +46,9 @@ __all__ = [
     "TemplateFailure",
     "compile_expression",
     "compile_tree",
+    "exponent_refusal",
     "expression_variables",
+    "repetition_refusal",
     "template_leaves",
     "template_variables",
 ]
@@ -90,13 +93,35 @@ class _Env(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
-            if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1 and right * abs(left).bit_length() > 256:
-                raise SecurityError("exponent too large in a spec template")
+            if isinstance(left, int) and isinstance(right, int) and (reason := exponent_refusal(left, right)):
+                raise SecurityError(reason)
         elif isinstance(right, int) and isinstance(left, (str, list, tuple)) or isinstance(left, int) and isinstance(right, (str, list, tuple)):
             seq, times = (left, right) if isinstance(right, int) else (right, left)
-            if times > 0 and len(seq) * times > MAX_RENDERED_CHARS:
-                raise SecurityError("repetition too large in a spec template")
+            if reason := repetition_refusal(len(seq), times):
+                raise SecurityError(reason)
         return super().call_binop(context, operator, left, right)
+
+
+#: ``a ** b`` is refused when ``b * bits(a)`` (about the bits of the result) passes this.
+MAX_POWER_BITS = 256
+
+
+def exponent_refusal(base: int, exponent: int) -> str | None:
+    """Why ``base ** exponent`` is refused in a spec template, or ``None``.  The one check behind
+    both the render-time guard (:meth:`_Env.call_binop`) and the load-time refusal of constant
+    expressions (:func:`_refuse_constant_blowups`), so ``validate-spec`` and a call agree."""
+    if exponent > 0 and abs(base) > 1 and exponent * abs(base).bit_length() > MAX_POWER_BITS:
+        return "exponent too large in a spec template"
+    return None
+
+
+def repetition_refusal(length: int, times: int) -> str | None:
+    """Why repeating a sequence of ``length`` items ``times`` times (``'A' * n``, ``[x] * n``) is
+    refused in a spec template, or ``None``: the result would pass :data:`MAX_RENDERED_CHARS`.
+    Shared by the render-time guard and the load-time refusal, as :func:`exponent_refusal`."""
+    if times > 0 and length * times > MAX_RENDERED_CHARS:
+        return "repetition too large in a spec template"
+    return None
 
 
 ENV = _Env()
@@ -390,8 +415,8 @@ _ATTRIBUTE_ARG_FILTERS = frozenset({"selectattr", "rejectattr", "groupby"})
 #: The largest product of constant iteration counts along a nest of ``{% for %}`` loops (a single
 #: ``range(MAX_RANGE)`` loop is allowed; ``range(1000)`` inside ``range(1000)`` is not).
 MAX_LOOP_ITERATIONS = MAX_RANGE
-#: Constant folding gives up (refuses) past this many bits: the runtime exponent guard's bound.
-_MAX_FOLD_BITS = 256
+#: Constant folding (``range()`` arguments, loop counts) gives up (refuses) past this many bits.
+_MAX_FOLD_BITS = MAX_POWER_BITS
 _FOLD_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "//": lambda a, b: a // b}
 
 
@@ -402,6 +427,7 @@ def _refuse_unsafe(ast: nodes.Template) -> None:
     _refuse_private_names(ast)
     _refuse_attr_filter(ast)
     _refuse_method_calls(ast)
+    _refuse_constant_blowups(ast)
     _refuse_large_ranges(ast)
     _refuse_loop_nests(ast)
 
@@ -473,6 +499,17 @@ def _refuse_method_calls(ast: nodes.Template) -> None:
             raise TemplateError(f"calling .{name}() is not allowed in specs (str.format reaches attributes the sandbox must guard); use ~ or the format filter")
         if name in _MUTATING_METHODS:
             raise TemplateError(f"calling .{name}() is not allowed in specs (templates never modify values)")
+
+
+def _refuse_constant_blowups(ast: nodes.Template) -> None:
+    """``*`` and ``**`` whose operands are constants (``'A' * 1000000000``, ``10 ** 10 ** 8``,
+    ``[model] * 10**8``): refused at load by the same checks that stop them while rendering
+    (:func:`exponent_refusal`, :func:`repetition_refusal`), so a spec the call would refuse does
+    not pass ``validate-spec``.  Operands that depend on the context are left to the render-time
+    guard.  A refused operation in a branch that never runs is refused too (the spec is wrong
+    either way)."""
+    for node in ast.find_all((nodes.Mul, nodes.Pow)):
+        _operand(node)
 
 
 def _refuse_large_ranges(ast: nodes.Template) -> None:
@@ -555,28 +592,61 @@ def _constant_range_length(call: nodes.Call) -> int | None:
 
 def _fold(node: nodes.Node) -> int | None:
     """A constant integer expression's value (ints, unary ``-``/``+``, ``+ - * // **``), else
-    ``None``.  Done here because Jinja's ``as_const`` will not fold ``**`` (the sandbox intercepts
-    it); an exponent past the runtime guard is refused rather than computed."""
-    if isinstance(node, nodes.Const):
-        return node.value if isinstance(node.value, int) and not isinstance(node.value, bool) else None
-    if isinstance(node, (nodes.Neg, nodes.Pos)):
-        value = _fold(node.node)
-        return None if value is None else (-value if isinstance(node, nodes.Neg) else value)
-    if not isinstance(node, nodes.BinExpr) or node.operator not in (*_FOLD_OPS, "**"):
+    ``None``; raises ``TemplateError`` past :data:`_MAX_FOLD_BITS` or for a refused ``**``.  Done
+    here because Jinja's ``as_const`` will not fold ``*``/``**`` (the sandbox intercepts them)."""
+    value = _operand(node)
+    if not isinstance(value, int):
         return None
-    left, right = _fold(node.left), _fold(node.right)
-    if left is None or right is None or (node.operator == "//" and right == 0):
-        return None
-    if node.operator == "**":
-        if right < 0:
-            return None
-        if abs(left) > 1 and right * abs(left).bit_length() > _MAX_FOLD_BITS:
-            raise TemplateError("exponent too large in a spec template")
-        return left**right  # type: ignore[no-any-return]
-    value = _FOLD_OPS[node.operator](left, right)
     if value.bit_length() > _MAX_FOLD_BITS:
         raise TemplateError("constant too large in a spec template")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Sized:
+    """A constant-length sequence operand: a string, list or tuple literal (its items may be
+    variables), or one repeated a constant number of times."""
+
+    length: int
+
+
+def _operand(node: nodes.Node) -> int | _Sized | None:
+    """What :func:`_fold` and :func:`_refuse_constant_blowups` know of ``node`` without a context:
+    an int, a sequence's length, or ``None``.  Raises ``TemplateError`` for a ``*``/``**`` that
+    the render-time guard would refuse (the same check).  Ints are computed exactly: only ``**``
+    grows them faster than the template's own length, and it is capped first."""
+    if isinstance(node, nodes.Const):
+        value = node.value
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        return _Sized(len(value)) if isinstance(value, (str, list, tuple)) else None
+    if isinstance(node, (nodes.List, nodes.Tuple)):
+        return _Sized(len(node.items))
+    if isinstance(node, (nodes.Neg, nodes.Pos)):
+        value = _operand(node.node)
+        return (-value if isinstance(node, nodes.Neg) else value) if isinstance(value, int) else None
+    if not isinstance(node, nodes.BinExpr):
+        return None
+    left, right = _operand(node.left), _operand(node.right)
+    if isinstance(left, int) and isinstance(right, int):
+        if node.operator == "**":
+            if reason := exponent_refusal(left, right):
+                raise TemplateError(reason)
+            return left**right if right >= 0 else None
+        if node.operator in _FOLD_OPS and not (node.operator == "//" and right == 0):
+            return _FOLD_OPS[node.operator](left, right)  # type: ignore[no-any-return]
+        return None
+    if node.operator == "*" and isinstance(left, _Sized) != isinstance(right, _Sized) and None not in (left, right):
+        seq, times = (left, right) if isinstance(left, _Sized) else (right, left)
+        assert isinstance(seq, _Sized) and isinstance(times, int)
+        if reason := repetition_refusal(seq.length, times):
+            raise TemplateError(reason)
+        return _Sized(seq.length * max(times, 0))
+    if node.operator == "+" and isinstance(left, _Sized) and isinstance(right, _Sized):
+        return _Sized(left.length + right.length)
+    return None
 
 
 def _iteration_count(node: nodes.Node, names: dict[str, int]) -> int | None:

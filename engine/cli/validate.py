@@ -14,6 +14,11 @@ ancestor.  A rule whose required field resolves to null on every frame it matche
 case that fits none of the specs is a warning.  Replays use the built-in framings only
 (validate-spec loads no entry-point hooks) and no network.
 
+Every file's findings are reported in one run, each once: a YAML syntax error stops its own file
+only, and a spec whose parent fails to load gets one ``extends-failed`` line naming the file at
+fault, the parent's problems being printed once (with the parent, or with the first file extending
+it).
+
 Exit status: 0 clean, 1 errors, 2 warnings only and ``--strict``.
 """
 
@@ -81,7 +86,9 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
             issues += lint_router_config(f, registry=registry)
             continue
         result = registry.lint_file(f)
-        issues += result.issues
+        # once per run: a spec extended by several of the files is reported with the first of
+        # them (or by itself), the others carry only their one `extends-failed` note
+        issues += [i for i in result.issues if i not in issues]
         if result.spec is None:
             continue
         # the shipped samples belong to the built-in specs (and the specs extending them); a

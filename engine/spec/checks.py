@@ -12,8 +12,13 @@ Rules (the ``[rule]`` printed by ``validate-spec``):
 * ``duplicate-model``: a model id or alias appears twice; ``unknown-profile``: a model names a
   profile that is not defined.
 
+* ``credential-host`` (warning, :func:`credential_issues`): the spec reads a built-in provider's
+  key variable while its ``base_url`` points at a host that key is not bound to.
+
 The loader adds the YAML rules (``duplicate-key``, ``yaml-date``, ``yaml-truthy``…) and the
-registry the file rules (``provider-name``, ``unknown-extends``, ``builtin-shadowing``…).
+registry the file rules (``provider-name``, ``unknown-extends``, ``extends-failed``,
+``builtin-shadowing``…).  ``validate-spec`` and the registry's loading run these same checks, so a
+spec that lints clean is not refused on load.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from collections.abc import Iterator
+import reprlib
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from typing import Any
 
@@ -33,7 +39,7 @@ from ..render import expression_variables, template_leaves, template_variables
 from .compile import CompiledSpec, compile_spec
 from .issues import SourceMap, SpecIssue
 
-__all__ = ["CONTEXTS", "check_tree", "spec_schema"]
+__all__ = ["CONTEXTS", "CREDENTIAL_HOST", "check_own_keys", "check_tree", "credential_issues", "spec_schema"]
 
 _COMMON = {"omit", "range", "model"}
 #: The names each template location may read.
@@ -88,14 +94,23 @@ def check_tree(data: Any, source: SourceMap, file: str) -> tuple[CompiledSpec | 
     return spec, issues
 
 
+def check_own_keys(data: Any, source: SourceMap, file: str) -> list[SpecIssue]:
+    """The schema findings of one file's own tree when it cannot be merged with the spec it
+    extends (that one failed to load, or is missing): unknown keys and wrong types still show in
+    the same run; a key the parent would have provided is not reported missing."""
+    return sorted(_schema_issues(data, source, file, partial=True), key=lambda i: (i.file, i.line, i.col, i.rule))
+
+
 # ---------------------------------------------------------------------------- schema
-def _schema_issues(data: Any, source: SourceMap, file: str) -> Iterator[SpecIssue]:
+def _schema_issues(data: Any, source: SourceMap, file: str, *, partial: bool = False) -> Iterator[SpecIssue]:
     if not isinstance(data, dict):
         yield SpecIssue(file, 1, 1, "schema", "a spec must be a mapping")
         return
     seen: set[tuple[tuple[object, ...], str]] = set()
     for error in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         error = _most_relevant(error)
+        if partial and error.validator == "required":
+            continue
         path = tuple(error.absolute_path)
         message, path, at_key = _describe(error, path)
         if (path, message) in seen:
@@ -117,7 +132,9 @@ def _most_relevant(error: ValidationError) -> ValidationError:
 
 
 def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tuple[object, ...], bool]:
-    """``(message, path, located at the key)``."""
+    """``(message, path, located at the key)``.  The common findings (unknown key, enum, missing
+    key, wrong type) are worded here, so what ``validate-spec`` prints does not change with the
+    jsonschema release; the rarer ones keep jsonschema's message."""
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set((error.schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
@@ -126,6 +143,16 @@ def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tu
             close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             return f"unknown key {key!r}{hint}", path + (key,), True
+    if error.validator == "required" and isinstance(error.instance, dict):
+        # jsonschema raises one error per missing key and names it only in its own message: the
+        # message is written here, once per mapping, naming every missing key
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing:
+            names = ", ".join(repr(k) for k in missing)
+            return f"{names} {'is a required property' if len(missing) == 1 else 'are required properties'}", path, False
+    if error.validator == "type":
+        types = [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
+        return f"{reprlib.repr(error.instance)} is not of type {', '.join(repr(t) for t in types)}", path, False
     if error.validator == "enum":
         close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -258,6 +285,37 @@ def _param_issues(params: dict[str, Any], base: tuple[object, ...], source: Sour
                 yield _at(source, file, path + ("clamp",), "param-rule", f"clamp bounds {clamp} are in the wrong order")
             if "unsupported" in case and any(k in case for k in ("to", "set", "set_default")):
                 yield _at(source, file, path, "param-rule", "an `unsupported` case cannot also set fields")
+
+
+# ---------------------------------------------------------------------------- credentials
+#: The rule of :func:`credential_issues`.
+CREDENTIAL_HOST = "credential-host"
+
+
+def credential_issues(data: dict[str, Any], source: SourceMap, file: str, binding: Callable[[str], list[tuple[str, tuple[str, ...]]] | None]) -> list[SpecIssue]:
+    """Warnings for a spec that reads a built-in provider's key variable (``env.api_key``, e.g.
+    ``OPENAI_API_KEY``) while its ``base_url`` points at a host that variable is not bound to: a
+    call would be refused (:mod:`specwire.binding`), so lint says so first.  ``binding`` is
+    :meth:`SpecRegistry.credential_binding` (variable → ``[(host pattern, base-URL variables)]``,
+    ``None`` for a variable no built-in spec declares).  A warning, not an error: the user may set
+    the provider's base-URL variable or ``Client(trusted_hosts=...)``.  Located at ``base_url``,
+    or at ``env.api_key`` when only that is written in this file."""
+    from ..binding import host_matches, host_pattern
+
+    host = host_pattern(str(data.get("base_url") or ""))
+    keys = (data.get("env") or {}).get("api_key") or ()
+    if not host or "*" == host:
+        return []
+    out = []
+    for var in (keys,) if isinstance(keys, str) else keys:
+        bound = binding(var) if isinstance(var, str) else None
+        if bound is None or any(host_matches(host, pattern) for pattern, _ in bound):
+            continue
+        hosts = ", ".join(sorted({pattern for pattern, _ in bound}))
+        where = next((path for path in (("base_url",), ("env", "api_key")) if source.locate(path)[0] == file), ("base_url",))
+        issue = _at(source, file, where, CREDENTIAL_HOST, f"reads {var}, a built-in provider's key bound to {hosts}, but base_url points at {host}: a call would be refused; use a variable of your own or Client(trusted_hosts=[...])", "warning")
+        out.append(issue if issue.file == file else SpecIssue(file, 1, 1, CREDENTIAL_HOST, issue.message, "warning", issue.path))
+    return out
 
 
 def _at(source: SourceMap, file: str, path: tuple[object, ...], rule: str, message: str, level: str = "error", *, at_key: bool = False) -> SpecIssue:

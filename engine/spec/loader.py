@@ -31,7 +31,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .issues import SourceMap, SpecIssue
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LoadedSpec", "load_file", "load_text"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "VALUE_KEEPING_RULES", "LoadedSpec", "load_file", "load_text"]
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 48
@@ -47,6 +47,12 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
+_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
+#: The loader's findings after which the tree still holds every value the file wrote (as YAML
+#: loads it, or as the plain string): the spec is refused, but its other layers (file rules,
+#: schema, semantics) can still be checked and reported in the same run.  After any other error
+#: (syntax, depth, tags, anchors, size…) a value is missing and the file's checks stop there.
+VALUE_KEEPING_RULES = frozenset({"duplicate-key", "yaml-date", "yaml-truthy", "yaml-octal", "yaml-sexagesimal", "yaml-value"})
 _OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
 _TRUE_FALSE = {"true", "false"}
 
@@ -118,16 +124,8 @@ def load_text(text: str, file: str = "<string>") -> LoadedSpec:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        issues.append(_issue(file, line, col, "yaml-syntax", f"{exc.problem or exc}"))
-        return LoadedSpec(file, None, source, issues)
-    except yaml.YAMLError as exc:
-        issues.append(_issue(file, 1, 1, "yaml-syntax", str(exc)))
-        return LoadedSpec(file, None, source, issues)
-    except RecursionError:
-        issues.append(_issue(file, 1, 1, "yaml-depth", "YAML nesting is too deep"))
+    except (yaml.YAMLError, RecursionError) as exc:
+        issues.append(_parse_failure(text, file, exc))
         return LoadedSpec(file, None, source, issues)
     finally:
         loader.dispose()
@@ -157,7 +155,7 @@ def _compose_fast(text: str, file: str, issues: list[SpecIssue]) -> tuple[Node |
                 depth += 1
                 if depth > MAX_DEPTH + 1:  # the builder counts the root collection as depth 0
                     mark = event.start_mark
-                    issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-depth", f"nesting deeper than {MAX_DEPTH} levels"))
+                    issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-depth", _TOO_DEEP))
                     return None
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
@@ -174,14 +172,54 @@ def _compose_fast(text: str, file: str, issues: list[SpecIssue]) -> tuple[Node |
             return loader.get_single_node(), loader
         finally:
             loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        issues.append(_issue(file, line, col, "yaml-syntax", f"{exc.problem or exc}"))
-    except yaml.YAMLError as exc:
-        issues.append(_issue(file, 1, 1, "yaml-syntax", str(exc)))
-    except RecursionError:
-        issues.append(_issue(file, 1, 1, "yaml-depth", "YAML nesting is too deep"))
+    except (yaml.YAMLError, RecursionError) as exc:
+        issues.append(_parse_failure(text, file, exc))
+    return None
+
+
+def _parse_failure(text: str, file: str, exc: BaseException) -> SpecIssue:
+    """The finding for a parse that stopped with ``exc``.  Nesting deeper than :data:`MAX_DEPTH`
+    before the error's position makes it ``yaml-depth`` at the collection that went too deep,
+    whatever the parser said: libyaml (PyYAML 6.0.4) refuses deep nesting itself, as a syntax
+    error, and the pure-Python composer runs out of stack (``RecursionError``).  The depth is
+    counted here, not read from the parser's message, whose wording is libyaml's to change.
+    Anything else is ``yaml-syntax`` at the parser's mark."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None or isinstance(exc, RecursionError):
+        deep = _too_deep_before(text, (mark.line, mark.column) if mark is not None else None)
+        if deep is not None:
+            return _issue(file, deep.line + 1, deep.column + 1, "yaml-depth", _TOO_DEEP)
+    if isinstance(exc, RecursionError):
+        return _issue(file, 1, 1, "yaml-depth", _TOO_DEEP)
+    if mark is not None:
+        return _issue(file, mark.line + 1, mark.column + 1, "yaml-syntax", f"{getattr(exc, 'problem', None) or exc}")
+    return _issue(file, 1, 1, "yaml-syntax", str(exc))
+
+
+_OPENS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _too_deep_before(text: str, stop: tuple[int, int] | None) -> Any:
+    """The start mark of the first collection nested deeper than :data:`MAX_DEPTH` that opens
+    before ``stop`` (0-based ``(line, column)``; ``None``: anywhere), else ``None``.  Counted on
+    the pure-Python scanner's tokens, which stops as soon as it has the answer: at most
+    ``MAX_DEPTH`` levels in, so a 100,000-level file costs a few thousand tokens.  A token-level
+    count can only under-count (an indentless sequence has no start token), never invent depth."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            mark = token.start_mark
+            if stop is not None and (mark.line, mark.column) > stop:
+                return None
+            if isinstance(token, _OPENS):
+                depth += 1
+                if depth > MAX_DEPTH + 1:  # the root collection is depth 0, as in the builder
+                    return mark
+            elif isinstance(token, _CLOSES):
+                depth -= 1
+    except (yaml.YAMLError, RecursionError):
+        return None
     return None
 
 
@@ -193,7 +231,7 @@ class _Builder:
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
         self.source.add(path, self.file, line, col)
         if depth > MAX_DEPTH:
-            self.issues.append(_issue(self.file, line, col, "yaml-depth", f"nesting deeper than {MAX_DEPTH} levels"))
+            self.issues.append(_issue(self.file, line, col, "yaml-depth", _TOO_DEEP))
             return None
         if node.tag not in _CORE_TAGS:
             self.issues.append(_issue(self.file, line, col, "yaml-tag", f"tag {node.tag!r} is not allowed (only plain YAML data)"))

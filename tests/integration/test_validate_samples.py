@@ -96,7 +96,7 @@ def test_correct_override_passes(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_inherited_rule_is_its_own_files_business(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A child that does not redefine the mistyped rule is clean; the parent file carries the error."""
     parent = spec(tmp_path, TYPO)
-    child = spec(tmp_path, "spec_version: 1\nprovider: child\nextends: openai-typo\nbase_url: https://child.example/v1\n", "child")
+    child = spec(tmp_path, "spec_version: 1\nprovider: child\nextends: openai-typo\nbase_url: https://child.example/v1\nenv: {api_key: CHILD_API_KEY}\n", "child")
     assert run_json([str(child)], capsys) == (0, [])
     code, items = run_json([str(parent), str(child)], capsys)
     assert code == 1 and [(i["file"], i["rule"]) for i in items] == [(str(parent), "mapping-null")]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from specwire.cli.validate import main
+from specwire.cli.validate import main, validate_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "tests" / "fixtures" / "broken_specs"
@@ -290,3 +290,136 @@ def test_lint_does_not_import_httpx_or_hooks(tmp_path: Path) -> None:
     assert "[unknown-auth-scheme]" in result.stdout and "[unknown-framing]" in result.stdout
     assert not (tmp_path / "imported").exists()
     assert not (tmp_path / "net.log").exists()
+
+
+# ---------------------------------------------------------------------------- one folder, many files
+FULL = (  # a minimal complete spec, 7 lines
+    "spec_version: 1\n"
+    "provider: {id}\n"
+    "base_url: https://api.acme.example/v1\n"
+    "auth: {{scheme: bearer}}\n"
+    "request: {{path: /chat, body: {{model: '{{{{ model }}}}', messages: '{{{{ messages }}}}'}}}}\n"
+    "response: {{events: {{text: {{when: text, emit: text, text: text}}}}}}\n"
+    "stream: {{framing: sse, events: {{text: {{when: data.delta, emit: text_delta, delta: data.delta}}}}}}\n"
+)
+CHILD = "spec_version: 1\nprovider: {id}\nextends: {parent}\n"  # `extends` on line 3, column 10
+
+
+def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def _found(issues: list[object]) -> list[tuple[str, int, int, str]]:
+    return sorted((Path(i.file).name, i.line, i.col, i.rule) for i in issues)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("broken", ["schema", "yaml-syntax"])
+def test_a_broken_parent_is_reported_once_and_each_child_gets_one_note(tmp_path: Path, broken: str) -> None:
+    """A refused spec that three siblings extend: its problem is printed once, and each sibling gets
+    one short `extends-failed` note naming the file that failed (not the same error four times)."""
+    base = FULL.format(id="base") + ("colour: blue\n" if broken == "schema" else "headers: {a: [1, 2}\n")
+    folder = _folder(tmp_path, {"base": base, **{f"c{n}": CHILD.format(id=f"c{n}", parent="base") for n in (1, 2, 3)}})
+    issues = validate_paths([str(folder)], builtin_samples=False)
+    root = [i for i in issues if Path(i.file).name == "base.yaml"]  # type: ignore[attr-defined]
+    assert [(i.line, i.rule) for i in root] == [(8, broken)]  # type: ignore[attr-defined]
+    notes = [i for i in issues if i not in root]
+    assert _found(notes) == [(f"c{n}.yaml", 3, 10, "extends-failed") for n in (1, 2, 3)]
+    for note in notes:
+        assert str(folder / "base.yaml") in note.message  # type: ignore[attr-defined]
+        assert root[0].message not in note.message  # type: ignore[attr-defined]
+    # one child alone: the note, and the root cause (once) so that the run says what is wrong
+    alone = validate_paths([str(folder / "c1.yaml")], builtin_samples=False)
+    assert _found(alone) == sorted([("base.yaml", 8, root[0].col, broken), ("c1.yaml", 3, 10, "extends-failed")])  # type: ignore[attr-defined]
+
+
+def test_a_chain_of_children_names_the_root_file(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {
+        "base": FULL.format(id="base") + "colour: blue\n",
+        "mid": CHILD.format(id="mid", parent="base"),
+        "leaf": CHILD.format(id="leaf", parent="mid"),
+    })
+    issues = validate_paths([str(folder)], builtin_samples=False)
+    assert _found(issues) == [("base.yaml", 8, 1, "schema"), ("leaf.yaml", 3, 10, "extends-failed"), ("mid.yaml", 3, 10, "extends-failed")]
+    (leaf,) = [i for i in issues if Path(i.file).name == "leaf.yaml"]  # type: ignore[attr-defined]
+    assert str(folder / "base.yaml") in leaf.message  # type: ignore[attr-defined]
+
+
+def test_the_loader_reports_a_broken_parent_once_too(tmp_path: Path) -> None:
+    """Through the registry (what ``Client(spec_paths=...)`` loads): the parent's error carries its
+    problem; each child's error is the one short note, naming the parent's file, with the child's
+    file and line, and without a copy of the parent's problem."""
+    from specwire import SpecError
+    from specwire.registry import SpecRegistry
+
+    folder = _folder(tmp_path, {"base": FULL.format(id="base") + "colour: blue\n", **{f"c{n}": CHILD.format(id=f"c{n}", parent="base") for n in (1, 2)}})
+    registry = SpecRegistry([str(folder)], env={}, user_config=False)
+    with pytest.raises(SpecError) as root:
+        registry.get("base")
+    assert (root.value.rule, Path(root.value.file or "").name, root.value.line) == ("schema", "base.yaml", 8)
+    for child in ("c1", "c2"):
+        with pytest.raises(SpecError) as info:
+            registry.get(child)
+        error = info.value
+        assert (error.rule, Path(error.file or "").name, error.line) == ("extends-failed", f"{child}.yaml", 3)
+        assert str(folder / "base.yaml") in str(error)
+        assert root.value.issues[0].message not in str(error)
+        assert [Path(i.file).name for i in error.issues] == [f"{child}.yaml"]
+
+
+def test_a_yaml_error_in_one_file_hides_nothing_in_the_others(tmp_path: Path) -> None:
+    """One run reports every file's findings: a YAML syntax error stops its own file only; a sibling
+    that extends it still gets its own keys checked against the schema."""
+    folder = _folder(tmp_path, {
+        "aaa": FULL.format(id="aaa") + "headers: {a: [1, 2}\n",
+        "bbb": FULL.format(id="bbb") + "colour: blue\n",
+        "ccc": CHILD.format(id="ccc", parent="aaa") + "colour: red\n",
+    })
+    found = [(name, line, rule) for name, line, _col, rule in _found(validate_paths([str(folder)], builtin_samples=False))]
+    assert found == [("aaa.yaml", 8, "yaml-syntax"), ("bbb.yaml", 8, "schema"), ("ccc.yaml", 3, "extends-failed"), ("ccc.yaml", 4, "schema")]
+
+
+def test_every_layer_of_one_file_is_reported_in_one_run(tmp_path: Path) -> None:
+    """YAML traps (a duplicate key), file rules (the provider name) and the schema, in one run."""
+    text = FULL.format(id="wrong-name") + "display_name: A\ndisplay_name: B\ncolour: blue\n"
+    folder = _folder(tmp_path, {"acme": text})
+    found = _found(validate_paths([str(folder)], builtin_samples=False))
+    assert found == [("acme.yaml", 2, 11, "provider-name"), ("acme.yaml", 9, 1, "duplicate-key"), ("acme.yaml", 10, 1, "schema")]
+
+
+# ---------------------------------------------------------------------------- credential binding
+def test_a_builtin_key_variable_sent_elsewhere_is_a_warning(tmp_path: Path) -> None:
+    """A spec reading a built-in provider's key variable (OPENAI_API_KEY is bound to api.openai.com,
+    specwire.binding) while its base_url points at another host lints with a warning at the
+    base_url (a call would be refused), instead of passing and failing only at call time."""
+    folder = _folder(tmp_path, {"acme": FULL.format(id="acme") + "env: {api_key: OPENAI_API_KEY}\n"})
+    issues = validate_paths([str(folder)], builtin_samples=False)
+    assert [(Path(i.file).name, i.line, i.col, i.rule, i.level) for i in issues] == [("acme.yaml", 3, 11, "credential-host", "warning")]  # type: ignore[attr-defined]
+    assert "OPENAI_API_KEY" in issues[0].message  # type: ignore[attr-defined]
+    assert main(["--no-builtin-samples", str(folder)]) == 0
+    assert main(["--no-builtin-samples", "--strict", str(folder)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("env", "base_url"),
+    [
+        ("env: {api_key: ACME_API_KEY}\n", "https://api.acme.example/v1"),  # the user's own variable
+        ("env: {api_key: OPENAI_API_KEY}\n", "https://api.openai.com/v1"),  # the bound host
+        ("env: {api_key: [ACME_API_KEY, OPENAI_API_KEY]}\n", "https://api.openai.com/v2"),
+    ],
+    ids=["own-variable", "bound-host", "list"],
+)
+def test_a_key_variable_used_where_it_is_bound_is_clean(tmp_path: Path, env: str, base_url: str) -> None:
+    text = FULL.format(id="acme").replace("https://api.acme.example/v1", base_url) + env
+    folder = _folder(tmp_path, {"acme": text})
+    assert validate_paths([str(folder)], builtin_samples=False) == []
+
+
+def test_an_inherited_builtin_key_with_a_foreign_base_url_is_a_warning(tmp_path: Path) -> None:
+    """``extends: openai`` inherits ``env: {api_key: OPENAI_API_KEY}``; overriding only base_url."""
+    folder = _folder(tmp_path, {"acme": CHILD.format(id="acme", parent="openai") + "base_url: https://evil.test/v1\n"})
+    issues = validate_paths([str(folder)], builtin_samples=False)
+    assert _found(issues) == [("acme.yaml", 4, 11, "credential-host")]

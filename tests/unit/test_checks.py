@@ -17,6 +17,7 @@ is the small complete spec :data:`BASE`, written next to it, so that each lint t
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from specwire.cli.validate import validate_paths
 from specwire.spec.loader import MAX_DEPTH, MAX_FILE_BYTES, load_text
@@ -212,23 +214,36 @@ def test_nesting_too_deep(check: Any) -> None:
     check(HEAD + f"request: {{body: {{x: {deep}}}}}\n", issue=(4, None, "yaml-depth"))
 
 
-def test_pathological_nesting_is_refused_quickly_and_safely() -> None:
-    """RELIABILITY.md T2 (cap nesting depth): a 200 KB file of nested brackets, under the size cap.
-    Run in a child process because it can kill the interpreter.  BUG (reported): libyaml's parser
-    is quadratic in the nesting depth (tens of seconds) and its composer then overflows the C stack
-    (segmentation fault), because the depth cap is applied only after composing."""
+@pytest.mark.parametrize("composer", ["libyaml", "pure-python"])
+@pytest.mark.parametrize("shape", ["flow", "block"])
+def test_pathological_nesting_is_refused_quickly_and_safely(composer: str, shape: str) -> None:
+    """RELIABILITY.md T2 (cap nesting depth): a 200 KB file nested 100,000 levels deep, under the
+    size cap, is refused as `yaml-depth` (not a syntax error, a crash or a hang), whichever parser
+    PyYAML has and whatever it says about such nesting itself (libyaml in PyYAML 6.0.4 stops it as a
+    syntax error; older ones do not).  Run in a child process because a regression can kill the
+    interpreter (libyaml's composer overflows the C stack).  The load is timed inside the child;
+    the bound is generous (a busy machine), the regression it guards against took tens of seconds."""
     depth = 100_000
+    text = f"'a: ' + '[' * {depth} + ']' * {depth} + '\\n'" if shape == "flow" else f"'- ' * {depth} + 'x\\n'"
     code = (
-        "from specwire.spec.loader import load_text\n"
-        f"issues = load_text('a: ' + '[' * {depth} + ']' * {depth} + '\\n', 't.yaml').issues\n"
-        "print(sorted({i.rule for i in issues}))\n"
+        "import json, time, yaml\n"
+        + ("del yaml.CSafeLoader\n" if composer == "pure-python" else "")
+        + "from specwire.spec.loader import load_text\n"
+        f"text = {text}\n"
+        "start = time.perf_counter()\n"
+        "issues = load_text(text, 't.yaml').issues\n"
+        "print(json.dumps({'rules': sorted({i.rule for i in issues}), 'seconds': time.perf_counter() - start}))\n"
     )
+    if composer == "libyaml" and getattr(yaml, "CSafeLoader", None) is None:
+        pytest.skip("PyYAML was built without libyaml")
     try:
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=5)
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
-        pytest.fail("loading a deeply nested 200 KB spec took more than 5 s")
+        pytest.fail("loading a deeply nested 200 KB spec took more than 120 s")
     assert result.returncode == 0, f"the loader crashed the interpreter (exit status {result.returncode}): {result.stderr[-500:]}"
-    assert "yaml-depth" in result.stdout
+    outcome = json.loads(result.stdout)
+    assert outcome["rules"] == ["yaml-depth"]
+    assert outcome["seconds"] < 15.0, f"refusing it took {outcome['seconds']:.1f} s"
 
 
 def test_yaml_syntax_error(check: Any) -> None:
@@ -332,6 +347,16 @@ def test_required_key(check: Any) -> None:
     check(HEAD + "auth: {name: x-api-key}\n", issue=(4, 7, "schema"), message="'scheme' is a required property")
 
 
+def test_several_missing_keys_are_one_finding(lint: Any) -> None:
+    """The schema messages asserted in this module ("is not of type", "is a required property",
+    "unknown key") are specwire's own wording (checks._describe), not jsonschema's: a jsonschema
+    release cannot change them.  A mapping missing two keys is one finding naming both."""
+    issues = lint(FULL.replace("stream: {", "strea: {").replace("response: {", "respons: {"))
+    required = [i for i in issues if i.rule == "schema" and (i.line, i.col) == (1, 1)]
+    assert len(required) == 1, [i.format() for i in issues]
+    assert "'stream'" in required[0].message and "'response'" in required[0].message
+
+
 def test_spec_version(check: Any) -> None:
     check(FULL.replace("spec_version: 1", "spec_version: 2"), issue=(1, 15, "schema"))
 
@@ -396,7 +421,8 @@ def test_jmespath_length_cap(check: Any) -> None:
 
 def test_jinja_syntax_error_points_at_the_leaf(check: Any) -> None:
     src = HEAD + "request:\n  body:\n    model: \"{{ model }}\"\n    user: \"{{ settings.user \"\n"
-    check(src, issue=(7, 11, "template"), message="unexpected end of template")
+    # the message quotes the leaf (ours); Jinja's own reason after it is Jinja's to word
+    check(src, issue=(7, 11, "template"), message="'{{ settings.user '")
 
 
 def test_jinja_syntax_error_in_a_param_when(check: Any) -> None:
@@ -563,6 +589,15 @@ def test_extends_cycle(tmp_path: Path) -> None:
 
 def test_self_extends_without_a_lower_layer(check: Any) -> None:
     check(HEAD.replace("extends: base", "extends: acme"), issue=(3, 10, "unknown-extends"))
+
+
+def test_builtin_key_variable_with_a_foreign_base_url(check: Any) -> None:
+    """A warning at base_url (a call would refuse to send OPENAI_API_KEY there); quiet when the
+    spec names its own key variable."""
+    src = HEAD.replace("extends: base", "extends: openai") + "base_url: https://llm.acme.example/v1\n"
+    issues = check(src, issue=(4, 11, "credential-host"), message="OPENAI_API_KEY")
+    assert [i.level for i in issues] == ["warning"]
+    check(src + "env: {api_key: ACME_API_KEY}\n")
 
 
 def test_builtin_shadowing(check: Any) -> None:

@@ -287,6 +287,57 @@ def test_pathologically_deep_nesting_is_an_issue_not_a_recursion_error() -> None
     assert rules(loaded) == ["yaml-depth"]
 
 
+@pytest.mark.parametrize("text", [_nested_flow(1500), "a: " + "{b: " * 1500 + "}" * 1500 + "\n", "- " * 1500 + "x\n"], ids=["flow-seq", "flow-map", "block-seq"])
+def test_nesting_past_the_parsers_own_limit_is_yaml_depth(text: str) -> None:
+    """Deeper than libyaml's own nesting limit (1000 levels in the libyaml of PyYAML 6.0.4, none in
+    older ones): whichever of the parser, the composer or the depth cap stops it first, the finding
+    is `yaml-depth` at a position, never a syntax error or a crash."""
+    loaded = load_text(text, "deep.yaml")
+    assert rules(loaded) == ["yaml-depth"]
+    assert loaded.data is None
+    issue = loaded.issues[0]
+    assert issue.file == "deep.yaml" and issue.line == 1 and issue.col > 1
+
+
+def _fail_at(monkeypatch: pytest.MonkeyPatch, composer: str, text: str, index: int, problem: str) -> None:
+    """Make the YAML parser in use fail at ``text[index]`` with ``problem`` (any wording), as
+    libyaml does when it stops deep nesting itself."""
+    line = text.count("\n", 0, index)
+    column = index - (text.rfind("\n", 0, index) + 1)
+    error = yaml.scanner.ScannerError("while scanning", None, problem, yaml.Mark("<s>", index, line, column, None, None))
+
+    def fail(*args: object, **kwargs: object) -> object:
+        raise error
+
+    if composer == "libyaml":
+        monkeypatch.setattr(yaml, "parse", fail)
+    else:
+        from specwire.spec import loader
+
+        monkeypatch.setattr(loader._Loader, "get_single_node", fail)
+
+
+@pytest.mark.parametrize("problem", ["exceeded maximum nesting depth", "something new in a later libyaml"])
+def test_a_parser_error_deep_in_the_nesting_is_yaml_depth_whatever_its_wording(composer: str, monkeypatch: pytest.MonkeyPatch, problem: str) -> None:
+    """The rule comes from the nesting depth at the error's position, counted by the loader, not
+    from the parser's message."""
+    text = _nested_flow(MAX_DEPTH + 20)
+    _fail_at(monkeypatch, composer, text, 3 + MAX_DEPTH + 10, problem)
+    loaded = load_text(text)
+    assert rules(loaded) == ["yaml-depth"]
+    assert at(loaded, "yaml-depth")[0][0] == 1
+
+
+def test_a_parser_error_in_shallow_yaml_stays_a_syntax_error_whatever_its_wording(composer: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parser's depth wording alone does not make a `yaml-depth` finding: at the error's
+    position the nesting is shallow.  Nor does deep nesting after the error's position."""
+    text = "a: [1, 2]\nb: 3\nc: " + "[" * (MAX_DEPTH + 20) + "]" * (MAX_DEPTH + 20) + "\n"
+    _fail_at(monkeypatch, composer, text, 12, "exceeded maximum nesting depth")
+    loaded = load_text(text)
+    assert rules(loaded) == ["yaml-syntax"]
+    assert at(loaded, "yaml-syntax") == [(2, 3)]
+
+
 # --------------------------------------------------------------------------- syntax errors, odd documents
 def test_syntax_error_is_located() -> None:
     loaded = load_text("a: [1, 2\nb: 3\n", "x.yaml")
