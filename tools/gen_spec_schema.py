@@ -119,6 +119,7 @@ STREAM_MODE = obj(
         "body": STREAM_BODY,
         "done_data": STR,
         "complete_on": {"type": "array", "items": {"enum": ["done", "finish"]}, "minItems": 1},
+        "done_after": {"type": "array", "items": {"enum": ["finish"]}},
     }
 )
 STREAM = obj(

@@ -84,6 +84,7 @@ class StreamConfig:
     done_data: str | None
     complete_on: frozenset[str]
     rules: RuleSet
+    done_after: frozenset[str] = frozenset()  # a done signal counts once these have arrived too
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +332,7 @@ class _Compiler:
             done_data=data.get("done_data"),
             complete_on=frozenset(data.get("complete_on") or ("done",)),
             rules=rules,
+            done_after=frozenset(data.get("done_after") or ()),
         )
 
     # ---------------------------------------------------------------- request
