@@ -6,7 +6,9 @@ same parts.  It owns the guarantees of DESIGN.md section 3:
 * parts open on their first content and close on ``part_end``, when an implicit part gives way to
   one of another kind, or at the end; ``*_start`` / ``*_delta`` / ``*_end`` events come in order;
 * parts are keyed by ``(kind, part_id)``; a rule without ``part_id`` continues the open implicit
-  part of the same kind (Gemini text chunks) or starts a new one;
+  part of the same kind (Gemini text chunks) or starts a new one; a fragment whose ``separate``
+  field is truthy is a part of its own (a Gemini part that carries a ``thoughtSignature``: the
+  signature belongs to that part alone, so it is neither merged with its neighbours nor overwritten);
 * tool calls: id and name are taken from the first fragment that carries them (an empty-string id
   or name in a continuation does not overwrite); arguments are the concatenated fragments, parsed
   at ``tool_call_end``, or the object built from JSON-path ``patches`` (Vertex ``partialArgs``), or
@@ -28,6 +30,7 @@ import uuid
 from typing import Any
 
 from .accounting import compute_cost, normalize_usage
+from .mapping import truthy
 from .spec.compile import ModelInfo, UsageConfig
 from .types import (
     CallWarning,
@@ -168,7 +171,8 @@ class Assembler:
         redacted = fields.get("redacted") is True
         if not delta and not meta and not redacted:
             return out
-        part = self._get_part(kind, fields.get("part_id"), out, new=complete)
+        separate = fields.get("part_id") is None and truthy(fields.get("separate"))
+        part = self._get_part(kind, fields.get("part_id"), out, new=complete or separate)
         if redacted:
             part.redacted = True
         if meta:
@@ -179,7 +183,7 @@ class Assembler:
                 out.append(TextDelta(index=part.index, delta=delta))
             else:
                 out.append(ReasoningDelta(index=part.index, delta=delta))
-        if complete:
+        if complete or separate:
             self._close(part, out)
         return out
 

@@ -63,6 +63,7 @@ RULE_FIELDS = {
     "patches": {**JMES, "description": "a list of {path: JSONPath like $.a.b[0], append: str, value: any, null: bool}: argument patches for a tool call"},
     "set": {**string_map(JMES), "description": "provider metadata to merge into the part (or, on response_metadata, the response): key -> JMESPath"},
     "append": {**string_map(JMES), "description": "response_metadata: strings appended to response metadata keys (streamed pieces)"},
+    "separate": {**JMES, "description": "text/reasoning without part_id: when truthy, this fragment is a part of its own (ends the open part before it and is closed after it), e.g. a Gemini part carrying a thoughtSignature"},
     "finish_detail": {**JMES, "description": "finish: a detail refining the raw finish reason; `<raw>:<detail>` is looked up in finish_reasons first"},
 }
 CASE = obj({"when": JMES, "emit": {"enum": EMITS}, **RULE_FIELDS}, ["emit"])
