@@ -30,7 +30,7 @@ from .params import apply_params
 from .redact import redact_headers, redact_url
 from .render import OMIT, TemplateFailure
 from .spec.compile import CompiledSpec, PartRule
-from .types import GENERIC_PARAMS, CallWarning, Message, Request, TextPart, ToolCallPart
+from .types import GENERIC_PARAMS, CallWarning, Message, ProviderPart, Request, TextPart, ToolCallPart
 
 __all__ = ["RequestPlan", "build_request"]
 
@@ -182,6 +182,8 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
         for part in msg.parts:
             if isinstance(part, ToolCallPart) and part.tool_call_id:
                 calls[part.tool_call_id] = part
+            if isinstance(part, ProviderPart) and (part.provider != spec.metadata_key or "provider" not in req.parts):
+                continue  # another provider's block means nothing here (like its signatures)
             rule, pctx = _choose(spec, part, role, model, calls)
             if rule.drop:
                 continue

@@ -38,7 +38,7 @@ __all__ = [
 RULE_FIELDS = (
     "part_id", "id", "model", "delta", "text", "tool_call_id", "tool_name", "arguments",
     "provider_executed", "redacted", "finish_reason", "usage", "body", "patches", "finish_detail",
-    "separate",
+    "separate", "provider_type", "data", "warning", "streamed_into",
 )
 
 
