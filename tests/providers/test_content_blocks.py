@@ -265,3 +265,13 @@ def test_responses_turn_is_echoed(registry: Any, responses_modes: Any, stream: b
     assert [i for i in items if i["type"] not in ("message", "reasoning", "function_call")] == [
         i for i in RESPONSES_ITEMS if i["type"] not in ("message", "reasoning", "function_call")
     ]
+
+
+def test_finish_event_with_provider_parts_matches_the_cli_schema(anthropic_modes: Any, responses_modes: Any) -> None:
+    """``specwire replay --json`` prints the finish event; provider parts are in its schema."""
+    from specwire.cli.output import event_json
+    from tests.integration.test_cli import assert_valid
+
+    for modes in (anthropic_modes, responses_modes):
+        _, events = modes[True]
+        assert_valid("stream-event.schema.json", event_json(events[-1]))
