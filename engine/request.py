@@ -184,6 +184,8 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
                 calls[part.tool_call_id] = part
             if isinstance(part, ProviderPart) and (part.provider != spec.metadata_key or "provider" not in req.parts):
                 continue  # another provider's block means nothing here (like its signatures)
+            if isinstance(part, ToolCallPart) and part.provider_executed and spec.metadata_key not in part.provider_metadata:
+                continue  # a call another provider ran itself: nothing for this one to answer
             rule, pctx = _choose(spec, part, role, model, calls)
             if rule.drop:
                 continue

@@ -168,8 +168,9 @@ def test_anthropic_turn_is_echoed(registry: Any, anthropic_modes: Any, stream: b
         plan = client.build("anthropic:claude-sonnet-4-6", [Message(role="user", content="q"), response.message()])
         assert plan.body["messages"][1] == {"role": "assistant", "content": ANTHROPIC_BLOCKS}
         other = client.build("openai:gpt-5.5", [Message(role="user", content="q"), response.message()])
-    assert "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE" not in json.dumps(other.body["messages"][1].get("content"))
-    assert "hologram" not in json.dumps(other.body)
+    # OpenAI gets only the client call: the provider-executed calls and the blocks are Anthropic's
+    assert [c["id"] for c in other.body["messages"][1]["tool_calls"]] == ["toolu_01A09q90qw90lq917835lq9"]
+    assert "srvtoolu_" not in json.dumps(other.body) and "mcptoolu_" not in json.dumps(other.body) and "hologram" not in json.dumps(other.body)
 
 
 # ============================================================================ OpenAI Responses
