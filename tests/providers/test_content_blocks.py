@@ -63,6 +63,12 @@ ANTHROPIC_BLOCKS: list[dict[str, Any]] = [
     # https://platform.claude.com/docs/en/agents-and-tools/tool-use/tool-search-tool (response format)
     {"type": "server_tool_use", "id": "srvtoolu_01ABC123", "name": "tool_search_tool_regex", "input": {"query": "weather"}},
     {"type": "tool_search_tool_result", "tool_use_id": "srvtoolu_01ABC123", "content": {"type": "tool_search_tool_search_result", "tool_references": [{"type": "tool_reference", "tool_name": "get_weather"}]}},
+    # beta blocks (anthropic 2.17.0 types/beta/beta_content_block.py): compaction (streamed through
+    # compaction_delta, beta_compaction_content_block_delta.py), the MCP tool listing, a fallback hop
+    # (https://platform.claude.com/docs/en/build-with-claude/compaction)
+    {"type": "compaction", "content": "Summary of the earlier conversation.", "encrypted_content": "Eo8BCkYIBhgC"},
+    {"type": "mcp_tool_listing", "mcp_server_name": "example-mcp", "tools": [{"name": "echo", "description": "Echo", "input_schema": {"type": "object"}}]},
+    {"type": "fallback", "from": {"model": "claude-opus-4-7"}, "to": {"model": "claude-sonnet-4-6"}, "trigger": {"type": "refusal", "category": None}},
     # a block type no spec knows yet, with streamed input (the phantom-call case)
     {"type": "hologram_tool_use", "id": "holo_01", "input": {"scene": "moon"}},
     {"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9", "name": "get_weather", "input": {"location": "San Francisco, CA"}},
@@ -94,6 +100,9 @@ def _anthropic_stream() -> bytes:
         elif block["type"] == "thinking":
             start.update(thinking="", signature="")
             deltas = [{"type": "thinking_delta", "thinking": block["thinking"]}, {"type": "signature_delta", "signature": SIG}]
+        elif block["type"] == "compaction":
+            start.update(content=None, encrypted_content=None)
+            deltas = [{"type": "compaction_delta", "content": block["content"], "encrypted_content": block["encrypted_content"]}]
         elif "input" in block:
             start["input"] = {}
             text = json.dumps(block["input"])
