@@ -83,3 +83,31 @@ def test_recorded_trailing_empty_signed_part_is_its_own_part(registry: Any) -> N
     *texts, last = [p for p in response.parts if p.type == "text"]
     assert last.text == "" and last.provider_metadata["gemini"]["thoughtSignature"].startswith("EoECCv4BAQw51seg")
     assert all("thoughtSignature" not in p.provider_metadata.get("gemini", {}) for p in texts)
+
+
+THOUGHT_PARTS: list[dict[str, Any]] = [
+    {"text": "Think A. ", "thought": True},
+    {"text": "Think B.", "thought": True, "thoughtSignature": "U2lnVGhvdWdodA=="},
+    {"text": "Answer."},
+]
+
+
+@pytest.mark.parametrize("provider", ["gemini", "vertex"])
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_thought_parts_are_echoed_with_and_without_signature(registry: Any, provider: str, stream: bool) -> None:
+    """Thought parts go back as they came: the signed one with its signature, the unsigned one too
+    (https://ai.google.dev/api/generate-content#Part : ``thought``, ``thoughtSignature``)."""
+    spec = registry.get(provider)
+    if stream:
+        body = b"".join(b"data: " + json.dumps(_chunk([p], i == len(THOUGHT_PARTS) - 1)).encode() + b"\n\n" for i, p in enumerate(THOUGHT_PARTS))
+        proc = ResponseProcessor(spec, model="gemini-3.8-flash", stream=True, framing="sse")
+    else:
+        body = json.dumps(_chunk(THOUGHT_PARTS, True)).encode()
+        proc = ResponseProcessor(spec, model="gemini-3.8-flash", stream=False)
+    events = proc.start() + proc.feed(body) + proc.close()
+    response = events[-1].response
+    assert response.reasoning == "Think A. Think B." and response.text == "Answer."
+    env = {"GEMINI_API_KEY": "k", "GOOGLE_CLOUD_PROJECT": "p", "GOOGLE_CLOUD_LOCATION": "us-central1"}
+    with specwire.Client(load_entry_points=False, registry=registry, env=env) as client:
+        plan = client.build(f"{provider}:gemini-3.8-flash", [Message(role="user", content="q"), response.message(), Message(role="user", content="more")])
+    assert plan.body["contents"][1] == {"role": "model", "parts": THOUGHT_PARTS}
