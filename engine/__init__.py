@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "ReasoningPart": "types",
     "ToolCallPart": "types",
     "ToolResultPart": "types",
+    "ProviderPart": "types",
     "Tool": "types",
     "ToolChoice": "types",
     "ResponseFormat": "types",

@@ -6,7 +6,9 @@ same parts.  It owns the guarantees of DESIGN.md section 3:
 * parts open on their first content and close on ``part_end``, when an implicit part gives way to
   one of another kind, or at the end; ``*_start`` / ``*_delta`` / ``*_end`` events come in order;
 * parts are keyed by ``(kind, part_id)``; a rule without ``part_id`` continues the open implicit
-  part of the same kind (Gemini text chunks) or starts a new one;
+  part of the same kind (Gemini text chunks) or starts a new one; a fragment whose ``separate``
+  field is truthy is a part of its own (a Gemini part that carries a ``thoughtSignature``: the
+  signature belongs to that part alone, so it is neither merged with its neighbours nor overwritten);
 * tool calls: id and name are taken from the first fragment that carries them (an empty-string id
   or name in a continuation does not overwrite); arguments are the concatenated fragments, parsed
   at ``tool_call_end``, or the object built from JSON-path ``patches`` (Vertex ``partialArgs``), or
@@ -14,6 +16,15 @@ same parts.  It owns the guarantees of DESIGN.md section 3:
   synthesized (``call_…``, marked ``synthetic_id`` in the part's metadata) when the provider sends
   none;
 * empty deltas open nothing (unless they carry metadata such as a signature);
+* ``provider_part`` keeps a provider-specific block as sent (:class:`ProviderPart`): results of
+  provider-executed tools, items the unified types have no place for, and block types the spec
+  does not know (the rule's ``warning`` is then reported).  Without ``part_id`` it is complete at
+  once; with one it stays open until ``part_end``: a later ``provider_part`` for the same id merges
+  its non-null ``data`` keys, and any text / tool-call fragment addressed to that id is absorbed
+  (never opens a text part or a client tool call), its concatenation stored under the rule's
+  ``streamed_into`` key of ``data`` (parsed as JSON when it is).  Provider parts have no stream
+  events of their own: they appear in the final response's ``parts`` (stream event indexes are
+  positions in that list, so a provider part leaves a gap);
 * usage overlays: later non-null numbers win and raw objects merge (Anthropic splits usage between
   ``message_start`` and ``message_delta``), unless the spec says ``usage.snapshot`` (each usage
   object is complete and replaces the previous one, as Gemini's are);
@@ -29,6 +40,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .accounting import USAGE_NUMBERS, compute_cost, normalize_usage
+from .mapping import truthy
 from .safejson import loads
 from .spec.compile import ModelInfo, UsageConfig
 from .types import (
@@ -36,6 +48,7 @@ from .types import (
     ErrorEvent,
     Finish,
     FinishReason,
+    ProviderPart,
     ReasoningDelta,
     ReasoningEnd,
     ReasoningPart,
@@ -58,7 +71,7 @@ __all__ = ["Assembler"]
 
 
 class _Part:
-    __slots__ = ("args", "chunks", "executed", "index", "kind", "meta", "name", "open", "patched", "redacted", "tool_call_id")
+    __slots__ = ("args", "chunks", "data", "executed", "index", "into", "kind", "meta", "name", "open", "patched", "ptype", "redacted", "tool_call_id")
 
     def __init__(self, kind: str, index: int) -> None:
         self.kind = kind
@@ -72,6 +85,9 @@ class _Part:
         self.executed = False
         self.redacted = False
         self.patched: Any = None  # arguments built from JSON-path patches
+        self.data: dict[str, Any] = {}  # provider parts: the block as sent
+        self.ptype: str | None = None  # provider parts: the provider's type name
+        self.into: str | None = None  # provider parts: the data key streamed fragments fill
 
 
 class Assembler:
@@ -172,7 +188,10 @@ class Assembler:
         redacted = fields.get("redacted") is True
         if not delta and not meta and not redacted:
             return out
-        part = self._get_part(kind, fields.get("part_id"), out, new=complete)
+        if self._absorbed(fields.get("part_id"), delta):
+            return out
+        separate = fields.get("part_id") is None and truthy(fields.get("separate"))
+        part = self._get_part(kind, fields.get("part_id"), out, new=complete or separate)
         if redacted:
             part.redacted = True
         if meta:
@@ -183,7 +202,7 @@ class Assembler:
                 out.append(TextDelta(index=part.index, delta=delta))
             else:
                 out.append(ReasoningDelta(index=part.index, delta=delta))
-        if complete:
+        if complete or separate:
             self._close(part, out)
         return out
 
@@ -203,6 +222,8 @@ class Assembler:
         out: list[Any] = []
         pid = fields.get("part_id")
         part: _Part | None = None
+        if not start and self._absorbed(pid, fields.get("delta") if fields.get("delta") is not None else fields.get("arguments")):
+            return out
         if not (start or complete):  # a fragment continues the open call with its part_id
             cand = self._keys.get(("tool_call", pid)) if pid is not None else self._implicit
             if cand is not None and cand.open and cand.kind == "tool_call":
@@ -248,6 +269,41 @@ class Assembler:
 
     def _tool_call(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         return self._tool(fields, meta, start=False, complete=True)
+
+    def _absorbed(self, pid: Any, fragment: Any) -> bool:
+        """A fragment addressed to an open provider part goes into it (see the module docstring)."""
+        owner = self._by_pid.get(pid) if pid is not None else None
+        if owner is None or owner.kind != "provider" or not owner.open:
+            return False
+        if isinstance(fragment, str) and fragment:
+            owner.chunks.append(fragment)
+        return True
+
+    def _provider_part(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        pid = fields.get("part_id")
+        part = self._by_pid.get(pid) if pid is not None else None
+        data = fields.get("data")
+        if part is None or part.kind != "provider" or not part.open:
+            part = self._get_part("provider", pid, out, new=True)
+            part.data = dict(data) if isinstance(data, dict) else {}
+            warning = fields.get("warning")
+            if isinstance(warning, str) and warning:
+                out.extend(self.warn("unknown-content", warning))
+        elif isinstance(data, dict):
+            part.data.update({k: v for k, v in data.items() if v is not None})
+        ptype, call_id, into = fields.get("provider_type"), fields.get("tool_call_id"), fields.get("streamed_into")
+        if isinstance(ptype, str) and ptype and not part.ptype:
+            part.ptype = ptype
+        if isinstance(call_id, str) and call_id and not part.tool_call_id:
+            part.tool_call_id = call_id
+        if isinstance(into, str) and into:
+            part.into = into
+        if meta:
+            part.meta.update(meta)
+        if pid is None:
+            self._close(part, out)
+        return out
 
     def _provider_metadata(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         pid = fields.get("part_id")
@@ -331,6 +387,8 @@ class Assembler:
             out.append(TextEnd(index=part.index, part=built))
         elif part.kind == "reasoning":
             out.append(ReasoningEnd(index=part.index, part=built))
+        elif part.kind == "provider":
+            pass  # no stream event of its own (see the module docstring)
         else:
             out.append(ToolCallEnd(index=part.index, part=built))
             if built.arguments is None:
@@ -342,6 +400,8 @@ class Assembler:
             return TextPart(text="".join(part.chunks), provider_metadata=meta)
         if part.kind == "reasoning":
             return ReasoningPart(text="".join(part.chunks), redacted=part.redacted, provider_metadata=meta)
+        if part.kind == "provider":
+            return self._build_provider(part, meta)
         text = "".join(part.chunks) if part.chunks else None
         arguments: dict[str, Any] | None
         if part.patched is not None and not (text and text.strip()):
@@ -370,6 +430,17 @@ class Assembler:
             provider_executed=part.executed,
             provider_metadata=meta,
         )
+
+    def _build_provider(self, part: _Part, meta: dict[str, Any]) -> ProviderPart:
+        data = dict(part.data)
+        if part.chunks and part.into:
+            text = "".join(part.chunks)
+            try:
+                data[part.into] = json.loads(text)
+            except ValueError:
+                data[part.into] = text
+        ptype = part.ptype or (data["type"] if isinstance(data.get("type"), str) else "")
+        return ProviderPart(provider=self._ns, provider_type=ptype, data=data, tool_call_id=part.tool_call_id, provider_metadata=meta)
 
     @property
     def usage(self) -> Usage | None:
@@ -500,6 +571,7 @@ _HANDLERS = {
     "tool_call_delta": Assembler._tool_call_delta,
     "tool_call": Assembler._tool_call,
     "provider_metadata": Assembler._provider_metadata,
+    "provider_part": Assembler._provider_part,
     "part_end": Assembler._part_end,
     "usage": Assembler._usage,
     "finish": Assembler._finish,

@@ -286,6 +286,12 @@ class Client:
         return self._auth_and_source(spec, api_key, settings)[0]
 
     def _auth_and_source(self, spec: CompiledSpec, api_key: str | None, settings: dict[str, Any] | None = None) -> tuple[httpx.Auth, str | None]:
+        factory, credentials = self._auth_inputs(spec, api_key, settings)
+        return factory(dict(spec.auth), credentials), credentials.source
+
+    def _auth_inputs(self, spec: CompiledSpec, api_key: str | None, settings: dict[str, Any] | None = None) -> tuple[Any, Credentials]:
+        """The auth factory and the :class:`Credentials` it gets (``specwire render`` asks the
+        factory whether it can run offline before calling it).  Raises ConfigError for a missing key."""
         scheme = spec.auth.get("scheme", "none")
         env = self._environ()
         key: Secret | None = None
@@ -308,8 +314,7 @@ class Client:
             names = " or ".join(spec.env_api_key)
             hint = f"set {names} or pass api_key=…" if names else "pass api_key=…"
             raise ConfigError(f"missing API key for provider {spec.provider!r}: {hint}")
-        credentials = Credentials(api_key=key, source=source, settings=settings or {}, env=env, trusted_hosts=self._trusted)
-        return factory(dict(spec.auth), credentials), source
+        return factory, Credentials(api_key=key, source=source, settings=settings or {}, env=env, trusted_hosts=self._trusted)
 
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")

@@ -12,7 +12,9 @@ Contracts:
 
 * auth: ``factory(auth_spec: dict, credentials: Credentials) -> httpx.Auth``; a factory with the
   attribute ``requires_api_key = True`` is only called with a key (the client raises a
-  ``ConfigError`` naming the spec's env variables otherwise);
+  ``ConfigError`` naming the spec's env variables otherwise); a factory that finds its own
+  credentials may have an attribute ``offline(auth_spec, credentials) -> bool`` saying whether it
+  builds and applies its auth without network I/O (``specwire render`` then shows the signed request);
 * framing: ``factory(**limits) -> Framing`` (see :mod:`specwire.framing`);
 * transform: ``fn(data, ctx) -> data`` (pure).
 

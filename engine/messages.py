@@ -37,7 +37,7 @@ from .types import (
 __all__ = ["parse_data_url", "to_messages"]
 
 _PART_ADAPTER: TypeAdapter[Any] = TypeAdapter(Part)
-_UNIFIED_TYPES = {"text", "image", "document", "audio", "reasoning", "tool_call", "tool_result"}
+_UNIFIED_TYPES = {"text", "image", "document", "audio", "reasoning", "tool_call", "tool_result", "provider"}
 
 
 def parse_data_url(url: str) -> tuple[str, str] | None:

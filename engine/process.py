@@ -12,7 +12,11 @@ Termination rules: a streaming response is complete when its ``done`` signal arr
 ``complete_on`` lists ``finish``, when a finish reason arrived.  A body that ends otherwise gives
 :class:`IncompleteStreamError`, never a synthetic finish.  The done signal finishes the stream at
 once; anything after it is ignored (the client drains the rest of the body within a small budget,
-so the connection can be reused, and never waits for the server to close it).
+so the connection can be reused, and never waits for the server to close it).  A spec whose
+``done_after`` lists ``finish`` (Bedrock ConverseStream, where the ``metadata`` event that carries
+usage may come before or after ``messageStop``, or not at all) counts the done signal only once a
+finish reason has arrived too, in whichever order the two come; with ``complete_on: [done, finish]``
+the finish alone then completes a body that ends without the done signal.
 A non-streaming body is complete when it parses.
 """
 
@@ -70,11 +74,13 @@ class ResponseProcessor:
             rules = cfg.rules
             self._done_data = cfg.done_data
             self._complete_on = cfg.complete_on
+            self._done_after = cfg.done_after
         else:
             framing_name = framing or "json"
             rules = spec.response
             self._done_data = None
             self._complete_on = frozenset()
+            self._done_after = frozenset()
         self.framing_name = framing_name
         self._framing = hooks.framing_factory(framing_name)(**(framing_limits or {}))
         self._mapper = EventMapper(rules, spec.usage, observe)
@@ -110,7 +116,7 @@ class ResponseProcessor:
             out = self._frames(getattr(exc, "frames", None) or [])
             return out + self.fail(exc)
         out = self._frames(frames)
-        if self.stream and not self.finished and self._asm.done:
+        if self.stream and not self.finished and self._done():
             # the done signal came: finish now, without waiting for the end of the body (a server
             # may keep the connection open after ``[DONE]``; the client drains or discards it)
             return self._finish(out)
@@ -146,9 +152,13 @@ class ResponseProcessor:
         return self._asm
 
     # ------------------------------------------------------------------ internals
-    def _complete(self) -> bool:
+    def _done(self) -> bool:
+        """The done signal arrived, and so did what ``done_after`` waits for."""
         asm = self._asm
-        return asm.done or ("finish" in self._complete_on and asm.finish_seen)
+        return asm.done and ("finish" not in self._done_after or asm.finish_seen)
+
+    def _complete(self) -> bool:
+        return self._done() or ("finish" in self._complete_on and self._asm.finish_seen)
 
     def _finish(self, out: list[Any]) -> list[Any]:
         self.finished = True
@@ -166,7 +176,7 @@ class ResponseProcessor:
         out: list[Any] = []
         asm = self._asm
         for frame in frames:
-            if asm.done:
+            if self._done():
                 break  # nothing after the terminal signal counts
             text = frame.text
             if self._done_data is not None and text.strip() == self._done_data:

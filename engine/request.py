@@ -33,7 +33,7 @@ from .redact import redact_headers, redact_url
 from .render import OMIT, TemplateFailure
 from .safejson import brief, problem, text_problem
 from .spec.compile import CompiledSpec, PartRule
-from .types import GENERIC_PARAMS, CallWarning, Message, Request, TextPart, ToolCallPart
+from .types import GENERIC_PARAMS, CallWarning, Message, ProviderPart, Request, TextPart, ToolCallPart
 
 __all__ = ["MAX_RETRIES", "MAX_URL_CHARS", "RequestPlan", "build_request", "check_call_options", "check_extra_headers", "check_model", "credential_problem"]
 
@@ -310,6 +310,10 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
         for part in msg.parts:
             if isinstance(part, ToolCallPart) and part.tool_call_id:
                 calls[part.tool_call_id] = part
+            if isinstance(part, ProviderPart) and (part.provider != spec.metadata_key or "provider" not in req.parts):
+                continue  # another provider's block means nothing here (like its signatures)
+            if isinstance(part, ToolCallPart) and part.provider_executed and spec.metadata_key not in part.provider_metadata:
+                continue  # a call another provider ran itself: nothing for this one to answer
             rule, pctx = _choose(spec, part, role, model, calls)
             if rule.drop:
                 continue

@@ -8,7 +8,7 @@ are slotted dataclasses (no validation per chunk) carrying those models; the fin
 Shapes::
 
     Message(role, content: str | list[Part])
-    Part = TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCallPart | ToolResultPart
+    Part = TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCallPart | ToolResultPart | ProviderPart
     Response(id, provider, model, parts, text, reasoning, tool_calls, finish_reason, usage, cost,
              cost_reason, warnings, raw)
 
@@ -38,6 +38,7 @@ __all__ = [
     "ImagePart",
     "Message",
     "Part",
+    "ProviderPart",
     "Reasoning",
     "ReasoningPart",
     "Request",
@@ -157,8 +158,26 @@ class ToolResultPart(BaseModel):
     provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class ProviderPart(BaseModel):
+    """A provider-specific content block kept as the provider sent it: results of tools the provider
+    ran itself (Anthropic ``web_search_tool_result``, ``mcp_tool_result``…), OpenAI Responses items
+    such as ``web_search_call`` or ``mcp_list_tools``, and any block type a spec does not know (with
+    a warning).  ``provider`` is the namespace it belongs to (like ``provider_metadata`` keys),
+    ``provider_type`` the provider's type name, ``data`` the block as sent and ``tool_call_id`` the
+    provider-executed call it answers, if any.  It is echoed back only to the same provider (when
+    its spec has a ``request.parts.provider`` rule) and left out for any other."""
+
+    model_config = _FROZEN
+    type: Literal["provider"] = "provider"
+    provider: str
+    provider_type: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    tool_call_id: str | None = None
+    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 Part = Annotated[
-    Union[TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCallPart, ToolResultPart],
+    Union[TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCallPart, ToolResultPart, ProviderPart],
     Field(discriminator="type"),
 ]
 

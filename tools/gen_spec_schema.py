@@ -27,11 +27,11 @@ STR_OR_LIST = {"oneOf": [STR, {"type": "array", "items": STR, "minItems": 1}]}
 UNIFIED = {"enum": ["stop", "length", "tool_calls", "content_filter", "error", "other"]}
 EMITS = [
     "response_metadata", "text_delta", "text", "reasoning_delta", "reasoning", "tool_call_start",
-    "tool_call_delta", "tool_call", "provider_metadata", "part_end", "usage", "finish", "error",
+    "tool_call_delta", "tool_call", "provider_metadata", "provider_part", "part_end", "usage", "finish", "error",
     "done", "ignore",
 ]
 ROLES = ["system", "developer", "user", "assistant", "tool"]
-PART_KINDS = ["text", "image", "document", "audio", "reasoning", "tool_call", "tool_result"]
+PART_KINDS = ["text", "image", "document", "audio", "reasoning", "tool_call", "tool_result", "provider"]
 GENERIC = [
     "max_output_tokens", "temperature", "top_p", "top_k", "stop_sequences", "seed", "presence_penalty",
     "frequency_penalty", "response_format", "reasoning", "tool_choice", "parallel_tool_calls", "user", "metadata",
@@ -68,6 +68,11 @@ RULE_FIELDS = {
     "patches": {**JMES, "description": "a list of {path: JSONPath like $.a.b[0], append: str, value: any, null: bool}: argument patches for a tool call"},
     "set": {**string_map(JMES), "description": "provider metadata to merge into the part (or, on response_metadata, the response): key -> JMESPath"},
     "append": {**string_map(JMES), "description": "response_metadata: strings appended to response metadata keys (streamed pieces)"},
+    "provider_type": {**JMES, "description": "provider_part: the provider's type name of the block"},
+    "data": {**JMES, "description": "provider_part: the block as sent (an object)"},
+    "warning": {**JMES, "description": "provider_part: a warning to report when the part opens (a block type the spec does not know)"},
+    "streamed_into": {**JMES, "description": "provider_part: the data key that fragments streamed to this part fill (parsed as JSON when they are)"},
+    "separate": {**JMES, "description": "text/reasoning without part_id: when truthy, this fragment is a part of its own (ends the open part before it and is closed after it), e.g. a Gemini part carrying a thoughtSignature"},
     "finish_detail": {**JMES, "description": "finish: a detail refining the raw finish reason; `<raw>:<detail>` is looked up in finish_reasons first"},
 }
 CASE = obj({"when": JMES, "emit": {"enum": EMITS}, **RULE_FIELDS}, ["emit"])
@@ -124,6 +129,7 @@ STREAM_MODE = obj(
         "body": STREAM_BODY,
         "done_data": STR,
         "complete_on": {"type": "array", "items": {"enum": ["done", "finish"]}, "minItems": 1},
+        "done_after": {"type": "array", "items": {"enum": ["finish"]}},
     }
 )
 STREAM = obj(

@@ -517,3 +517,14 @@ def sigv4_auth(auth_spec: dict[str, Any], credentials: Credentials, *, clock: Cl
     if creds is None:
         raise ConfigError(_MISSING)
     return SigV4Auth(creds, region=region, service=service, clock=clock)
+
+
+def _builds_offline(auth_spec: dict[str, Any], credentials: Credentials) -> bool:
+    """Whether :func:`sigv4_auth` builds and applies its auth without network I/O: with a Bedrock
+    API key or static credentials in the environment; botocore's chain may call STS, SSO or the
+    instance metadata service (``specwire render`` asks before building the auth)."""
+    env: Mapping[str, str] = credentials.env if credentials.env is not None else {}
+    return credentials.api_key is not None or bool(env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
+
+
+sigv4_auth.offline = _builds_offline  # type: ignore[attr-defined]

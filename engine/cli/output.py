@@ -3,10 +3,11 @@ and the plain-text table."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import APIStatusError
-from ..redact import redact_headers, redact_text, redact_url
+from ..redact import MASK, redact_headers, redact_text, redact_url
 
 __all__ = ["error_json", "event_json", "model_rows", "rendered_request", "response_json", "summary_line", "table"]
 
@@ -44,32 +45,62 @@ def event_json(event: Any) -> dict[str, Any]:
 
 
 def rendered_request(client: Any, spec: Any, plan: Any) -> dict[str, Any]:
-    """``{"method", "url", "headers", "body", "warnings"}``: the plan with auth applied (using the
-    configured key, or a placeholder when none is set) and every secret masked."""
+    """``{"method", "url", "headers", "body", "warnings"}``: the plan with auth applied and every
+    secret masked.
+
+    Auth runs when it needs no network: key schemes (the configured key, or a placeholder when none
+    is set) and schemes whose factory has an ``offline(auth_spec, credentials)`` predicate that
+    holds (``aws-sigv4`` with a Bedrock API key or static credentials in the environment: the
+    request is signed as it would be sent, with its ``x-amz-date``).  Otherwise (OAuth / Entra ID
+    token fetches, a credential chain) the request is shown without auth and an ``auth-not-shown``
+    warning says why.  An ``Authorization`` header is masked whole, except a SigV4 one, which keeps
+    its structure with ``Credential`` and ``Signature`` masked."""
     from .. import hooks
     from ..errors import ConfigError
     from ..transport import Transport
 
     warnings = [w.model_dump() for w in plan.warnings]
     scheme = spec.auth.get("scheme", "none")
-    if getattr(hooks.auth_factory(scheme), "requires_api_key", False) or scheme == "none":
-        settings = client._resolve_settings(spec, {})
+    factory = hooks.auth_factory(scheme)
+    settings = client._resolve_settings(spec, {})
+    auth = None
+    if getattr(factory, "requires_api_key", False) or scheme == "none":
         try:
             auth = client._auth(spec, None, settings)
         except ConfigError:
             auth = client._auth(spec, "<API_KEY>", settings)
+    elif callable(getattr(factory, "offline", None)):
+        try:
+            chosen, credentials = client._auth_inputs(spec, None, settings)
+            if chosen is not factory or factory.offline(dict(spec.auth), credentials):
+                auth = chosen(dict(spec.auth), credentials)
+        except ConfigError as exc:
+            warnings.append({"kind": "auth-not-shown", "param": None, "detail": f"the {scheme} credentials could not be resolved: {redact_text(str(exc))}"})
+    if auth is not None:
         method, url, headers = Transport.signed(plan, auth)
-    else:  # token hooks (OAuth, Entra ID, SigV4 credential chains) may do I/O: not run by render
+    else:
         method, url, headers = plan.method, plan.url, dict(plan.headers)
-        warnings.append({"kind": "auth-not-shown", "param": None, "detail": f"the {scheme} hook adds its credentials when the request is sent; render does not run it"})
+        if not any(w["kind"] == "auth-not-shown" for w in warnings):
+            detail = f"the {scheme} hook may need the network (a token fetch or a credential chain) to authenticate; render does not run it, so its headers are not shown"
+            warnings.append({"kind": "auth-not-shown", "param": None, "detail": detail})
     secret_headers = tuple(h for h in (spec.auth.get("name"),) if h)
+    shown = redact_headers(headers, secret_headers)
+    for name, value in headers.items():
+        if name.lower() == "authorization" and _SIGV4_AUTH.match(value):
+            shown[name] = _SIGV4_SECRET.sub(lambda m: m.group(1) + MASK, value)
     return {
         "method": method,
         "url": redact_url(url),
-        "headers": redact_headers(headers, secret_headers),
+        "headers": shown,
         "body": plan.body,
         "warnings": warnings,
     }
+
+
+# SigV4 Authorization: "AWS4-HMAC-SHA256 Credential=<key id>/<scope>, SignedHeaders=<names>,
+# Signature=<hex>" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-signing-elements.html)
+_SIGV4_AUTH = re.compile(r"^AWS4-HMAC-SHA256 Credential=[^,\s]+, ?SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]+$")
+_SIGV4_SECRET = re.compile(r"((?:Credential|Signature)=)[^,\s]+")
 
 
 def summary_line(response: Any) -> str:

@@ -62,6 +62,7 @@ _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "tool_call_delta": (("delta", "tool_name", "tool_call_id", "arguments", "patches"),),
     "tool_call": (("tool_name",),),
     "provider_metadata": (("set",),),
+    "provider_part": (("data",),),
     "response_metadata": (("id", "model", "set", "append"),),
     "usage": (("usage",),),
 }

@@ -40,6 +40,7 @@ __all__ = [
 RULE_FIELDS = (
     "part_id", "id", "model", "delta", "text", "tool_call_id", "tool_name", "arguments",
     "provider_executed", "redacted", "finish_reason", "usage", "body", "patches", "finish_detail",
+    "separate", "provider_type", "data", "warning", "streamed_into",
 )
 
 
@@ -86,6 +87,7 @@ class StreamConfig:
     done_data: str | None
     complete_on: frozenset[str]
     rules: RuleSet
+    done_after: frozenset[str] = frozenset()  # a done signal counts once these have arrived too
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +374,7 @@ class _Compiler:
             done_data=data.get("done_data"),
             complete_on=frozenset(data.get("complete_on") or ("done",)),
             rules=rules,
+            done_after=frozenset(data.get("done_after") or ()),
         )
 
     # ---------------------------------------------------------------- request

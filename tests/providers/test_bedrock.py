@@ -30,6 +30,7 @@ No test touches the network.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import sys
@@ -323,16 +324,61 @@ def test_in_stream_exception_maps_class_with_partial(kind: str, message: str, cl
         list(client.stream(f"bedrock:{SONNET4}", "Hello"))
 
 
-def test_stream_cut_before_metadata_is_incomplete(mock: respx.MockRouter) -> None:
-    """ConverseStream ends with `metadata` after `messageStop`; a body without it is an incomplete stream
-    (never a synthetic finish), with the full text as partial."""
-    folder, data = case("converse-stream-text")
-    body = b"".join(eventstream_messages((folder / "eventstream.bin").read_bytes())[:-1])
-    serve(mock, f"/model/{SONNET4.replace(':', '%3A')}/converse-stream", body)
+def _converse_stream(order: str) -> bytes:
+    """The recorded converse-stream-text body with its last two messages (``messageStop``, ``metadata``)
+    reordered: ``after`` as recorded, ``before`` (metadata first), ``never`` (no metadata),
+    ``metadata-only`` (no messageStop).  ConverseStreamOutput is a union of events; the API reference
+    does not promise their order (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html)."""
+    folder, _ = case("converse-stream-text")
+    messages = eventstream_messages((folder / "eventstream.bin").read_bytes())
+    head, stop, metadata = messages[:-2], messages[-2], messages[-1]
+    tail = {"after": [stop, metadata], "before": [metadata, stop], "never": [stop], "metadata-only": [metadata]}[order]
+    return b"".join(head + tail)
+
+
+@pytest.mark.parametrize("order", ["after", "before", "never"])
+def test_stream_terminal_condition_does_not_depend_on_metadata_order(order: str, mock: respx.MockRouter) -> None:
+    """`messageStop` completes the stream with its finish reason whether `metadata` (usage) comes after
+    it, before it, or never (usage is then None); never an early end without a finish reason."""
+    _, data = case("converse-stream-text")
+    serve(mock, f"/model/{SONNET4.replace(':', '%3A')}/converse-stream", _converse_stream(order))
     with make_client() as client:
         events = list(client.stream(f"bedrock:{SONNET4}", "Hello", raise_on_error=False))
-    assert events[-1].type == "error" and type(events[-1].error).__name__ == "IncompleteStreamError"
-    assert events[-1].response.text == data["expected"]["text"]
+    assert [e.type for e in events].count("finish") == 1 and events[-1].type == "finish", events[-1]
+    response = events[-1].response
+    assert response.text == data["expected"]["text"]
+    assert response.finish_reason.raw == "end_turn" and response.finish_reason.unified == "stop"
+    if order == "never":
+        assert response.usage is None
+    else:
+        assert usage_of(response) == (data["expected"]["usage"]["input_tokens"], data["expected"]["usage"]["output_tokens"])
+
+
+def test_stream_metadata_before_message_stop_async(mock: respx.MockRouter) -> None:
+    """The same through the async client (metadata first, then messageStop)."""
+    _, data = case("converse-stream-text")
+    serve(mock, f"/model/{SONNET4.replace(':', '%3A')}/converse-stream", _converse_stream("before"))
+
+    async def main() -> specwire.Response:
+        async with make_client() as client:
+            return await client.astream(f"bedrock:{SONNET4}", "Hello").until_done()
+
+    response = asyncio.run(main())
+    assert response.finish_reason.raw == "end_turn" and response.text == data["expected"]["text"]
+    assert usage_of(response) == (data["expected"]["usage"]["input_tokens"], data["expected"]["usage"]["output_tokens"])
+
+
+def test_stream_cut_before_message_stop_is_incomplete(mock: respx.MockRouter) -> None:
+    """A body that ends before `messageStop` is an incomplete stream (never a synthetic finish), with the
+    full text as partial, even when `metadata` did arrive."""
+    folder, data = case("converse-stream-text")
+    for body in (b"".join(eventstream_messages((folder / "eventstream.bin").read_bytes())[:-2]), _converse_stream("metadata-only")):
+        mock.routes.clear()
+        serve(mock, f"/model/{SONNET4.replace(':', '%3A')}/converse-stream", body)
+        with make_client() as client:
+            events = list(client.stream(f"bedrock:{SONNET4}", "Hello", raise_on_error=False))
+        assert events[-1].type == "error" and type(events[-1].error).__name__ == "IncompleteStreamError"
+        assert events[-1].response.text == data["expected"]["text"]
 
 
 def test_corrupted_stream_is_a_framing_error(mock: respx.MockRouter) -> None:
