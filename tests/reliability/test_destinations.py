@@ -328,3 +328,18 @@ def test_gemini_model_injection_end_to_end(driver: Any, hostile: HostileServer, 
         assert "key" not in parse_qs(received.query), received.target
         assert "/evil" not in received.path, received.target
 
+
+
+def test_secret_echoed_in_bedrock_error_headers_masked(driver: Any, hostile: HostileServer) -> None:
+    """Bedrock reports the error type and request id in headers (``x-amzn-ErrorType``,
+    ``x-amzn-requestid``): a key echoed there is masked in ``error_type`` and ``request_id``."""
+    key = KEYS["bedrock-loopback"]
+    hostile.always(json_reply(400, {"message": "bad"}, ("x-amzn-ErrorType", f"ValidationException{key}:http://x"), ("x-amzn-requestid", f"rid-{key}")))
+    d = driver(hostile, "bedrock-loopback")
+    out = d.complete("bedrock-loopback:anthropic.claude-hostile")
+    err = out.error
+    assert isinstance(err, APIStatusError), out.describe()
+    texts = {name: repr(getattr(err, name)) for name in ("request_id", "error_type", "code", "headers", "message")}
+    texts["str"] = str(err)
+    assert not [n for n, t in texts.items() if key in t], texts
+    assert err.request_id is not None and err.request_id.startswith("rid-")
