@@ -15,10 +15,14 @@ on the address actually connected to:
 * aiohttp: a resolver (:func:`guarded_resolver`) checks what it returns; the aiohttp connector is
   built without its DNS cache so the check runs in the request's own task.
 
-Without a guard the backends only pass through.  Pooled connections are reused without a new
-check: a pool shared by credentialed and uncredentialed requests to the same host name that
-resolves inside is the case this does not cover.  Proxied requests (``HTTPS_PROXY``) resolve at the
-proxy and are not checked here.  httpx itself is not imported (the transport owns it).
+Without a guard the backends connect as usual and only note a host name whose connection went to
+an internal address (:data:`MAX_NOTED` names at most, the oldest forgotten first).  A pooled
+connection is reused without a new resolution, so before a credentialed request is sent,
+:func:`guarding` refuses a noted host that its guard does not trust: an uncredentialed request
+cannot leave an internal connection in the pool for a credentialed one.  (Two such requests
+racing on the very first connection to a host are not covered.)  Proxied requests
+(``HTTPS_PROXY``) resolve at the proxy and are not checked here.  httpx itself is not imported
+(the transport owns it).
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 
-from .binding import ConnectGuard
+from .binding import ConnectGuard, is_internal_address, normalize_host
 from .errors import ConfigError
 
 __all__ = ["AsyncGuardedBackend", "GuardedBackend", "guard_pool", "guarded_aiohttp_session", "guarded_resolver", "guarding"]
@@ -39,9 +45,30 @@ __all__ = ["AsyncGuardedBackend", "GuardedBackend", "guard_pool", "guarded_aioht
 _GUARD: contextvars.ContextVar[ConnectGuard | None] = contextvars.ContextVar("specwire_connect_guard", default=None)
 
 
+#: How many host names :func:`_note` remembers.
+MAX_NOTED = 1024
+_NOTED: dict[str, None] = {}
+_NOTED_LOCK = threading.Lock()
+
+
+def _note(host: str, address: Any) -> None:
+    """Remember ``host`` when a connection opened without a guard went to an internal address."""
+    if isinstance(address, (tuple, list)) and address and is_internal_address(str(address[0])):
+        with _NOTED_LOCK:
+            _NOTED[normalize_host(host)] = None
+            while len(_NOTED) > MAX_NOTED:
+                _NOTED.pop(next(iter(_NOTED)), None)
+
+
 @contextlib.contextmanager
-def guarding(guard: ConnectGuard | None) -> Iterator[None]:
-    """Connections opened inside the block (this thread or task) are checked with ``guard``."""
+def guarding(guard: ConnectGuard | None, url: str = "") -> Iterator[None]:
+    """Connections opened inside the block (this thread or task) are checked with ``guard``;
+    raises :class:`ConfigError` at once when the host of ``url`` was seen connected to an
+    internal address and ``guard`` does not trust it (a pooled connection would be reused)."""
+    if guard is not None and _NOTED:
+        host = normalize_host(urlsplit(url).hostname or "")
+        if host in _NOTED and host not in guard.trusted:
+            raise ConfigError(f"refusing to send a credential to {host}: a connection to it went to a link-local, metadata or private address (RELIABILITY.md T4); trust it explicitly with Client(trusted_hosts=[{host!r}])")
     token = _GUARD.set(guard)
     try:
         yield
@@ -76,7 +103,9 @@ class GuardedBackend(httpcore.NetworkBackend):
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Any = None) -> httpcore.NetworkStream:
         guard = _GUARD.get()
         if guard is None:
-            return self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            stream = self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            _note(host, stream.get_extra_info("server_addr"))
+            return stream
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
@@ -106,7 +135,9 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Any = None) -> httpcore.AsyncNetworkStream:
         guard = _GUARD.get()
         if guard is None:
-            return await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            stream = await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            _note(host, stream.get_extra_info("server_addr"))
+            return stream
         import anyio
 
         try:
@@ -179,6 +210,9 @@ def guarded_resolver() -> Any:
             guard = _GUARD.get()
             if guard is not None:
                 _check(guard, host, [str(r["host"]) for r in results])
+            else:
+                for r in results:
+                    _note(host, (r["host"],))
             return results  # type: ignore[no-any-return]
 
         async def close(self) -> None:

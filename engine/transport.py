@@ -187,7 +187,7 @@ class Transport:
         request's connect/read/pool timeouts (default: the client's)."""
         client = self._sync_client()
         try:
-            with guarding(plan.guard):
+            with guarding(plan.guard, plan.url):
                 return client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False)
@@ -196,7 +196,7 @@ class Transport:
     async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
         client = self._async_client()
         try:
-            with guarding(plan.guard):
+            with guarding(plan.guard, plan.url):
                 return await client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False)

@@ -343,3 +343,25 @@ def test_secret_echoed_in_bedrock_error_headers_masked(driver: Any, hostile: Hos
     texts["str"] = str(err)
     assert not [n for n, t in texts.items() if key in t], texts
     assert err.request_id is not None and err.request_id.startswith("rid-")
+
+
+def test_pooled_connection_to_an_internal_address_not_reused_for_a_credential(driver: Any, hostile: HostileServer, net: _Net, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An uncredentialed request opens a connection to a name that resolves inside; a credentialed
+    request to the same name would reuse that pooled connection without a new resolution: it is
+    refused before sending.  (The loopback server plays the internal address: for this test only,
+    127.0.0.1 counts as internal.)"""
+    import specwire.binding
+    import specwire.netguard
+
+    real = specwire.binding.is_internal_address
+    monkeypatch.setattr(specwire.binding, "is_internal_address", lambda ip: str(ip) == "127.0.0.1" or real(ip))
+    monkeypatch.setattr(specwire.netguard, "is_internal_address", lambda ip: str(ip) == "127.0.0.1" or real(ip))
+    monkeypatch.setattr(specwire.netguard, "_NOTED", {})
+    hostile.always(json_reply(200, {"id": "x", "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]}))
+    d = driver(provider="vllm", key=False)
+    url = f"http://localhost:{hostile.port}/v1"
+    out = d.complete("vllm:m", base_url=url, max_retries=0)
+    assert out.error is None and hostile.count == 1, out.describe()
+    out = d.complete("vllm:m", base_url=url, api_key=KEYS["openai"], max_retries=0, catch=(Exception,))
+    assert isinstance(out.error, ConfigError), out.describe()
+    assert hostile.count == 1
