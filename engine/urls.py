@@ -79,6 +79,8 @@ class UrlTemplate:
         text = "" if source is None else str(source)
         if _HOLE in text:
             raise TemplateFailure(where, "a URL template may not contain a NUL character", path)
+        if kind == "path" and text.lstrip().startswith("{{"):
+            raise TemplateFailure(where, f"{text!r}: a path template begins with its literal '/' (in a URL template the literal text is the structure and each {{{{ value }}}} one encoded path segment)", path)
         self.is_constant = "{{" not in text and "{%" not in text and "{#" not in text
         if self.is_constant:
             self._template: Any = text
@@ -135,7 +137,7 @@ class UrlTemplate:
             rest = rest[len(re.split(r"[/?#]", rest, maxsplit=1)[0]):]
         path = re.split(r"[?#]", rest, maxsplit=1)[0]
         if self.kind == "path" and path and not path.startswith("/"):
-            raise TemplateFailure(self.where, f"the URL path {path!r} does not begin with '/'", self.path)
+            raise TemplateFailure(self.where, f"the URL path {path!r} does not begin with '/' (in a URL template the literal text is the structure: write the slashes outside {{{{ }}}})", self.path)
         if any(segment in (".", "..") for segment in path.split("/")):
             raise TemplateFailure(self.where, f"the URL path {path!r} has a '.' or '..' segment", self.path)
 

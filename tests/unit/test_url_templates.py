@@ -77,7 +77,9 @@ def test_values_in_scheme_or_fragment_refused(kind: str, source: str) -> None:
 
 def test_a_path_must_begin_with_a_literal_slash() -> None:
     with pytest.raises(TemplateFailure, match="begin"):
-        path("{{ v }}/x", v="evil.example")
+        path("{{ v }}/x", v="evil.example")  # refused when compiled
+    with pytest.raises(TemplateFailure, match="begin"):
+        path("{% if v %}{{ v }}{% endif %}/x", v="evil.example")  # and when rendered
     assert path("") == "" and path("/plain") == "/plain"
 
 
