@@ -139,8 +139,22 @@ def test_loopback_spellings_stay_loopback() -> None:
 
     for host in ("127.0.0.1", "127.1", "2130706433", "0x7f000001", "[::1]", "localhost.", "[::ffff:127.0.0.1]"):
         assert is_loopback(host) and not is_internal(host), host
-    for host in ("api.openai.com", "8.8.8.8", "[2606:4700::1111]", "[::ffff:8.8.8.8]", "[64:ff9b::808:808]", "1.2.3.4.example"):
+    for host in ("api.openai.com", "8.8.8.8", "[2606:4700::1111]", "[::ffff:8.8.8.8]", "[64:ff9b::808:808]", "[2002:808:808::]", "1.2.3.4.example", "0x7g.1"):
         assert not is_internal(host), host
+    for host in INTERNAL_LITERALS:
+        assert is_internal(urlsplit(f"https://{host}/").hostname or ""), host
+
+
+def test_connect_guard_checks_the_resolved_address() -> None:
+    """The pure policy of the connect-time check: internal addresses refused unless the exact
+    host (normalised) is trusted; loopback and public addresses pass."""
+    from specwire.binding import ConnectGuard
+
+    guard = ConnectGuard.of(["Proxy.Corp.Test.", "*.wild.test"])
+    assert guard.check("rebind.test", "169.254.169.254") and guard.check("rebind.test", "::ffff:10.0.0.1")
+    assert guard.check("x.wild.test", "10.0.0.1"), "a wildcard pattern never trusts an internal address"
+    assert guard.check("proxy.corp.test", "10.0.0.1") is None and guard.check("PROXY.corp.test.", "10.0.0.1") is None
+    assert guard.check("rebind.test", "127.0.0.1") is None and guard.check("rebind.test", "93.184.216.34") is None
 
 
 # ---------------------------------------------------------------------------- DNS rebinding
