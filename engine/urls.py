@@ -95,6 +95,8 @@ class UrlTemplate:
         return f"UrlTemplate({self.source!r})"
 
     def render(self, ctx: Mapping[str, Any]) -> str:
+        """The URL text for ``ctx``; raises :class:`TemplateFailure` (``security`` set for a
+        sandbox check or cap, as :class:`~specwire.render.CompiledTree` does)."""
         if self.is_constant:
             return self._template  # type: ignore[no-any-return]
         values: list[Any] = []
