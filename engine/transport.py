@@ -134,9 +134,10 @@ class Transport:
     def _sync_client(self) -> httpx.Client:
         with self._lock:
             if self._client is None:
-                transport = self._transport or httpx.HTTPTransport(limits=DEFAULT_LIMITS)
-                guard_pool(transport)  # the connect-time destination check (specwire.netguard)
-                self._client = httpx.Client(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=transport)
+                self._client = httpx.Client(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._transport)
+                # the connect-time destination check (specwire.netguard) on the direct transport;
+                # the client builds that one itself so environment proxies keep working
+                guard_pool(self._client._transport)
             return self._client
 
     def _async_client(self) -> httpx.AsyncClient:
@@ -149,10 +150,8 @@ class Transport:
                 transport = self._async_transport
                 if transport is None and self._async_backend == "aiohttp":
                     transport = _aiohttp_transport()
-                if transport is None:
-                    transport = httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
-                guard_pool(transport)
                 client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=transport)
+                guard_pool(client._transport)
                 self._async[loop] = client
             return client
 

@@ -379,3 +379,27 @@ def test_pooled_connection_to_an_internal_address_not_reused_for_a_credential(dr
     out = d.complete("vllm:m", base_url=url, api_key=KEYS["openai"], max_retries=0, catch=(Exception,))
     assert isinstance(out.error, ConfigError), out.describe()
     assert hostile.count == 1
+
+
+def test_default_transports_are_guarded(net: _Net) -> None:
+    """A client built without any transport argument (httpx builds its own pools, environment
+    proxies included) checks the resolved address too, sync and async."""
+    import asyncio
+
+    net.names["rebind.test"] = "169.254.169.254"
+    client = Client(load_entry_points=False, env={}, max_retries=0)
+    try:
+        with pytest.raises(ConfigError, match="rebind.test"):
+            client.complete(GPT, "hi", base_url="https://rebind.test/v1", api_key=KEYS["openai"])
+
+        async def run() -> None:
+            try:
+                with pytest.raises(ConfigError, match="rebind.test"):
+                    await client.acomplete(GPT, "hi", base_url="https://rebind.test/v1", api_key=KEYS["openai"])
+            finally:
+                await client.aclose()
+
+        asyncio.run(run())
+    finally:
+        client.close()
+    assert net.outside() == []
