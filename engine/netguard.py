@@ -148,7 +148,9 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
         except OSError as exc:
             raise httpcore.ConnectError(str(exc)) from None
         error: Exception | None = None
-        for address in _checked(guard, host, list(infos)):
+        # IPv4 first: connecting to addresses one by one gives up anyio's happy eyeballs for a
+        # name, so a host whose IPv6 route is broken must not cost a connect timeout first
+        for address in sorted(_checked(guard, host, list(infos)), key=lambda a: ":" in a):
             try:
                 return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
             except httpcore.ConnectError as exc:
