@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from . import hooks
 from .auth.credentials import Credentials
-from .binding import check_credential_destination, host_pattern
+from .binding import ConnectGuard, check_credential_destination, host_pattern
 from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, RequestBuildError, SpecwireError
 from .process import ResponseProcessor
 from .provider_errors import api_error, parse_body
@@ -222,9 +222,12 @@ class Client:
         auth, source = self._auth_and_source(spec, call_opts.get("api_key"), settings)
         # a hook that will not send the key it was given (OAuth, SigV4) checks its own destinations
         sends_key = getattr(auth, "sends_key", True)
-        reason = check_credential_destination(plan.url, source=source if sends_key else None, bound_hosts=self._bound_hosts(spec, source, call_opts), trusted_hosts=self._trusted)
+        bound = self._bound_hosts(spec, source, call_opts)
+        reason = check_credential_destination(plan.url, source=source if sends_key else None, bound_hosts=bound, trusted_hosts=self._trusted)
         if reason is not None:
             raise ConfigError(f"{spec.provider}: {reason}")
+        if getattr(auth, "sends_credentials", True):  # checked again on the connected address
+            plan = replace(plan, guard=ConnectGuard.of([*self._trusted, *(bound or ()), *self._configured_hosts(spec)]))
         if spec.idempotency_header:  # one key per logical call, the same on every retry
             plan = replace(plan, headers={**plan.headers, spec.idempotency_header.lower(): str(uuid.uuid4())})
         return _Call(spec, model, plan, auth, stream, stream_mode, settings=settings)
@@ -247,6 +250,13 @@ class Client:
             pattern = host_pattern(default) if default else host_pattern(str(spec.data.get("base_url", "")))
             return [pattern] if pattern else []
         return None
+
+    def _configured_hosts(self, spec: CompiledSpec) -> list[str]:
+        """The hosts of the base URLs the caller configured for ``spec`` (``base_urls=``, the
+        spec's base-URL variables)."""
+        env = self._environ()
+        urls = [self._base_urls.get(spec.provider), *(env.get(v) for v in spec.env_base_url)]
+        return [h for u in urls if u and (h := host_pattern(u))]
 
     def _environ(self) -> Mapping[str, str]:
         return self._env if self._env is not None else os.environ

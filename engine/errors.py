@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .redact import redact_text
+from .redact import redact_headers, redact_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .types import Response
@@ -199,13 +199,14 @@ class APIStatusError(SpecwireError):
         partial: Response | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.headers = dict(headers or {})
+        # a server may echo a credential in any of these (``x-request-id: <the key>``)
+        self.headers = redact_headers(headers or {})
         self.status = status
         self.provider = provider
-        self.code = code
-        self.error_type = error_type
-        self.param = param
-        self.request_id = request_id
+        self.code = redact_text(code) if isinstance(code, str) else code
+        self.error_type = redact_text(error_type) if error_type else error_type
+        self.param = redact_text(param) if param else param
+        self.request_id = redact_text(request_id) if request_id else request_id
         self.retry_after = retry_after
         self.body = body
         self.in_stream = in_stream

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from .binding import ConnectGuard
 from .dicts import deep_merge, set_path
 from .errors import RequestBuildError
 from .params import apply_params
@@ -42,13 +43,16 @@ _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3",
 
 @dataclass(frozen=True)
 class RequestPlan:
-    """The exact HTTP request, before auth: ``body`` is the JSON body as data (``None`` for none)."""
+    """The exact HTTP request, before auth: ``body`` is the JSON body as data (``None`` for none).
+    ``guard``: for a request that carries a credential, what the transport checks on the address
+    of each new connection (:class:`~specwire.binding.ConnectGuard`); ``None``: nothing."""
 
     method: str
     url: str
     headers: dict[str, str]
     body: Any
     warnings: list[CallWarning] = field(default_factory=list)
+    guard: ConnectGuard | None = None
     _encoded: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def content(self) -> bytes:

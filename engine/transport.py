@@ -33,6 +33,7 @@ from .errors import (
     StreamInterruptedError,
     TransportError,
 )
+from .netguard import guard_pool, guarded_aiohttp_session, guarding
 from .redact import install_log_redaction, redact_text
 from .request import RequestPlan
 from .retry import Timeouts
@@ -82,7 +83,10 @@ def _aiohttp_transport() -> httpx.AsyncBaseTransport:
         from httpx_aiohttp import AiohttpTransport
     except ImportError:
         raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
-    return AiohttpTransport(limits=DEFAULT_LIMITS)  # type: ignore[no-any-return]
+    transport = AiohttpTransport(limits=DEFAULT_LIMITS)
+    # the connect-time destination check (specwire.netguard): a resolver that checks each address
+    transport.client = lambda: guarded_aiohttp_session(transport.ssl_context, transport.limits)
+    return transport  # type: ignore[no-any-return]
 
 
 def _shutdown(sock: Any) -> None:
@@ -120,6 +124,8 @@ class Transport:
         self._async_backend = async_backend
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        for given in (client, async_client):  # a caller's clients get the connect-time check too
+            guard_pool(getattr(given, "_transport", None))
 
     def __repr__(self) -> str:
         return "Transport()"
@@ -129,6 +135,9 @@ class Transport:
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._transport)
+                # the connect-time destination check (specwire.netguard) on the direct transport;
+                # the client builds that one itself so environment proxies keep working
+                guard_pool(self._client._transport)
             return self._client
 
     def _async_client(self) -> httpx.AsyncClient:
@@ -142,6 +151,7 @@ class Transport:
                 if transport is None and self._async_backend == "aiohttp":
                     transport = _aiohttp_transport()
                 client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=transport)
+                guard_pool(client._transport)
                 self._async[loop] = client
             return client
 
@@ -176,7 +186,8 @@ class Transport:
         request's connect/read/pool timeouts (default: the client's)."""
         client = self._sync_client()
         try:
-            return client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
+            with guarding(plan.guard, plan.url):
+                return client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False)
         raise mapped
@@ -184,7 +195,8 @@ class Transport:
     async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
         client = self._async_client()
         try:
-            return await client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
+            with guarding(plan.guard, plan.url):
+                return await client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False)
         raise mapped

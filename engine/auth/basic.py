@@ -59,6 +59,8 @@ class QueryAuth(_KeyAuth):
 
 
 class NoAuth(httpx.Auth):
+    sends_credentials = False  # no connect-time destination check (specwire.netguard)
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         yield request
 

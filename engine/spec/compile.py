@@ -16,6 +16,7 @@ from ..dicts import deep_merge
 from ..errors import RequestBuildError, SpecError, SpecwireError
 from ..jpath import JPath, JPathError, compile_jpath
 from ..render import CompiledTree, TemplateFailure, compile_expression, compile_tree
+from ..urls import UrlTemplate, compile_url
 from .issues import SourceMap
 
 __all__ = [
@@ -81,7 +82,7 @@ class RuleSet:
 @dataclass(frozen=True, slots=True)
 class StreamConfig:
     framing: str
-    path: CompiledTree | None
+    path: UrlTemplate | None
     query: tuple[tuple[str, CompiledTree], ...]
     body: CompiledTree | None
     done_data: str | None
@@ -103,7 +104,7 @@ class PartRule:
 @dataclass(frozen=True, slots=True)
 class RequestConfig:
     method: str
-    path: CompiledTree
+    path: UrlTemplate
     query: tuple[tuple[str, CompiledTree], ...]
     body: CompiledTree
     system_placement: str
@@ -253,7 +254,7 @@ class CompiledSpec:
     display_name: str
     docs: str | None
     metadata_key: str
-    base_url: CompiledTree
+    base_url: UrlTemplate
     env_api_key: tuple[str, ...]
     env_base_url: tuple[str, ...]
     settings: MappingProxyType[str, dict[str, Any]]
@@ -328,6 +329,14 @@ class _Compiler:
             self.problem(exc.path, "template", exc.detail)
             return compile_tree(None)
 
+    def url(self, source: Any, kind: str, path: tuple[object, ...]) -> UrlTemplate:
+        """A ``base_url``/``path`` template: values encoded for their place (:mod:`specwire.urls`)."""
+        try:
+            return compile_url(source, kind, ".".join(str(p) for p in path), path)
+        except TemplateFailure as exc:
+            self.problem(exc.path, "template", exc.detail)
+            return compile_url("", kind)
+
     def expr(self, source: Any, path: tuple[object, ...]) -> Any:
         if source is None:
             return None
@@ -368,7 +377,7 @@ class _Compiler:
     def stream(self, data: dict[str, Any], rules: RuleSet, path: tuple[object, ...]) -> StreamConfig:
         return StreamConfig(
             framing=data.get("framing", "sse"),
-            path=self.tree(data["path"], path + ("path",)) if "path" in data else None,
+            path=self.url(data["path"], "path", path + ("path",)) if "path" in data else None,
             query=tuple((k, self.tree(v, path + ("query", k))) for k, v in (data.get("query") or {}).items()),
             body=self.tree(data["body"], path + ("body",)) if "body" in data else None,
             done_data=data.get("done_data"),
@@ -400,7 +409,7 @@ class _Compiler:
         system = data.get("system") or {}
         return RequestConfig(
             method=data.get("method", "POST"),
-            path=self.tree(data.get("path", ""), p + ("path",)),
+            path=self.url(data.get("path", ""), "path", p + ("path",)),
             query=tuple((k, self.tree(v, p + ("query", k))) for k, v in (data.get("query") or {}).items()),
             body=self.tree(data.get("body", {}), p + ("body",)),
             system_placement=system.get("placement", "messages"),
@@ -548,7 +557,7 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>", source: SourceMap |
         display_name=data.get("display_name", data["provider"]),
         docs=data.get("docs"),
         metadata_key=data.get("metadata_key", data["provider"]),
-        base_url=c.tree(data.get("base_url", ""), ("base_url",)),
+        base_url=c.url(data.get("base_url", ""), "base_url", ("base_url",)),
         env_api_key=_names(env.get("api_key")),
         env_base_url=_names(env.get("base_url")),
         settings=MappingProxyType(dict(data.get("settings") or {})),
