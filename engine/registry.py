@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelNotFoundError, SpecError
-from .spec.checks import check_own_keys, check_tree, credential_issues
+from .spec.checks import check_own_keys, check_tree, credential_issues, settings_secret_issues
 from .spec.compile import CompiledSpec
 from .spec.issues import SourceMap, SpecIssue
 from .spec.loader import VALUE_KEEPING_RULES, load_file
@@ -210,6 +210,12 @@ class SpecRegistry:
             own = [] if merged.own is None else check_own_keys(merged.own, merged.source, str(path))
             return merged, None, merged.issues + own, merged.root
         spec, issues = check_tree(merged.data, merged.source, str(path))
+        # a built-in spec is trusted not to read another's key; asking which variables are keys
+        # would merge every spec on the first call
+        binding = None if entry.layer == BUILTIN_LAYER else self.credential_binding
+        secrets = settings_secret_issues(merged.data, merged.source, str(path), binding)
+        if secrets:
+            spec, issues = None, issues + secrets
         taken = {(i.file, i.line, i.col) for i in merged.issues if i.level == "error"}
         issues = merged.issues + [i for i in issues if (i.file, i.line, i.col) not in taken]  # one finding per place
         foreign = any(i.level == "error" and not _same(Path(i.file), path) for i in issues)

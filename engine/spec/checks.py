@@ -14,6 +14,8 @@ Rules (the ``[rule]`` printed by ``validate-spec``):
 
 * ``credential-host`` (warning, :func:`credential_issues`): the spec reads a built-in provider's
   key variable while its ``base_url`` points at a host that key is not bound to.
+* ``settings-secret`` (:func:`settings_secret_issues`): a setting reads a key or a secret-named
+  variable into the template context.
 
 The loader adds the YAML rules (``duplicate-key``, ``yaml-date``, ``yaml-truthy``…) and the
 registry the file rules (``provider-name``, ``unknown-extends``, ``extends-failed``,
@@ -26,6 +28,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 import reprlib
 from collections.abc import Callable, Iterator
 from importlib.resources import files
@@ -316,6 +319,37 @@ def credential_issues(data: dict[str, Any], source: SourceMap, file: str, bindin
         where = next((path for path in (("base_url",), ("env", "api_key")) if source.locate(path)[0] == file), ("base_url",))
         issue = _at(source, file, where, CREDENTIAL_HOST, f"reads {var}, a built-in provider's key bound to {hosts}, but base_url points at {host}: a call would be refused; use a variable of your own or Client(trusted_hosts=[...])", "warning")
         out.append(issue if issue.file == file else SpecIssue(file, 1, 1, CREDENTIAL_HOST, issue.message, "warning", issue.path))
+    return out
+
+
+SETTINGS_SECRET = "settings-secret"
+
+# Variable names that say "secret" whatever spec declares them (AWS_SECRET_ACCESS_KEY, *_API_KEY,
+# *_TOKEN, DB_PASSWORD…).  A setting is a template value; a secret reaches a request only through
+# the auth hook (docs/RELIABILITY.md T5).
+_SECRET_NAME = re.compile(r"(?:^|_)(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?)$|SECRET|PASSWORD", re.IGNORECASE)
+
+
+def settings_secret_issues(data: dict[str, Any], source: SourceMap, file: str, binding: Callable[[str], object] | None) -> list[SpecIssue]:
+    """Errors for a ``settings.<name>.env`` that reads a secret into the template context: a
+    variable this spec reads its API key from (``env.api_key``), one a built-in spec declares as
+    an API key (``binding``: :meth:`SpecRegistry.credential_binding`, ``None`` to skip that
+    look-up), or one whose name says it is a secret (:data:`_SECRET_NAME`).  Templates can put a
+    setting into the URL, headers or body, so such a spec could send a key anywhere with
+    ``auth: {scheme: none}``; the loader and ``validate-spec`` both refuse it."""
+    settings = data.get("settings")
+    if not isinstance(settings, dict):
+        return []
+    keys = (data.get("env") or {}).get("api_key") or ()
+    own = {keys} if isinstance(keys, str) else {k for k in keys if isinstance(k, str)}
+    out = []
+    for name, decl in settings.items():
+        names = decl.get("env") if isinstance(decl, dict) else None
+        for var in (names,) if isinstance(names, str) else (names or ()):
+            if not isinstance(var, str):
+                continue
+            if var in own or _SECRET_NAME.search(var) or (binding is not None and binding(var) is not None):
+                out.append(_at(source, file, ("settings", name, "env"), SETTINGS_SECRET, f"settings.{name} reads {var}, a secret: templates never see secrets (keys reach a request only through `auth`); read it with `env.api_key` and an auth scheme instead"))
     return out
 
 
