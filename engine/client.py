@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from . import hooks
+from .aio import close_once, finish
 from .auth.credentials import Credentials
 from .binding import check_credential_destination, host_pattern
 from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, RequestBuildError, SpecwireError
@@ -608,7 +609,7 @@ async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
         if failure is not None:
             yield failure
     finally:
-        await response.aclose()
+        await finish(response.aclose())  # a cancellation must not leave the connection checked out
 
 
 def _final_event(event: Any) -> Response:
@@ -716,6 +717,7 @@ class AsyncStream:
         self.response: Response | None = None
         self.error: Exception | None = None
         self._done = False
+        self._closing: asyncio.Future[Any] | None = None
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._iterate()
@@ -741,11 +743,12 @@ class AsyncStream:
         return _partial(self._run)
 
     async def aclose(self) -> None:
-        """Stop and release the connection."""
+        """Stop and release the connection (safe to call more than once, and concurrently: the
+        release finishes even if the calling task is cancelled, which is then re-raised)."""
         self._done = True
-        aclose = getattr(self._events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        closing = close_once(self, self._events)
+        if closing is not None:
+            await finish(closing)
 
     async def until_done(self) -> Response:
         async for _ in self:

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from .aio import cancel_once, finish
 from .errors import (
     ConfigError,
     ConnectTimeout,
@@ -83,6 +84,38 @@ def _aiohttp_transport() -> httpx.AsyncBaseTransport:
     except ImportError:
         raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
     return AiohttpTransport(limits=DEFAULT_LIMITS)  # type: ignore[no-any-return]
+
+
+async def _aclose(response: httpx.Response) -> None:
+    await response.aclose()
+
+
+async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
+    """Drop the connections a cancelled request left behind in httpcore's pool.
+
+    httpcore 1.0.x bug (https://github.com/encode/httpcore/issues/1093, fix proposed in
+    https://github.com/encode/httpcore/pull/1099): a request cancelled (or timed out waiting for
+    the pool) after the pool created a connection for it, but before it started connecting, leaves
+    that connection ``CONNECTING`` for ever: never used, never reaped, holding one of the
+    ``max_connections`` slots.  On a busy event loop many cancellations land in that window and
+    the pool runs dry (every later call fails with :class:`PoolExhaustedError`).  This removes
+    such orphans (not connected, not failed, assigned to no queued or running request), as the
+    proposed fix does, and hands the freed slots to waiting requests.  It reads httpcore
+    internals and does nothing when they are not there (another transport, a fixed httpcore)."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    connections, requests = getattr(pool, "_connections", None), getattr(pool, "_requests", None)
+    assign = getattr(pool, "_assign_requests_to_connections", None)
+    if not isinstance(connections, list) or not isinstance(requests, list) or assign is None:
+        return
+    with pool._optional_thread_lock:
+        busy = {id(getattr(request, "connection", None)) for request in requests}
+        orphans = [c for c in connections if getattr(c, "_connection", ...) is None and getattr(c, "_connect_failed", True) is False and id(c) not in busy]
+        if not orphans:
+            return
+        for orphan in orphans:
+            connections.remove(orphan)
+        closing = assign()
+    await finish(pool._close_connections(closing))
 
 
 def _shutdown(sock: Any) -> None:
@@ -184,9 +217,15 @@ class Transport:
     async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
         client = self._async_client()
         try:
-            return await client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
+            sending = client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
+            return await cancel_once(sending, on_result=_aclose)  # type: ignore[no-any-return]
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False)
+        except asyncio.CancelledError:
+            await _reclaim_orphans(client)
+            raise
+        if isinstance(mapped, PoolExhaustedError):
+            await _reclaim_orphans(client)
         raise mapped
 
     @staticmethod
@@ -209,16 +248,18 @@ class Transport:
     async def aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> AsyncIterator[bytes]:
         """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next read
         may take (first-event / idle / total deadlines); when it runs out, the read is cancelled
-        and ``asyncio.TimeoutError`` propagates (the caller maps it)."""
+        and ``asyncio.TimeoutError`` propagates (the caller maps it).  Each read runs in its own
+        task (:func:`specwire.aio.cancel_once`): a cancelled read is cancelled once and httpcore's
+        cleanup of it finishes, so no connection stays checked out of the pool."""
         chunks = response.aiter_bytes()
         while True:
             limit = timeout() if timeout is not None else None
             try:
                 if limit is None:
-                    chunk = await chunks.__anext__()
+                    chunk = await cancel_once(chunks.__anext__())
                 else:
                     async with asyncio.timeout(max(limit, 0.0)):
-                        chunk = await chunks.__anext__()
+                        chunk = await cancel_once(chunks.__anext__())
             except StopAsyncIteration:
                 return
             except httpx.HTTPError as exc:
@@ -291,16 +332,19 @@ class Transport:
             pass  # a broken error body still leaves the status to report
         return bytes(out[:limit])
 
-    @staticmethod
-    async def aread_capped(response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
+    @classmethod
+    async def aread_capped(cls, response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
         out = bytearray()
+        chunks = cls.aiter_bytes(response)
         try:
-            async for chunk in response.aiter_bytes():
+            async for chunk in chunks:
                 out += chunk
                 if len(out) >= limit:
                     break
-        except httpx.HTTPError:
+        except TransportError:
             pass
+        finally:
+            await chunks.aclose()
         return bytes(out[:limit])
 
     @staticmethod

@@ -309,6 +309,40 @@ def pool_of(client: Client, loop: asyncio.AbstractEventLoop | None) -> Any:
     return pool
 
 
+def pool_state(client: Client, loop: asyncio.AbstractEventLoop | None) -> dict[str, int]:
+    """``{"active": connections checked out (in use, connecting, or stuck), "idle": kept for reuse,
+    "requests": requests in flight}`` of the pool behind ``client`` (sync side for ``loop=None``,
+    else the async pool of ``loop``), for httpcore's pool and for aiohttp's connector alike."""
+    connector = aiohttp_connector(client, loop)
+    if connector is not None:
+        idle = sum(len(conns) for conns in connector._conns.values())
+        return {"active": len(connector._acquired), "idle": idle, "requests": len(connector._acquired)}
+    pool = pool_of(client, loop)
+    if pool is None:
+        return {"active": 0, "idle": 0, "requests": 0}
+    active = [c for c in pool.connections if not c.is_idle() and not c.is_closed()]
+    idle = [c for c in pool.connections if c.is_idle()]
+    return {"active": len(active), "idle": len(idle), "requests": len(pool._requests)}
+
+
+def aiohttp_connector(client: Client, loop: asyncio.AbstractEventLoop | None) -> Any:
+    """aiohttp's ``TCPConnector`` behind the async pool of ``loop`` (``None``: not the aiohttp
+    backend, or no session yet)."""
+    if loop is None:
+        return None
+    transport = client._transport
+    http = transport._given_async or transport._async.get(loop)
+    inner = getattr(http, "_transport", None)
+    if http is None or type(inner).__name__ != "AiohttpTransport":
+        return None
+    session = inner.client
+    if session is None or not hasattr(session, "connector"):
+        return None
+    connector = session.connector
+    assert hasattr(connector, "_acquired") and hasattr(connector, "_conns"), "aiohttp's connector internals moved: update tests/reliability/helpers.py"
+    return connector
+
+
 def content_types(outcome: Outcome) -> list[str]:
     return [t for t in outcome.types if t not in ("response_start", "warning", "usage", "response_metadata")]
 
