@@ -177,9 +177,11 @@ class Timeouts:
     * ``total``: the whole call, every attempt and every retry sleep included;
     * ``pool``: waiting for a free connection in the local pool (default 10).
 
-    Async streams enforce ``first_event`` and ``idle`` exactly.  Sync streams check them whenever
-    bytes arrive and set the socket read timeout to the smallest of ``read``, ``first_event`` and
-    ``idle``, so a complete silence longer than that also ends a sync stream.
+    Sync and async streams apply them the same way: every body read may take at most what is
+    left of ``first_event`` (until the first content event), then of ``idle``, and of ``total``;
+    bytes that are not content (keep-alives) do not reset them.  (Sync streams do this through
+    httpcore's per-read socket timeout; with a transport that is not httpcore's, a sync stream
+    checks them whenever bytes arrive.)
     """
 
     connect: float | None = 10.0

@@ -118,6 +118,34 @@ async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
     await finish(pool._close_connections(closing))
 
 
+def _limit_reads(response: httpx.Response, budget: Callable[[], float | None]) -> Callable[[], None] | None:
+    """Make each read of ``response``'s network stream take at most ``budget()`` seconds; returns
+    the undo (call it before the connection goes back to the pool), or ``None`` when the response
+    has no httpcore network stream."""
+    stream = response.extensions.get("network_stream")
+    original = getattr(stream, "read", None)
+    if original is None:
+        return None
+
+    def read(max_bytes: int, timeout: float | None = None) -> bytes:
+        limit = budget()
+        if limit is not None:  # never 0: a zero socket timeout means non-blocking, not "expired"
+            timeout = max(limit, _MIN_READ) if timeout is None else max(min(timeout, limit), _MIN_READ)
+        return original(max_bytes, timeout)  # type: ignore[no-any-return]
+
+    stream.read = read
+
+    def restore() -> None:
+        with contextlib.suppress(AttributeError):
+            del stream.read
+
+    return restore
+
+
+#: The shortest socket read timeout :func:`_limit_reads` sets (seconds).
+_MIN_READ = 0.001
+
+
 def _shutdown(sock: Any) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(2)  # SHUT_RDWR: a blocked recv returns at once
@@ -229,20 +257,33 @@ class Transport:
         raise mapped
 
     @staticmethod
-    def iter_bytes(response: httpx.Response) -> Iterator[bytes]:
-        """The decoded body, exceptions translated."""
+    def iter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> Iterator[bytes]:
+        """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next
+        socket read may take (first-event / idle / total deadlines, as for :meth:`aiter_bytes`);
+        when it runs out, :class:`~specwire.ReadTimeout` is raised.
+
+        httpcore fixes a response's read timeout when its body starts, so the budget is applied
+        per read through httpcore's ``network_stream`` response extension (each read of that
+        stream sets the socket timeout it is given): while this generator runs, the stream's
+        ``read`` gets the smaller of httpcore's timeout and ``timeout()``.  Without that extension
+        (other transports) only the request's read timeout applies."""
+        restore = _limit_reads(response, timeout) if timeout is not None else None
         chunks = response.iter_bytes()
-        while True:
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                return
-            except httpx.HTTPError as exc:
-                mapped = _map(exc, started=True)
-            else:
-                yield chunk
-                continue
-            raise mapped
+        try:
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    return
+                except httpx.HTTPError as exc:
+                    mapped = _map(exc, started=True)
+                else:
+                    yield chunk
+                    continue
+                raise mapped
+        finally:
+            if restore is not None:
+                restore()
 
     @staticmethod
     async def aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> AsyncIterator[bytes]:
