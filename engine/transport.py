@@ -80,10 +80,38 @@ ASYNC_BACKENDS = ("httpx", "aiohttp")
 
 def _aiohttp_transport() -> httpx.AsyncBaseTransport:
     try:
-        from httpx_aiohttp import AiohttpTransport
+        from httpx_aiohttp.transport import AiohttpResponseStream, AiohttpTransport
     except ImportError:
         raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
-    return AiohttpTransport(limits=DEFAULT_LIMITS)  # type: ignore[no-any-return]
+
+    class Stream(AiohttpResponseStream):  # type: ignore[misc]
+        """aiohttp's body reader raises a connection error as soon as it is recorded, dropping
+        the bytes that arrived before it but were not read yet (httpcore hands them out first).
+        So a reset right after some events lost those events on aiohttp only, and the same fault
+        gave another outcome (a retry, or a different error) than on httpx.  This reader hands
+        out what was received before it raises, as httpcore does."""
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            content = self._aiohttp_response.content
+            try:
+                async for chunk in super().__aiter__():
+                    yield chunk
+            except httpx.TransportError:
+                buffered = getattr(content, "_buffer", None)
+                rest = b"".join(buffered) if buffered else b""
+                if rest:
+                    buffered.clear()
+                    yield rest
+                raise
+
+    class Transport(AiohttpTransport):  # type: ignore[misc]
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle_async_request(request)
+            if isinstance(response.stream, AiohttpResponseStream):
+                response.stream = Stream(response.stream._aiohttp_response)
+            return response
+
+    return Transport(limits=DEFAULT_LIMITS)  # type: ignore[no-any-return]
 
 
 async def _aclose(response: httpx.Response) -> None:
