@@ -78,7 +78,7 @@ def _map(exc: Exception, *, started: bool) -> TransportError:
 ASYNC_BACKENDS = ("httpx", "aiohttp")
 
 
-def _aiohttp_transport() -> httpx.AsyncBaseTransport:
+def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBaseTransport:
     try:
         from httpx_aiohttp.transport import AiohttpResponseStream, AiohttpTransport
     except ImportError:
@@ -106,12 +106,22 @@ def _aiohttp_transport() -> httpx.AsyncBaseTransport:
 
     class Transport(AiohttpTransport):  # type: ignore[misc]
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await super().handle_async_request(request)
+            try:
+                response = await super().handle_async_request(request)
+            except httpx.ConnectTimeout as exc:
+                # aiohttp's "connect" timeout (httpx's pool timeout here) covers the wait for a
+                # free connection too, and fails like a connect timeout: with every connection
+                # of the pool in use, it was the pool (PoolExhaustedError, not retried).
+                connector = getattr(self.client, "connector", None)
+                limit = getattr(connector, "limit", 0)
+                if limit and len(getattr(connector, "_acquired", ())) >= limit:
+                    raise httpx.PoolTimeout(str(exc)) from None
+                raise
             if isinstance(response.stream, AiohttpResponseStream):
                 response.stream = Stream(response.stream._aiohttp_response)
             return response
 
-    return Transport(limits=DEFAULT_LIMITS)  # type: ignore[no-any-return]
+    return Transport(limits=limits)  # type: ignore[no-any-return]
 
 
 async def _aclose(response: httpx.Response) -> None:

@@ -318,7 +318,7 @@ def pool_of(client: Client, loop: asyncio.AbstractEventLoop | None) -> Any:
     return pool
 
 
-def pool_state(client: Client, loop: asyncio.AbstractEventLoop | None) -> dict[str, int]:
+def pool_state(client: Client, loop: asyncio.AbstractEventLoop | None) -> dict[str, Any]:
     """``{"active": connections checked out (in use, connecting, or stuck), "idle": kept for reuse,
     "requests": requests in flight}`` of the pool behind ``client`` (sync side for ``loop=None``,
     else the async pool of ``loop``), for httpcore's pool and for aiohttp's connector alike."""
@@ -331,7 +331,7 @@ def pool_state(client: Client, loop: asyncio.AbstractEventLoop | None) -> dict[s
         return {"active": 0, "idle": 0, "requests": 0}
     active = [c for c in pool.connections if not c.is_idle() and not c.is_closed()]
     idle = [c for c in pool.connections if c.is_idle()]
-    return {"active": len(active), "idle": len(idle), "requests": len(pool._requests)}
+    return {"active": len(active), "idle": len(idle), "requests": len(pool._requests), "states": sorted({c.info() for c in active})}  # type: ignore[dict-item]
 
 
 def aiohttp_connector(client: Client, loop: asyncio.AbstractEventLoop | None) -> Any:

@@ -39,7 +39,8 @@ from tests.reliability.helpers import MODELS, make_client, pool_state
 pytest.importorskip("httpx_aiohttp")
 
 GPT = MODELS["openai"]
-BACKENDS = ("httpx", "aiohttp")
+#: The async backends, named like the suite's flavors (so the asyncio-debug leg selects them with "async").
+BACKENDS = ("async", "async-aiohttp")
 
 
 def _body(steps: int) -> list[Any]:
@@ -50,7 +51,7 @@ def _body(steps: int) -> list[Any]:
 
 def _client(server: HostileServer, backend: str, max_connections: int | None) -> Any:
     timeout = Timeouts(connect=5, read=15, pool=30)
-    if backend == "aiohttp":
+    if backend == "async-aiohttp":
         return make_client(server, async_transport=None, async_backend="aiohttp", timeout=timeout)
     limits = httpx.Limits(max_connections=max_connections or 100, max_keepalive_connections=20)
     return make_client(server, async_transport=httpx.AsyncHTTPTransport(limits=limits), timeout=timeout)

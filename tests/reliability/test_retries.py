@@ -333,7 +333,12 @@ def test_pool_exhausted_not_retried(flavor: str, hostile: HostileServer, sleeps:
             d.close()
             http.close()
     else:
-        ahttp = httpx.AsyncClient(limits=limits, follow_redirects=False)
+        if flavor == "async-aiohttp":  # the engine's own aiohttp transport, with a pool of one
+            from specwire.transport import _aiohttp_transport
+
+            ahttp = httpx.AsyncClient(transport=_aiohttp_transport(limits), follow_redirects=False)
+        else:
+            ahttp = httpx.AsyncClient(limits=limits, follow_redirects=False)
         client = make_client(hostile, async_http_client=ahttp, timeout=timeouts)
         d = Driver(flavor, client)
 
