@@ -34,7 +34,8 @@ import pytest
 from specwire import PoolExhaustedError
 from specwire.retry import Timeouts
 from tests.hostile.server import HostileServer, Send, Sleep, openai_chunk, openai_ok, openai_sse, stream_reply
-from tests.reliability.helpers import MODELS, make_client, pool_state
+from specwire.router import Router
+from tests.reliability.helpers import KEYS, MODELS, make_client, pool_state
 
 pytest.importorskip("httpx_aiohttp")
 
@@ -57,7 +58,7 @@ def _client(server: HostileServer, backend: str, max_connections: int | None) ->
     return make_client(server, async_transport=httpx.AsyncHTTPTransport(limits=limits), timeout=timeout)
 
 
-async def _load(client: Any, n: int, cancel_at: float, errors: list[dict[str, Any]]) -> dict[str, int]:
+async def _load(client: Any, n: int, cancel_at: float, errors: list[dict[str, Any]], streams: Any = None) -> dict[str, int]:
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
     stop = asyncio.Event()
@@ -69,7 +70,7 @@ async def _load(client: Any, n: int, cancel_at: float, errors: list[dict[str, An
 
     async def one(i: int) -> str:
         seen = 0
-        stream = client.astream(GPT, "hi")
+        stream = streams() if streams is not None else client.astream(GPT, "hi")
         async with stream:
             async for _ in stream:
                 seen += 1
@@ -95,13 +96,25 @@ async def _load(client: Any, n: int, cancel_at: float, errors: list[dict[str, An
     return kinds
 
 
-def _run_load(server: HostileServer, backend: str, n: int, cancel_at: float, steps: int, max_connections: int | None = None) -> None:
+def _run_load(server: HostileServer, backend: str, n: int, cancel_at: float, steps: int, max_connections: int | None = None, *, router: bool = False) -> None:
     server.script(*[stream_reply(_body(i % steps)) for i in range(n)], then=stream_reply(_body(1)))
     client = _client(server, backend, max_connections)
     loop = asyncio.new_event_loop()
     errors: list[dict[str, Any]] = []
+    streams = None
+    if router:  # the Router's stream objects (specwire.router.streams) over the same client
+        config = {
+            "router": {"strategy": "round-robin"},
+            "deployments": [{"id": "a", "provider": "openai", "model": "gpt-5.5", "api_key_env": "LOOPS_KEY", "base_url": server.url("/v1")}],
+            "groups": {"g": {"deployments": ["a"]}},
+        }
+        routed = Router(config, client=client, env={"LOOPS_KEY": KEYS["openai"]}, registry=client.registry)
+
+        def streams() -> Any:
+            return routed.astream("g", "hi")
+
     try:
-        kinds = loop.run_until_complete(_load(client, n, cancel_at, errors))
+        kinds = loop.run_until_complete(_load(client, n, cancel_at, errors, streams))
         assert set(kinds) <= {"str", "CancelledError"}, kinds
         assert kinds.get("CancelledError", 0) >= 1, f"nothing was cancelled mid-flight: {kinds}"
         state = pool_state(client, loop)
@@ -135,6 +148,11 @@ def test_cancel_under_load_no_leak(hostile: HostileServer, backend: str) -> None
     """60 streams (pool of 20 on httpx, so requests wait for slots), a loop blocked 0.3 s out of
     every 0.35 s, a third of the streams cancelled twice at 1.5 s, a third left by ``break``."""
     _run_load(hostile, backend, n=60, cancel_at=1.5, steps=30, max_connections=20)
+
+
+def test_cancel_under_load_no_leak_router(hostile: HostileServer) -> None:
+    """The same load through :class:`~specwire.router.Router` streams (their own stream classes)."""
+    _run_load(hostile, "async", n=60, cancel_at=1.5, steps=30, max_connections=20, router=True)
 
 
 @pytest.mark.slow
