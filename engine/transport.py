@@ -135,7 +135,8 @@ async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
     https://github.com/encode/httpcore/pull/1099): a request cancelled (or timed out waiting for
     the pool) after the pool created a connection for it, but before it started connecting, leaves
     that connection ``CONNECTING`` for ever: never used, never reaped, holding one of the
-    ``max_connections`` slots.  On a busy event loop many cancellations land in that window and
+    ``max_connections`` slots (or ``NEW`` with an open socket, when the cancellation came right
+    after the connect).  On a busy event loop many cancellations land in that window and
     the pool runs dry (every later call fails with :class:`PoolExhaustedError`).  This removes
     such orphans (not connected, not failed, assigned to no queued or running request), as the
     proposed fix does, and hands the freed slots to waiting requests.  It reads httpcore
@@ -147,13 +148,23 @@ async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
         return
     with pool._optional_thread_lock:
         busy = {id(getattr(request, "connection", None)) for request in requests}
-        orphans = [c for c in connections if getattr(c, "_connection", ...) is None and getattr(c, "_connect_failed", True) is False and id(c) not in busy]
+        orphans = [c for c in connections if id(c) not in busy and _unused(c)]
         if not orphans:
             return
         for orphan in orphans:
             connections.remove(orphan)
-        closing = assign()
+        closing = [*orphans, *assign()]
     await finish(pool._close_connections(closing))
+
+
+def _unused(connection: Any) -> bool:
+    """A pooled connection no request ever started on: still connecting (never failed), or
+    connected with its HTTP/1.1 state still ``NEW`` (the cancellation came between the connect and
+    the request)."""
+    inner = getattr(connection, "_connection", ...)
+    if inner is None:
+        return getattr(connection, "_connect_failed", True) is False
+    return getattr(getattr(inner, "_state", None), "name", None) == "NEW"
 
 
 def _limit_reads(response: httpx.Response, budget: Callable[[], float | None]) -> Callable[[], None] | None:
