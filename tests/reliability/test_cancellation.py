@@ -150,9 +150,10 @@ def test_cancel_under_load_no_leak(hostile: HostileServer, backend: str) -> None
     _run_load(hostile, backend, n=60, cancel_at=1.5, steps=30, max_connections=20)
 
 
-def test_cancel_under_load_no_leak_router(hostile: HostileServer) -> None:
+@pytest.mark.parametrize("backend", ["async"])  # named like the flavor: the asyncio-debug leg runs it
+def test_cancel_under_load_no_leak_router(hostile: HostileServer, backend: str) -> None:
     """The same load through :class:`~specwire.router.Router` streams (their own stream classes)."""
-    _run_load(hostile, "async", n=60, cancel_at=1.5, steps=30, max_connections=20, router=True)
+    _run_load(hostile, backend, n=60, cancel_at=1.5, steps=30, max_connections=20, router=True)
 
 
 @pytest.mark.slow
