@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from . import hooks
+from .aio import close_once, finish
 from .auth.credentials import Credentials
 from .binding import ConnectGuard, check_credential_destination, host_pattern
 from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, RequestBuildError, SpecwireError
@@ -400,20 +401,22 @@ class _Run:
     def left(self) -> float | None:
         return None if self.deadline is None else self.deadline - self.clock()
 
-    def attempt_timeouts(self, *, sync: bool) -> Timeouts:
-        """This attempt's socket timeouts: capped by what is left of the total deadline; for
-        sync streams the read timeout is also the smallest of first-event and idle."""
+    def attempt_timeouts(self) -> Timeouts:
+        """This attempt's socket timeouts: capped by what is left of the total deadline (and, for
+        streams, by ``first_event``: the headers count against it).  Each body read is further
+        limited by :meth:`read_budget`, in both loops."""
         t = self.timeouts
         left = self.left()
-        read_limits = [t.read] + ([t.first_event, t.idle] if sync and self.call.stream else [])
+        first = t.first_event if self.call.stream else None
         return Timeouts(
             connect=_smallest(t.connect, left),
-            read=_smallest(*read_limits, left),
+            read=_smallest(t.read, first, left),
             pool=_smallest(t.pool, left),
         )
 
     def read_budget(self, sent: float, last_content: float) -> float | None:
-        """Seconds the next read may take (async): first-event or idle, and the total deadline."""
+        """Seconds the next body read may take (sync and async alike): ``first_event`` until the
+        first content event, ``idle`` after it, and the total deadline."""
         t = self.timeouts
         now = self.clock()
         limits = [self.left()]
@@ -524,14 +527,14 @@ def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Fail
     proc, held = run.proc, []
     sent = run.clock()
     try:
-        response = transport.open(run.call.plan, run.call.auth, run.attempt_timeouts(sync=True))
+        response = transport.open(run.call.plan, run.call.auth, run.attempt_timeouts())
     except SpecwireError as exc:
         return _Failure(run.blame(exc))
     with closing(response):
         if response.status_code >= 300:
             return _Failure(_status_error(run.call, response, transport.read_capped(response)))
         last_content = sent
-        chunks = transport.iter_bytes(response)
+        chunks = transport.iter_bytes(response, lambda: run.read_budget(sent, last_content))
         try:
             for chunk in chunks:
                 out, failure = run.sort(proc.feed(chunk), held)
@@ -548,11 +551,13 @@ def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Fail
                 if expired is not None:
                     raise expired
         except SpecwireError as exc:
-            error = run.blame(exc)
+            error = (run.expired(sent, last_content) if isinstance(exc, ReadTimeout) else None) or run.blame(exc)
             if not run.delivered:
                 return _Failure(error, held=held)
             yield from proc.fail(error)
             return None
+        finally:
+            chunks.close()  # undoes the per-read budget before the connection is released
         out, failure = run.sort(proc.close(), held)
         yield from out
         return failure
@@ -585,7 +590,7 @@ async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
     proc, held = run.proc, []
     sent = run.clock()
     try:
-        response = await transport.aopen(run.call.plan, run.call.auth, run.attempt_timeouts(sync=False))
+        response = await transport.aopen(run.call.plan, run.call.auth, run.attempt_timeouts())
     except SpecwireError as exc:
         yield _Failure(run.blame(exc))
         return
@@ -629,7 +634,7 @@ async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
         if failure is not None:
             yield failure
     finally:
-        await response.aclose()
+        await finish(response.aclose())  # a cancellation must not leave the connection checked out
 
 
 def _final_event(event: Any) -> Response:
@@ -737,6 +742,7 @@ class AsyncStream:
         self.response: Response | None = None
         self.error: Exception | None = None
         self._done = False
+        self._closing: asyncio.Future[Any] | None = None
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._iterate()
@@ -762,11 +768,12 @@ class AsyncStream:
         return _partial(self._run)
 
     async def aclose(self) -> None:
-        """Stop and release the connection."""
+        """Stop and release the connection (safe to call more than once, and concurrently: the
+        release finishes even if the calling task is cancelled, which is then re-raised)."""
         self._done = True
-        aclose = getattr(self._events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        closing = close_once(self, self._events)
+        if closing is not None:
+            await finish(closing)
 
     async def until_done(self) -> Response:
         async for _ in self:

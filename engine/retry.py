@@ -4,8 +4,10 @@
 
 ``retry-after-ms`` wins over ``retry-after`` (the Vercel AI SDK and the Stainless SDKs do the same);
 ``retry-after`` is seconds (a float) or an HTTP-date (RFC 9110 section 10.2.3, the date forms
-of section 5.6.7, always GMT).  NaN, infinities,
-negative values and values over :data:`MAX_RETRY_AFTER_SECONDS` are ignored as junk.
+of section 5.6.7, always GMT).  NaN, infinities, negative values and text that is neither a
+number nor an HTTP-date are ignored as junk.  A long hint is not junk, however long (a day and a
+second, a date a year ahead): it is returned as is, and :class:`RetryPolicy` treats anything over
+its ``max_retry_after`` as "do not wait, raise with ``retry_after`` set".
 A body hint such as Gemini's ``RetryInfo.retryDelay`` is a protobuf Duration string (``"34.4s"``).
 """
 
@@ -20,10 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DEFAULT_RETRY_STATUSES", "MAX_RETRY_AFTER_SECONDS", "RetryPolicy", "Timeouts", "parse_duration", "parse_retry_after"]
-
-#: Longer hints are treated as junk by the parser (callers apply their own, lower cap).
-MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+__all__ = ["DEFAULT_RETRY_STATUSES", "RetryPolicy", "Timeouts", "parse_duration", "parse_retry_after"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
@@ -37,7 +36,7 @@ _HTTP_DATE = re.compile(
 
 
 def _sane(value: float) -> float | None:
-    if math.isnan(value) or math.isinf(value) or value < 0 or value > MAX_RETRY_AFTER_SECONDS:
+    if math.isnan(value) or math.isinf(value) or value < 0:
         return None
     return value
 
@@ -178,9 +177,11 @@ class Timeouts:
     * ``total``: the whole call, every attempt and every retry sleep included;
     * ``pool``: waiting for a free connection in the local pool (default 10).
 
-    Async streams enforce ``first_event`` and ``idle`` exactly.  Sync streams check them whenever
-    bytes arrive and set the socket read timeout to the smallest of ``read``, ``first_event`` and
-    ``idle``, so a complete silence longer than that also ends a sync stream.
+    Sync and async streams apply them the same way: every body read may take at most what is
+    left of ``first_event`` (until the first content event), then of ``idle``, and of ``total``;
+    bytes that are not content (keep-alives) do not reset them.  (Sync streams do this through
+    httpcore's per-read socket timeout; with a transport that is not httpcore's, a sync stream
+    checks them whenever bytes arrive.)
     """
 
     connect: float | None = 10.0

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from .aio import cancel_once, finish
 from .errors import (
     ConfigError,
     ConnectTimeout,
@@ -78,15 +79,124 @@ def _map(exc: Exception, *, started: bool) -> TransportError:
 ASYNC_BACKENDS = ("httpx", "aiohttp")
 
 
-def _aiohttp_transport() -> httpx.AsyncBaseTransport:
+def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBaseTransport:
     try:
-        from httpx_aiohttp import AiohttpTransport
+        from httpx_aiohttp.transport import AiohttpResponseStream, AiohttpTransport
     except ImportError:
         raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
-    transport = AiohttpTransport(limits=DEFAULT_LIMITS)
+
+    class Stream(AiohttpResponseStream):  # type: ignore[misc]
+        """aiohttp's body reader raises a connection error as soon as it is recorded, dropping
+        the bytes that arrived before it but were not read yet (httpcore hands them out first).
+        So a reset right after some events lost those events on aiohttp only, and the same fault
+        gave another outcome (a retry, or a different error) than on httpx.  This reader hands
+        out what was received before it raises, as httpcore does."""
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            content = self._aiohttp_response.content
+            try:
+                async for chunk in super().__aiter__():
+                    yield chunk
+            except httpx.TransportError:
+                buffered = getattr(content, "_buffer", None)
+                rest = b"".join(buffered) if buffered else b""
+                if rest:
+                    buffered.clear()
+                    yield rest
+                raise
+
+    class Transport(AiohttpTransport):  # type: ignore[misc]
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            try:
+                response = await super().handle_async_request(request)
+            except httpx.ConnectTimeout as exc:
+                # aiohttp's "connect" timeout (httpx's pool timeout here) covers the wait for a
+                # free connection too, and fails like a connect timeout: with every connection
+                # of the pool in use, it was the pool (PoolExhaustedError, not retried).
+                connector = getattr(self.client, "connector", None)
+                limit = getattr(connector, "limit", 0)
+                if limit and len(getattr(connector, "_acquired", ())) >= limit:
+                    raise httpx.PoolTimeout(str(exc)) from None
+                raise
+            if isinstance(response.stream, AiohttpResponseStream):
+                response.stream = Stream(response.stream._aiohttp_response)
+            return response
+
+    transport = Transport(limits=limits)
     # the connect-time destination check (specwire.netguard): a resolver that checks each address
     transport.client = lambda: guarded_aiohttp_session(transport.ssl_context, transport.limits)
     return transport  # type: ignore[no-any-return]
+
+
+async def _aclose(response: httpx.Response) -> None:
+    await response.aclose()
+
+
+async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
+    """Drop the connections a cancelled request left behind in httpcore's pool.
+
+    httpcore 1.0.x bug (https://github.com/encode/httpcore/issues/1093, fix proposed in
+    https://github.com/encode/httpcore/pull/1099): a request cancelled (or timed out waiting for
+    the pool) after the pool created a connection for it, but before it started connecting, leaves
+    that connection ``CONNECTING`` for ever: never used, never reaped, holding one of the
+    ``max_connections`` slots (or ``NEW`` with an open socket, when the cancellation came right
+    after the connect).  On a busy event loop many cancellations land in that window and
+    the pool runs dry (every later call fails with :class:`PoolExhaustedError`).  This removes
+    such orphans (not connected, not failed, assigned to no queued or running request), as the
+    proposed fix does, and hands the freed slots to waiting requests.  It reads httpcore
+    internals and does nothing when they are not there (another transport, a fixed httpcore)."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    connections, requests = getattr(pool, "_connections", None), getattr(pool, "_requests", None)
+    assign = getattr(pool, "_assign_requests_to_connections", None)
+    if not isinstance(connections, list) or not isinstance(requests, list) or assign is None:
+        return
+    with pool._optional_thread_lock:
+        busy = {id(getattr(request, "connection", None)) for request in requests}
+        orphans = [c for c in connections if id(c) not in busy and _unused(c)]
+        if not orphans:
+            return
+        for orphan in orphans:
+            connections.remove(orphan)
+        closing = [*orphans, *assign()]
+    await finish(pool._close_connections(closing))
+
+
+def _unused(connection: Any) -> bool:
+    """A pooled connection no request ever started on: still connecting (never failed), or
+    connected with its HTTP/1.1 state still ``NEW`` (the cancellation came between the connect and
+    the request)."""
+    inner = getattr(connection, "_connection", ...)
+    if inner is None:
+        return getattr(connection, "_connect_failed", True) is False
+    return getattr(getattr(inner, "_state", None), "name", None) == "NEW"
+
+
+def _limit_reads(response: httpx.Response, budget: Callable[[], float | None]) -> Callable[[], None] | None:
+    """Make each read of ``response``'s network stream take at most ``budget()`` seconds; returns
+    the undo (call it before the connection goes back to the pool), or ``None`` when the response
+    has no httpcore network stream."""
+    stream = response.extensions.get("network_stream")
+    original = getattr(stream, "read", None)
+    if original is None:
+        return None
+
+    def read(max_bytes: int, timeout: float | None = None) -> bytes:
+        limit = budget()
+        if limit is not None:  # never 0: a zero socket timeout means non-blocking, not "expired"
+            timeout = max(limit, _MIN_READ) if timeout is None else max(min(timeout, limit), _MIN_READ)
+        return original(max_bytes, timeout)  # type: ignore[no-any-return]
+
+    stream.read = read
+
+    def restore() -> None:
+        with contextlib.suppress(AttributeError):
+            del stream.read
+
+    return restore
+
+
+#: The shortest socket read timeout :func:`_limit_reads` sets (seconds).
+_MIN_READ = 0.001
 
 
 def _shutdown(sock: Any) -> None:
@@ -195,42 +305,63 @@ class Transport:
     async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
         client = self._async_client()
         try:
-            with guarding(plan.guard, plan.url):
-                return await client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
+            with guarding(plan.guard, plan.url):  # the send's own task inherits the guard
+                sending = client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
+                return await cancel_once(sending, on_result=_aclose)  # type: ignore[no-any-return]
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False)
+        except asyncio.CancelledError:
+            await _reclaim_orphans(client)
+            raise
+        if isinstance(mapped, PoolExhaustedError):
+            await _reclaim_orphans(client)
         raise mapped
 
     @staticmethod
-    def iter_bytes(response: httpx.Response) -> Iterator[bytes]:
-        """The decoded body, exceptions translated."""
+    def iter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> Iterator[bytes]:
+        """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next
+        socket read may take (first-event / idle / total deadlines, as for :meth:`aiter_bytes`);
+        when it runs out, :class:`~specwire.ReadTimeout` is raised.
+
+        httpcore fixes a response's read timeout when its body starts, so the budget is applied
+        per read through httpcore's ``network_stream`` response extension (each read of that
+        stream sets the socket timeout it is given): while this generator runs, the stream's
+        ``read`` gets the smaller of httpcore's timeout and ``timeout()``.  Without that extension
+        (other transports) only the request's read timeout applies."""
+        restore = _limit_reads(response, timeout) if timeout is not None else None
         chunks = response.iter_bytes()
-        while True:
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                return
-            except httpx.HTTPError as exc:
-                mapped = _map(exc, started=True)
-            else:
-                yield chunk
-                continue
-            raise mapped
+        try:
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    return
+                except httpx.HTTPError as exc:
+                    mapped = _map(exc, started=True)
+                else:
+                    yield chunk
+                    continue
+                raise mapped
+        finally:
+            if restore is not None:
+                restore()
 
     @staticmethod
     async def aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> AsyncIterator[bytes]:
         """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next read
         may take (first-event / idle / total deadlines); when it runs out, the read is cancelled
-        and ``asyncio.TimeoutError`` propagates (the caller maps it)."""
+        and ``asyncio.TimeoutError`` propagates (the caller maps it).  Each read runs in its own
+        task (:func:`specwire.aio.cancel_once`): a cancelled read is cancelled once and httpcore's
+        cleanup of it finishes, so no connection stays checked out of the pool."""
         chunks = response.aiter_bytes()
         while True:
             limit = timeout() if timeout is not None else None
             try:
                 if limit is None:
-                    chunk = await chunks.__anext__()
+                    chunk = await cancel_once(chunks.__anext__())
                 else:
                     async with asyncio.timeout(max(limit, 0.0)):
-                        chunk = await chunks.__anext__()
+                        chunk = await cancel_once(chunks.__anext__())
             except StopAsyncIteration:
                 return
             except httpx.HTTPError as exc:
@@ -303,16 +434,19 @@ class Transport:
             pass  # a broken error body still leaves the status to report
         return bytes(out[:limit])
 
-    @staticmethod
-    async def aread_capped(response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
+    @classmethod
+    async def aread_capped(cls, response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
         out = bytearray()
+        chunks = cls.aiter_bytes(response)
         try:
-            async for chunk in response.aiter_bytes():
+            async for chunk in chunks:
                 out += chunk
                 if len(out) >= limit:
                     break
-        except httpx.HTTPError:
+        except TransportError:
             pass
+        finally:
+            await chunks.aclose()
         return bytes(out[:limit])
 
     @staticmethod

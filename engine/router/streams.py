@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from ..aio import close_once, finish
 from ..types import ErrorEvent, Finish, Response
 
 __all__ = ["AsyncRouterStream", "RouterStream"]
@@ -101,6 +102,7 @@ class AsyncRouterStream:
         self.response: Response | None = None
         self.error: Exception | None = None
         self._done = False
+        self._closing: Any = None
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._iterate()
@@ -125,10 +127,11 @@ class AsyncRouterStream:
         return self._holder.partial()
 
     async def aclose(self) -> None:
+        """Stop and release the connection; see :meth:`specwire.AsyncStream.aclose`."""
         self._done = True
-        aclose = getattr(self._events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        closing = close_once(self, self._events)
+        if closing is not None:
+            await finish(closing)
 
     async def until_done(self) -> Response:
         async for _ in self:

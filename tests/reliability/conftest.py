@@ -17,7 +17,8 @@ from tests.reliability.helpers import FLAVORS, Driver, make_client
 
 @pytest.fixture(params=FLAVORS)
 def flavor(request: pytest.FixtureRequest) -> str:
-    """Every checklist row runs once through the sync API and once through the async API."""
+    """Every checklist row runs through the sync API and through the async API on both async
+    backends (httpx, aiohttp)."""
     return request.param  # type: ignore[no-any-return]
 
 
@@ -28,6 +29,8 @@ def drive(flavor: str) -> Iterator[Callable[..., Driver]]:
     made: list[Driver] = []
 
     def factory(*args: Any, client: Any = None, **kwargs: Any) -> Driver:
+        if flavor == "async-aiohttp" and client is None:
+            kwargs.setdefault("async_backend", "aiohttp")
         driver = Driver(flavor, client if client is not None else make_client(*args, **kwargs))
         made.append(driver)
         return driver

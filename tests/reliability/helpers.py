@@ -1,6 +1,7 @@
-"""Shared machinery of the reliability suite: one :class:`Driver` per flavor (sync or async) so that
-every checklist row runs the same scenario through ``Client.complete``/``stream`` and through
-``acomplete``/``astream``; canary keys; and the connection-leak check.
+"""Shared machinery of the reliability suite: one :class:`Driver` per flavor (sync, async over httpx,
+async over aiohttp) so that every checklist row runs the same scenario through
+``Client.complete``/``stream`` and through ``acomplete``/``astream`` on both async backends; canary
+keys; and the connection-leak check.
 
 The leak check (``no_leak_on_every_error`` and most rows): after a call, (1) httpcore's pool has no
 request in flight (``pool._requests`` is empty: the list httpcore keeps until a response is
@@ -32,7 +33,9 @@ from specwire.retry import RetryPolicy, Timeouts
 
 from tests.hostile.server import HostileServer
 
-FLAVORS = ("sync", "async")
+#: How a row runs: the sync API, the async API over httpx's pool, the async API over aiohttp's pool
+#: (``Client(async_backend="aiohttp")``).  The same fault must give the same outcome in all three.
+FLAVORS = ("sync", "async", "async-aiohttp")
 
 #: Every key used by this suite carries CANARY, so a leak of any of them is one substring search.
 #: The random tail catches a leak that dropped the prefix.
@@ -112,7 +115,7 @@ def make_client(
         settings.setdefault(provider, SETTINGS[provider])
     if "transport" not in kwargs and "http_client" not in kwargs:
         kwargs["transport"] = httpx.HTTPTransport(verify=_tls())
-    if "async_transport" not in kwargs and "async_http_client" not in kwargs:
+    if "async_transport" not in kwargs and "async_http_client" not in kwargs and kwargs.get("async_backend") != "aiohttp":
         kwargs["async_transport"] = httpx.AsyncHTTPTransport(verify=_tls())
     return Client(
         registry=kwargs.pop("registry", None) or registry(SPECS, *folders),
@@ -178,12 +181,12 @@ class Driver:
         assert flavor in FLAVORS
         self.flavor = flavor
         self.client = client
-        self.loop = asyncio.new_event_loop() if flavor == "async" else None
+        self.loop = asyncio.new_event_loop() if flavor != "sync" else None
         self.closed = False
 
     @property
     def is_async(self) -> bool:
-        return self.flavor == "async"
+        return self.flavor != "sync"
 
     def run(self, coro: Any) -> Any:
         assert self.loop is not None
@@ -262,8 +265,14 @@ class Driver:
     def leaks(self, server: HostileServer | None = None, *, wait: float = 1.0) -> list[str]:
         """Why the call leaked a connection (empty: it did not); see the module docstring."""
         problems: list[str] = []
-        pool = self.pool()
+        connector = aiohttp_connector(self.client, self.loop)
+        pool = self.pool() if connector is None else None
         idle = 0
+        if connector is not None:
+            state = pool_state(self.client, self.loop)
+            idle = state["idle"]
+            if state["active"]:
+                problems.append(f"{state['active']} aiohttp connection(s) still acquired")
         if pool is not None:
             if pool._requests:
                 problems.append(f"{len(pool._requests)} request(s) still in flight in the pool")
@@ -307,6 +316,40 @@ def pool_of(client: Client, loop: asyncio.AbstractEventLoop | None) -> Any:
     pool = http._transport._pool
     assert hasattr(pool, "_requests") and hasattr(pool, "connections"), "httpcore's pool internals moved: update tests/reliability/helpers.py pool_of()"
     return pool
+
+
+def pool_state(client: Client, loop: asyncio.AbstractEventLoop | None) -> dict[str, Any]:
+    """``{"active": connections checked out (in use, connecting, or stuck), "idle": kept for reuse,
+    "requests": requests in flight}`` of the pool behind ``client`` (sync side for ``loop=None``,
+    else the async pool of ``loop``), for httpcore's pool and for aiohttp's connector alike."""
+    connector = aiohttp_connector(client, loop)
+    if connector is not None:
+        idle = sum(len(conns) for conns in connector._conns.values())
+        return {"active": len(connector._acquired), "idle": idle, "requests": len(connector._acquired)}
+    pool = pool_of(client, loop)
+    if pool is None:
+        return {"active": 0, "idle": 0, "requests": 0}
+    active = [c for c in pool.connections if not c.is_idle() and not c.is_closed()]
+    idle = [c for c in pool.connections if c.is_idle()]
+    return {"active": len(active), "idle": len(idle), "requests": len(pool._requests), "states": sorted({c.info() for c in active})}  # type: ignore[dict-item]
+
+
+def aiohttp_connector(client: Client, loop: asyncio.AbstractEventLoop | None) -> Any:
+    """aiohttp's ``TCPConnector`` behind the async pool of ``loop`` (``None``: not the aiohttp
+    backend, or no session yet)."""
+    if loop is None:
+        return None
+    transport = client._transport
+    http = transport._given_async or transport._async.get(loop)
+    inner = getattr(http, "_transport", None)
+    if http is None or not any(cls.__name__ == "AiohttpTransport" for cls in type(inner).__mro__):
+        return None
+    session = inner.client
+    if session is None or not hasattr(session, "connector"):
+        return None
+    connector = session.connector
+    assert hasattr(connector, "_acquired") and hasattr(connector, "_conns"), "aiohttp's connector internals moved: update tests/reliability/helpers.py"
+    return connector
 
 
 def content_types(outcome: Outcome) -> list[str]:

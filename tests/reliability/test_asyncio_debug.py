@@ -40,16 +40,25 @@ ENGINE_GAP_ROWS = frozenset(
 )
 
 
-def test_async_suite_under_asyncio_debug(tmp_path: Path) -> None:
-    """``PYTHONASYNCIODEBUG=1 pytest tests/reliability -k "async and not canary_secret_scan"``: at
-    least 150 async tests run, and nothing fails but the engine-gap rows."""
+#: The async flavors of the suite, one debug leg each: httpx's pool in the default run, aiohttp's
+#: (which doubles the leg's ~2-3 min) with the slow tests.
+LEGS = {
+    "async": "async and not aiohttp",
+    "async-aiohttp": "async-aiohttp",
+}
+
+
+@pytest.mark.parametrize("leg", [pytest.param("async"), pytest.param("async-aiohttp", marks=pytest.mark.slow)])
+def test_async_suite_under_asyncio_debug(tmp_path: Path, leg: str) -> None:
+    """``PYTHONASYNCIODEBUG=1 pytest tests/reliability -k "<flavor> and not canary_secret_scan"``:
+    at least 150 async tests run, and nothing fails but the engine-gap rows."""
     if os.environ.get("SPECWIRE_ASYNCIO_DEBUG_LEG"):
         pytest.skip("already inside the asyncio-debug leg")
     env = dict(os.environ, PYTHONASYNCIODEBUG="1", SPECWIRE_ASYNCIO_DEBUG_LEG="1", PYTHONDONTWRITEBYTECODE="1")
     report = tmp_path / "report.txt"
     cmd = [
         sys.executable, "-m", "pytest", "tests/reliability", "-p", "no:cacheprovider", "-q", "-rfE",
-        "-k", "async and not canary_secret_scan and not asyncio_debug", "-o", "faulthandler_timeout=300",
+        "-k", f"({LEGS[leg]}) and not canary_secret_scan and not asyncio_debug", "-o", "faulthandler_timeout=300",
         f"--junitxml={tmp_path / 'junit.xml'}",
     ]
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -19,7 +19,7 @@ import pytest
 
 from specwire import APITimeoutError, DeadlineExceeded, ReadTimeout
 from specwire.retry import Timeouts
-from tests.hostile.server import HostileServer, Pings, Stall, Trickle, anthropic_sse, openai_chunk, openai_sse, sse, stream_reply
+from tests.hostile.server import HostileServer, Pings, Sleep, Stall, Trickle, anthropic_sse, openai_chunk, openai_sse, sse, stream_reply
 from tests.reliability.helpers import MODELS, expect_error
 
 GPT, CLAUDE, GEMINI = MODELS["openai"], MODELS["anthropic"], MODELS["gemini"]
@@ -108,3 +108,29 @@ def test_first_event_timeout(drive: Any, hostile: HostileServer, sleeps: list[fl
     assert d.leaks(hostile) == []
 
 
+
+
+# ---------------------------------------------------------------------------- first_event, then idle
+@pytest.mark.parametrize("phase", ["slow-first-event", "silence-after-content"])
+def test_first_event_then_idle(drive: Any, hostile: HostileServer, phase: str) -> None:
+    """One deadline policy for sync and async: ``first_event`` applies until the first content
+    event, ``idle`` only after it.  A server that takes 1 s to the first event under
+    ``Timeouts(first_event=3, idle=0.4)`` succeeds (sync streams used to apply ``idle`` from the
+    start and failed at 0.4 s); a silence of 2 s after the first content event ends the stream
+    with ``ReadTimeout`` after about 0.4 s (the idle deadline, not the 5 s socket timeout)."""
+    pieces = openai_sse(["first", "second"])
+    if phase == "slow-first-event":
+        body = [Sleep(1.0), *pieces]
+    else:
+        body = [pieces[0], pieces[1], Sleep(2.0), *pieces[2:]]
+    hostile.script(stream_reply(body))
+    d = drive(hostile)
+    out = d.stream(GPT, timeout=Timeouts(connect=1, read=5, first_event=3, idle=0.4), max_retries=0)
+    if phase == "slow-first-event":
+        assert out.error is None, out.describe()
+        assert out.text == "firstsecond" and out.elapsed >= 0.9
+    else:
+        expect_error(out, ReadTimeout)
+        assert 0.35 <= out.elapsed <= 1.5, f"idle fired after {out.elapsed:.2f} s"
+        assert out.partial.text == "first"
+    assert d.leaks(hostile) == []

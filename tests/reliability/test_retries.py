@@ -132,7 +132,7 @@ def _http_date(seconds_from_now: float) -> str:
     return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
 
 
-JUNK = ["inf", "nan", "-1", "", "9" * 40, "Zun, 29 Sep 2026 10:00:00 GMT", "1e999", "0x10", "soon"]
+JUNK = ["inf", "nan", "-1", "", "Zun, 29 Sep 2026 10:00:00 GMT", "1e999", "0x10", "soon"]
 
 
 def test_retry_after_parsing(drive: Any, hostile: HostileServer, sleeps: list[float]) -> None:
@@ -178,6 +178,44 @@ def test_retry_after_over_cap(drive: Any, hostile: HostileServer, sleeps: list[f
     out = _call(d, stream)
     assert out.error is None and sleeps == [120.0], out.describe()
     assert d.leaks(hostile) == []
+
+
+HOUR = 3600.0
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "expect"),
+    [
+        ("retry-after", "119", "sleep"),  # cap - 1
+        ("retry-after", "120", "sleep"),  # the cap: honoured
+        ("retry-after", "121", "raise"),  # cap + 1
+        ("retry-after", str(24 * HOUR + 1), "raise"),  # over 24 h: a real (long) hint, not junk
+        ("retry-after-ms", str(int((24 * HOUR + 1) * 1000)), "raise"),
+        ("retry-after", "9" * 40, "raise"),  # an absurdly long hint is still a hint to wait
+        ("retry-after", "far-future-date", "raise"),  # an HTTP-date ten days ahead
+        ("retry-after", "soon", "junk"),  # junk stays junk: the normal backoff
+        ("retry-after", "-1", "junk"),
+        ("retry-after", "nan", "junk"),
+        ("retry-after", "inf", "junk"),
+    ],
+)
+def test_retry_after_cap_boundaries(drive: Any, hostile: HostileServer, sleeps: list[float], header: str, value: str, expect: str) -> None:
+    """With ``max_retry_after=120``: a hint at or under the cap is slept; a hint over it (however
+    far over: 24 h + 1 s, a date ten days ahead) raises at once with ``retry_after`` set and no
+    sleep; junk (not a number or date, negative, NaN, infinite) falls back to the backoff."""
+    if value == "far-future-date":
+        value = _http_date(10 * 24 * HOUR)
+    d = drive(hostile, retry=RetryPolicy(max_retry_after=120))
+    hostile.script(openai_error(429, "slow down", "rate_limit_error", None, (header, value)), openai_ok(False))
+    out = d.complete(GPT)
+    if expect == "raise":
+        err = expect_error(out, RateLimitError)
+        assert err.retry_after is not None and err.retry_after > 120, err.retry_after
+        assert hostile.count == 1 and sleeps == []
+    elif expect == "sleep":
+        assert out.error is None and sleeps == [float(value)], out.describe()
+    else:
+        assert out.error is None and len(sleeps) == 1 and 0.25 <= sleeps[0] <= 0.5, (out.describe(), sleeps)
 
 
 # ---------------------------------------------------------------------------- backoff_jitter_bounds
@@ -295,7 +333,12 @@ def test_pool_exhausted_not_retried(flavor: str, hostile: HostileServer, sleeps:
             d.close()
             http.close()
     else:
-        ahttp = httpx.AsyncClient(limits=limits, follow_redirects=False)
+        if flavor == "async-aiohttp":  # the engine's own aiohttp transport, with a pool of one
+            from specwire.transport import _aiohttp_transport
+
+            ahttp = httpx.AsyncClient(transport=_aiohttp_transport(limits), follow_redirects=False)
+        else:
+            ahttp = httpx.AsyncClient(limits=limits, follow_redirects=False)
         client = make_client(hostile, async_http_client=ahttp, timeout=timeouts)
         d = Driver(flavor, client)
 

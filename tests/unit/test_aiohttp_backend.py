@@ -21,6 +21,7 @@ from tests.hostile.server import (
     HostileServer,
     Reply,
     Reset,
+    Sleep,
     hostile,  # noqa: F401  (fixture)
     openai_error,
     openai_sse,
@@ -111,7 +112,9 @@ def test_reset_mid_stream_is_stream_interrupted(hostile: HostileServer) -> None:
     """A connection reset after content arrived: ``StreamInterruptedError`` with the partial text
     (httpx-aiohttp reports it as a connect error; specwire knows the body had started)."""
     pieces = openai_sse(["partial"], finish=None, done=False, usage=False)
-    hostile.always(stream_reply([*pieces, Reset()]))
+    # the pause lets the client read the content first: aiohttp drops data it buffered but did not
+    # hand out yet once the connection is reset, so an instant RST may arrive "before" the content
+    hostile.always(stream_reply([*pieces, Sleep(0.2), Reset()]))
     client = _client(hostile)
 
     async def run() -> list[Any]:
