@@ -1,7 +1,7 @@
 """Usage normalization and cost.  Pure.
 
 :func:`normalize_usage` turns the provider-convention numbers a usage rule produced into
-:class:`~specwire.types.Usage` (DESIGN.md section 3): ``input_tokens`` includes cached tokens
+:class:`~specwire.types.Usage` (docs/ARCHITECTURE.md section 3): ``input_tokens`` includes cached tokens
 (the spec's ``usage.input_includes_cache: false`` adds cache reads and writes, as Anthropic and
 Bedrock report them apart), ``reasoning_tokens`` is a subset of ``output_tokens``
 (``output_includes_reasoning: false`` adds them, as Gemini reports thoughts apart), and

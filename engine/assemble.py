@@ -1,7 +1,7 @@
 """The assembler: raw events → the stream-event grammar and the final :class:`Response`.  Pure.
 
 One assembler serves streams and non-streaming bodies alike (pydantic-ai's rule), so both give the
-same parts.  It owns the guarantees of DESIGN.md section 3:
+same parts.  It owns the guarantees of docs/ARCHITECTURE.md section 3:
 
 * parts open on their first content and close on ``part_end``, when an implicit part gives way to
   one of another kind, or at the end; ``*_start`` / ``*_delta`` / ``*_end`` events come in order;

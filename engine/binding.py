@@ -1,4 +1,4 @@
-"""Credentials bound to their hosts (RELIABILITY.md T4, the CVE-2024-6587 pattern).  Pure.
+"""Credentials bound to their hosts (docs/RELIABILITY.md T4, the CVE-2024-6587 pattern).  Pure.
 
 A spec file from a third party could inherit ``env: {api_key: OPENAI_API_KEY}`` and point
 ``base_url`` at a host of its choosing; a per-call ``base_url`` could do the same on a server that
@@ -198,7 +198,7 @@ class ConnectGuard:
             return None
         return (
             f"refusing to send a credential to {name}: it resolves to {address}, a link-local, metadata "
-            f"or private address (RELIABILITY.md T4); trust it explicitly with Client(trusted_hosts=[{name!r}])"
+            f"or private address (docs/RELIABILITY.md T4); trust it explicitly with Client(trusted_hosts=[{name!r}])"
         )
 
 
@@ -225,7 +225,7 @@ def check_credential_destination(
         if host not in explicit:
             return (
                 f"refusing to send a credential to {host}: a link-local, metadata or private address "
-                f"(RELIABILITY.md T4); trust it explicitly with Client(trusted_hosts=[{host!r}])"
+                f"(docs/RELIABILITY.md T4); trust it explicitly with Client(trusted_hosts=[{host!r}])"
             )
     if source == "argument" or bound_hosts is None:
         return None

@@ -1,4 +1,4 @@
-"""The library API: :class:`Client` and its calls (DESIGN.md section 7).
+"""The library API: :class:`Client` and its calls (docs/ARCHITECTURE.md section 7).
 
 A call is: resolve the model ref → build the :class:`RequestPlan` (pure) → attach auth → send
 (:mod:`specwire.transport`) → feed the body to a :class:`ResponseProcessor` (pure) → events.
@@ -49,7 +49,7 @@ from .spec.compile import CompiledSpec
 from .transport import Transport
 from .types import ErrorEvent, Finish, Request, Response
 
-if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (DESIGN.md section 2)
+if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
     import httpx
 
 __all__ = ["AsyncStream", "Client", "Stream"]
@@ -379,7 +379,7 @@ class _Failure:
 
 
 class _Run:
-    """One logical call across its attempts: the single retry loop of the library (RELIABILITY.md
+    """One logical call across its attempts: the single retry loop of the library (docs/RELIABILITY.md
     section 1).  Content events (text, reasoning, tool calls) reach the caller as they arrive;
     other provider events are held until the first content event, so an attempt that fails before
     it can be retried without the caller seeing anything but ``response_start`` and the request's

@@ -1,4 +1,4 @@
-"""The error hierarchy (DESIGN.md section 6, reconciled with RELIABILITY.md section 2)::
+"""The error hierarchy (docs/ARCHITECTURE.md section 6, reconciled with docs/RELIABILITY.md section 2)::
 
     SpecwireError
     ├── SpecError(file, line, col, rule)          a spec failed to load, validate or compile

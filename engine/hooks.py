@@ -1,4 +1,4 @@
-"""The three escape-hatch registries (DESIGN.md section 5): auth schemes, stream framings and
+"""The three escape-hatch registries (docs/ARCHITECTURE.md section 5): auth schemes, stream framings and
 transforms, referenced from YAML by name, never by a Python path.
 
 Built-ins register exactly as third-party hooks do.  A third-party distribution exposes an entry
@@ -6,7 +6,7 @@ point in the group ``specwire.hooks`` whose value is a callable ``register(hooks
 ``hooks.register_auth(name, factory)``, ``hooks.register_framing(name, factory)`` or
 ``hooks.register_transform(name, fn)``.  Entry points are loaded only when asked for
 (``load_entry_points()``; :class:`specwire.Client` does it unless told not to), and only from
-installed distributions: a YAML string is never imported (RELIABILITY.md T9).
+installed distributions: a YAML string is never imported (docs/RELIABILITY.md T9).
 
 Contracts:
 

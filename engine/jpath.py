@@ -1,4 +1,4 @@
-"""JMESPath expressions of a spec, compiled once (RELIABILITY.md T3).
+"""JMESPath expressions of a spec, compiled once (docs/RELIABILITY.md T3).
 
 :func:`compile_jpath` parses an expression at spec load with jmespath.py, with caps on its length
 and nesting (deep nesting makes jmespath.py recurse past Python's limit) and no custom functions,

@@ -1,4 +1,4 @@
-"""The connect-time destination check (RELIABILITY.md T4, DNS rebinding).
+"""The connect-time destination check (docs/RELIABILITY.md T4, DNS rebinding).
 
 :mod:`specwire.binding` refuses a credential for a URL whose host *is* an internal address.  A host
 *name* can still resolve to one (``rebind.example`` → ``169.254.169.254``), and its answer can
@@ -68,7 +68,7 @@ def guarding(guard: ConnectGuard | None, url: str = "") -> Iterator[None]:
     if guard is not None and _NOTED:
         host = normalize_host(urlsplit(url).hostname or "")
         if host in _NOTED and host not in guard.trusted:
-            raise ConfigError(f"refusing to send a credential to {host}: a connection to it went to a link-local, metadata or private address (RELIABILITY.md T4); trust it explicitly with Client(trusted_hosts=[{host!r}])")
+            raise ConfigError(f"refusing to send a credential to {host}: a connection to it went to a link-local, metadata or private address (docs/RELIABILITY.md T4); trust it explicitly with Client(trusted_hosts=[{host!r}])")
     token = _GUARD.set(guard)
     try:
         yield

@@ -12,7 +12,7 @@ or a list of cases (the first whose Jinja ``when`` holds applies).  A case can:
 * ``warn: text``: note an adjustment.
 
 Every clamp, truncation, drop or adjustment becomes a :class:`~specwire.types.CallWarning`, never
-silent (STYLE.md 7.5).  An option the spec does not map at all is dropped with a warning too.
+silent (docs/ARCHITECTURE.md section 9.5).  An option the spec does not map at all is dropped with a warning too.
 A catalog entry's ``params`` override the spec's for that model.
 """
 

@@ -1,4 +1,4 @@
-"""Keeping secrets out of messages, reprs and logs (RELIABILITY.md T7).
+"""Keeping secrets out of messages, reprs and logs (docs/RELIABILITY.md T7).
 
 Two layers:
 

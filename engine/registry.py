@@ -1,11 +1,11 @@
-"""Where specs come from, and model refs (DESIGN.md section 7, STYLE.md 7.7).
+"""Where specs come from, and model refs (docs/ARCHITECTURE.md section 7, docs/ARCHITECTURE.md section 9.7).
 
 Search path, overrides first: explicit ``spec_paths``, ``$SPECWIRE_PROVIDERS_PATH``
 (``os.pathsep``-separated), the user config folder (``$XDG_CONFIG_HOME/specwire/providers.d``, by
 default ``~/.config/specwire/providers.d``), then the built-in ``providers.d`` shipped in the wheel.
 A file's stem is its provider id.
 
-Loading rules (RELIABILITY.md T10, T4e): only regular ``*.yaml``/``*.yml`` files directly inside a
+Loading rules (docs/RELIABILITY.md T10, T4e): only regular ``*.yaml``/``*.yml`` files directly inside a
 folder are read; a symlink must resolve inside its folder; a file that reuses a built-in provider
 id is refused unless it says ``override: true`` (then a warning); ``extends: <id>`` merges the
 parent under the file (maps merge, lists replace, ``null`` removes an inherited key, and a rule

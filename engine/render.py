@@ -1,4 +1,4 @@
-"""Sandboxed Jinja2 over YAML trees (STYLE.md 7.5, RELIABILITY.md T1).
+"""Sandboxed Jinja2 over YAML trees (docs/ARCHITECTURE.md section 9.5, docs/RELIABILITY.md T1).
 
 A spec's request templates are YAML trees whose string leaves are Jinja2:
 
@@ -132,7 +132,7 @@ class TemplateFailure(Exception):
     """A template failed to compile or render; ``where`` is its place in the spec (a dotted key
     path), ``path`` the same place as a key path (below the ``base`` given to
     :func:`compile_tree`), ``detail`` the bare reason.  ``security`` is set when a sandbox check or
-    cap stopped the template (RELIABILITY.md T1): the spec is at fault, not the call's data."""
+    cap stopped the template (docs/RELIABILITY.md T1): the spec is at fault, not the call's data."""
 
     def __init__(self, where: str, message: str, path: tuple[object, ...] = (), *, security: bool = False) -> None:
         self.where, self.detail, self.path, self.security = where, message, path, security
@@ -193,7 +193,7 @@ class _Text:
 def _bounded_join(chunks: Any) -> str:
     """The rendered chunks joined, stopping (``SecurityError``) as soon as they pass
     :data:`MAX_RENDERED_CHARS`: a template that would render 10 MB is stopped after 4 MiB, not after
-    building all of it (RELIABILITY.md T1: the sandbox bounds neither CPU nor output)."""
+    building all of it (docs/RELIABILITY.md T1: the sandbox bounds neither CPU nor output)."""
     out: list[str] = []
     size = 0
     try:
@@ -394,7 +394,7 @@ class _FastExpr:
 
 
 # ---------------------------------------------------------------------------- load-time refusals
-# RELIABILITY.md T1: specs are untrusted and the sandbox bounds neither CPU nor output.  What a spec
+# docs/RELIABILITY.md T1: specs are untrusted and the sandbox bounds neither CPU nor output.  What a spec
 # never needs but attacks use is refused when the spec loads (validate-spec reports it at the
 # template's line), so a hostile spec fails before any call.  The sandbox still stops the same
 # things at render time; these checks make the failure early, located and certain.
@@ -421,7 +421,7 @@ _FOLD_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b:
 
 
 def _refuse_unsafe(ast: nodes.Template) -> None:
-    """Refuse, at load time, what a spec never needs and attacks use (RELIABILITY.md T1); raises
+    """Refuse, at load time, what a spec never needs and attacks use (docs/RELIABILITY.md T1); raises
     ``TemplateError`` naming the construct.  Each check below says what it refuses and why."""
     _refuse_tags(ast)
     _refuse_private_names(ast)

@@ -95,7 +95,7 @@ DEFAULT_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """When and how long to wait before trying a call again (RELIABILITY.md section 1).
+    """When and how long to wait before trying a call again (docs/RELIABILITY.md section 1).
 
     ``max_retries`` retries after the first attempt (default 2).  Backoff: ``initial_delay`` ×
     2^attempt, capped at ``max_delay`` seconds, times a jitter drawn from ``jitter`` (default

@@ -2,7 +2,7 @@
 
 * One ``httpx.Client`` per :class:`Transport`, and one ``httpx.AsyncClient`` per running event loop
   (an AsyncClient's connections belong to the loop that opened them), so connections are pooled.
-* Redirects are never followed (RELIABILITY.md T6): a 3xx is returned like any other status and
+* Redirects are never followed (docs/RELIABILITY.md T6): a 3xx is returned like any other status and
   becomes a :class:`~specwire.RedirectError`, so a credential never reaches another origin.
 * httpx exceptions are translated at this boundary (httpcore's ``map_exceptions`` pattern) into
   the :class:`~specwire.TransportError` family, raised outside the ``except`` block so that no

@@ -1,4 +1,4 @@
-"""The unified value types (DESIGN.md section 3), all in one module.
+"""The unified value types (docs/ARCHITECTURE.md section 3), all in one module.
 
 Messages and parts go *into* a call; a :class:`Response` and a sequence of stream events come
 *out*.  Every value type is a pydantic v2 model; stream events, built once per chunk on the hot path,
@@ -497,7 +497,7 @@ class Response(BaseModel):
 # Stream events are the hot path (one object per chunk), so they are slotted dataclasses rather
 # than pydantic models: building one costs a fraction of `model_construct`.  They carry pydantic
 # values (parts, Usage, Response) and serialize with `model_dump()` like the models do.  A
-# departure from "every type is pydantic" (DESIGN.md section 3), for issue 6's per-chunk budget.
+# departure from "every type is pydantic" (docs/ARCHITECTURE.md section 3), for issue 6's per-chunk budget.
 class _Event:
     __slots__ = ()
     type: ClassVar[str]

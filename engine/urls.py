@@ -1,4 +1,4 @@
-"""URL templates: a spec's ``base_url`` and ``path`` (RELIABILITY.md T4).  Pure.
+"""URL templates: a spec's ``base_url`` and ``path`` (docs/RELIABILITY.md T4).  Pure.
 
 In a URL template the *literal text* is structure, written by the spec's author, and every
 ``{{ … }}`` output is *data*: a model id, a deployment, a project, a region.  Data is placed, never

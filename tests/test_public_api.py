@@ -1,4 +1,4 @@
-"""The public surface of ``import specwire`` (DESIGN.md section 7, STYLE.md 7.1: "curated API +
+"""The public surface of ``import specwire`` (docs/ARCHITECTURE.md section 7, docs/ARCHITECTURE.md section 9.1: "curated API +
 ``__all__``, tested like httpx").
 
 What this protects: ``specwire.__all__`` is exactly the set of names the package exports (no

@@ -16,7 +16,7 @@ JMES = {"type": "string", "description": "a JMESPath expression (compiled at loa
 TEMPLATE = {"type": "string", "description": "a Jinja2 template or expression"}
 TREE = {"description": "a YAML tree whose string leaves are Jinja2 templates"}
 # A body is a mapping, never JSON text: a string template would be sent as one JSON string, and its
-# {{ }} would not be JSON-escaped (RELIABILITY.md T1, JSON injection).  null: a spec that `extends`
+# {{ }} would not be JSON-escaped (docs/RELIABILITY.md T1, JSON injection).  null: a spec that `extends`
 # another clears the parent's stream body with it.
 BODY = {"type": "object", "description": "the JSON body as a YAML mapping whose string leaves are Jinja2 templates (never JSON text)"}
 STREAM_BODY = {"type": ["object", "null"], "description": "merged into the request body when streaming: a YAML mapping whose string leaves are Jinja2 templates (never JSON text); null: none"}
@@ -201,7 +201,7 @@ SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://specwire.dev/schemas/provider-spec.schema.json",
     "title": "specwire provider spec (spec_version 1)",
-    "description": "One YAML file per wire API. See DESIGN.md section 4 and the README.",
+    "description": "One YAML file per wire API. See docs/ARCHITECTURE.md section 4 and the README.",
     "type": "object",
     "additionalProperties": False,
     "required": ["spec_version", "provider", "base_url", "request", "response", "stream"],

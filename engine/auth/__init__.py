@@ -1,5 +1,5 @@
 """Auth hooks: each scheme is an ``httpx.Auth`` built from the spec's ``auth`` block and the
-caller's credentials (DESIGN.md section 5).  Secrets enter here and nowhere else: they are never
+caller's credentials (docs/ARCHITECTURE.md section 5).  Secrets enter here and nowhere else: they are never
 part of a template context, and they are registered for redaction."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ client and call) and fetched again :data:`REFRESH_MARGIN_S` seconds before they 
 lock, so concurrent calls trigger one fetch.  In async code the (blocking) fetch runs in a worker
 thread.
 
-Destination check (RELIABILITY.md T4/T8): a credential-chain token is attached only to an Azure
+Destination check (docs/RELIABILITY.md T4/T8): a credential-chain token is attached only to an Azure
 OpenAI host over https -- ``*.openai.azure.com``, ``*.cognitiveservices.azure.com``,
 ``*.services.ai.azure.com`` -- or to the host of the ``AZURE_OPENAI_ENDPOINT`` variable the user
 set (a custom domain or gateway), or to loopback; anything else is refused with a

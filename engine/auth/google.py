@@ -28,7 +28,7 @@ Credentials and tokens are cached per scope set for the whole process, one refre
 a lock (:func:`clear_token_cache` forgets them).  Tokens are :class:`~specwire.redact.Secret`
 values, registered for redaction.
 
-Destination check (RELIABILITY.md T4/T8): a cloud-platform token can do anything the identity may
+Destination check (docs/RELIABILITY.md T4/T8): a cloud-platform token can do anything the identity may
 do in Google Cloud, so an ADC token goes only over https to Google API hosts
 (:data:`ALLOWED_HOST_PATTERNS`), to the host of ``GOOGLE_VERTEX_BASE_URL`` /
 ``ANTHROPIC_VERTEX_BASE_URL`` when the user set one (a private endpoint or proxy), or to loopback;

@@ -1,6 +1,6 @@
 """``aws-sigv4``: AWS Signature Version 4 for Amazon Bedrock, and Bedrock API keys.
 
-Two layers (RELIABILITY.md T8):
+Two layers (docs/RELIABILITY.md T8):
 
 * a **pure signing core** (no I/O, no clock of its own): :func:`canonical_request`,
   :func:`string_to_sign`, :func:`signing_key`, :func:`sign_headers` and :func:`presign_query`, the
@@ -346,7 +346,7 @@ def _utcnow() -> _dt.datetime:
 
 
 def _check_destination(request: httpx.Request, service: str, region: str | None) -> str:
-    """RELIABILITY.md T8: only the service's endpoint for the signing region, over https.  Returns
+    """docs/RELIABILITY.md T8: only the service's endpoint for the signing region, over https.  Returns
     the region to sign for (the endpoint's, when no region was configured)."""
     host = request.url.host
     if request.url.scheme != "https":

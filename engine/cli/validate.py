@@ -5,7 +5,7 @@ or ``--format json`` / ``--format github`` (workflow annotations).  A folder arg
 ``*.yaml``/``*.yml`` directly inside it.  ``extends`` resolves against the files given, their
 folders, ``$SPECWIRE_PROVIDERS_PATH`` and the built-in specs.  ``--explain`` prints the merged spec.
 
-Every spec that lints clean is then run against recorded samples (RELIABILITY.md T3,
+Every spec that lints clean is then run against recorded samples (docs/RELIABILITY.md T3,
 :mod:`specwire.spec.samples`): the built-in samples of the built-in specs it is or extends
 (shipped in the package; ``--no-builtin-samples`` skips them) and those under each
 ``--samples DIR`` (the tests/fixtures case layout) whose ``replay.provider`` is the spec or an

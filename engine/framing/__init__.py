@@ -1,4 +1,4 @@
-"""Stream framings: incremental, pure decoders from body bytes to frames (DESIGN.md section 5).
+"""Stream framings: incremental, pure decoders from body bytes to frames (docs/ARCHITECTURE.md section 5).
 
 Every framing has the shape of httpx's decoders: ``decode(data: bytes) -> list[Frame]`` and
 ``flush() -> list[Frame]`` (end of body).  A framing is correct for every split of its input: the

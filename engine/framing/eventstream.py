@@ -26,7 +26,7 @@ body gives the same frames.  Each message becomes ``Frame(event, text, headers)`
   timestamp as its integer milliseconds), strings, a byte array as its base64 text and a UUID
   as its canonical ``8-4-4-4-12`` text.  Rules see them as ``headers.":exception-type"``.
 
-Checks (RELIABILITY.md T8, botocore's bounds in ``eventstream.py``): the prelude CRC before any
+Checks (docs/RELIABILITY.md T8, botocore's bounds in ``eventstream.py``): the prelude CRC before any
 length is trusted, then headers at most 128 KiB and payload at most 24 MiB, then the message CRC;
 malformed headers (unknown type, a value running past the headers, a repeated name, a name that
 is not UTF-8) -- all :class:`~specwire.FramingError` with the byte offset of the message.  A body

@@ -287,7 +287,7 @@ class CompiledSpec:
     def render_failure(self, exc: TemplateFailure, message: str) -> SpecwireError:
         """The error for a template that failed while rendering a call: a :class:`SpecError` at
         the template's place when a sandbox check or cap stopped it (rendered size, ``range``,
-        exponent, repetition: the spec is at fault, RELIABILITY.md T1), else
+        exponent, repetition: the spec is at fault, docs/RELIABILITY.md T1), else
         :class:`RequestBuildError` with ``message`` (a missing variable, an unsupported value…)."""
         if not exc.security:
             return RequestBuildError(message)

@@ -1,4 +1,4 @@
-"""YAML → spec tree, with a source map and the YAML traps caught (RELIABILITY.md T2).
+"""YAML → spec tree, with a source map and the YAML traps caught (docs/RELIABILITY.md T2).
 
 ``load_text`` composes the document with PyYAML's *safe* loader and builds the Python tree itself,
 so that it can:

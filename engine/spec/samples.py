@@ -1,5 +1,5 @@
 """Recorded samples for ``validate-spec``: every event rule run against real response bodies
-(RELIABILITY.md T3: a mistyped JMESPath path resolves to ``None`` silently and drops every delta).
+(docs/RELIABILITY.md T3: a mistyped JMESPath path resolves to ``None`` silently and drops every delta).
 
 A *sample* is a response body recorded from a live provider, in the case layout of tests/fixtures:
 a folder holding ``case.yaml`` and the body file its ``replay`` block names::

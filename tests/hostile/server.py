@@ -1,6 +1,6 @@
 """A real HTTP/1.1 server on 127.0.0.1 that misbehaves on cue, for the reliability suites.
 
-What this protects: RELIABILITY.md section 4 asks for every fault to be played by a real socket on
+What this protects: docs/RELIABILITY.md section 4 asks for every fault to be played by a real socket on
 loopback (slow trickle, stall after headers, reset mid-stream, endless pings, oversized lines and
 bodies, gzip bombs, truncated frames, invalid UTF-8, redirects to another origin, a black-hole port)
 so that the engine's real transport, pool and timeouts run, not a mock of them.

@@ -1,6 +1,6 @@
 """The hostile-spec corpus (this folder) against ``validate-spec`` and against ``specwire.Client``.
 
-What this protects: RELIABILITY.md threats T1-T5, T9 and T10 for spec files written by someone
+What this protects: docs/RELIABILITY.md threats T1-T5, T9 and T10 for spec files written by someone
 else: SSTI payloads, ``{% include %}``/``{% import %}``, environment access, YAML python tags,
 ``!include``, alias bombs, oversized and deeply nested files, deep JMESPath, a hook named by a
 Python path, a spec aiming a built-in credential at a foreign host, a spec shadowing a built-in
@@ -269,7 +269,7 @@ def _registry_of(corpus: Path, name: str) -> SpecRegistry:
 
 
 def test_alias_bomb_is_refused_quickly(corpus: Path) -> None:
-    """The 9-level alias bomb is refused quickly (RELIABILITY.md row yaml_billion_laughs): it takes a
+    """The 9-level alias bomb is refused quickly (docs/RELIABILITY.md row yaml_billion_laughs): it takes a
     few milliseconds; the bound leaves room for a busy machine, expansion would take minutes."""
     import time
 

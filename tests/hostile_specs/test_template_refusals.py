@@ -1,6 +1,6 @@
 """Hostile templates are refused the same way by ``validate-spec`` and by ``specwire.Client``.
 
-What this protects: RELIABILITY.md T1 (the sandbox bounds neither CPU nor memory).  A template such
+What this protects: docs/RELIABILITY.md T1 (the sandbox bounds neither CPU nor memory).  A template such
 as ``{{ 'A' * 1000000000 }}`` or ``{{ 10 ** 10 ** 8 }}`` used to pass ``validate-spec`` and be
 stopped only when a call rendered it; a linter that passes what the library refuses is worse than
 none.  Both paths now run one check (``specwire.render``: ``exponent_refusal``,

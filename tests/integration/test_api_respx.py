@@ -1,6 +1,6 @@
 """End-to-end tests of the public library API, with HTTP mocked by respx serving recorded bodies.
 
-What this protects (DESIGN.md sections 3, 6 and 7; RELIABILITY.md T6/T7):
+What this protects (docs/ARCHITECTURE.md sections 3, 6 and 7; docs/RELIABILITY.md T6/T7):
 
 * ``specwire.complete`` / ``stream`` / ``acomplete`` / ``astream`` and ``specwire.Client(...)``
   send the request each provider expects (URL, auth header with the key read from the environment
@@ -109,7 +109,7 @@ def expected_cost(usage: specwire.Usage, pricing: dict[str, Any]) -> float | Non
 
 
 def expected_usage(provider: str, usage: dict[str, Any]) -> dict[str, Any]:
-    """The fixture's raw-provider usage numbers in specwire's conventions (DESIGN.md section 3):
+    """The fixture's raw-provider usage numbers in specwire's conventions (docs/ARCHITECTURE.md section 3):
     input includes cache reads/writes (Anthropic reports them apart); output includes reasoning
     (Gemini's candidatesTokenCount excludes thoughts); total is input + output when not reported."""
     inp, out = usage.get("input_tokens"), usage.get("output_tokens")
@@ -649,7 +649,7 @@ def test_http_error_maps_to_class(name: str, label: str, flavor: str, stream: bo
     error = check_failed_call(out, sc.error_class, raise_on_error)
     if sc.status in (400, 401):
         assert route.call_count == 1, "a 400/401 is never retried"
-    else:  # 429/529 are retryable (RELIABILITY.md section 1); a retry must still end in this error
+    else:  # 429/529 are retryable (docs/RELIABILITY.md section 1); a retry must still end in this error
         assert route.call_count >= 1
     assert error.status == sc.status
     assert error.provider == sc.provider
@@ -998,7 +998,7 @@ def test_canary_not_in_client_or_success_reprs(canary_keys: None, mock: respx.Mo
 
 
 def test_canary_not_in_error_body_attribute(canary_keys: None, mock: respx.MockRouter) -> None:
-    """RELIABILITY.md section 2: APIStatusError.body is kept *redacted*; a server echoing the key
+    """docs/RELIABILITY.md section 2: APIStatusError.body is kept *redacted*; a server echoing the key
     in its error body must not hand the key back to whoever logs ``error.body``."""
     provider, install = CANARY_SCENARIOS["openai-401-echoes-key"]
     install(mock)

@@ -1,7 +1,7 @@
 """The ``specwire`` command line: the installed console script in a subprocess, and its entry
 point ``specwire.cli.main`` in-process for the wide fixture matrices (a subprocess costs ~1 s).
 
-What this protects (DESIGN.md section 7):
+What this protects (docs/ARCHITECTURE.md section 7):
 
 * ``specwire chat MODEL PROMPT --replay BODY`` prints the reply text of every recorded stream of
   the openai, anthropic and gemini fixtures (gzip bodies included) and exits 0; an error body

@@ -1,4 +1,4 @@
-"""Credentials stay bound to their hosts (RELIABILITY.md T4, CVE-2024-6587 pattern): a third-party
+"""Credentials stay bound to their hosts (docs/RELIABILITY.md T4, CVE-2024-6587 pattern): a third-party
 spec or a per-call base_url cannot redirect a built-in provider's key from the environment, and no
 request leaves before the check.  Through the public Client, with respx recording every request."""
 

@@ -1,6 +1,6 @@
 """Packaging: the built-in provider specs and JSON Schemas are found by an installed specwire.
 
-What this protects (DESIGN.md section 1: "Both an editable install and a built wheel installed in a
+What this protects (docs/ARCHITECTURE.md section 1: "Both an editable install and a built wheel installed in a
 fresh virtual environment must find the built-in specs and schemas"):
 
 * the editable install of the dev environment, run from a directory outside the repository, lists

@@ -1,6 +1,6 @@
 """User specs: a provider added by dropping a YAML file into a folder, with no Python.
 
-What this protects (DESIGN.md sections 4 and 7, STYLE.md 7.7, RELIABILITY.md T4e and T10):
+What this protects (docs/ARCHITECTURE.md sections 4 and 7, docs/ARCHITECTURE.md section 9.7, docs/RELIABILITY.md T4e and T10):
 
 * a ten-line ``extends: openai`` spec on ``$SPECWIRE_PROVIDERS_PATH`` is listed by ``specwire
   providers``, rendered by ``specwire render`` and streams through :class:`specwire.Client` (HTTP

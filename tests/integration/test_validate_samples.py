@@ -1,4 +1,4 @@
-"""``validate-spec`` runs every event rule against recorded samples (RELIABILITY.md T3).
+"""``validate-spec`` runs every event rule against recorded samples (docs/RELIABILITY.md T3).
 
 What this protects: a mistyped JMESPath path (``delta.contnet``) resolves to null without any error
 and silently drops every text delta; the schema and compile checks cannot see it, only data can.

@@ -238,7 +238,7 @@ def test_strict_errors_are_one(capsys: pytest.CaptureFixture[str], monkeypatch: 
 
 
 def test_override_of_a_builtin_is_a_warning(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """RELIABILITY.md T4e: replacing a built-in needs `override: true` *plus a warning*; the linter
+    """docs/RELIABILITY.md T4e: replacing a built-in needs `override: true` *plus a warning*; the linter
     must show that warning (exit 0), and `--strict` must fail on it with exit 2."""
     path = _override_spec(tmp_path)
     code, out = run_main([str(path)], capsys)

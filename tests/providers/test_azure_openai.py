@@ -10,7 +10,7 @@ What this protects:
   (https://learn.microsoft.com/azure/ai-foundry/openai/reference ; openai 3.54.0
   ``openai/lib/azure.py``); a clear error when no endpoint is known;
 * the key from AZURE_OPENAI_API_KEY stays with Azure hosts and the user's endpoint
-  (RELIABILITY.md T4): a third-party spec extending azure-openai cannot redirect it;
+  (docs/RELIABILITY.md T4): a third-party spec extending azure-openai cannot redirect it;
 * the body is OpenAI Chat Completions (inherited) with Azure's ``user`` field;
 * the recorded Azure stream whose first chunk has ``choices: []`` and only
   ``prompt_filter_results`` parses (also replayed by test_replay_corpus.py), end to end over HTTP;

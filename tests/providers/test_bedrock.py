@@ -8,10 +8,10 @@ What this protects:
   ``/model/<url-encoded id>/converse[-stream]`` and carries a SigV4 ``Authorization`` header that
   verifies against the bytes sent (re-derived from scratch here), plus ``x-amz-security-token`` with a
   session token; a Bedrock API key switches to ``Authorization: Bearer``; a foreign host is refused
-  before anything is sent (RELIABILITY.md T4, T8); missing credentials are a ConfigError naming what
+  before anything is sent (docs/RELIABILITY.md T4, T8); missing credentials are a ConfigError naming what
   to set; an in-stream ``throttlingException`` (no recording exists, so it is built with the
   encoder) becomes RateLimitError with ``in_stream=True``, status 200 and the partial response
-  (RELIABILITY.md row ``bedrock_stream_exception``);
+  (docs/RELIABILITY.md row ``bedrock_stream_exception``);
 * request rendering of all four specs (bedrock, bedrock-anthropic, bedrock-llama, bedrock-titan):
   bodies, URLs, parameters and per-model profiles, from the contracts the specs cite —
   botocore 1.44.5 ``bedrock-runtime/2023-09-30/service-2.json``,
@@ -279,7 +279,7 @@ def test_http_400_error_body(mock: respx.MockRouter) -> None:
 
 
 def test_http_403_echoing_the_access_key_is_redacted(mock: respx.MockRouter) -> None:
-    """RELIABILITY.md T7 (canary_secret_scan): an AccessDeniedException body that echoes the access key id
+    """docs/RELIABILITY.md T7 (canary_secret_scan): an AccessDeniedException body that echoes the access key id
     (UnrecognizedClientException-style messages do) never shows it in the error's text, repr or body."""
     body = json.dumps({"message": f"The security token included in the request is invalid: {ACCESS_KEY}"}).encode()
     serve(mock, "/model/us.amazon.nova-micro-v1%3A0/converse", body, status=403, content_type="application/json")
@@ -302,7 +302,7 @@ def test_http_403_echoing_the_access_key_is_redacted(mock: respx.MockRouter) -> 
     ],
 )
 def test_in_stream_exception_maps_class_with_partial(kind: str, message: str, cls: type[Exception], mock: respx.MockRouter) -> None:
-    """RELIABILITY.md ``bedrock_stream_exception``: an exception message after two text deltas (the
+    """docs/RELIABILITY.md ``bedrock_stream_exception``: an exception message after two text deltas (the
     first messages of a recorded stream) raises the mapped class, in_stream, status 200, with the text so
     far attached; the ``error`` event comes last, after the open part is closed."""
     folder, _ = case("converse-stream-text")

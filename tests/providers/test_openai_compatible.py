@@ -327,7 +327,7 @@ def test_base_url_variable_keeps_the_sdk_meaning(monkeypatch: pytest.MonkeyPatch
 
 
 def test_environment_key_is_bound_to_the_vendor_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    """RELIABILITY.md T4: GROQ_API_KEY goes to api.groq.com (or GROQ_BASE_URL's host), never to a
+    """docs/RELIABILITY.md T4: GROQ_API_KEY goes to api.groq.com (or GROQ_BASE_URL's host), never to a
     per-call base URL of another host."""
     monkeypatch.setenv("GROQ_API_KEY", "test-key-123")
     with _client() as client, pytest.raises(specwire.ConfigError):

@@ -357,7 +357,7 @@ def test_incomplete_response_finishes_with_length_and_its_reason(registry: Any) 
 
 def test_stream_without_completed_is_incomplete(registry: Any) -> None:
     """No ``[DONE]`` in the Responses API: without ``response.completed`` (or incomplete/failed)
-    the stream did not finish, whatever came before (RELIABILITY.md missing_terminal_event)."""
+    the stream did not finish, whatever came before (docs/RELIABILITY.md missing_terminal_event)."""
     events = _run(registry, _sse(
         {"type": "response.created", "response": {"id": "resp_3", "model": MODEL}},
         {"type": "response.output_item.added", "output_index": 0, "item": {"type": "message", "id": "msg_1", "role": "assistant", "content": []}},

@@ -485,7 +485,7 @@ def test_reasoning_from_another_provider_is_not_sent(client: specwire.Client, re
 @pytest.mark.parametrize(("param", "value"), [("temperature", 0.5), ("top_p", 0.9), ("top_k", 40), ("seed", 7), ("presence_penalty", 0.5), ("frequency_penalty", 0.5)])
 def test_parameters_the_api_no_longer_takes_are_dropped_with_one_warning(client: specwire.Client, param: str, value: Any) -> None:
     """anthropic 2.12.0 types/message_create_params.py has no temperature, top_p, top_k, seed or
-    penalties (DESIGN.md "Provider facts move"): each is dropped with exactly one
+    penalties (docs/ARCHITECTURE.md "Provider facts move"): each is dropped with exactly one
     ``unsupported-param`` warning naming it.  https://platform.claude.com/docs/en/api/messages"""
     baseline = _build(client, "hi")
     plan = _build(client, "hi", **{param: value})
@@ -558,7 +558,7 @@ def test_provider_options_are_merged_last_and_untouched(client: specwire.Client)
 # ---------------------------------------------------------------- 9. model ids
 def test_unknown_model_is_sent_as_given_with_a_did_you_mean(client: specwire.Client) -> None:
     """A model id missing from the catalog is still sent, with an ``unknown-model`` warning and a
-    did-you-mean (DESIGN.md "Provider facts move").  https://platform.claude.com/docs/en/api/messages (model)."""
+    did-you-mean (docs/ARCHITECTURE.md "Provider facts move").  https://platform.claude.com/docs/en/api/messages (model)."""
     plan = client.build("anthropic:claude-sonnet-5-6", "hi")
     assert plan.body["model"] == "claude-sonnet-5-6"
     [warning] = plan.warnings

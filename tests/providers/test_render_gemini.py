@@ -484,7 +484,7 @@ def test_provider_options_are_merged_last_and_untouched(client: specwire.Client)
 # ---------------------------------------------------------------- 9. model ids
 def test_unknown_model_is_sent_as_given_with_a_did_you_mean(client: specwire.Client) -> None:
     """A model id missing from the catalog is still used (in the URL), with an ``unknown-model``
-    warning and a did-you-mean (DESIGN.md "Provider facts move").
+    warning and a did-you-mean (docs/ARCHITECTURE.md "Provider facts move").
     https://ai.google.dev/api/generate-content (model path parameter)."""
     plan = client.build("gemini:gemini-3.8-flash-preview", "hi")
     assert plan.url == f"{BASE}/models/gemini-3.8-flash-preview:generateContent"

@@ -426,7 +426,7 @@ def test_provider_options_are_merged_last_and_untouched(client: specwire.Client)
 # ---------------------------------------------------------------- 9. model ids
 def test_unknown_model_is_sent_as_given_with_a_did_you_mean(client: specwire.Client) -> None:
     """A model id missing from the catalog is still sent, with an ``unknown-model`` warning that
-    suggests the close catalog id (DESIGN.md "Provider facts move").
+    suggests the close catalog id (docs/ARCHITECTURE.md "Provider facts move").
     https://platform.openai.com/docs/api-reference/chat/create (model)."""
     plan = client.build("openai:gpt-5.5-turbo", "hi")
     assert plan.body["model"] == "gpt-5.5-turbo"

@@ -16,7 +16,7 @@ README).  Three layers are checked:
 Usage conventions: the ``expected`` numbers are the provider's own fields; specwire's ``Usage``
 counts input including cache (Anthropic reports cache reads/writes apart), output including
 reasoning (Gemini reports thoughts apart) and Gemini tool-use prompt tokens as input
-(DESIGN.md section 3).  :func:`unified_usage` converts the one into the other per API family.
+(docs/ARCHITECTURE.md section 3).  :func:`unified_usage` converts the one into the other per API family.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _dicts(obj: Any) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------- expectations
-#: API families whose input count leaves out cache reads and writes (DESIGN.md section 3: for
+#: API families whose input count leaves out cache reads and writes (docs/ARCHITECTURE.md section 3: for
 #: Anthropic and Bedrock, specwire's input_tokens is their input plus cache read plus cache write).
 INPUT_EXCLUDES_CACHE = ("anthropic.", "bedrock.")
 #: Replay providers whose completion_tokens leave out reasoning_tokens (xAI: total = prompt + completion + reasoning).

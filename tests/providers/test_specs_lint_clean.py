@@ -7,7 +7,7 @@ expressions is independent of the compiler's own bookkeeping (which drops an exp
 and records a problem): the spec tree is walked and each expression compiled again here, and each
 compiled rule must carry every field its YAML has.  Catalog prices must say where they came from
 (``pricing.source``) and when (``pricing.as_of``), because a cost computed from an unsourced price
-is a guess (DESIGN.md section 3).
+is a guess (docs/ARCHITECTURE.md section 3).
 """
 
 from __future__ import annotations

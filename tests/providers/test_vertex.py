@@ -520,7 +520,7 @@ def test_base_url_variable_host_may_receive_the_adc_token(google: FakeGoogle) ->
 
 
 def test_adc_token_never_goes_to_a_foreign_host(google: FakeGoogle, tmp_path: Path) -> None:
-    """RELIABILITY.md T4: a third-party spec extending vertex with its own base_url does not receive
+    """docs/RELIABILITY.md T4: a third-party spec extending vertex with its own base_url does not receive
     the user's Google identity: ConfigError, no request, no token fetched."""
     (tmp_path / "sneaky.yaml").write_text(
         "spec_version: 1\nprovider: sneaky\ndisplay_name: Sneaky\nextends: vertex\nbase_url: https://collector.example.net\n",

@@ -1,4 +1,4 @@
-"""Fixtures of the reliability suite (RELIABILITY.md section 4): the flavor every row runs in, a
+"""Fixtures of the reliability suite (docs/RELIABILITY.md section 4): the flavor every row runs in, a
 driver factory that closes its clients, the retry-sleep recorder, a log capture at DEBUG for every
 logger (httpx and httpcore included), and the hostile loopback servers."""
 

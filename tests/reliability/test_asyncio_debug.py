@@ -1,4 +1,4 @@
-"""The asyncio-debug leg of RELIABILITY.md ("… and with ``PYTHONASYNCIODEBUG=1`` in one CI leg"):
+"""The asyncio-debug leg of docs/RELIABILITY.md ("… and with ``PYTHONASYNCIODEBUG=1`` in one CI leg"):
 the async half of this suite again, in a child process with asyncio's debug mode on.
 
 What this protects: debug mode turns on checks the normal run does not make: coroutines never

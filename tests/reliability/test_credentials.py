@@ -1,4 +1,4 @@
-"""Credentials: bound to their hosts, never redirected, never shown (RELIABILITY.md T4, T6, T7, T8
+"""Credentials: bound to their hosts, never redirected, never shown (docs/RELIABILITY.md T4, T6, T7, T8
 and the credential rows of its section 4 checklist), sync and async, on loopback.
 
 What this protects: an API key read from ``OPENAI_API_KEY`` must not be sent to a host a third-party
@@ -122,7 +122,7 @@ def test_request_base_url_override_checked(drive: Any, hostile: HostileServer, m
     out = from_env.complete(GPT, base_url="https://169.254.169.254/v1", api_key=KEYS["openai"], max_retries=0, catch=(Exception,))
     assert isinstance(out.error, ConfigError), (
         "ENGINE GAP: with api_key= on the call, a per-call base_url to the link-local metadata address "
-        f"169.254.169.254 is attempted (RELIABILITY.md T4 d: deny link-local, metadata and private ranges unless opted in); got {out.describe()}"
+        f"169.254.169.254 is attempted (docs/RELIABILITY.md T4 d: deny link-local, metadata and private ranges unless opted in); got {out.describe()}"
     )
 
 

@@ -1,4 +1,4 @@
-"""Stream deadlines against a loopback server that trickles, pings or goes silent (RELIABILITY.md
+"""Stream deadlines against a loopback server that trickles, pings or goes silent (docs/RELIABILITY.md
 section 4 rows ``slowloris_trickle``, ``keepalive_only_stall``, ``first_event_timeout``).
 
 What this protects: a socket read timeout alone never fires on a server that sends one byte every

@@ -1,4 +1,4 @@
-"""Requests go only where the caller meant (RELIABILITY.md T4/T7).
+"""Requests go only where the caller meant (docs/RELIABILITY.md T4/T7).
 
 What this protects:
 

@@ -1,5 +1,5 @@
 """Error classification by the spec's ``errors`` predicates, against a loopback server
-(RELIABILITY.md section 4 rows ``context_window_classified`` and ``echoed_429_not_ratelimit``).
+(docs/RELIABILITY.md section 4 rows ``context_window_classified`` and ``echoed_429_not_ratelimit``).
 
 What this protects: callers branch on the class (shrink the prompt on
 ``ContextWindowExceededError``, back off on ``RateLimitError``), so the class must come from the

@@ -1,10 +1,10 @@
 """Framing and body limits through the whole client, sync and async (the SSE, JSON-array, body-cap
-and depth rows of RELIABILITY.md section 4).
+and depth rows of docs/RELIABILITY.md section 4).
 
 What this protects: the events a caller gets must not depend on how the network cut the body (line
 endings, chunk boundaries inside code points or inside JSON strings, byte-order marks, U+2028 in
 JSON), hostile bytes must end in specwire's typed errors (``FramingError`` is the
-``StreamProtocolError`` of RELIABILITY.md section 2; ``IncompleteStreamError``), and sizes are
+``StreamProtocolError`` of docs/RELIABILITY.md section 2; ``IncompleteStreamError``), and sizes are
 capped (SSE line 16 MiB, non-stream body 64 MiB after decoding, JSON nesting) before memory runs
 out.  The framings' own unit tests (tests/unit/test_framing_*.py) check the decoders alone; here
 the same inputs go through the transport (httpx decoding, gzip), the processor, the assembler and
@@ -287,7 +287,7 @@ def test_sse_event_missing_data(drive: Any, hostile: HostileServer, provider: st
 # ---------------------------------------------------------------------------- sse_malformed_json
 @pytest.mark.parametrize("where", ["first", "after-content"])
 def test_sse_malformed_json(drive: Any, hostile: HostileServer, sleeps: list[float], where: str) -> None:
-    """``data: {"a":`` then a blank line: ``FramingError`` (the StreamProtocolError of RELIABILITY.md)
+    """``data: {"a":`` then a blank line: ``FramingError`` (the StreamProtocolError of docs/RELIABILITY.md)
     whose excerpt of the bad data is at most 200 bytes and redacted; the connection is closed
     although the server keeps it open (the SDKs leak a raw ``JSONDecodeError``)."""
     from specwire.redact import Secret

@@ -20,7 +20,7 @@ What is added here, and why:
 * the whole pipeline (framing → JSON → event rules → assembler), for every recorded stream in
   tests/fixtures: mutated bodies (flipped, inserted, deleted bytes, truncation) fed in random pieces
   end in exactly one terminal event, ``finish`` or ``error`` carrying a specwire error, and never
-  raise anything (RELIABILITY.md T11: typed errors, never an untyped exception).
+  raise anything (docs/RELIABILITY.md T11: typed errors, never an untyped exception).
 """
 
 from __future__ import annotations

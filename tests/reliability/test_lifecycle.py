@@ -1,5 +1,5 @@
 """Connection lifecycle: cancellation, ``break``, unstarted streams, what happens after ``[DONE]``,
-and no leaked connection on any error path (RELIABILITY.md section 4, rows
+and no leaked connection on any error path (docs/RELIABILITY.md section 4, rows
 ``cancel_midstream_async`` … ``no_leak_on_every_error``).
 
 What this protects: a stream the caller stops (task cancelled, ``break``, garbage-collected

@@ -1,4 +1,4 @@
-"""The retry loop against a real loopback server (RELIABILITY.md section 1 and the first eleven rows
+"""The retry loop against a real loopback server (docs/RELIABILITY.md section 1 and the first eleven rows
 of its section 4 checklist): which statuses are retried and how often, ``x-should-retry``,
 ``retry-after-ms``/``retry-after`` (seconds and HTTP-date, junk ignored), the ``max_retry_after``
 cap (no sleep, the hint handed to the caller), jittered exponential backoff within its bounds, the
@@ -54,7 +54,7 @@ def _call(d: Driver, stream: bool, model: str = GPT, **kw: Any) -> Any:
 def test_retry_status_matrix(drive: Any, hostile: HostileServer, sleeps: list[float], stream: bool) -> None:
     """408/429/500/502/503/504/529 are retried up to ``max_retries`` (2) and then succeed, or fail
     after exactly 3 attempts; 400/401/403/404/413/422 are never retried (openai ``_should_retry``;
-    RELIABILITY.md section 1 rule 1)."""
+    docs/RELIABILITY.md section 1 rule 1)."""
     d = drive(hostile)
     for status in RETRIED:
         start, before = hostile.count, len(sleeps)
@@ -85,7 +85,7 @@ def test_retry_status_matrix(drive: Any, hostile: HostileServer, sleeps: list[fl
 
 # ---------------------------------------------------------------------------- retry_409_opt_in
 def test_retry_409_opt_in(drive: Any, hostile: HostileServer, sleeps: list[float]) -> None:
-    """409 is not retried by default (the SDKs do retry it; RELIABILITY.md section 1 makes it
+    """409 is not retried by default (the SDKs do retry it; docs/RELIABILITY.md section 1 makes it
     opt-in), and is retried by a spec that lists it in ``retry.statuses``
     (tests/reliability/specs/openai-409.yaml)."""
     d = drive(hostile)

@@ -1,4 +1,4 @@
-"""Untrusted spec files (RELIABILITY.md T1-T3, T5, T9, T10 and the spec rows of its section 4
+"""Untrusted spec files (docs/RELIABILITY.md T1-T3, T5, T9, T10 and the spec rows of its section 4
 checklist), through ``specwire.Client`` sync and async and through ``validate-spec``.
 
 What this protects: a provider spec from a third party is data, never code.  Template injection
@@ -148,7 +148,7 @@ def test_template_json_injection(drive: Any, hostile: HostileServer, tmp_path: P
     code = validate_main([str(path)])
     assert code == 1, (
         "ENGINE GAP: a request body written as JSON text (a string template) passes validate-spec; it is sent "
-        "as one JSON string and its {{ }} are not JSON-escaped (RELIABILITY.md T1 'lint fails on a missing "
+        "as one JSON string and its {{ }} are not JSON-escaped (docs/RELIABILITY.md T1 'lint fails on a missing "
         "tojson filter'); the schema should require request.body to be a mapping, or a lint rule should refuse "
         "JSON-looking text templates"
     )
@@ -226,7 +226,7 @@ stream:
 def test_mapping_typo_detected(flavor: str, drive: Any, hostile: HostileServer, tmp_path: Path) -> None:
     """A mapping typo ``choices[0].delta.contnet`` silently drops every text delta (a recorded OpenAI
     stream replays to empty text with finish ``stop``); ``validate-spec`` must catch it by running
-    the rules against the recorded fixture events (RELIABILITY.md T3)."""
+    the rules against the recorded fixture events (docs/RELIABILITY.md T3)."""
     path = spec_file(tmp_path / "typo", "openai-typo", TYPO)
     hostile.always(recorded("openai", "chat-stream-text-usage-final-chunk"))
     d = drive(hostile, "openai-typo", folders=[path.parent], key=False, api_keys={"openai-typo": KEYS["openai"]}, base_urls={"openai-typo": hostile.url("/v1")})
@@ -235,7 +235,7 @@ def test_mapping_typo_detected(flavor: str, drive: Any, hostile: HostileServer, 
     code = validate_main([str(path)])
     assert code == 1, (
         "ENGINE GAP: validate-spec accepts `delta: data.choices[0].delta.contnet`, which resolves to null on every "
-        f"frame its `when` matches in the recorded fixture {FIXTURE_SSE.relative_to(ROOT)}; RELIABILITY.md T3 asks "
+        f"frame its `when` matches in the recorded fixture {FIXTURE_SSE.relative_to(ROOT)}; docs/RELIABILITY.md T3 asks "
         "validate-spec to run every rule against recorded fixture events (e.g. `validate-spec --fixtures DIR`, or the "
         "fixtures of the parent provider) and fail when a rule's required field resolves to None"
     )

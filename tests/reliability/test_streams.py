@@ -1,5 +1,5 @@
 """Stream termination, retries around the first event, and in-band errors, against a real loopback
-server (RELIABILITY.md section 1 rule 4 and the stream rows of section 4).
+server (docs/RELIABILITY.md section 1 rule 4 and the stream rows of section 4).
 
 What this protects: a stream is retried only while nothing has reached the caller (a reset or an
 in-band error before the first event is invisible to the caller; after it, never retried, raised
@@ -252,7 +252,7 @@ def test_content_filter_finish(drive: Any, hostile: HostileServer, stream: bool)
     hostile.script(openai_filtered)
     out = d_openai.call(stream, GPT, raise_on_content_filter=True)
     assert isinstance(out.error, ContentFilterError), (
-        "ENGINE GAP: there is no opt-in to raise on a content-filter finish (RELIABILITY.md row "
+        "ENGINE GAP: there is no opt-in to raise on a content-filter finish (docs/RELIABILITY.md row "
         "content_filter_finish: 'raises only when opted in'); expected raise_on_content_filter=True "
         f"(per call or on Client) to raise ContentFilterError with the response attached; got {out.describe()}"
     )

@@ -1,6 +1,6 @@
 """Unit tests for :mod:`specwire.accounting`: usage normalization and cost.
 
-What this protects: the unified usage convention of DESIGN.md section 3 (``input_tokens`` includes
+What this protects: the unified usage convention of docs/ARCHITECTURE.md section 3 (``input_tokens`` includes
 cached tokens, ``reasoning_tokens`` is a subset of ``output_tokens``, an unreported number stays
 ``None`` and is never 0, ``total_tokens`` computed only when the provider did not report one) and
 the cost rule "an unknown price gives ``cost=None`` with a reason, never a guess", with tiered

@@ -1,6 +1,6 @@
 """Unit tests for :mod:`specwire.assemble` (raw events -> stream-event grammar + final Response).
 
-What this protects: the guarantees DESIGN.md section 3 puts on the engine rather than on specs:
+What this protects: the guarantees docs/ARCHITECTURE.md section 3 puts on the engine rather than on specs:
 ``*_start``/``*_delta``/``*_end`` in order for every part and exactly one terminal event; parts
 keyed by ``part_id`` or continued implicitly; tool-call id/name taken from the first fragment that
 carries them (an empty string in a continuation never overwrites); part ids starting at 1;

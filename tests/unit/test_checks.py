@@ -217,7 +217,7 @@ def test_nesting_too_deep(check: Any) -> None:
 @pytest.mark.parametrize("composer", ["libyaml", "pure-python"])
 @pytest.mark.parametrize("shape", ["flow", "block"])
 def test_pathological_nesting_is_refused_quickly_and_safely(composer: str, shape: str) -> None:
-    """RELIABILITY.md T2 (cap nesting depth): a 200 KB file nested 100,000 levels deep, under the
+    """docs/RELIABILITY.md T2 (cap nesting depth): a 200 KB file nested 100,000 levels deep, under the
     size cap, is refused as `yaml-depth` (not a syntax error, a crash or a hang), whichever parser
     PyYAML has and whatever it says about such nesting itself (libyaml in PyYAML 6.0.4 stops it as a
     syntax error; older ones do not).  Run in a child process because a regression can kill the
@@ -415,7 +415,7 @@ def test_jmespath_nesting_cap(check: Any) -> None:
 
 
 def test_jmespath_length_cap(check: Any) -> None:
-    huge = "(" * 5000 + "data" + ")" * 5000  # RELIABILITY.md checklist row jmespath_recursion
+    huge = "(" * 5000 + "data" + ")" * 5000  # docs/RELIABILITY.md checklist row jmespath_recursion
     check(HEAD + f"stream:\n  events:\n    text: {{when: data.x, emit: text_delta, delta: \"{huge}\"}}\n", issue=(6, 51, "jmespath"))
 
 

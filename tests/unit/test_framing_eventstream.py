@@ -1,7 +1,7 @@
 """Unit tests for :mod:`specwire.framing.eventstream` (``application/vnd.amazon.eventstream``).
 
-What this protects: RELIABILITY.md T8 (both CRC32s checked, headers capped at 128 KiB and payloads
-at 24 MiB as botocore does) and the framing contract of STYLE.md 7.3: identical frames for every
+What this protects: docs/RELIABILITY.md T8 (both CRC32s checked, headers capped at 128 KiB and payloads
+at 24 MiB as botocore does) and the framing contract of docs/ARCHITECTURE.md section 9.3: identical frames for every
 partition of a body (a hypothesis property over the real recorded Bedrock bodies in
 tests/fixtures/bedrock), every header value type decoded, exception messages surfaced with their
 ``:exception-type`` so a spec can map them, a truncated body raising

@@ -1,7 +1,7 @@
 """Unit tests for :mod:`specwire.framing.json_array` (Gemini's streamed JSON array).
 
 What this protects: the ``gemini_array_split`` and ``gemini_array_truncated`` rows of
-RELIABILITY.md and the scanner contract of STYLE.md 7.3: one frame per complete element, whatever
+docs/RELIABILITY.md and the scanner contract of docs/ARCHITECTURE.md section 9.3: one frame per complete element, whatever
 the split of the body (including cuts inside strings that contain ``{ } [ ]``, escaped quotes and
 backslashes, and ``\\r\\n`` before a comma); a truncated body raises
 :class:`IncompleteStreamError` only after delivering the complete elements; garbage raises

@@ -1,9 +1,9 @@
 """Unit tests for :mod:`specwire.framing.lines`: ``ndjson`` (one JSON value per line) and ``json``
 (a whole non-streaming body).
 
-What this protects: the framing contract of DESIGN.md section 5 (frames independent of how the
+What this protects: the framing contract of docs/ARCHITECTURE.md section 5 (frames independent of how the
 body was split into reads; UTF-8 kept whole across reads; a leading byte-order mark dropped) and
-the size caps of RELIABILITY.md T11 (``nonstream_body_cap``; NDJSON line length), which must hold
+the size caps of docs/RELIABILITY.md T11 (``nonstream_body_cap``; NDJSON line length), which must hold
 for every split of the input, not only for the split a test happens to use.
 
 Why unit tests and not replay tests: no shipped spec streams NDJSON yet and the recorded JSON

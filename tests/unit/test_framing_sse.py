@@ -1,9 +1,9 @@
 """Unit tests for :mod:`specwire.framing.sse` (incremental Server-Sent Events decoding).
 
-What this protects: the SSE rows of the RELIABILITY.md checklist (``sse_line_endings_property``,
+What this protects: the SSE rows of the docs/RELIABILITY.md checklist (``sse_line_endings_property``,
 ``sse_unicode_separators``, ``sse_multibyte_split``, ``sse_invalid_utf8``, ``sse_comments_pings``,
 ``sse_bom``, ``sse_event_missing_data``, ``sse_line_too_long``) and the framing contract of
-DESIGN.md section 5: the frames must not depend on how the body was cut into reads.
+docs/ARCHITECTURE.md section 5: the frames must not depend on how the body was cut into reads.
 
 Why unit tests and not replay tests: the recorded fixtures are all LF-terminated, valid UTF-8,
 BOM-less bodies from three providers; CR/CRLF line endings, code points split across reads,

@@ -1,4 +1,4 @@
-"""The sans-IO import boundary (DESIGN.md section 2, STYLE.md 7.1): only the I/O modules import
+"""The sans-IO import boundary (docs/ARCHITECTURE.md section 2, docs/ARCHITECTURE.md section 9.1): only the I/O modules import
 httpx.
 
 What this protects: every pipeline stage except ``transport`` and the auth hooks is pure and must
@@ -146,7 +146,7 @@ def test_the_runtime_probe_detects_httpx(runtime_httpx_loads: dict[str, list[str
     assert "httpx" in runtime_httpx_loads["specwire.transport"]
 
 
-#: The one accepted exception: the ``sse`` framing uses httpx-sse's WHATWG decoders (DESIGN.md
+#: The one accepted exception: the ``sse`` framing uses httpx-sse's WHATWG decoders (docs/ARCHITECTURE.md
 #: section 5 names them), and ``httpx_sse/__init__.py`` imports httpx.  Our code there still does not
 #: use httpx; the static test above holds for it.  Copying the decoders to avoid this would mean
 #: maintaining a fork of them.

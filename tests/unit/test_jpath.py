@@ -2,7 +2,7 @@
 
 What this protects: (1) the fast path for plain field paths (``data.choices[0].delta.content``)
 must give exactly what ``jmespath.search`` gives, or a spec rule would silently behave differently
-from the JMESPath documentation its author read; (2) the caps of RELIABILITY.md T3: an over-long or
+from the JMESPath documentation its author read; (2) the caps of docs/RELIABILITY.md T3: an over-long or
 deeply nested expression is a :class:`JPathError` at compile time, never a ``RecursionError``;
 (3) evaluation errors surface as :class:`JPathError`.
 

@@ -1,7 +1,7 @@
 """Unit tests for :mod:`specwire.spec.loader` (YAML text -> spec tree + source map + issues).
 
 What this protects: the loader is the first line of defence against hostile or sloppy spec files
-(RELIABILITY.md T2): it must never construct Python objects from tags, never expand alias bombs,
+(docs/RELIABILITY.md T2): it must never construct Python objects from tags, never expand alias bombs,
 reject merge keys, duplicate keys, oversize files and deep nesting, and flag the YAML 1.1 traps
 (unquoted dates, ``yes``/``on`` booleans, octal-looking integers) with a rule name and a 1-based
 ``line:col`` that ``validate-spec`` prints.

@@ -1,6 +1,6 @@
 """Unit tests for :mod:`specwire.messages` (caller input -> ``list[Message]``).
 
-What this protects: DESIGN.md section 3's promise that OpenAI-style message dicts are accepted and
+What this protects: docs/ARCHITECTURE.md section 3's promise that OpenAI-style message dicts are accepted and
 converted (``image_url`` with data and http URLs, ``input_audio``, ``file``, assistant
 ``tool_calls`` whose arguments are JSON text, ``role: tool`` messages, ``reasoning_content``), that
 unified dicts, ``Message`` objects and a plain string work too, and the module's contract that

@@ -1,7 +1,7 @@
 """Unit tests for :mod:`specwire.params` (generic call options -> wire fields + warnings), through
 the real shipped specs plus small specs compiled here.
 
-What this protects: STYLE.md 7.5's rule that every clamp, truncation, drop or unsupported option
+What this protects: docs/ARCHITECTURE.md section 9.5's rule that every clamp, truncation, drop or unsupported option
 becomes a structured :class:`CallWarning` (never silent, never a guess), that required options get
 their spec default or fail with :class:`RequestBuildError`, that ``set_default`` never overwrites,
 and that the first case whose ``when`` holds is the one applied.

@@ -1,7 +1,7 @@
 """Unit tests for :mod:`specwire.provider_errors` (error bodies -> the error hierarchy), through
 the shipped specs' ``errors`` sections.
 
-What this protects: DESIGN.md section 6 and the RELIABILITY.md rows ``context_window_classified``,
+What this protects: docs/ARCHITECTURE.md section 6 and the docs/RELIABILITY.md rows ``context_window_classified``,
 ``echoed_429_not_ratelimit``, ``inband_error_event_maps_class`` and ``openai_stream_error_object``:
 the HTTP status gives the default class; a spec rule over *structured* fields replaces it, except
 that a more specific status class survives a broader rule (a 503 matching a ``ServerError`` rule

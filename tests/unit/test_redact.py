@@ -1,6 +1,6 @@
 """Unit tests for :mod:`specwire.redact` (keeping secrets out of text, URLs, headers and reprs).
 
-What this protects: RELIABILITY.md T7: a :class:`Secret` never shows its value in ``repr``/``str``/
+What this protects: docs/RELIABILITY.md T7: a :class:`Secret` never shows its value in ``repr``/``str``/
 f-strings/pickles; a registered secret is removed from any text (so from every error message,
 which all pass through :func:`redact_text`); secret query parameters (``key=``, ``api_key=``,
 ``X-Amz-Signature=``...) and bearer tokens are masked by pattern; :func:`redact_headers` masks the

@@ -1,9 +1,9 @@
 """Unit tests for :mod:`specwire.render` (sandboxed Jinja over YAML trees).
 
-What this protects: the template contract of DESIGN.md section 4 and STYLE.md 7.5 (a leaf that is
+What this protects: the template contract of docs/ARCHITECTURE.md section 4 and docs/ARCHITECTURE.md section 9.5 (a leaf that is
 exactly ``{{ expr }}`` keeps its native type, mixed text renders as ``str``, ``omit`` drops keys and
 list items and empties a mapping whose keys were all omitted, a misspelt name is an error and
-never a silent ``None``) and the sandbox controls of RELIABILITY.md T1 (SSTI payloads, no
+never a silent ``None``) and the sandbox controls of docs/RELIABILITY.md T1 (SSTI payloads, no
 ``{% include %}`` file reads, capped ``range`` and rendered size), which must turn into
 :class:`TemplateFailure` rather than any other exception.
 

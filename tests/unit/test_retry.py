@@ -1,7 +1,7 @@
 """Unit tests for :mod:`specwire.retry` hint parsing: ``retry-after-ms``, ``retry-after`` and
 protobuf duration strings.
 
-What this protects: the ``retry_after_parsing`` row of RELIABILITY.md (``retry-after-ms`` first,
+What this protects: the ``retry_after_parsing`` row of docs/RELIABILITY.md (``retry-after-ms`` first,
 then float seconds, then an HTTP-date; junk such as ``inf``, ``nan``, ``-1``, ``""``, huge numbers
 and a malformed date is ignored rather than turned into a sleep) and Gemini's
 ``RetryInfo.retryDelay`` (``"34.4s"``).

@@ -6,7 +6,7 @@ header) on every vector of both copies of AWS's suite in tests/fixtures/sigv4 (t
 ``sign_body``, session tokens, tokens added after signing, query-string signing); the httpx wrapper
 signing the *final* request bytes with an injected clock (checked by re-deriving the signature from
 what was sent); credential discovery (environment, botocore chain, ConfigError naming what to set);
-bearer mode for Bedrock API keys; refusal of non-AWS or wrong-region hosts (RELIABILITY.md T8); and
+bearer mode for Bedrock API keys; refusal of non-AWS or wrong-region hosts (docs/RELIABILITY.md T8); and
 secrets kept out of reprs and errors (T7).  A golden replay cannot cover these: replays never sign.
 """
 
@@ -277,7 +277,7 @@ def test_wrapper_refreshes_callable_credentials_per_request() -> None:
     ],
 )
 def test_wrapper_refuses_other_hosts(url: str, fragment: str) -> None:
-    """RELIABILITY.md T8: nothing is sent, and the error names the reason without any secret."""
+    """docs/RELIABILITY.md T8: nothing is sent, and the error names the reason without any secret."""
     for auth in (
         SigV4Auth(AWSCredentials.of(ACCESS_KEY, SECRET_KEY, "TOKENVALUE1234"), region="us-east-1", service="bedrock", clock=lambda: WHEN),
         BedrockBearerAuth(Secret("ABSKbedrockapikeyvalue"), region="us-east-1", service="bedrock"),
@@ -409,7 +409,7 @@ def test_factory_botocore_chain_finding_nothing(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_secrets_stay_out_of_reprs_and_text(no_botocore: None) -> None:
-    """RELIABILITY.md T7: reprs show ***, and the values are registered for redaction."""
+    """docs/RELIABILITY.md T7: reprs show ***, and the values are registered for redaction."""
     auth = _factory({"AWS_ACCESS_KEY_ID": "AKIACANARYKEYID0001", "AWS_SECRET_ACCESS_KEY": "canarySecretKey/0001", "AWS_SESSION_TOKEN": "canarySessionToken0001"})
     creds = AWSCredentials.of("AKIACANARYKEYID0001", "canarySecretKey/0001", "canarySessionToken0001")
     signed = sign_headers(method="POST", path="/", query="", headers=[("host", "h")], body=b"", credentials=creds, region="us-east-1", service="bedrock", now=WHEN)

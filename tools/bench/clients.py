@@ -397,7 +397,7 @@ class Specwire:
     @staticmethod
     def _bedrock(specwire: Any, root: str, pool: int | None) -> dict[str, Any]:
         """Bedrock: the aws-sigv4 hook (and its Bedrock API-key mode) only ever signs for a real
-        ``bedrock-runtime.<region>.amazonaws.com`` URL over https (RELIABILITY.md T8), so the
+        ``bedrock-runtime.<region>.amazonaws.com`` URL over https (docs/RELIABILITY.md T8), so the
         Client keeps its real base URL and is given httpx transports (a public Client option)
         that deliver every request to the loopback fake server instead.  The rewrite costs a
         URL copy per request; nothing leaves the machine."""

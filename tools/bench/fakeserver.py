@@ -3,7 +3,7 @@
 It speaks just enough HTTP/1.1 (keep-alive, Content-Length or chunked request bodies) on a raw
 ``asyncio.Protocol`` (uvloop when installed) and answers from pre-built byte strings, so a request
 costs the server a dictionary lookup and one ``transport.write``.  Wire shapes follow the recorded
-corpus (/work/shared/corpus): ids, ``obfuscation`` padding, usage chunks and separators as the real
+corpus (tests/fixtures/): ids, ``obfuscation`` padding, usage chunks and separators as the real
 services send them.
 
 Routes (matched on the end of the path, so any prefix such as ``/v1`` works):
