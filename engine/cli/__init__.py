@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("model_ref", help="provider:model, e.g. anthropic:claude-sonnet-5-5")
     chat.add_argument("prompt")
     chat.add_argument("--system", help="system prompt")
-    chat.add_argument("--replay", metavar="BODY_FILE", help="serve this recorded response body instead of calling the provider (offline)")
+    chat.add_argument("--replay", metavar="BODY_FILE", help="serve this recorded response body instead of calling the provider (offline); sample:NAME names a recording shipped in the package")
     chat.add_argument("--replay-status", type=int, default=200, metavar="CODE", help="HTTP status to serve the --replay body with")
     chat.add_argument("--no-stream", action="store_true", help="make a non-streaming call")
     chat.add_argument("--stream-mode", help="one of the spec's stream modes (gemini: sse)")
@@ -126,7 +126,7 @@ def _chat(args: argparse.Namespace) -> int:
     messages.append({"role": "user", "content": args.prompt})
     client_kw: dict[str, Any] = {"registry": _registry(args)}
     if args.replay:
-        client_kw["transport"] = _replay_transport(Path(args.replay), args.replay_status)
+        client_kw["transport"] = _replay_transport(_recording(args.replay), args.replay_status)
         options["api_key"] = "replay-no-key"
     with Client(**client_kw) as client:
         if args.no_stream:
@@ -170,6 +170,30 @@ def _chat(args: argparse.Namespace) -> int:
 def _report_error(exc: Exception) -> int:
     print(f"error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
     return 1
+
+
+_SAMPLE = "sample:"
+
+
+def _recording(ref: str) -> Path:
+    """The body file ``--replay`` names: a path, or ``sample:NAME``, a recording shipped in the
+    package (``specwire.samples``, the folder names of ``samples/``), so the offline first run needs
+    no checkout.  Raises :class:`ConfigError` for an unknown sample, listing the known ones."""
+    if not ref.startswith(_SAMPLE):
+        return Path(ref)
+    from importlib.resources import files
+
+    import yaml
+
+    from ..errors import ConfigError
+
+    root = Path(str(files("specwire.samples")))
+    known = sorted(p.name for p in root.iterdir() if (p / "case.yaml").is_file())
+    name = ref[len(_SAMPLE):]
+    if name not in known:  # also keeps the name a plain folder name (no '/', no '..')
+        raise ConfigError(f"no shipped sample {name!r}; the samples are: {', '.join(known)}")
+    case = yaml.safe_load((root / name / "case.yaml").read_text(encoding="utf-8"))
+    return root / name / str(case["replay"]["body"])
 
 
 def _replay_transport(path: Path, status: int) -> Any:

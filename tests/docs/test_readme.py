@@ -25,7 +25,7 @@ def _sh_blocks() -> list[str]:
 def test_readme_starts_with_the_two_setup_commands() -> None:
     first, second = _sh_blocks()[:2]
     assert first.startswith("python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/specwire chat ")
-    assert "--replay tests/fixtures/" in first
+    assert "--replay sample:" in first  # a recording shipped in the package: no checkout needed
     assert second == "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/pytest"
     # nothing but prose comes before them
     assert README.index(first) < README.index("## ")

@@ -507,3 +507,22 @@ def test_models_json_lists_the_catalogs(workdir: Path, run_inproc: Callable[...,
     only = run_inproc(["models", "gemini", "--json"])
     assert only.returncode == 0
     assert {r["provider"] for r in json.loads(only.stdout)} == {"gemini"}
+
+
+def test_replay_sample_names_a_shipped_recording() -> None:
+    """``--replay sample:NAME`` reads a recording from the installed package (the README's first
+    command works without a checkout); an unknown or path-like name is a usage error listing the
+    samples, never a file outside the package."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).parent / "specwire")
+    ok = subprocess.run([exe, "chat", "anthropic:claude-sonnet-4-5", "hi", "--replay", "sample:stream-thinking-signature"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "Wait for the pedestrian" in ok.stdout
+    for bad in ("sample:nope", "sample:../providers_d", "sample:/etc/passwd"):
+        done = subprocess.run([exe, "chat", "anthropic:claude-sonnet-4-5", "hi", "--replay", bad], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        assert "stream-thinking-signature" in done.stderr  # the known samples are listed
+        assert "Traceback" not in done.stderr
