@@ -436,8 +436,8 @@ class Assembler:
         if part.chunks and part.into:
             text = "".join(part.chunks)
             try:
-                data[part.into] = json.loads(text)
-            except ValueError:
+                data[part.into] = loads(text)
+            except ValueError:  # not JSON, or nested too deeply: kept as the text that came
                 data[part.into] = text
         ptype = part.ptype or (data["type"] if isinstance(data.get("type"), str) else "")
         return ProviderPart(provider=self._ns, provider_type=ptype, data=data, tool_call_id=part.tool_call_id, provider_metadata=meta)

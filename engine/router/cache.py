@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..safejson import loads
 from ..types import (
     CallWarning,
     Finish,
@@ -122,9 +123,10 @@ def encode_entry(response: Response, events: list[Any] | None) -> bytes:
 
 
 def decode_entry(raw: bytes) -> tuple[Response, list[Any] | None] | None:
-    """``(response, events or None)``, or ``None`` for an entry this version cannot read."""
+    """``(response, events or None)``, or ``None`` for an entry this version cannot read (or one
+    that is not what this version wrote: a shared cache is read like provider JSON, depth-capped)."""
     try:
-        data = json.loads(raw)
+        data = loads(raw)
         if data.get("v") != 1:
             return None
         response = Response.model_validate(data["response"])
@@ -132,7 +134,7 @@ def decode_entry(raw: bytes) -> tuple[Response, list[Any] | None] | None:
         if data.get("events") is not None:
             events = [_event(e) for e in data["events"]]
         return response, events
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 

@@ -285,3 +285,23 @@ def test_finish_event_with_provider_parts_matches_the_cli_schema(anthropic_modes
     for modes in (anthropic_modes, responses_modes):
         _, events = modes[True]
         assert_valid("stream-event.schema.json", event_json(events[-1]))
+
+
+def test_deeply_nested_input_of_an_unknown_block_is_kept_as_text(registry: Any) -> None:
+    """The streamed input of a block the spec keeps as a provider part is parsed with the engine's
+    depth-capped JSON decoder: input nested past the cap is kept as the text that came (no
+    ``RecursionError``), and the stream still finishes."""
+    deep = "[" * 5000 + "]" * 5000
+    events = [
+        _sse("message_start", {"type": "message_start", "message": {**_anthropic_message(), "content": [], "stop_reason": None}}),
+        _sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "future_tool_use", "id": "x1", "input": {}}}),
+        _sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": '{"a": ' + deep + "}"}}),
+        _sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        _sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 5}}),
+        _sse("message_stop", {"type": "message_stop"}),
+    ]
+    response, _ = _run(registry, "anthropic", b"".join(events), stream=True)
+    (part,) = response.parts
+    assert isinstance(part, ProviderPart)
+    assert not any(isinstance(v, (dict, list)) and v for v in part.data.values() if v != {})  # not parsed
+    assert any(isinstance(v, str) and v.startswith('{"a": [[[') for v in part.data.values())

@@ -182,3 +182,19 @@ def test_sqlite_cache_is_shared_and_expires(tmp_path: Path, fake: Any, make_rout
         assert store.purge() == 1 and store.get("nothing") is None
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000 + b"]" * 100_000,  # nested past any decoder's stack
+    b'{"v": 1, "response": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    b"\xff\xfe not utf-8",
+    b'{"v": 1}',
+    b"[1, 2]",
+    b"null",
+])
+def test_a_hostile_shared_cache_entry_is_a_miss(raw: bytes) -> None:
+    """A shared cache (Redis) may hold what another process, or an attacker with access to it,
+    wrote: an entry this version cannot read is a miss, never an exception."""
+    from specwire.router.cache import decode_entry
+
+    assert decode_entry(raw) is None
