@@ -57,7 +57,10 @@ _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 
 def host_pattern(base_url: str) -> str | None:
     """The host of a (possibly templated) base URL as an fnmatch pattern, lower-cased."""
-    host = urlsplit(_TEMPLATE.sub("*", base_url)).hostname
+    try:
+        host = urlsplit(_TEMPLATE.sub("*", base_url)).hostname
+    except ValueError:  # not a URL: it binds nothing (the call itself refuses it, naming its source)
+        return None
     return host.lower() if host else None
 
 

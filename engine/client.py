@@ -43,7 +43,7 @@ from .process import ResponseProcessor
 from .provider_errors import api_error, parse_body
 from .redact import Secret, redact_url
 from .registry import SpecRegistry, default_registry
-from .request import RequestPlan, build_request, check_call_options, credential_problem
+from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem
 from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .transport import Transport
@@ -120,6 +120,9 @@ class Client:
         self.registry = registry or (SpecRegistry(spec_paths, env=dict(env) if env is not None else None) if spec_paths or env is not None else default_registry())
         self._keys = {k: Secret(v) for k, v in (api_keys or {}).items()}
         self._base_urls = dict(base_urls or {})
+        for provider, url in self._base_urls.items():
+            if (problem := base_url_problem(url) if isinstance(url, str) else "must be a string"):
+                raise ConfigError(f"base_urls[{provider!r}] {problem}")
         self._settings = {k: dict(v) for k, v in (settings or {}).items()}
         self._trusted = tuple(trusted_hosts or ())
         self._raise_on_content_filter = raise_on_content_filter
@@ -264,7 +267,13 @@ class Client:
 
     def _plan(self, spec: CompiledSpec, model: str, request: Request, opts: dict[str, Any], *, stream: bool, stream_mode: str | None, warnings: list[Any]) -> RequestPlan:
         env = self._environ()
-        base_url = opts.get("base_url") or self._base_urls.get(spec.provider) or next((env[v] for v in spec.env_base_url if env.get(v)), None)
+        base_url = opts.get("base_url") or self._base_urls.get(spec.provider)
+        if not base_url:
+            var = next((v for v in spec.env_base_url if env.get(v)), None)
+            if var is not None:
+                base_url = env[var]
+                if (problem := base_url_problem(base_url)):
+                    raise ConfigError(f"the environment variable {var} {problem}")
         settings = self._resolve_settings(spec, opts.get("settings") or {})
         return build_request(
             spec, request, model=model, stream=stream, stream_mode=stream_mode, settings=settings,

@@ -199,6 +199,20 @@ def credential_problem(value: str) -> str | None:
     return "holds a lone surrogate" if text_problem(value) else None
 
 
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a base URL (not a URL, a port out of range, not http(s), no host), or
+    ``None``.  The same check for a per-call ``base_url``, ``Client(base_urls=...)`` and a base-URL
+    environment variable."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        return f"is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http(s) URL with a host"
+    return None
+
+
 def check_call_options(options: Mapping[str, Any]) -> None:
     """Refuse call options of the wrong type before they reach the machinery that would choke on
     them: ``api_key`` and ``base_url`` (strings), ``settings`` (a dict), ``timeout`` (a positive,
@@ -217,13 +231,9 @@ def check_call_options(options: Mapping[str, Any]) -> None:
     if reason:
         raise RequestBuildError(f"invalid call options: api_key {reason}")
     if options.get("base_url"):
-        try:
-            parts = urlsplit(options["base_url"])
-            parts.port  # noqa: B018 - raises ValueError for a port out of range
-        except ValueError as exc:
-            raise RequestBuildError(f"invalid call options: base_url is not a URL ({exc})") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RequestBuildError("invalid call options: base_url must be an http(s) URL with a host")
+        problem = base_url_problem(options["base_url"])
+        if problem:
+            raise RequestBuildError(f"invalid call options: base_url {problem}")
     if options.get("settings") is not None and not isinstance(options["settings"], Mapping):
         raise bad("settings", "a dict")
     timeout = options.get("timeout")

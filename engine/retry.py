@@ -120,9 +120,19 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     rng: random.Random | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
+            _invalid("max_retries", self.max_retries, "a whole number >= 0")
+        for name in ("initial_delay", "max_delay", "max_retry_after"):
+            if not _seconds(getattr(self, name), zero=True):
+                _invalid(name, getattr(self, name), "a finite number of seconds >= 0")
+        lo, hi = self.jitter
+        if not (_seconds(lo, zero=True) and _seconds(hi, zero=True) and lo <= hi):
+            _invalid("jitter", self.jitter, "two numbers 0 <= low <= high")
+
     def backoff(self, attempt: int) -> float:
         """The jittered exponential delay before retry number ``attempt + 1`` (seconds)."""
-        base = min(self.initial_delay * (2**attempt), self.max_delay)
+        base = min(self.initial_delay * (2 ** min(attempt, 64)), self.max_delay)  # no float overflow
         lo, hi = self.jitter
         return base * (self.rng or random).uniform(lo, hi)
 
@@ -191,6 +201,12 @@ class Timeouts:
     total: float | None = None
     pool: float | None = 10.0
 
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "first_event", "idle", "total", "pool"):
+            value = getattr(self, name)
+            if value is not None and not _seconds(value, zero=True):  # 0: already expired (a deadline's rest)
+                _invalid(f"timeout {name}", value, "None or a finite number of seconds >= 0")
+
     @classmethod
     def of(cls, value: Any) -> Timeouts:
         """A :class:`Timeouts` from ``None`` (defaults), a number (the ``read`` timeout, with the
@@ -201,4 +217,18 @@ class Timeouts:
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return cls(connect=min(10.0, float(value)), read=float(value), pool=min(10.0, float(value)))
-        raise TypeError(f"timeout must be a number of seconds or a Timeouts, got {type(value).__name__}")
+        _invalid("timeout", value, "a number of seconds or a Timeouts")
+        raise AssertionError  # pragma: no cover - _invalid raised
+
+
+def _seconds(value: Any, *, zero: bool = False) -> bool:
+    """``value`` is a real, finite number of seconds, positive (or zero, when allowed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return value >= 0 if zero else value > 0
+
+
+def _invalid(name: str, value: Any, expected: str) -> None:
+    from .errors import ConfigError
+
+    raise ConfigError(f"{name} must be {expected}, got {value!r:.60}")

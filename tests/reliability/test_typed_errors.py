@@ -26,10 +26,11 @@ from typing import Any
 
 import pytest
 
-from specwire import APIStatusError, BadRequestError, FramingError, RequestBuildError, ServerError, SpecwireError
+from specwire import APIStatusError, BadRequestError, Client, ConfigError, FramingError, RequestBuildError, ServerError, SpecwireError
 from specwire.framing.eventstream import PayloadChunkFraming, encode_message
 from specwire.process import ResponseProcessor
 from specwire.registry import default_registry
+from specwire.retry import RetryPolicy, Timeouts
 from specwire.safejson import MAX_DEPTH, JSONDepthError, loads, problem
 from tests.hostile.server import HostileServer, json_reply, openai_chunk, openai_sse, sse, stream_reply
 from tests.reliability.faults import stream_parts
@@ -363,3 +364,50 @@ def test_hostile_answers_on_the_aiohttp_backend(hostile: HostileServer, case: st
                 assert out.response.tool_calls[0].arguments is None
     finally:
         driver.close()
+
+
+# ---------------------------------------------------------------------------- client configuration
+@pytest.mark.parametrize("url", ["https://[::1", "https://host:99999/", "not a url", "ftp://example.com"])
+def test_a_bad_client_base_url_is_a_config_error_at_construction(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Client(base_urls={"openai": url}, load_entry_points=False)
+    assert "base_urls['openai']" in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://host:99999/"])
+def test_a_bad_base_url_variable_is_a_config_error_naming_it(url: str) -> None:
+    env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-CANARY-base-url"}
+    with Client(env=env, load_entry_points=False) as client:
+        with pytest.raises(ConfigError) as caught:
+            client.complete("openai:gpt-5.5", "hi")
+    assert "OPENAI_BASE_URL" in str(caught.value)
+    assert "CANARY" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Timeouts(read=float("nan")), lambda: Timeouts(total=-0.001), lambda: Timeouts(idle=float("inf")),
+        lambda: Timeouts(connect="5"), lambda: Timeouts.of("5"), lambda: Timeouts.of([1]),
+        lambda: RetryPolicy(max_retries=-1), lambda: RetryPolicy(max_retries=1.5), lambda: RetryPolicy(max_retries=True),
+        lambda: RetryPolicy(max_delay=float("nan")), lambda: RetryPolicy(jitter=(1.0, 0.5)),
+        lambda: Client(timeout=float("nan"), load_entry_points=False), lambda: Client(max_retries=-1, load_entry_points=False),
+    ],
+    ids=["read-nan", "total-negative", "idle-inf", "connect-str", "of-str", "of-list", "retries-negative", "retries-float", "retries-bool", "delay-nan", "jitter-reversed", "client-timeout-nan", "client-retries-negative"],
+)
+def test_bad_timeouts_and_retry_policies_are_config_errors(make: Any) -> None:
+    with pytest.raises(ConfigError):
+        make()
+
+
+def test_zero_is_a_valid_timeout_and_limits_hold() -> None:
+    """0 s is a deadline that has passed (what is left of a total deadline), not an error; the
+    retry policy's bounds at their limits are accepted."""
+    assert Timeouts(read=0, total=0).read == 0
+    assert RetryPolicy(max_retries=0, initial_delay=0, jitter=(0.0, 0.0)).max_retries == 0
+
+
+@pytest.mark.parametrize("attempt", [0, 63, 64, 65, 5000, 10**9])
+def test_backoff_never_overflows(attempt: int) -> None:
+    policy = RetryPolicy(max_delay=8.0)
+    assert 0 <= policy.backoff(attempt) <= 8.0
