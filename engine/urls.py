@@ -36,7 +36,8 @@ from urllib.parse import quote
 from jinja2 import TemplateError, Undefined, pass_context
 from jinja2.sandbox import SecurityError
 
-from .render import _RENDER_ERRORS, TemplateFailure, _bounded_join, _Env, _refuse_unsafe
+from .render import _RENDER_ERRORS, TemplateFailure, _bounded_join, _Env
+from .template_checks import _refuse_unsafe
 
 __all__ = ["UrlTemplate", "compile_url"]
 
