@@ -221,8 +221,8 @@ class Client:
     def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Call:
         spec, model, warnings = self.registry.resolve(model_ref)
         request, call_opts = _split_options(messages, options)
-        plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
         settings = self._resolve_settings(spec, call_opts.get("settings") or {})
+        plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings, settings=settings)
         auth, source = self._auth_and_source(spec, call_opts.get("api_key"), settings)
         # a hook that will not send the key it was given (OAuth, SigV4) checks its own destinations
         sends_key = getattr(auth, "sends_key", True)
@@ -265,7 +265,7 @@ class Client:
     def _environ(self) -> Mapping[str, str]:
         return self._env if self._env is not None else os.environ
 
-    def _plan(self, spec: CompiledSpec, model: str, request: Request, opts: dict[str, Any], *, stream: bool, stream_mode: str | None, warnings: list[Any]) -> RequestPlan:
+    def _plan(self, spec: CompiledSpec, model: str, request: Request, opts: dict[str, Any], *, stream: bool, stream_mode: str | None, warnings: list[Any], settings: dict[str, Any] | None = None) -> RequestPlan:
         env = self._environ()
         base_url = opts.get("base_url") or self._base_urls.get(spec.provider)
         if not base_url:
@@ -274,7 +274,8 @@ class Client:
                 base_url = env[var]
                 if (problem := base_url_problem(base_url)):
                     raise ConfigError(f"the environment variable {var} {problem}")
-        settings = self._resolve_settings(spec, opts.get("settings") or {})
+        if settings is None:
+            settings = self._resolve_settings(spec, opts.get("settings") or {})
         return build_request(
             spec, request, model=model, stream=stream, stream_mode=stream_mode, settings=settings,
             base_url=base_url, extra_headers=opts.get("extra_headers"), warnings=warnings,
