@@ -32,7 +32,6 @@ from .errors import RequestBuildError
 from .params import apply_params
 from .redact import redact_headers, redact_url
 from .render import OMIT, TemplateFailure
-from .retry import MAX_RETRIES
 from .safejson import brief, problem, text_problem
 from .spec.compile import CompiledSpec, PartRule
 from .types import GENERIC_PARAMS, CallWarning, Message, ProviderPart, Request, TextPart, ToolCallPart
@@ -173,6 +172,8 @@ def build_request(
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The most retries a call may ask for (past a thousand, exponential backoff overflows a float).
+MAX_RETRIES = 100
 _BAD_VALUE = "the value must be printable ASCII text (no CR, LF or other control characters)"
 #: The longest URL sent (httpx refuses longer ones with its own error).
 MAX_URL_CHARS = 65_536

@@ -22,10 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DEFAULT_RETRY_STATUSES", "MAX_RETRIES", "RetryPolicy", "Timeouts", "parse_duration", "parse_retry_after"]
-
-#: The most retries a call or a policy may ask for: a bound on the work one call can cause.
-MAX_RETRIES = 100
+__all__ = ["DEFAULT_RETRY_STATUSES", "RetryPolicy", "Timeouts", "parse_duration", "parse_retry_after"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
@@ -124,8 +121,8 @@ class RetryPolicy:
     rng: random.Random | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or not 0 <= self.max_retries <= MAX_RETRIES:
-            _invalid("max_retries", self.max_retries, f"a whole number from 0 to {MAX_RETRIES}")
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
+            _invalid("max_retries", self.max_retries, "a whole number >= 0")
         for name in ("initial_delay", "max_delay", "max_retry_after"):
             if not _seconds(getattr(self, name), zero=True):
                 _invalid(name, getattr(self, name), "a finite number of seconds >= 0")

@@ -411,18 +411,3 @@ def test_zero_is_a_valid_timeout_and_limits_hold() -> None:
 def test_backoff_never_overflows(attempt: int) -> None:
     policy = RetryPolicy(max_delay=8.0)
     assert 0 <= policy.backoff(attempt) <= 8.0
-
-
-@pytest.mark.parametrize("max_retries", [99, 100, 101])
-def test_retry_policy_max_retries_limit(max_retries: int) -> None:
-    """The same bound as a call's ``max_retries`` (:data:`specwire.retry.MAX_RETRIES`)."""
-    from specwire.retry import MAX_RETRIES
-
-    if max_retries <= MAX_RETRIES:
-        assert RetryPolicy(max_retries=max_retries).max_retries == max_retries
-        Client(max_retries=max_retries, load_entry_points=False).close()
-    else:
-        with pytest.raises(ConfigError):
-            RetryPolicy(max_retries=max_retries)
-        with pytest.raises(ConfigError):
-            Client(max_retries=max_retries, load_entry_points=False)
