@@ -132,6 +132,27 @@ async def _aclose(response: httpx.Response) -> None:
     await response.aclose()
 
 
+class _CloseToEnd(httpx.AsyncByteStream):
+    """A response body whose close, once begun, runs to its end whatever cancels its caller.
+
+    httpx closes a response itself when its body ends (``Response.aiter_raw`` awaits
+    ``aclose()`` after the last chunk), inside the read that :meth:`Transport.aiter_bytes` runs
+    in its own task.  A cancellation of that read (the caller was cancelled) landing during that
+    close stops it half-way: httpx and httpcore have already marked the response closed, so the
+    later ``response.aclose()`` does nothing, and the connection stays checked out of the pool
+    (``ACTIVE`` with its request still counted) for ever.  Here the close runs in its own task
+    (:func:`specwire.aio.finish`), so it always completes."""
+
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._inner.__aiter__()
+
+    async def aclose(self) -> None:
+        await finish(self._inner.aclose())
+
+
 async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
     """Drop the connections a cancelled request left behind in httpcore's pool.
 
@@ -352,7 +373,10 @@ class Transport:
         may take (first-event / idle / total deadlines); when it runs out, the read is cancelled
         and ``asyncio.TimeoutError`` propagates (the caller maps it).  Each read runs in its own
         task (:func:`specwire.aio.cancel_once`): a cancelled read is cancelled once and httpcore's
-        cleanup of it finishes, so no connection stays checked out of the pool."""
+        cleanup of it finishes, and the close httpx starts at the end of the body runs to its end
+        (:class:`_CloseToEnd`), so no connection stays checked out of the pool."""
+        if isinstance(response.stream, httpx.AsyncByteStream) and not isinstance(response.stream, _CloseToEnd):
+            response.stream = _CloseToEnd(response.stream)
         chunks = response.aiter_bytes()
         while True:
             limit = timeout() if timeout is not None else None

@@ -4,7 +4,7 @@ What this protects: with hundreds of concurrent ``astream`` calls on an event lo
 now and then (a coroutine calling ``time.sleep(0.3)``, as a busy application has), cancelling
 some of them used to leave pool connections checked out for ever (sockets in CLOSE-WAIT), until
 every later call failed with :class:`PoolExhaustedError`; and ``async with stream:`` + ``break``
-logged "aclose(): asynchronous generator is already running".  Three mechanisms, each fixed in
+logged "aclose(): asynchronous generator is already running".  Four mechanisms, each fixed in
 the engine (:mod:`specwire.aio`, :mod:`specwire.transport`):
 
 * a second ``CancelledError`` interrupting httpcore's cleanup of a cancelled read or of the
@@ -12,7 +12,10 @@ the engine (:mod:`specwire.aio`, :mod:`specwire.transport`):
 * ``__aexit__`` and the event loop's finalizer of the iterator abandoned by ``break`` closing the
   same generator at the same time (they now share one close);
 * httpcore's pool keeping a ``CONNECTING`` connection whose request was cancelled while waiting
-  for a pool slot (encode/httpcore#1093; the transport reclaims such orphans).
+  for a pool slot (encode/httpcore#1093; the transport reclaims such orphans);
+* a cancellation landing in the close httpx starts itself at the end of the body, inside the
+  read's task (the response stream's close now runs in its own task; tests/unit/test_aio.py
+  reproduces it step by step).
 
 Each test runs a mixed load (some streams cancelled twice at a fixed time, some left by
 ``break`` inside ``async with``, the rest read to the end) against the loopback server, then
