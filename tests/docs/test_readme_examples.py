@@ -235,3 +235,34 @@ def test_model_refs_are_current_catalog_models() -> None:
         assert not entry.deprecated, f"{provider}:{model} is deprecated"
         checked.append(f"{provider}:{model}")
     assert len(checked) >= 3
+
+
+def _replay_commands() -> list[tuple[str, str]]:
+    """(where, command) for each offline ``specwire chat … --replay sample:…`` in README prose and
+    in the site's home page (docs/index.md)."""
+    found = [("README.md", c) for c in re.findall(r"`(specwire chat [^`]*--replay sample:[^`]*)`", README)]
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    for _, body in re.findall(r"```(sh)\n(.*?)```", index, flags=re.DOTALL):
+        found += [("docs/index.md", c) for c in _commands(body) if c.startswith("specwire chat")]
+    return found
+
+
+def test_replay_commands_in_prose_and_home_page_run(tmp_path: Path) -> None:
+    commands = _replay_commands()
+    assert {where for where, _ in commands} == {"README.md", "docs/index.md"}
+    scripts = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    for where, command in commands:
+        argv = shlex.split(command)
+        done = subprocess.run([str(scripts / argv[0]), *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"{where}: {command}\n{done.stderr}"
+        assert "Wait for the pedestrian" in done.stdout, f"{where}: {command}"
+
+
+def test_home_page_python_example_runs(providers: respx.MockRouter) -> None:
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    (source,) = re.findall(r"```python\n(.*?)```", index, flags=re.DOTALL)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(source, "docs/index.md python block", "exec"), {"__name__": "__docs__"})  # noqa: S102 - our own docs
+    assert ANTHROPIC_TEXT in out.getvalue()
