@@ -120,7 +120,7 @@ class Client:
         callbacks: list[Any] | None = None,
         telemetry: Any = None,
     ) -> None:
-        self._hooks = observe.Hooks.of([*(callbacks or ()), *_telemetry(telemetry)])
+        self._hooks = observe.Hooks.of([*(callbacks or ()), *observe.telemetry_consumers(telemetry)])
         if load_entry_points:
             hooks.load_entry_points()
         self._env = env
@@ -543,18 +543,6 @@ def _observed(run: _Run, transport: Transport) -> Iterator[Any]:
 def _aobserved(run: _Run, transport: Transport) -> AsyncIterator[Any]:
     events = _events_async(run, transport)
     return events if run.obs is None else run.obs.awrap(events)
-
-
-def _telemetry(telemetry: Any) -> list[Any]:
-    """``Client(telemetry=…)`` as a callbacks consumer list: ``None``/``False`` → none; ``True`` →
-    a default :class:`~specwire.otel.Telemetry`; a :class:`Telemetry` as it is."""
-    if telemetry is None or telemetry is False:
-        return []
-    if telemetry is True:
-        from .otel import Telemetry
-
-        return [Telemetry()]
-    return [telemetry]
 
 
 def _events_sync(run: _Run, transport: Transport) -> Iterator[Any]:
