@@ -38,7 +38,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .redact import redact_headers, redact_text, redact_url
+from .redact import redact_headers, redact_url
 
 __all__ = [
     "LOG_FIELDS",
@@ -273,7 +273,7 @@ class Hooks:
         return Hooks([*self.consumers, *extra.consumers])
 
 
-def _run_sync(fns: tuple[Any, ...], event: Any) -> None:
+def run_sync(fns: tuple[Any, ...], event: Any) -> None:
     for fn in fns:
         try:
             result = fn(event)
@@ -286,7 +286,7 @@ def _run_sync(fns: tuple[Any, ...], event: Any) -> None:
             callbacks_log.debug("async callback %s skipped in a sync call (or after a cancellation)", _name(fn))
 
 
-async def _run_async(fns: tuple[Any, ...], event: Any) -> None:
+async def run_async(fns: tuple[Any, ...], event: Any) -> None:
     for fn in fns:
         try:
             result = fn(event)
@@ -327,7 +327,7 @@ class CallObserver:
         self.first_event: float | None = None
         self.attempts = 0
         self.done = False
-        self.server_address, self.server_port = _server(url)
+        self.server_address, self.server_port = server_of(url)
 
     # -------------------------------------------------------------- building
     def _extra(self, event: str, **fields: Any) -> dict[str, Any]:
@@ -405,44 +405,44 @@ class CallObserver:
     # -------------------------------------------------------------- sync
     def request(self, attempt: int, headers: Mapping[str, str]) -> None:
         if (event := self._request(attempt, headers)) is not None:
-            _run_sync(self.hooks.on_request, event)  # type: ignore[union-attr]
+            run_sync(self.hooks.on_request, event)  # type: ignore[union-attr]
 
     def response_headers(self, attempt: int, status: int, headers: Mapping[str, str]) -> None:
         if (event := self._headers(attempt, status, headers)) is not None:
-            _run_sync(self.hooks.on_response_headers, event)  # type: ignore[union-attr]
+            run_sync(self.hooks.on_response_headers, event)  # type: ignore[union-attr]
 
     def retry(self, attempt: int, error: BaseException, delay: float, **router: Any) -> None:
         if (event := self._retry(attempt, error, delay, **router)) is not None:
-            _run_sync(self.hooks.on_retry, event)  # type: ignore[union-attr]
+            run_sync(self.hooks.on_retry, event)  # type: ignore[union-attr]
 
     def finish(self, response: Any) -> None:
         if not self.done and (event := self._finish(response)) is not None:
-            _run_sync(self.hooks.on_finish, event)  # type: ignore[union-attr]
+            run_sync(self.hooks.on_finish, event)  # type: ignore[union-attr]
 
     def error(self, error: BaseException | None, partial: Any = None) -> None:
         if not self.done and (event := self._error(error, partial)) is not None:
-            _run_sync(self.hooks.on_error, event)  # type: ignore[union-attr]
+            run_sync(self.hooks.on_error, event)  # type: ignore[union-attr]
 
     # -------------------------------------------------------------- async
     async def arequest(self, attempt: int, headers: Mapping[str, str]) -> None:
         if (event := self._request(attempt, headers)) is not None:
-            await _run_async(self.hooks.on_request, event)  # type: ignore[union-attr]
+            await run_async(self.hooks.on_request, event)  # type: ignore[union-attr]
 
     async def aresponse_headers(self, attempt: int, status: int, headers: Mapping[str, str]) -> None:
         if (event := self._headers(attempt, status, headers)) is not None:
-            await _run_async(self.hooks.on_response_headers, event)  # type: ignore[union-attr]
+            await run_async(self.hooks.on_response_headers, event)  # type: ignore[union-attr]
 
     async def aretry(self, attempt: int, error: BaseException, delay: float, **router: Any) -> None:
         if (event := self._retry(attempt, error, delay, **router)) is not None:
-            await _run_async(self.hooks.on_retry, event)  # type: ignore[union-attr]
+            await run_async(self.hooks.on_retry, event)  # type: ignore[union-attr]
 
     async def afinish(self, response: Any) -> None:
         if not self.done and (event := self._finish(response)) is not None:
-            await _run_async(self.hooks.on_finish, event)  # type: ignore[union-attr]
+            await run_async(self.hooks.on_finish, event)  # type: ignore[union-attr]
 
     async def aerror(self, error: BaseException | None, partial: Any = None) -> None:
         if not self.done and (event := self._error(error, partial)) is not None:
-            await _run_async(self.hooks.on_error, event)  # type: ignore[union-attr]
+            await run_async(self.hooks.on_error, event)  # type: ignore[union-attr]
 
     # -------------------------------------------------------------- terminal events
     def wrap(self, events: Iterator[Any]) -> Iterator[Any]:
@@ -500,72 +500,6 @@ class CallObserver:
                 self.error(None)
 
 
-class RouterObserver(CallObserver):
-    """A router call's observer: the router's own records and callbacks (retries, fallbacks, the
-    call's end), and a forwarder that passes each attempt's ``on_request`` /
-    ``on_response_headers`` from the library call to the router's callbacks, renumbered as the
-    router's attempts under the router call's ``call_id``."""
-
-    def __init__(self, hooks: Hooks | None, *, route: str, log: logging.Logger = router_log) -> None:
-        super().__init__(hooks, provider="router", model=route, log=log)
-        self.waited = 0.0
-        self.deployment: str | None = None
-
-    def _begin(self, dep: Any, options: dict[str, Any], last_error: BaseException | None) -> tuple[dict[str, Any], RetryEvent | None]:
-        previous, number = self.deployment, self.attempts
-        self.deployment, self.provider, self.model = dep.id, dep.provider, dep.model
-        self.attempts += 1
-        event = None
-        if number and last_error is not None:
-            event = self._retry(number - 1, last_error, self.waited, deployment=dep.id, fallback=dep.id != previous)
-        self.waited = 0.0
-        if self.hooks is not None and (self.hooks.on_request or self.hooks.on_response_headers):
-            options = {**options, "callbacks": [_Forward(self)]}
-        return options, event
-
-    def attempt(self, dep: Any, options: dict[str, Any], last_error: BaseException | None) -> dict[str, Any]:
-        """The library call options of the next attempt; runs ``on_retry`` when one failed before."""
-        options, event = self._begin(dep, options, last_error)
-        if event is not None:
-            _run_sync(self.hooks.on_retry, event)  # type: ignore[union-attr]
-        return options
-
-    async def aattempt(self, dep: Any, options: dict[str, Any], last_error: BaseException | None) -> dict[str, Any]:
-        options, event = self._begin(dep, options, last_error)
-        if event is not None:
-            await _run_async(self.hooks.on_retry, event)  # type: ignore[union-attr]
-        return options
-
-
-class _Forward:
-    """The per-attempt callbacks consumer a router passes to the library call."""
-
-    def __init__(self, owner: RouterObserver) -> None:
-        self.owner = owner
-
-    def _relay(self, fns: tuple[Any, ...], event: Any) -> Any:
-        from dataclasses import replace
-
-        event = replace(event, call_id=self.owner.call_id, attempt=self.owner.attempts)
-        if not any(inspect.iscoroutinefunction(fn) for fn in fns):
-            _run_sync(fns, event)
-            return None
-        return _run_async(fns, event)  # awaited by an async call; closed (skipped) by a sync one
-
-    def on_request(self, event: RequestEvent) -> Any:
-        return self._relay(self.owner.hooks.on_request, event)  # type: ignore[union-attr]
-
-    def on_response_headers(self, event: ResponseHeadersEvent) -> Any:
-        return self._relay(self.owner.hooks.on_response_headers, event)  # type: ignore[union-attr]
-
-
-def router_observer(hooks: Hooks | None, route: str) -> RouterObserver | None:
-    """A :class:`RouterObserver`, or ``None`` when nobody observes (see :func:`observer`)."""
-    if hooks is None and not router_log.isEnabledFor(logging.INFO):
-        return None
-    return RouterObserver(hooks, route=route)
-
-
 def telemetry_consumers(telemetry: Any) -> list[Any]:
     """``telemetry=`` of a Client or Router as a consumer list: ``None``/``False`` → none; ``True`` →
     a default :class:`~specwire.otel.Telemetry` (imported only then); a :class:`Telemetry` as it is."""
@@ -578,7 +512,7 @@ def telemetry_consumers(telemetry: Any) -> list[Any]:
     return [telemetry]
 
 
-def _server(url: str) -> tuple[str | None, int | None]:
+def server_of(url: str) -> tuple[str | None, int | None]:
     """``server.address``/``server.port`` of a URL (the default port of its scheme when none)."""
     if not url:
         return None, None
@@ -601,8 +535,3 @@ def observer(hooks: Hooks | None, log: logging.Logger = client_log, **fields: An
     if hooks is None and not log.isEnabledFor(logging.INFO):
         return None
     return CallObserver(hooks, log=log, **fields)
-
-
-def safe_text(text: str) -> str:
-    """``text`` with registered secrets masked (for error messages put on spans and records)."""
-    return redact_text(text)

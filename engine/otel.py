@@ -32,9 +32,8 @@ import json
 import os
 import threading
 from typing import Any
-from urllib.parse import urlsplit
 
-from .observe import Callbacks, FailureEvent, FinishEvent, RequestEvent, RetryEvent
+from .observe import Callbacks, FailureEvent, FinishEvent, RequestEvent, RetryEvent, server_of
 
 __all__ = ["Telemetry"]
 
@@ -181,16 +180,11 @@ def _histogram(meter: Any, name: str, unit: str, description: str, buckets: list
 
 def _common(provider: str, model: str, url: str | None) -> dict[str, Any]:
     attrs: dict[str, Any] = {"gen_ai.operation.name": OPERATION, "gen_ai.provider.name": provider, "gen_ai.request.model": model}
-    if url:
-        try:
-            parts = urlsplit(url)
-            port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-        except ValueError:
-            return attrs
-        if parts.hostname:
-            attrs["server.address"] = parts.hostname
-            if port is not None:
-                attrs["server.port"] = port
+    host, port = server_of(url or "")
+    if host:
+        attrs["server.address"] = host
+        if port is not None:
+            attrs["server.port"] = port
     return attrs
 
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from .. import errors as _errors
 from .. import observe
+from .observe import RouterObserver, router_observer
 from ..binding import check_credential_destination, host_pattern
 from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError
 from ..request import check_call_options, check_extra_headers
@@ -361,7 +362,7 @@ class Router(HealthChecks):
     def complete(self, model: str, messages: Any, **options: Any) -> Response:
         """Route one call and return the final :class:`~specwire.Response` (raises on failure)."""
         plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
-        obs = observe.router_observer(self._hooks, plan.target.route)
+        obs = router_observer(self._hooks, plan.target.route)
         if obs is None:
             return self._complete(plan, use_cache, None)
         try:
@@ -372,7 +373,7 @@ class Router(HealthChecks):
         obs.finish(response)
         return response
 
-    def _complete(self, plan: CallPlan, use_cache: bool, obs: observe.RouterObserver | None) -> Response:
+    def _complete(self, plan: CallPlan, use_cache: bool, obs: RouterObserver | None) -> Response:
         if use_cache:
             hit = self._cache_lookup(plan)
             if hit is not None:
@@ -408,11 +409,11 @@ class Router(HealthChecks):
         errors are raised here, before any event."""
         plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
         holder = _Holder()
-        obs = observe.router_observer(self._hooks, plan.target.route)
+        obs = router_observer(self._hooks, plan.target.route)
         events = self._events(plan, use_cache, holder, obs)
         return RouterStream(events if obs is None else obs.wrap(events), holder, raise_on_error=raise_on_error)
 
-    def _events(self, plan: CallPlan, use_cache: bool, holder: _Holder, obs: observe.RouterObserver | None = None) -> Iterator[Any]:
+    def _events(self, plan: CallPlan, use_cache: bool, holder: _Holder, obs: RouterObserver | None = None) -> Iterator[Any]:
         if use_cache:
             hit = self._cache_lookup(plan)
             if hit is not None:
@@ -471,7 +472,7 @@ class Router(HealthChecks):
     async def acomplete(self, model: str, messages: Any, **options: Any) -> Response:
         """Async :meth:`complete`."""
         plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
-        obs = observe.router_observer(self._hooks, plan.target.route)
+        obs = router_observer(self._hooks, plan.target.route)
         if obs is None:
             return await self._acomplete(plan, use_cache, None)
         try:
@@ -485,7 +486,7 @@ class Router(HealthChecks):
         await obs.afinish(response)
         return response
 
-    async def _acomplete(self, plan: CallPlan, use_cache: bool, obs: observe.RouterObserver | None) -> Response:
+    async def _acomplete(self, plan: CallPlan, use_cache: bool, obs: RouterObserver | None) -> Response:
         if use_cache:
             hit = await self._off(self._cache_lookup, plan)
             if hit is not None:
@@ -520,11 +521,11 @@ class Router(HealthChecks):
         """Async :meth:`stream`: an :class:`AsyncRouterStream` (``async for``)."""
         plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
         holder = _Holder()
-        obs = observe.router_observer(self._hooks, plan.target.route)
+        obs = router_observer(self._hooks, plan.target.route)
         events = self._aevents(plan, use_cache, holder, obs)
         return AsyncRouterStream(events if obs is None else obs.awrap(events), holder, raise_on_error=raise_on_error)
 
-    async def _aevents(self, plan: CallPlan, use_cache: bool, holder: _Holder, obs: observe.RouterObserver | None = None) -> AsyncIterator[Any]:
+    async def _aevents(self, plan: CallPlan, use_cache: bool, holder: _Holder, obs: RouterObserver | None = None) -> AsyncIterator[Any]:
         if use_cache:
             hit = await self._off(self._cache_lookup, plan)
             if hit is not None:
