@@ -74,7 +74,8 @@ class Router(HealthChecks):
     (:mod:`specwire.router.failsafe`), so their errors never fail a call.  ``clock``, ``rng``:
     time and randomness, injectable for tests.  ``env``: where ``api_key_env`` and ``state.url_env`` are read (default
     ``os.environ`` at call time).  ``registry``: the spec registry (default: the client's).
-    ``callbacks`` / ``telemetry``: as for :class:`specwire.Client`, per router call: each attempt's
+    ``callbacks`` / ``telemetry``: as for :class:`specwire.Client` (a call adds its own with
+    ``callbacks=[…]``), per router call: each attempt's
     ``on_request``/``on_response_headers``, ``on_retry`` for a retry or a fallback, one ``on_finish``
     or ``on_error`` for the call (docs/observability.md).
     """
@@ -291,6 +292,8 @@ class Router(HealthChecks):
         tags = frozenset(options.pop("tags", None) or ())
         timeout = options.pop("timeout", None)
         max_retries = options.pop("max_retries", None)
+        call_callbacks = options.pop("callbacks", None)  # this call's own, besides the router's
+        hooks = self._hooks.plus(call_callbacks) if self._hooks is not None else observe.Hooks.of(call_callbacks)
         target = self.resolver.resolve(model)
         generic = {k: v for k, v in options.items() if k not in _CALL_ONLY}
         try:
@@ -304,7 +307,7 @@ class Router(HealthChecks):
             connect=t.connect, read=t.read, first_event=t.first_event, idle=t.idle, total=t.total, pool=t.pool)
         started = self.clock.monotonic()
         plan = CallPlan(
-            router=_CallScope(self, timeouts.total, started), target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
+            router=_CallScope(self, timeouts.total, started, hooks), target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
             stream=stream, stream_mode=stream_mode, tags=tags,
             budget=self.config.retry.retries if max_retries is None else int(max_retries),
             timeouts=timeouts, started=started, estimate=0,
@@ -362,7 +365,7 @@ class Router(HealthChecks):
     def complete(self, model: str, messages: Any, **options: Any) -> Response:
         """Route one call and return the final :class:`~specwire.Response` (raises on failure)."""
         plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
-        obs = router_observer(self._hooks, plan.target.route)
+        obs = router_observer(plan.router.hooks, plan.target.route)
         if obs is None:
             return self._complete(plan, use_cache, None)
         try:
@@ -409,7 +412,7 @@ class Router(HealthChecks):
         errors are raised here, before any event."""
         plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
         holder = _Holder()
-        obs = router_observer(self._hooks, plan.target.route)
+        obs = router_observer(plan.router.hooks, plan.target.route)
         events = self._events(plan, use_cache, holder, obs)
         return RouterStream(events if obs is None else obs.wrap(events), holder, raise_on_error=raise_on_error)
 
@@ -472,7 +475,7 @@ class Router(HealthChecks):
     async def acomplete(self, model: str, messages: Any, **options: Any) -> Response:
         """Async :meth:`complete`."""
         plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
-        obs = router_observer(self._hooks, plan.target.route)
+        obs = router_observer(plan.router.hooks, plan.target.route)
         if obs is None:
             return await self._acomplete(plan, use_cache, None)
         try:
@@ -521,7 +524,7 @@ class Router(HealthChecks):
         """Async :meth:`stream`: an :class:`AsyncRouterStream` (``async for``)."""
         plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
         holder = _Holder()
-        obs = router_observer(self._hooks, plan.target.route)
+        obs = router_observer(plan.router.hooks, plan.target.route)
         events = self._aevents(plan, use_cache, holder, obs)
         return AsyncRouterStream(events if obs is None else obs.awrap(events), holder, raise_on_error=raise_on_error)
 
@@ -605,8 +608,9 @@ class _CallScope:
     """The router as one call's :class:`CallPlan` sees it: the router itself, except that its
     ``backend`` bounds every operation by what is left of the call's ``total`` deadline."""
 
-    def __init__(self, router: Router, total: float | None, started: float) -> None:
+    def __init__(self, router: Router, total: float | None, started: float, hooks: observe.Hooks | None = None) -> None:
         self._router = router
+        self.hooks = hooks  # the router's callbacks plus the call's own
         clock = router.clock
         left = (lambda: None) if total is None else (lambda: started + total - clock.monotonic())
         backend = router.backend

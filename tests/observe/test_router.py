@@ -87,3 +87,16 @@ def test_a_router_call_that_fails_ends_with_one_on_error(fake: Any, make_router:
     assert rec.names().count("error") == 1 and "finish" not in rec.names()
     assert rec.names()[-1] == "error"
     assert isinstance(rec.of("error")[0].error, specwire.ServerError)
+
+
+def test_per_call_callbacks_on_a_router_call(fake: Any, make_router: Any, registry: Any) -> None:
+    router_rec, call_rec = Recorder(), Recorder()
+    router = _router(make_router, registry, fake, "sync", callbacks=[router_rec])
+    router.complete("chat", "hi", callbacks=[call_rec])
+    assert router_rec.names() == call_rec.names() == ["request", "headers", "finish"]
+    router.complete("chat", "hi")
+    assert len(router_rec.of("finish")) == 2 and len(call_rec.of("finish")) == 1
+    bare = _router(make_router, registry, fake, "sync")
+    only = Recorder()
+    bare.complete("chat", "hi", callbacks=[only])
+    assert only.names() == ["request", "headers", "finish"]
