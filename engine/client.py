@@ -177,7 +177,8 @@ class Client:
         generic options of :class:`Request` (``max_output_tokens``, ``temperature``, ``tools``,
         ``tool_choice``, ``response_format``, ``reasoning``, ``provider_options``…) plus
         ``api_key``, ``base_url``, ``settings``, ``extra_headers``, ``timeout`` (seconds or
-        :class:`Timeouts`), ``max_retries`` and ``raise_on_content_filter`` (default: the
+        :class:`Timeouts`), ``max_retries``, ``raise_on_content_filter`` (default: the
+        client's) and ``callbacks`` (this call's own :class:`~specwire.Callbacks`, besides the
         client's).  Raises the error classes of :mod:`specwire.errors`; an error after the body
         began carries ``partial``.  A content-filter finish is a normal response
         (``finish_reason.unified == "content_filter"``) unless ``raise_on_content_filter`` is set:
