@@ -58,11 +58,12 @@ class _Forward:
         self.owner = owner
 
     def _relay(self, fns: tuple[Any, ...], event: Any) -> Any:
+        """Run the plain callbacks now; return the ``async def`` ones as one awaitable, which an
+        async library call awaits and a sync one closes (skips)."""
         event = replace(event, call_id=self.owner.call_id, attempt=self.owner.attempts)
-        if not any(inspect.iscoroutinefunction(fn) for fn in fns):
-            run_sync(fns, event)
-            return None
-        return run_async(fns, event)  # awaited by an async call; closed (skipped) by a sync one
+        run_sync(tuple(fn for fn in fns if not inspect.iscoroutinefunction(fn)), event)
+        later = tuple(fn for fn in fns if inspect.iscoroutinefunction(fn))
+        return run_async(later, event) if later else None
 
     def on_request(self, event: RequestEvent) -> Any:
         return self._relay(self.owner.hooks.on_request, event)  # type: ignore[union-attr]

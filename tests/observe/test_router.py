@@ -100,3 +100,12 @@ def test_per_call_callbacks_on_a_router_call(fake: Any, make_router: Any, regist
     only = Recorder()
     bare.complete("chat", "hi", callbacks=[only])
     assert only.names() == ["request", "headers", "finish"]
+
+
+def test_sync_callbacks_run_in_sync_router_calls_beside_async_ones(fake: Any, make_router: Any, registry: Any) -> None:
+    plain, awaiting = Recorder(), AsyncRecorder()
+    router = _router(make_router, registry, fake, "sync", callbacks=[awaiting, plain])
+    fake.script("main", server_error(500))
+    router.complete("chat", "hi")
+    assert plain.names() == ["request", "headers", "retry", "request", "headers", "finish"]
+    assert awaiting.names() == [], "a sync call cannot await them"
