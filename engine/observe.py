@@ -246,14 +246,16 @@ class Hooks:
 
     def __init__(self, consumers: Sequence[Any]) -> None:
         self.consumers = tuple(consumers)
-        for name in _NAMES:
-            base = getattr(Callbacks, name)
-            fns = []
-            for c in self.consumers:
-                fn = getattr(c, name, None)
-                if fn is not None and getattr(fn, "__func__", None) is not base:
-                    fns.append(fn)
-            setattr(self, name, tuple(fns))
+        self.on_request = self._bound("on_request")
+        self.on_response_headers = self._bound("on_response_headers")
+        self.on_retry = self._bound("on_retry")
+        self.on_finish = self._bound("on_finish")
+        self.on_error = self._bound("on_error")
+
+    def _bound(self, name: str) -> tuple[Any, ...]:
+        base = getattr(Callbacks, name)
+        found = (getattr(c, name, None) for c in self.consumers)
+        return tuple(fn for fn in found if fn is not None and getattr(fn, "__func__", None) is not base)
 
     @classmethod
     def of(cls, consumers: Sequence[Any] | None) -> Hooks | None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from .observe import Callbacks, FailureEvent, FinishEvent, RequestEvent, RetryEvent, server_of
@@ -171,7 +172,7 @@ class Telemetry(Callbacks):
         return span, common
 
 
-def _histogram(meter: Any, name: str, unit: str, description: str, buckets: list[float]) -> Any:
+def _histogram(meter: Any, name: str, unit: str, description: str, buckets: Sequence[float]) -> Any:
     try:
         return meter.create_histogram(name, unit=unit, description=description, explicit_bucket_boundaries_advisory=buckets)
     except TypeError:  # an opentelemetry-api without advisory boundaries
