@@ -90,6 +90,17 @@ _EXPORTS: dict[str, str] = {
     "StreamError": "errors",
     "FramingError": "errors",
     "IncompleteStreamError": "errors",
+    # observability (docs/observability.md)
+    "Callbacks": "observe",
+    "RequestEvent": "observe",
+    "ResponseHeadersEvent": "observe",
+    "RetryEvent": "observe",
+    "FinishEvent": "observe",
+    "FailureEvent": "observe",
+    "SpecwireWarning": "observe",
+    "ModelWarning": "observe",
+    "ParameterWarning": "observe",
+    "Telemetry": "otel",
 }
 
 __all__ = sorted([*_EXPORTS, "acomplete", "astream", "complete", "stream", "__version__"])
@@ -145,6 +156,8 @@ if _TYPE_CHECKING:  # pragma: no cover
     from . import hooks  # noqa: F401
     from .client import AsyncStream, Client, Stream  # noqa: F401
     from .errors import *  # noqa: F403
+    from .observe import Callbacks, FailureEvent, FinishEvent, ModelWarning, ParameterWarning, RequestEvent, ResponseHeadersEvent, RetryEvent, SpecwireWarning  # noqa: F401
+    from .otel import Telemetry  # noqa: F401
     from .registry import SpecRegistry  # noqa: F401
     from .request import RequestPlan  # noqa: F401
     from .types import *  # noqa: F403

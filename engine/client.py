@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from . import hooks
+from . import hooks, observe
 from .aio import close_once, finish
 from .auth.credentials import Credentials
 from .binding import ConnectGuard, check_credential_destination, host_pattern
@@ -65,6 +65,7 @@ class _Call:
     stream_mode: str | None
     raise_on_content_filter: bool = False
     settings: dict[str, Any] | None = None
+    request: Request | None = None
 
     def processor(self) -> ResponseProcessor:
         return ResponseProcessor(
@@ -91,6 +92,9 @@ class Client:
     raise :class:`ContentFilterError` when a response finishes with ``content_filter`` (default:
     return it).  ``async_backend``: ``"httpx"`` (default) or ``"aiohttp"`` (the ``aiohttp`` extra)
     for the connection pool of the async API; raises :class:`ConfigError` for an unknown name.
+    ``callbacks``: :class:`~specwire.Callbacks` consumers run on every call (a call adds its own
+    with ``callbacks=[…]``); ``telemetry``: ``True`` or a :class:`~specwire.otel.Telemetry` for
+    OpenTelemetry spans and metrics (the ``otel`` extra); see docs/observability.md.
     """
 
     def __init__(
@@ -113,7 +117,10 @@ class Client:
         trusted_hosts: list[str] | None = None,
         raise_on_content_filter: bool = False,
         async_backend: str = "httpx",
+        callbacks: list[Any] | None = None,
+        telemetry: Any = None,
     ) -> None:
+        self._hooks = observe.Hooks.of([*(callbacks or ()), *observe.telemetry_consumers(telemetry)])
         if load_entry_points:
             hooks.load_entry_points()
         self._env = env
@@ -170,19 +177,20 @@ class Client:
         generic options of :class:`Request` (``max_output_tokens``, ``temperature``, ``tools``,
         ``tool_choice``, ``response_format``, ``reasoning``, ``provider_options``…) plus
         ``api_key``, ``base_url``, ``settings``, ``extra_headers``, ``timeout`` (seconds or
-        :class:`Timeouts`), ``max_retries`` and ``raise_on_content_filter`` (default: the
+        :class:`Timeouts`), ``max_retries``, ``raise_on_content_filter`` (default: the
+        client's) and ``callbacks`` (this call's own :class:`~specwire.Callbacks`, besides the
         client's).  Raises the error classes of :mod:`specwire.errors`; an error after the body
         began carries ``partial``.  A content-filter finish is a normal response
         (``finish_reason.unified == "content_filter"``) unless ``raise_on_content_filter`` is set:
         then :class:`~specwire.ContentFilterError` is raised with the response as ``partial``.
         """
         run = self._run(model_ref, messages, stream=False, options=options)
-        return _final(_events_sync(run, self._transport))
+        return _final(_observed(run, self._transport))
 
     async def acomplete(self, model_ref: str, messages: Any, **options: Any) -> Response:
         """Async :meth:`complete`."""
         run = self._run(model_ref, messages, stream=False, options=options)
-        async with aclosing(_events_async(run, self._transport)) as events:
+        async with aclosing(_aobserved(run, self._transport)) as events:
             last = None
             async for last in events:
                 pass
@@ -192,12 +200,12 @@ class Client:
         """A :class:`Stream` of events (the request is sent when iteration starts).
         ``stream_mode`` picks one of the spec's ``stream.modes`` (Gemini: ``"sse"``)."""
         run = self._run(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
-        return Stream(_events_sync(run, self._transport), raise_on_error=raise_on_error, run=run)
+        return Stream(_observed(run, self._transport), raise_on_error=raise_on_error, run=run)
 
     def astream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> AsyncStream:
         """Async :meth:`stream`: an :class:`AsyncStream` (``async for``)."""
         run = self._run(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
-        return AsyncStream(_events_async(run, self._transport), raise_on_error=raise_on_error, run=run)
+        return AsyncStream(_aobserved(run, self._transport), raise_on_error=raise_on_error, run=run)
 
     def build(self, model_ref: str, messages: Any, *, stream: bool = False, stream_mode: str | None = None, **options: Any) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
@@ -212,11 +220,18 @@ class Client:
         timeout = options.pop("timeout", None)
         max_retries = options.pop("max_retries", None)
         raise_cf = options.pop("raise_on_content_filter", None)
+        callbacks = options.pop("callbacks", None)
         call = self._prepare(model_ref, messages, stream=stream, options=options, stream_mode=stream_mode)
         if raise_cf if raise_cf is not None else self._raise_on_content_filter:
             call = replace(call, raise_on_content_filter=True)
         policy = self._retry if max_retries is None else replace(self._retry, max_retries=max_retries)
-        return _Run(call, policy, Timeouts.of(timeout) if timeout is not None else self._timeouts, self._sleep)
+        run = _Run(call, policy, Timeouts.of(timeout) if timeout is not None else self._timeouts, self._sleep)
+        if call.plan.warnings:
+            observe.warn_call(call.plan.warnings, call.spec.provider, call.model)
+        hooks = self._hooks if not callbacks else self._hooks.plus(callbacks) if self._hooks else observe.Hooks.of(callbacks)
+        run.obs = observe.observer(hooks, provider=call.spec.provider, model=call.model, method=call.plan.method, url=call.plan.url,
+                                   stream=stream, request=call.request)
+        return run
 
     def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Call:
         spec, model, warnings = self.registry.resolve(model_ref)
@@ -234,7 +249,7 @@ class Client:
             plan = replace(plan, guard=ConnectGuard.of([*self._trusted, *(bound or ()), *self._configured_hosts(spec)]))
         if spec.idempotency_header:  # one key per logical call, the same on every retry
             plan = replace(plan, headers={**plan.headers, spec.idempotency_header.lower(): str(uuid.uuid4())})
-        return _Call(spec, model, plan, auth, stream, stream_mode, settings=settings)
+        return _Call(spec, model, plan, auth, stream, stream_mode, settings=settings, request=request)
 
     def _bound_hosts(self, spec: CompiledSpec, source: str | None, opts: dict[str, Any]) -> list[str] | None:
         """The hosts a key from ``source`` may go to (``None``: unbound)."""
@@ -406,6 +421,7 @@ class _Run:
         self.delivered = False
         self.proc = call.processor()
         self.sleep = sleep
+        self.obs: observe.CallObserver | None = None
 
     # -------------------------------------------------------------- deadlines
     def left(self) -> float | None:
@@ -519,6 +535,17 @@ def _smallest(*values: float | None) -> float | None:
     return max(min(present), 0.0) if present else None
 
 
+def _observed(run: _Run, transport: Transport) -> Iterator[Any]:
+    """The call's events, through its observer when it has one (:mod:`specwire.observe`)."""
+    events = _events_sync(run, transport)
+    return events if run.obs is None else run.obs.wrap(events)
+
+
+def _aobserved(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+    events = _events_async(run, transport)
+    return events if run.obs is None else run.obs.awrap(events)
+
+
 def _events_sync(run: _Run, transport: Transport) -> Iterator[Any]:
     yield from run.proc.start()
     while True:
@@ -529,6 +556,8 @@ def _events_sync(run: _Run, transport: Transport) -> Iterator[Any]:
         if delay is None:
             yield from run.give_up(failure)
             return
+        if run.obs is not None:
+            run.obs.retry(run.attempt, failure.error, delay)
         (run.sleep or _sleep)(delay)
         run.next_attempt()
 
@@ -536,11 +565,15 @@ def _events_sync(run: _Run, transport: Transport) -> Iterator[Any]:
 def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Failure | None]:
     proc, held = run.proc, []
     sent = run.clock()
+    if run.obs is not None:
+        run.obs.request(run.attempt, run.call.plan.headers)
     try:
         response = transport.open(run.call.plan, run.call.auth, run.attempt_timeouts())
     except SpecwireError as exc:
         return _Failure(run.blame(exc))
     with closing(response):
+        if run.obs is not None:
+            run.obs.response_headers(run.attempt, response.status_code, Transport.headers(response))
         if response.status_code >= 300:
             return _Failure(_status_error(run.call, response, transport.read_capped(response)))
         last_content = sent
@@ -591,6 +624,8 @@ async def _events_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
             for event in run.give_up(failure):
                 yield event
             return
+        if run.obs is not None:
+            await run.obs.aretry(run.attempt, failure.error, delay)
         await (run.sleep or _async_sleep)(delay)
         run.next_attempt()
 
@@ -599,12 +634,16 @@ async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
     """Yields the attempt's events, and at most one :class:`_Failure` last."""
     proc, held = run.proc, []
     sent = run.clock()
+    if run.obs is not None:
+        await run.obs.arequest(run.attempt, run.call.plan.headers)
     try:
         response = await transport.aopen(run.call.plan, run.call.auth, run.attempt_timeouts())
     except SpecwireError as exc:
         yield _Failure(run.blame(exc))
         return
     try:
+        if run.obs is not None:
+            await run.obs.aresponse_headers(run.attempt, response.status_code, Transport.headers(response))
         if response.status_code >= 300:
             yield _Failure(_status_error(run.call, response, await transport.aread_capped(response)))
             return

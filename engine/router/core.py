@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors as _errors
+from .. import observe
+from .observe import RouterObserver, router_observer
 from ..binding import check_credential_destination, host_pattern
 from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError
 from ..request import check_call_options, check_extra_headers
@@ -72,6 +74,10 @@ class Router(HealthChecks):
     (:mod:`specwire.router.failsafe`), so their errors never fail a call.  ``clock``, ``rng``:
     time and randomness, injectable for tests.  ``env``: where ``api_key_env`` and ``state.url_env`` are read (default
     ``os.environ`` at call time).  ``registry``: the spec registry (default: the client's).
+    ``callbacks`` / ``telemetry``: as for :class:`specwire.Client` (a call adds its own with
+    ``callbacks=[…]``), per router call: each attempt's
+    ``on_request``/``on_response_headers``, ``on_retry`` for a retry or a fallback, one ``on_finish``
+    or ``on_error`` for the call (docs/observability.md).
     """
 
     def __init__(
@@ -85,7 +91,10 @@ class Router(HealthChecks):
         rng: random.Random | None = None,
         env: Mapping[str, str] | None = None,
         registry: Any = None,
+        callbacks: list[Any] | None = None,
+        telemetry: Any = None,
     ) -> None:
+        self._hooks = observe.Hooks.of([*(callbacks or ()), *observe.telemetry_consumers(telemetry)])
         if client is None:
             import specwire  # the public API (see the module docstring)
 
@@ -283,6 +292,8 @@ class Router(HealthChecks):
         tags = frozenset(options.pop("tags", None) or ())
         timeout = options.pop("timeout", None)
         max_retries = options.pop("max_retries", None)
+        call_callbacks = options.pop("callbacks", None)  # this call's own, besides the router's
+        hooks = self._hooks.plus(call_callbacks) if self._hooks is not None else observe.Hooks.of(call_callbacks)
         target = self.resolver.resolve(model)
         generic = {k: v for k, v in options.items() if k not in _CALL_ONLY}
         try:
@@ -296,7 +307,7 @@ class Router(HealthChecks):
             connect=t.connect, read=t.read, first_event=t.first_event, idle=t.idle, total=t.total, pool=t.pool)
         started = self.clock.monotonic()
         plan = CallPlan(
-            router=_CallScope(self, timeouts.total, started), target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
+            router=_CallScope(self, timeouts.total, started, hooks), target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
             stream=stream, stream_mode=stream_mode, tags=tags,
             budget=self.config.retry.retries if max_retries is None else int(max_retries),
             timeouts=timeouts, started=started, estimate=0,
@@ -354,6 +365,18 @@ class Router(HealthChecks):
     def complete(self, model: str, messages: Any, **options: Any) -> Response:
         """Route one call and return the final :class:`~specwire.Response` (raises on failure)."""
         plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
+        obs = router_observer(plan.router.hooks, plan.target.route)
+        if obs is None:
+            return self._complete(plan, use_cache, None)
+        try:
+            response = self._complete(plan, use_cache, obs)
+        except BaseException as exc:
+            obs.error(exc if isinstance(exc, Exception) else None)
+            raise
+        obs.finish(response)
+        return response
+
+    def _complete(self, plan: CallPlan, use_cache: bool, obs: RouterObserver | None) -> Response:
         if use_cache:
             hit = self._cache_lookup(plan)
             if hit is not None:
@@ -362,13 +385,16 @@ class Router(HealthChecks):
         while True:
             action = plan.next()
             if isinstance(action, Wait):
+                if obs is not None:
+                    obs.waited += action.seconds
                 self.clock.sleep(action.seconds)
                 continue
             if isinstance(action, Fail):
                 self._record_call(plan, ok=False, error=action.error)
                 raise action.error
+            opts = action.options if obs is None else obs.attempt(action.dep, action.options, plan.last_error)
             try:
-                response = self.client.complete(action.dep.ref, plan.request.messages, **action.options)
+                response = self.client.complete(action.dep.ref, plan.request.messages, **opts)
             except SpecwireError as exc:
                 plan.failed(action, exc)
                 continue
@@ -386,9 +412,11 @@ class Router(HealthChecks):
         errors are raised here, before any event."""
         plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
         holder = _Holder()
-        return RouterStream(self._events(plan, use_cache, holder), holder, raise_on_error=raise_on_error)
+        obs = router_observer(plan.router.hooks, plan.target.route)
+        events = self._events(plan, use_cache, holder, obs)
+        return RouterStream(events if obs is None else obs.wrap(events), holder, raise_on_error=raise_on_error)
 
-    def _events(self, plan: CallPlan, use_cache: bool, holder: _Holder) -> Iterator[Any]:
+    def _events(self, plan: CallPlan, use_cache: bool, holder: _Holder, obs: RouterObserver | None = None) -> Iterator[Any]:
         if use_cache:
             hit = self._cache_lookup(plan)
             if hit is not None:
@@ -398,14 +426,17 @@ class Router(HealthChecks):
         while True:
             action = plan.next()
             if isinstance(action, Wait):
+                if obs is not None:
+                    obs.waited += action.seconds
                 self.clock.sleep(action.seconds)
                 continue
             if isinstance(action, Fail):
                 self._record_call(plan, ok=False, error=action.error)
                 yield from self._failure_events(plan, action.error)
                 return
+            opts = action.options if obs is None else obs.attempt(action.dep, action.options, plan.last_error)
             try:
-                inner = self.client.stream(action.dep.ref, plan.request.messages, raise_on_error=False, **action.options)
+                inner = self.client.stream(action.dep.ref, plan.request.messages, raise_on_error=False, **opts)
             except SpecwireError as exc:
                 plan.failed(action, exc)
                 continue
@@ -444,6 +475,21 @@ class Router(HealthChecks):
     async def acomplete(self, model: str, messages: Any, **options: Any) -> Response:
         """Async :meth:`complete`."""
         plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
+        obs = router_observer(plan.router.hooks, plan.target.route)
+        if obs is None:
+            return await self._acomplete(plan, use_cache, None)
+        try:
+            response = await self._acomplete(plan, use_cache, obs)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                await obs.aerror(exc)
+            else:
+                obs.error(None)  # a cancellation: nothing may be awaited
+            raise
+        await obs.afinish(response)
+        return response
+
+    async def _acomplete(self, plan: CallPlan, use_cache: bool, obs: RouterObserver | None) -> Response:
         if use_cache:
             hit = await self._off(self._cache_lookup, plan)
             if hit is not None:
@@ -452,13 +498,16 @@ class Router(HealthChecks):
         while True:
             action = await self._off(plan.next)
             if isinstance(action, Wait):
+                if obs is not None:
+                    obs.waited += action.seconds
                 await self.clock.asleep(action.seconds)
                 continue
             if isinstance(action, Fail):
                 self._record_call(plan, ok=False, error=action.error)
                 raise action.error
+            opts = action.options if obs is None else await obs.aattempt(action.dep, action.options, plan.last_error)
             try:
-                response = await self.client.acomplete(action.dep.ref, plan.request.messages, **action.options)
+                response = await self.client.acomplete(action.dep.ref, plan.request.messages, **opts)
             except SpecwireError as exc:
                 await self._off(plan.failed, action, exc)
                 continue
@@ -475,9 +524,11 @@ class Router(HealthChecks):
         """Async :meth:`stream`: an :class:`AsyncRouterStream` (``async for``)."""
         plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
         holder = _Holder()
-        return AsyncRouterStream(self._aevents(plan, use_cache, holder), holder, raise_on_error=raise_on_error)
+        obs = router_observer(plan.router.hooks, plan.target.route)
+        events = self._aevents(plan, use_cache, holder, obs)
+        return AsyncRouterStream(events if obs is None else obs.awrap(events), holder, raise_on_error=raise_on_error)
 
-    async def _aevents(self, plan: CallPlan, use_cache: bool, holder: _Holder) -> AsyncIterator[Any]:
+    async def _aevents(self, plan: CallPlan, use_cache: bool, holder: _Holder, obs: RouterObserver | None = None) -> AsyncIterator[Any]:
         if use_cache:
             hit = await self._off(self._cache_lookup, plan)
             if hit is not None:
@@ -488,6 +539,8 @@ class Router(HealthChecks):
         while True:
             action = await self._off(plan.next)
             if isinstance(action, Wait):
+                if obs is not None:
+                    obs.waited += action.seconds
                 await self.clock.asleep(action.seconds)
                 continue
             if isinstance(action, Fail):
@@ -495,8 +548,9 @@ class Router(HealthChecks):
                 for event in self._failure_events(plan, action.error):
                     yield event
                 return
+            opts = action.options if obs is None else await obs.aattempt(action.dep, action.options, plan.last_error)
             try:
-                inner = self.client.astream(action.dep.ref, plan.request.messages, raise_on_error=False, **action.options)
+                inner = self.client.astream(action.dep.ref, plan.request.messages, raise_on_error=False, **opts)
             except SpecwireError as exc:
                 await self._off(plan.failed, action, exc)
                 continue
@@ -554,8 +608,9 @@ class _CallScope:
     """The router as one call's :class:`CallPlan` sees it: the router itself, except that its
     ``backend`` bounds every operation by what is left of the call's ``total`` deadline."""
 
-    def __init__(self, router: Router, total: float | None, started: float) -> None:
+    def __init__(self, router: Router, total: float | None, started: float, hooks: observe.Hooks | None = None) -> None:
         self._router = router
+        self.hooks = hooks  # the router's callbacks plus the call's own
         clock = router.clock
         left = (lambda: None) if total is None else (lambda: started + total - clock.monotonic())
         backend = router.backend

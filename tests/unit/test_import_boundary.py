@@ -161,3 +161,40 @@ def test_importing_a_pure_module_does_not_load_httpx(name: str, runtime_httpx_lo
         assert runtime_httpx_loads[name][:1] == ["httpx"]  # documented; the day it changes, drop the exception
         return
     assert runtime_httpx_loads[name] == [], f"importing {name} loads {runtime_httpx_loads[name][:3]}…"
+
+
+# ---------------------------------------------------------------------------- OpenTelemetry
+def _module_level_imports(path: Path) -> set[str]:
+    """The modules imported at module level (not inside a function) by ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.add(node.module or "")
+    return found
+
+
+def test_only_otel_imports_opentelemetry_and_only_lazily() -> None:
+    """OpenTelemetry is the optional ``otel`` extra (docs/observability.md): only engine/otel.py
+    imports it, inside :class:`~specwire.otel.Telemetry`, so no module loads it at import time."""
+    for name, path in MODULES.items():
+        otel = sorted(m for m in _imports(name, path) if m.split(".")[0] == "opentelemetry")
+        if path.name == "otel.py" and path.parent == ENGINE:
+            assert otel, "the scan must see engine/otel.py's lazy import"
+            assert not any(m.split(".")[0] == "opentelemetry" for m in _module_level_imports(path))
+        else:
+            assert otel == [], f"{path.relative_to(ENGINE)} imports {otel}; only otel.py may, lazily"
+
+
+def test_importing_every_module_does_not_load_opentelemetry() -> None:
+    code = (
+        "import importlib, json, sys\n"
+        "for name in json.loads(sys.argv[1]):\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'opentelemetry')))\n"
+    )
+    names = sorted(n for n in MODULES if not n.startswith("specwire.cli"))
+    result = subprocess.run([sys.executable, "-c", code, json.dumps(names)], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
