@@ -32,8 +32,6 @@ from contextlib import aclosing, closing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from . import hooks
 from .aio import close_once, finish
 from .auth.credentials import Credentials
@@ -48,6 +46,7 @@ from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .transport import Transport
 from .types import ErrorEvent, Finish, Request, Response
+from .validate import request_from
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
     import httpx
@@ -339,6 +338,8 @@ class Client:
 
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")
+#: Every keyword a call takes besides the :class:`Request` fields (offered as did-you-mean too).
+_OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error")
 
 
 def httpx_timeout(connect: float | None, read: float | None, pool: float | None) -> Any:
@@ -349,12 +350,7 @@ def httpx_timeout(connect: float | None, read: float | None, pool: float | None)
 
 def _split_options(messages: Any, options: dict[str, Any]) -> tuple[Request, dict[str, Any]]:
     call = {k: options.pop(k) for k in _CALL_OPTIONS if k in options}
-    try:
-        request = Request(messages=messages, **options)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-        raise RequestBuildError(f"invalid call options: {problems}") from None
-    return request, call
+    return request_from(messages, options, other_options=_OTHER_OPTIONS), call
 
 
 # ---------------------------------------------------------------------------- event loops
