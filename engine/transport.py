@@ -20,6 +20,7 @@ import select
 import threading
 import time
 import weakref
+from urllib.parse import urlsplit
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -56,20 +57,43 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 install_log_redaction()  # httpx logs URLs (``?key=``) at INFO, httpcore response headers at DEBUG
 
 
-def _map(exc: Exception, *, started: bool) -> TransportError:
-    """An httpx exception → ours (``started``: the body had begun to arrive)."""
+def _endpoint(url: str | None) -> str | None:
+    """``host:port`` of ``url`` (the scheme's default port when none is written), never its
+    user info, path or query; ``None`` when it has no host."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    port = port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    host = f"[{host}]" if ":" in host else host
+    return redact_text(f"{host}:{port}" if port else host)
+
+
+def _map(exc: Exception, *, started: bool, url: str | None = None) -> TransportError:
+    """An httpx exception → ours (``started``: the body had begun to arrive).  Before the
+    response, the message names the endpoint (``could not connect to api.openai.com:443: …``)
+    from ``url``, without its user info, path or query."""
     text = redact_text(str(exc) or type(exc).__name__)
+    endpoint = _endpoint(url)
+    to = f" to {endpoint}" if endpoint else ""
     if isinstance(exc, httpx.PoolTimeout):
-        return PoolExhaustedError(f"no free connection in the pool: {text}")
+        return PoolExhaustedError(f"no free connection in the pool{' for ' + endpoint if endpoint else ''}: {text}")
     if isinstance(exc, httpx.ConnectTimeout):
         if started:  # httpx-aiohttp reports a connection dropped mid-body as ConnectTimeout
             return StreamInterruptedError(f"the connection broke during the response: {text}")
-        return ConnectTimeout(f"connect timeout: {text}")
+        return ConnectTimeout(f"connect timeout{to}: {text}")
     if isinstance(exc, httpx.TimeoutException):
         return ReadTimeout(f"read timeout: {text}")
     if started:
         return StreamInterruptedError(f"the connection broke during the response: {text}")
-    return TransportError(f"connection failed: {text}")
+    if isinstance(exc, httpx.ConnectError):
+        return TransportError(f"could not connect{to}: {text}")
+    return TransportError(f"connection failed{to}: {text}")
 
 
 #: ``httpx``: httpcore's pool.  ``aiohttp``: aiohttp's pool behind the same httpx interface, via
@@ -81,6 +105,7 @@ ASYNC_BACKENDS = ("httpx", "aiohttp")
 
 def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBaseTransport:
     try:
+        import aiohttp
         from httpx_aiohttp.transport import AiohttpResponseStream, AiohttpTransport
     except ImportError:
         raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
@@ -110,6 +135,12 @@ def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBase
             try:
                 response = await super().handle_async_request(request)
             except httpx.ConnectTimeout as exc:
+                # httpx-aiohttp maps a refused connection or a failed name lookup
+                # (ClientConnectorError) to ConnectTimeout (its map prefers the base class's
+                # entry): it is httpx's ConnectError, as on the httpx backend
+                cause = exc.__cause__
+                if isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(cause, asyncio.TimeoutError):
+                    raise httpx.ConnectError(str(exc)) from None
                 # aiohttp's "connect" timeout (httpx's pool timeout here) covers the wait for a
                 # free connection too, and fails like a connect timeout: with every connection
                 # of the pool in use, it was the pool (PoolExhaustedError, not retried).
@@ -320,7 +351,7 @@ class Transport:
             with guarding(plan.guard, plan.url):
                 return client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
-            mapped = _map(exc, started=False)
+            mapped = _map(exc, started=False, url=plan.url)
         raise mapped
 
     async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
@@ -330,7 +361,7 @@ class Transport:
                 sending = client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
                 return await cancel_once(sending, on_result=_aclose)  # type: ignore[no-any-return]
         except httpx.HTTPError as exc:
-            mapped = _map(exc, started=False)
+            mapped = _map(exc, started=False, url=plan.url)
         except asyncio.CancelledError:
             await _reclaim_orphans(client)
             raise
