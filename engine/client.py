@@ -23,6 +23,7 @@ key})``, then the environment variables the spec names (``env.api_key``).  A mis
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import threading
 import time
@@ -810,9 +811,20 @@ _default_lock = threading.Lock()
 
 
 def default_client() -> Client:
-    """The process-wide :class:`Client` behind ``specwire.complete`` and friends."""
+    """The process-wide :class:`Client` behind ``specwire.complete`` and friends.  Its sync pool
+    is closed at interpreter exit; the async pool of an event loop when that loop shuts down
+    (``asyncio.run`` returning), so no socket is left open either way."""
     global _default_client
     with _default_lock:
         if _default_client is None:
             _default_client = Client()
+            atexit.register(_close_default)
         return _default_client
+
+
+def _close_default() -> None:
+    global _default_client
+    with _default_lock:
+        client, _default_client = _default_client, None
+    if client is not None:
+        client.close()

@@ -1,7 +1,8 @@
 """The only HTTP I/O: send a :class:`RequestPlan` with httpx and hand back body bytes.
 
 * One ``httpx.Client`` per :class:`Transport`, and one ``httpx.AsyncClient`` per running event loop
-  (an AsyncClient's connections belong to the loop that opened them), so connections are pooled.
+  (an AsyncClient's connections belong to the loop that opened them), so connections are pooled;
+  a loop's pool is closed when the loop shuts down (``asyncio.run`` returning).
 * Redirects are never followed (docs/RELIABILITY.md T6): a 3xx is returned like any other status and
   becomes a :class:`~specwire.RedirectError`, so a credential never reaches another origin.
 * httpx exceptions are translated at this boundary (httpcore's ``map_exceptions`` pattern) into
@@ -21,7 +22,7 @@ import threading
 import time
 import weakref
 from urllib.parse import urlsplit
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -159,6 +160,34 @@ def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBase
     return transport  # type: ignore[no-any-return]
 
 
+async def _closing(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await client.aclose()
+
+
+def _close_at_loop_end(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Close ``client`` when the running event loop shuts down.
+
+    An AsyncClient's connections belong to the loop that opened them, and a loop that closes
+    with them open leaves unclosed sockets and transports behind (``ResourceWarning``; two
+    ``asyncio.run`` calls of ``specwire.acomplete`` showed it).  The loop's shutdown
+    (``asyncio.run`` and ``asyncio.Runner`` call ``loop.shutdown_asyncgens()`` before closing it)
+    closes every async generator that started on it, so the client is tied to one: started
+    here, inside the loop (the loop's first-iteration hook registers it), and closed by the loop's
+    shutdown, or by :meth:`Transport.aclose`, which closes the client at once.  A loop closed
+    without that shutdown leaves the client as before."""
+    closer = _closing(client)
+    step = closer.__anext__()  # the running loop's firstiter hook registers the generator
+    try:
+        step.send(None)  # runs to the ``yield`` at once: no await before it
+    except StopIteration:
+        pass
+    return closer
+
+
 async def _aclose(response: httpx.Response) -> None:
     await response.aclose()
 
@@ -285,6 +314,7 @@ class Transport:
         self._async_transport = async_transport
         self._async_backend = async_backend
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+        self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         for given in (client, async_client):  # a caller's clients get the connect-time check too
             guard_pool(getattr(given, "_transport", None))
@@ -308,13 +338,14 @@ class Transport:
         loop = asyncio.get_running_loop()
         with self._lock:
             client = self._async.get(loop)
-            if client is None:
+            if client is None or client.is_closed:
                 transport = self._async_transport
                 if transport is None and self._async_backend == "aiohttp":
                     transport = _aiohttp_transport()
                 client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=transport)
                 guard_pool(client._transport)
                 self._async[loop] = client
+                self._closers[loop] = _close_at_loop_end(client)
             return client
 
     def close(self) -> None:
@@ -329,7 +360,10 @@ class Transport:
         with contextlib.suppress(RuntimeError):
             loop = asyncio.get_running_loop()
             client = self._async.pop(loop, None)
-            if client is not None:
+            closer = self._closers.pop(loop, None)
+            if closer is not None:
+                await closer.aclose()  # closes the client
+            elif client is not None:
                 await client.aclose()
         self.close()
 
