@@ -90,7 +90,9 @@ def test_every_alias_names_an_option_a_call_takes() -> None:
 def test_closest_prefers_an_alias_and_folds_case() -> None:
     assert closest("max_tokens", ["max_output_tokens", "max_retries"], aliases=OPTION_ALIASES) == "max_output_tokens"
     assert closest("MAX_TOKENS", ["max_output_tokens"], aliases=OPTION_ALIASES) == "max_output_tokens"
-    assert closest("stop", ["stop_sequences", "top_p"], aliases=None) is None  # distance alone misses it
+    # distance alone would send `stop` to the wrong option
+    assert closest("stop", ["stop_sequences", "top_p"]) == "top_p"
+    assert closest("stop", ["stop_sequences", "top_p"], aliases=OPTION_ALIASES) == "stop_sequences"
     assert closest("TOP_P", ["top_p", "top_k"]) == "top_p"
     assert did_you_mean("nothing-like-it", ["top_p"]) == ""
 
