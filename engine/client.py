@@ -37,7 +37,7 @@ from . import hooks
 from .aio import close_once, finish
 from .auth.credentials import Credentials
 from .binding import ConnectGuard, check_credential_destination, host_pattern
-from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, RequestBuildError, SpecwireError
+from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, SpecwireError
 from .process import ResponseProcessor
 from .provider_errors import api_error, parse_body
 from .redact import Secret, redact_url

@@ -80,12 +80,12 @@ def to_messages(value: Any) -> list[Message]:
     return out
 
 
-def _build(cls: type[Any], where: str, **values: Any) -> Any:
+def _build(cls: type[Any], where: str, values: dict[str, Any]) -> Any:
     """``cls(**values)`` with a validation failure told as a :class:`RequestBuildError` at ``where``."""
     from .validate import explain
 
     try:
-        return cls(**values)
+        return cls.model_validate(values)
     except ValidationError as exc:
         raise RequestBuildError(explain(exc, root=where, model=cls)) from None
 
@@ -118,12 +118,14 @@ def _message_from_dict(d: dict[str, Any], where: str) -> Message:
         parts.append(_tool_call_from_openai(call, f"{where}.tool_calls[{k}]"))
     extra = {k: v for k, v in d.items() if k not in _MESSAGE_KEYS}
     if role in ("system", "developer", "user") and parts and all(isinstance(p, TextPart) for p in parts) and isinstance(content, str):
-        return _build(Message, where, role=role, content=content, name=d.get("name"), **extra)
-    return _build(Message, where, role=role, content=parts, name=d.get("name"), **extra)
+        return _build(Message, where, {**extra, "role": role, "content": content, "name": d.get("name")})
+    return _build(Message, where, {**extra, "role": role, "content": parts, "name": d.get("name")})
 
 
-#: The message keys read above (any other key is refused by :class:`Message`, with a suggestion).
-_MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_calls", "reasoning_content", "reasoning", "refusal", "audio", "annotations"})
+#: The message keys read above, and those an OpenAI SDK message dump carries beside them
+#: (``refusal``, ``audio``, ``annotations``, ``function_call``); any other key is refused by
+#: :class:`Message`, with a suggestion (``contnet`` → ``content``).
+_MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_calls", "reasoning_content", "reasoning", "refusal", "audio", "annotations", "function_call"})
 
 
 def _tool_message(d: dict[str, Any], where: str) -> Message:
@@ -132,7 +134,7 @@ def _tool_message(d: dict[str, Any], where: str) -> Message:
     if not tool_call_id:
         # Already unified: {"role": "tool", "content": [{"type": "tool_result", …}]}
         if isinstance(content, list) and content and all(isinstance(p, dict) and p.get("type") == "tool_result" for p in content):
-            return _build(Message, where, role="tool", content=[_part_from_dict(p, f"{where}.content[{j}]") for j, p in enumerate(content)])
+            return _build(Message, where, {"role": "tool", "content": [_part_from_dict(p, f"{where}.content[{j}]") for j, p in enumerate(content)]})
         raise RequestBuildError(f"{where}: a tool message needs a tool_call_id (or tool_result parts)")
     if content is not None and not isinstance(content, (str, list)):
         raise RequestBuildError(f"{where}.content: expected a string or a list of parts, got {type(content).__name__}")
@@ -142,13 +144,12 @@ def _tool_message(d: dict[str, Any], where: str) -> Message:
             content = "".join(p.text for p in inner)
         else:
             content = inner
-    result = _build(
-        ToolResultPart, where,
-        tool_call_id=tool_call_id,
-        tool_name=d.get("name"),
-        content=content if content is not None else "",
-        is_error=bool(d.get("is_error", False)),
-    )
+    result = _build(ToolResultPart, where, {
+        "tool_call_id": tool_call_id,
+        "tool_name": d.get("name"),
+        "content": content if content is not None else "",
+        "is_error": bool(d.get("is_error", False)),
+    })
     return Message(role="tool", content=[result])
 
 
@@ -171,7 +172,7 @@ def _tool_call_from_openai(call: dict[str, Any], where: str) -> ToolCallPart:
             raise RequestBuildError(f"{where}: tool call {brief(call.get('id'))} has arguments that are not a JSON object")
     else:
         raise RequestBuildError(f"{where}: tool call {brief(call.get('id'))} has arguments of type {type(raw).__name__}")
-    return _build(ToolCallPart, where, tool_call_id=call.get("id"), tool_name=fn.get("name") or "", arguments=args, arguments_text=text)
+    return _build(ToolCallPart, where, {"tool_call_id": call.get("id"), "tool_name": fn.get("name") or "", "arguments": args, "arguments_text": text})
 
 
 def _part_from_dict(p: Any, where: str) -> Any:
@@ -180,7 +181,7 @@ def _part_from_dict(p: Any, where: str) -> Any:
     kind = p.get("type")
     cls = _PART_CLASSES.get(kind) if isinstance(kind, str) else None
     if cls is not None:
-        return _build(cls, where, **p)
+        return _build(cls, where, p)
     if kind == "image_url":
         spec = p.get("image_url")
         url = spec.get("url") if isinstance(spec, dict) else spec
@@ -194,7 +195,7 @@ def _part_from_dict(p: Any, where: str) -> Any:
         spec = p.get("input_audio") or {}
         if not isinstance(spec, dict):
             raise RequestBuildError(f"{where}: an input_audio part needs input_audio.data and input_audio.format")
-        return _build(AudioPart, where, data=spec.get("data", ""), media_type=f"audio/{spec.get('format', 'wav')}")
+        return _build(AudioPart, where, {"data": spec.get("data", ""), "media_type": f"audio/{spec.get('format', 'wav')}"})
     if kind == "file":
         spec = p.get("file") or {}
         if not isinstance(spec, dict):
