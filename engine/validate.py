@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import RequestBuildError
 from .safejson import brief
 from .suggest import OPTION_ALIASES, closest, did_you_mean
+from . import types
 from .types import Request
 
 __all__ = ["check_tools", "explain", "request_from"]
@@ -37,13 +38,14 @@ __all__ = ["check_tools", "explain", "request_from"]
 MAX_PROBLEMS = 3
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 _SCALARS = frozenset({"str", "int", "float", "bool", "none", "dict", "list", "bytes", "tuple", "set"})
+_MODEL_NAMES = frozenset(name for name, obj in vars(types).items() if isinstance(obj, type) and issubclass(obj, BaseModel))
 _READABLE = {"str": "a string", "int": "an integer", "float": "a number", "bool": "a bool", "dict": "a dict", "list": "a list", "none": "None"}
 
 
 def _label(step: Any) -> bool:
     """A loc step that names a union member (``str``, ``list[…]``, ``function-after[…]``,
-    ``TextPart``), not a field or an index."""
-    return isinstance(step, str) and (step in _SCALARS or "[" in step or "(" in step or step[:1].isupper())
+    ``TextPart``), not a field, a dict key or an index."""
+    return isinstance(step, str) and (step in _SCALARS or "[" in step or "(" in step or step in _MODEL_NAMES)
 
 
 def _where(root: str, loc: Iterable[Any]) -> str:
