@@ -23,6 +23,7 @@ key})``, then the environment variables the spec names (``env.api_key``).  A mis
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import threading
 import time
@@ -32,13 +33,11 @@ from contextlib import aclosing, closing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from . import hooks, observe
 from .aio import close_once, finish
 from .auth.credentials import Credentials
 from .binding import ConnectGuard, check_credential_destination, host_pattern
-from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, RequestBuildError, SpecwireError
+from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, SpecwireError
 from .process import ResponseProcessor
 from .provider_errors import api_error, parse_body
 from .redact import Secret, redact_url
@@ -48,6 +47,7 @@ from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .transport import Transport
 from .types import ErrorEvent, Finish, Request, Response
+from .validate import request_from
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
     import httpx
@@ -354,6 +354,8 @@ class Client:
 
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")
+#: Every keyword a call takes besides the :class:`Request` fields (offered as did-you-mean too).
+_OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error")
 
 
 def httpx_timeout(connect: float | None, read: float | None, pool: float | None) -> Any:
@@ -364,12 +366,7 @@ def httpx_timeout(connect: float | None, read: float | None, pool: float | None)
 
 def _split_options(messages: Any, options: dict[str, Any]) -> tuple[Request, dict[str, Any]]:
     call = {k: options.pop(k) for k in _CALL_OPTIONS if k in options}
-    try:
-        request = Request(messages=messages, **options)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-        raise RequestBuildError(f"invalid call options: {problems}") from None
-    return request, call
+    return request_from(messages, options, other_options=_OTHER_OPTIONS), call
 
 
 # ---------------------------------------------------------------------------- event loops
@@ -853,9 +850,20 @@ _default_lock = threading.Lock()
 
 
 def default_client() -> Client:
-    """The process-wide :class:`Client` behind ``specwire.complete`` and friends."""
+    """The process-wide :class:`Client` behind ``specwire.complete`` and friends.  Its sync pool
+    is closed at interpreter exit; the async pool of an event loop when that loop shuts down
+    (``asyncio.run`` returning), so no socket is left open either way."""
     global _default_client
     with _default_lock:
         if _default_client is None:
             _default_client = Client()
+            atexit.register(_close_default)
         return _default_client
+
+
+def _close_default() -> None:
+    global _default_client
+    with _default_lock:
+        client, _default_client = _default_client, None
+    if client is not None:
+        client.close()

@@ -23,12 +23,13 @@ Built-in auth and framing factories are imported lazily, so linting a spec does 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
+
+from .suggest import closest
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -109,8 +110,7 @@ def known(kind: str) -> list[str]:
 
 def suggest(kind: str, name: str) -> str | None:
     """The closest registered name, for did-you-mean messages."""
-    close = difflib.get_close_matches(name, known(kind), n=1, cutoff=0.6)
-    return close[0] if close else None
+    return closest(name, known(kind))
 
 
 def _get(kind: str, name: str) -> Any:

@@ -16,7 +16,6 @@ extends its own id extends the next lower layer.  Compiled specs are cached per 
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
 import threading
@@ -30,6 +29,7 @@ from .spec.checks import check_own_keys, check_tree, credential_issues, settings
 from .spec.compile import CompiledSpec
 from .spec.issues import SourceMap, SpecIssue
 from .spec.loader import VALUE_KEEPING_RULES, load_file
+from .suggest import closest, did_you_mean
 from .types import CallWarning
 
 __all__ = ["BUILTIN_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry"]
@@ -159,8 +159,7 @@ class SpecRegistry:
             if spec is not None:
                 return spec
             if provider not in self._entries:
-                close = difflib.get_close_matches(provider, self.providers(), n=1, cutoff=0.6)
-                raise ModelNotFoundError(f"unknown provider {provider!r}", suggestion=close[0] if close else None)
+                raise ModelNotFoundError(f"unknown provider {provider!r}", suggestion=closest(provider, self.providers()))
             entry = self._entries[provider][0]
             _merged, spec, issues, _root = self._evaluate(entry, entry.path)
             if spec is None:
@@ -277,8 +276,7 @@ class SpecRegistry:
         ]
         if not candidates:
             line, col = loaded.source.locate(("extends",))[1:]
-            close = difflib.get_close_matches(parent_id, self.providers(), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(parent_id, self.providers())
             issues.append(SpecIssue(file, line, col, "unknown-extends", f"`extends: {parent_id}` names no provider on the search path{hint}", path="extends"))
             return _Merged(None, loaded.source, issues, own=data)
         parent = self._merge(candidates[0], stack + (entry.provider,))
@@ -405,8 +403,7 @@ def model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:
         if not spec.models:
             return []
         names = sorted(spec.model_index)
-        close = difflib.get_close_matches(model, names, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(model, names)
         return [CallWarning(kind="unknown-model", detail=f"{model!r} is not in the {spec.provider} catalog{hint}; sent as given, cost unknown")]
     if info.deprecated:
         eol = info.deprecated.get("end_of_life")

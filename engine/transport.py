@@ -1,7 +1,8 @@
 """The only HTTP I/O: send a :class:`RequestPlan` with httpx and hand back body bytes.
 
 * One ``httpx.Client`` per :class:`Transport`, and one ``httpx.AsyncClient`` per running event loop
-  (an AsyncClient's connections belong to the loop that opened them), so connections are pooled.
+  (an AsyncClient's connections belong to the loop that opened them), so connections are pooled;
+  a loop's pool is closed when the loop shuts down (``asyncio.run`` returning).
 * Redirects are never followed (docs/RELIABILITY.md T6): a 3xx is returned like any other status and
   becomes a :class:`~specwire.RedirectError`, so a credential never reaches another origin.
 * httpx exceptions are translated at this boundary (httpcore's ``map_exceptions`` pattern) into
@@ -20,7 +21,8 @@ import select
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from urllib.parse import urlsplit
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -56,20 +58,43 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 install_log_redaction()  # httpx logs URLs (``?key=``) at INFO, httpcore response headers at DEBUG
 
 
-def _map(exc: Exception, *, started: bool) -> TransportError:
-    """An httpx exception → ours (``started``: the body had begun to arrive)."""
+def _endpoint(url: str | None) -> str | None:
+    """``host:port`` of ``url`` (the scheme's default port when none is written), never its
+    user info, path or query; ``None`` when it has no host."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    port = port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    host = f"[{host}]" if ":" in host else host
+    return redact_text(f"{host}:{port}" if port else host)
+
+
+def _map(exc: Exception, *, started: bool, url: str | None = None) -> TransportError:
+    """An httpx exception → ours (``started``: the body had begun to arrive).  Before the
+    response, the message names the endpoint (``could not connect to api.openai.com:443: …``)
+    from ``url``, without its user info, path or query."""
     text = redact_text(str(exc) or type(exc).__name__)
+    endpoint = _endpoint(url)
+    to = f" to {endpoint}" if endpoint else ""
     if isinstance(exc, httpx.PoolTimeout):
-        return PoolExhaustedError(f"no free connection in the pool: {text}")
+        return PoolExhaustedError(f"no free connection in the pool{' for ' + endpoint if endpoint else ''}: {text}")
     if isinstance(exc, httpx.ConnectTimeout):
         if started:  # httpx-aiohttp reports a connection dropped mid-body as ConnectTimeout
             return StreamInterruptedError(f"the connection broke during the response: {text}")
-        return ConnectTimeout(f"connect timeout: {text}")
+        return ConnectTimeout(f"connect timeout{to}: {text}")
     if isinstance(exc, httpx.TimeoutException):
         return ReadTimeout(f"read timeout: {text}")
     if started:
         return StreamInterruptedError(f"the connection broke during the response: {text}")
-    return TransportError(f"connection failed: {text}")
+    if isinstance(exc, httpx.ConnectError):
+        return TransportError(f"could not connect{to}: {text}")
+    return TransportError(f"connection failed{to}: {text}")
 
 
 #: ``httpx``: httpcore's pool.  ``aiohttp``: aiohttp's pool behind the same httpx interface, via
@@ -81,6 +106,7 @@ ASYNC_BACKENDS = ("httpx", "aiohttp")
 
 def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBaseTransport:
     try:
+        import aiohttp
         from httpx_aiohttp.transport import AiohttpResponseStream, AiohttpTransport
     except ImportError:
         raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
@@ -110,6 +136,12 @@ def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBase
             try:
                 response = await super().handle_async_request(request)
             except httpx.ConnectTimeout as exc:
+                # httpx-aiohttp maps a refused connection or a failed name lookup
+                # (ClientConnectorError) to ConnectTimeout (its map prefers the base class's
+                # entry): it is httpx's ConnectError, as on the httpx backend
+                cause = exc.__cause__
+                if isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(cause, asyncio.TimeoutError):
+                    raise httpx.ConnectError(str(exc)) from None
                 # aiohttp's "connect" timeout (httpx's pool timeout here) covers the wait for a
                 # free connection too, and fails like a connect timeout: with every connection
                 # of the pool in use, it was the pool (PoolExhaustedError, not retried).
@@ -126,6 +158,34 @@ def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBase
     # the connect-time destination check (specwire.netguard): a resolver that checks each address
     transport.client = lambda: guarded_aiohttp_session(transport.ssl_context, transport.limits)
     return transport  # type: ignore[no-any-return]
+
+
+async def _closing(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await client.aclose()
+
+
+def _close_at_loop_end(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Close ``client`` when the running event loop shuts down.
+
+    An AsyncClient's connections belong to the loop that opened them, and a loop that closes
+    with them open leaves unclosed sockets and transports behind (``ResourceWarning``; two
+    ``asyncio.run`` calls of ``specwire.acomplete`` showed it).  The loop's shutdown
+    (``asyncio.run`` and ``asyncio.Runner`` call ``loop.shutdown_asyncgens()`` before closing it)
+    closes every async generator that started on it, so the client is tied to one: started
+    here, inside the loop (the loop's first-iteration hook registers it), and closed by the loop's
+    shutdown, or by :meth:`Transport.aclose`, which closes the client at once.  A loop closed
+    without that shutdown leaves the client as before."""
+    closer = _closing(client)
+    step = closer.__anext__()  # the running loop's firstiter hook registers the generator
+    try:
+        step.send(None)  # runs to the ``yield`` at once: no await before it
+    except StopIteration:
+        pass
+    return closer
 
 
 async def _aclose(response: httpx.Response) -> None:
@@ -254,6 +314,7 @@ class Transport:
         self._async_transport = async_transport
         self._async_backend = async_backend
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+        self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         for given in (client, async_client):  # a caller's clients get the connect-time check too
             guard_pool(getattr(given, "_transport", None))
@@ -277,13 +338,14 @@ class Transport:
         loop = asyncio.get_running_loop()
         with self._lock:
             client = self._async.get(loop)
-            if client is None:
+            if client is None or client.is_closed:
                 transport = self._async_transport
                 if transport is None and self._async_backend == "aiohttp":
                     transport = _aiohttp_transport()
                 client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=transport)
                 guard_pool(client._transport)
                 self._async[loop] = client
+                self._closers[loop] = _close_at_loop_end(client)
             return client
 
     def close(self) -> None:
@@ -298,7 +360,10 @@ class Transport:
         with contextlib.suppress(RuntimeError):
             loop = asyncio.get_running_loop()
             client = self._async.pop(loop, None)
-            if client is not None:
+            closer = self._closers.pop(loop, None)
+            if closer is not None:
+                await closer.aclose()  # closes the client
+            elif client is not None:
                 await client.aclose()
         self.close()
 
@@ -320,7 +385,7 @@ class Transport:
             with guarding(plan.guard, plan.url):
                 return client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
         except httpx.HTTPError as exc:
-            mapped = _map(exc, started=False)
+            mapped = _map(exc, started=False, url=plan.url)
         raise mapped
 
     async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
@@ -330,7 +395,7 @@ class Transport:
                 sending = client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
                 return await cancel_once(sending, on_result=_aclose)  # type: ignore[no-any-return]
         except httpx.HTTPError as exc:
-            mapped = _map(exc, started=False)
+            mapped = _map(exc, started=False, url=plan.url)
         except asyncio.CancelledError:
             await _reclaim_orphans(client)
             raise

@@ -46,6 +46,7 @@ from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError
 from ..request import check_call_options, check_extra_headers
 from ..retry import RetryPolicy, Timeouts
 from ..types import ErrorEvent, Finish, Request, Response, ResponseStart
+from ..validate import request_from
 from .cache import BackendCache, MemoryCache, SQLiteCache, cache_key, decode_entry, encode_entry, events_from_response
 from .clock import Clock, SystemClock
 from .config import RouterConfig, load_router_config
@@ -296,12 +297,7 @@ class Router(HealthChecks):
         hooks = self._hooks.plus(call_callbacks) if self._hooks is not None else observe.Hooks.of(call_callbacks)
         target = self.resolver.resolve(model)
         generic = {k: v for k, v in options.items() if k not in _CALL_ONLY}
-        try:
-            request = Request(messages=messages, **generic)
-        except Exception as exc:  # pydantic's ValidationError, as the library reports it
-            errs = getattr(exc, "errors", None)
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errs()[:5]) if errs else str(exc)
-            raise RequestBuildError(f"invalid call options: {problems}") from None
+        request = request_from(messages, generic, other_options=(*_CALL_ONLY, "cache", "tags", "timeout", "max_retries", "stream_mode", "raise_on_error"))
         t = self.config.timeout
         timeouts = Timeouts.of(timeout) if timeout is not None else Timeouts(
             connect=t.connect, read=t.read, first_event=t.first_event, idle=t.idle, total=t.total, pool=t.pool)
