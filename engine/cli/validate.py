@@ -14,8 +14,10 @@ ancestor.  A rule whose required field resolves to null on every frame it matche
 case that fits none of the specs is a warning.  Replays use the built-in framings only
 (validate-spec loads no entry-point hooks) and no network.
 
-Every file's findings are reported in one run, each once: a YAML syntax error stops its own file
-only, and a spec whose parent fails to load gets one ``extends-failed`` line naming the file at
+Every file's findings are reported in one run, each once, every layer of them: YAML traps, file
+rules, the schema, and the semantic checks (hooks, expressions, templates, rules), which run on
+what the schema did not refuse.  A YAML syntax error stops its own file only, and says so on its
+line (nothing else of that file can be checked); a spec whose parent fails to load gets one ``extends-failed`` line naming the file at
 fault, the parent's problems being printed once (with the parent, or with the first file extending
 it).
 
@@ -86,9 +88,12 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
             issues += lint_router_config(f, registry=registry)
             continue
         result = registry.lint_file(f)
+        found = [i for i in result.issues if i not in issues]
+        if result.spec is None:
+            found = _say_unchecked(f, found)
         # once per run: a spec extended by several of the files is reported with the first of
         # them (or by itself), the others carry only their one `extends-failed` note
-        issues += [i for i in result.issues if i not in issues]
+        issues += found
         if result.spec is None:
             continue
         # the shipped samples belong to the built-in specs (and the specs extending them); a
@@ -112,7 +117,34 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
     return issues
 
 
+UNCHECKED = "; nothing else in this file could be checked (schema, semantics, samples): it must load as YAML first"
+
+
+def _say_unchecked(path: Path, found: list[Any]) -> list[Any]:
+    """When ``path`` itself does not load (YAML syntax, encoding, size), its first error says, on
+    the same line, that the later layers could not run on it (every other layer of every other
+    file still runs)."""
+    from dataclasses import replace
+
+    from ..spec.loader import load_file
+
+    if load_file(path).data is not None:
+        return found
+    here = path.resolve()
+    for n, issue in enumerate(found):
+        if issue.level == "error" and Path(issue.file).resolve() == here:
+            return [*found[:n], replace(issue, message=issue.message + UNCHECKED), *found[n + 1:]]
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``validate-spec`` console script; returns the exit status."""
+    from .pipes import survive_closed_pipe
+
+    return survive_closed_pipe(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="validate-spec", description="Lint specwire provider specs (no network).")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders")
     parser.add_argument("--format", choices=("text", "json", "github"), default="text")
