@@ -192,7 +192,7 @@ def make_view(*, show_reasoning: bool, plain: bool, out: TextIO | None = None, e
     out = out or sys.stdout
     err = err or sys.stderr
     if not plain and _isatty(out) and rich_available():
-        return RichView(out, err, show_reasoning=show_reasoning)
+        return RichView(out, err, show_reasoning=show_reasoning, force_terminal=True)
     return PlainView(out, err, show_reasoning=show_reasoning)
 
 
