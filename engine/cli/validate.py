@@ -80,6 +80,8 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
     issues: list[SpecIssue] = []
     shipped, given, sample_problems = _sample_pool(samples or [], builtin_samples)
     used: set[str] = set()
+    seen: set[SpecIssue] = set()
+    unloadable = _Unloadable()
     for f in files:
         if not f.exists():
             issues.append(SpecIssue(str(f), 1, 1, "file", "no such file"))
@@ -88,12 +90,11 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
             issues += lint_router_config(f, registry=registry)
             continue
         result = registry.lint_file(f)
-        found = [i for i in result.issues if i not in issues]
-        if result.spec is None:
-            found = _say_unchecked(f, found)
         # once per run: a spec extended by several of the files is reported with the first of
         # them (or by itself), the others carry only their one `extends-failed` note
-        issues += found
+        found = [i for i in result.issues if i not in seen]
+        seen.update(found)
+        issues += unloadable.note(found) if result.spec is None else found
         if result.spec is None:
             continue
         # the shipped samples belong to the built-in specs (and the specs extending them); a
@@ -120,21 +121,31 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
 UNCHECKED = "; nothing else in this file could be checked (schema, semantics, samples): it must load as YAML first"
 
 
-def _say_unchecked(path: Path, found: list[Any]) -> list[Any]:
-    """When ``path`` itself does not load (YAML syntax, encoding, size), its first error says, on
-    the same line, that the later layers could not run on it (every other layer of every other
-    file still runs)."""
-    from dataclasses import replace
+class _Unloadable:
+    """The first error of a file that does not load (YAML syntax, encoding, size) says, on its
+    own line, that the later layers could not run on that file; every other file's layers still
+    run."""
 
-    from ..spec.loader import load_file
+    def __init__(self) -> None:
+        self._loads: dict[Path, bool] = {}
+        self._noted: set[Path] = set()
 
-    if load_file(path).data is not None:
-        return found
-    here = path.resolve()
-    for n, issue in enumerate(found):
-        if issue.level == "error" and Path(issue.file).resolve() == here:
-            return [*found[:n], replace(issue, message=issue.message + UNCHECKED), *found[n + 1:]]
-    return found
+    def note(self, found: list[Any]) -> list[Any]:
+        from dataclasses import replace
+
+        from ..spec.loader import load_file
+
+        out = []
+        for issue in found:
+            where = Path(issue.file).resolve()
+            if issue.level == "error" and where not in self._noted and where.is_file():
+                if where not in self._loads:
+                    self._loads[where] = load_file(where).data is not None
+                if not self._loads[where]:
+                    self._noted.add(where)
+                    issue = replace(issue, message=issue.message + UNCHECKED)
+            out.append(issue)
+        return out
 
 
 def main(argv: list[str] | None = None) -> int:
