@@ -76,7 +76,7 @@ def run(args: argparse.Namespace, registry: Any) -> int:
     options = _options(args)
     session = args.prompt in (None, "-") and stdin_is_tty()
     if not session:
-        prompt = args.prompt if args.prompt not in (None, "-") else sys.stdin.read()
+        prompt = args.prompt if args.prompt not in (None, "-") else _read_stdin()
         if not prompt.strip():
             raise ConfigError("no prompt: give one as an argument or on standard input")
     client_kw: dict[str, Any] = {"registry": registry}
@@ -95,6 +95,35 @@ def run(args: argparse.Namespace, registry: Any) -> int:
         return _session(turn, system)
 
 
+def _read_stdin() -> str:
+    from ..errors import ConfigError
+
+    if sys.stdin is None:
+        return ""
+    try:
+        return sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"standard input is not {exc.encoding} text ({exc.reason} at byte {exc.start})") from None
+
+
+def _read_line() -> str:
+    """One line of the session.  On a terminal the prompt goes where ``input`` puts it, with line
+    editing (readline, where the platform has it); when the answer is redirected, the prompt goes
+    to stderr, so the file gets the answers only."""
+    if _isatty(sys.stdout):
+        return input(PROMPT)
+    sys.stderr.write(PROMPT)
+    sys.stderr.flush()
+    return input()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for name in ("max_output_tokens", "temperature", "api_key", "base_url"):
@@ -111,10 +140,18 @@ def _session(turn: _Turn, system: list[dict[str, Any]]) -> int:
     from ..errors import SpecwireError
 
     history: list[Any] = list(system)
+    if _isatty(sys.stdout):
+        try:
+            import readline  # noqa: F401 - line editing and history for input()
+        except ImportError:  # pragma: no cover - platforms without readline
+            pass
     print(f"specwire chat {turn.args.model_ref}: {RESET_COMMAND} clears the history, {EXIT_COMMANDS[0]} or Ctrl-D ends", file=sys.stderr)
     while True:
         try:
-            line = input(PROMPT)
+            line = _read_line()
+        except UnicodeDecodeError as exc:
+            print(f"specwire: that line is not {exc.encoding} text", file=sys.stderr)
+            continue
         except EOFError:
             print(file=sys.stderr)
             return 0
@@ -178,7 +215,8 @@ class _Turn:
         for warning in response.warnings:
             view.warning(warning.kind, warning.detail)
         view.reasoning(response.reasoning or "")
-        view.text(response.text)
+        if response.text:
+            view.text(response.text)
         for part in response.tool_calls:
             view.tool_call(part)
         view.end()

@@ -97,6 +97,15 @@ def test_empty_stdin_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, server: r
     assert not server.calls
 
 
+def test_stdin_that_is_not_utf8_is_one_line(workdir: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run([str(SPECWIRE), *README_SAMPLE[:2], "-", "--replay", README_SAMPLE[4]], input=b"caf\xe9\n", cwd=workdir, env=env, capture_output=True, timeout=60, check=False)
+    err = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 2 and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("specwire: ")] and "standard input" in err
+
+
 def test_options_reach_the_request(server: respx.MockRouter, run_inproc: Callable[..., Result]) -> None:
     """``--option`` values are JSON when they parse (numbers, lists), else strings."""
     result = run_inproc(live("hi", "-o", "top_p=0.5", "--option", 'stop_sequences=["END"]', "-o", "seed=7", "-o", "max_retries=0"))
@@ -143,8 +152,8 @@ def test_session_keeps_history_resets_and_exits(monkeypatch: pytest.MonkeyPatch,
     assert bodies[0]["messages"] == [system, {"role": "user", "content": "first"}]
     assert bodies[1]["messages"] == [system, {"role": "user", "content": "first"}, {"role": "assistant", "content": answer}, {"role": "user", "content": "second"}]
     assert bodies[2]["messages"] == [system, {"role": "user", "content": "third"}]
-    assert result.stdout.count(answer) == 3
-    assert "history cleared" in result.stderr
+    assert result.stdout == (answer + "\n") * 3  # the prompts go to stderr when stdout is redirected
+    assert result.stderr.count(chat_module.PROMPT) == 6 and "history cleared" in result.stderr
 
 
 def test_session_ends_at_end_of_input_and_drops_a_failed_turn(monkeypatch: pytest.MonkeyPatch, run_inproc: Callable[..., Result]) -> None:
