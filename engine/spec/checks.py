@@ -25,6 +25,7 @@ spec that lints clean is not refused on load.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import json
@@ -114,7 +115,10 @@ def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[
     skipped."""
     if not isinstance(data, dict):
         return []
-    tree = _pruned(data)
+    try:
+        tree = _pruned(data)
+    except Exception:  # noqa: BLE001 - a tree too odd to prune: the schema's findings stand alone
+        return []
     checks: list[Callable[[], Any]] = [
         lambda: [_at(source, file, path, rule, message) for path, rule, message in compile_spec(tree, file, source)[1]],
         lambda: _hook_issues(tree, source, file),
@@ -141,7 +145,7 @@ def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[
 def _pruned(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``data`` without the keys and values the schema refuses (unknown keys, values of
     the wrong type or out of their enum); a missing required key stays missing."""
-    tree = json.loads(json.dumps(data, default=str))
+    tree = copy.deepcopy(data)
     for error in list(_validator().iter_errors(tree)):
         error = _most_relevant(error)
         path = list(error.absolute_path)
