@@ -9,8 +9,9 @@
     specwire models [PROVIDER] [--json]                       the model catalogs
 
 Exit codes: 0 success, 1 a call or replay ended in an error (or standard output was closed:
-``specwire … | head``), 2 bad usage or configuration (130 on Ctrl-C).  Every error is one line on stderr (``specwire: <class>: <message>`` or
-``error: <class>: <message>``), never a traceback.  Heavy modules are imported inside the
+``specwire … | head``), 2 bad usage or configuration (130 on Ctrl-C).  Every error is one line
+on stderr (``specwire: <class>: <message>`` or ``error: <class>: <message>``), never a
+traceback; a secret is never part of it.  Heavy modules are imported inside the
 commands, so ``--help`` is instant.
 """
 

@@ -40,11 +40,11 @@ def option_pair(text: str) -> tuple[str, Any]:
 def add_arguments(chat: argparse.ArgumentParser) -> None:
     chat.add_argument("model_ref", help="provider:model, e.g. anthropic:claude-sonnet-5-5")
     chat.add_argument("prompt", nargs="?", help="the prompt; leave out or give '-' to read standard input (an interactive session on a terminal)")
-    chat.add_argument("--system", help="system prompt")
-    chat.add_argument("--api-key", help="the provider's API key (default: its environment variable); never printed")
-    chat.add_argument("--base-url", help="send the request to this base URL instead of the spec's")
+    chat.add_argument("--system", metavar="TEXT", help="system prompt")
+    chat.add_argument("--api-key", metavar="KEY", help="the provider's API key (default: its environment variable); never printed")
+    chat.add_argument("--base-url", metavar="URL", help="send the request to this base URL instead of the spec's")
     chat.add_argument("--option", "-o", action="append", type=option_pair, default=[], metavar="KEY=VALUE",
-                      help="a call option (repeatable), e.g. -o top_p=0.9 -o 'stop=[\"\\n\"]'; the value is parsed as JSON when it parses, else a string")
+                      help="a call option (repeatable), e.g. -o top_p=0.9 -o 'stop_sequences=[\"END\"]'; the value is parsed as JSON when it parses, else it is a string")
     chat.add_argument("--replay", metavar="BODY_FILE", help="serve this recorded response body instead of calling the provider (offline); sample:NAME names a recording shipped in the package")
     chat.add_argument("--replay-status", type=int, default=200, metavar="CODE", help="HTTP status to serve the --replay body with")
     chat.add_argument("--no-stream", action="store_true", help="make a non-streaming call")
