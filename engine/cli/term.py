@@ -107,7 +107,8 @@ class RichView:
 
         self.show_reasoning = show_reasoning
         self.out = Console(file=out, force_terminal=force_terminal, highlight=False)
-        self.err = Console(file=err, force_terminal=force_terminal, highlight=False)
+        # standard error redirected to a file gets no escape codes, whatever standard output is
+        self.err = Console(file=err, force_terminal=force_terminal if _isatty(err) else None, highlight=False)
         self._text = ""
         self._live: Any = None
         self._reasoning_open = False

@@ -368,3 +368,13 @@ def test_validate_spec_through_head(workdir: Path) -> None:
     done = subprocess.run(["sh", "-c", f"'{validate}' '{FIXTURES / 'broken_specs'}' | head -1"], cwd=workdir, capture_output=True, text=True, timeout=60)
     assert len(done.stdout.splitlines()) == 1
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+
+
+def test_rich_leaves_a_redirected_stderr_plain(monkeypatch: pytest.MonkeyPatch, run_inproc: Callable[..., Result]) -> None:
+    """stdout a terminal, stderr a file (`2> log`): the log gets no escape codes."""
+    pytest.importorskip("rich")
+    monkeypatch.setattr(term, "_isatty", lambda stream: stream is sys.stdout)
+    result = run_inproc([*README_SAMPLE, "--show-reasoning"])
+    assert result.returncode == 0, result.stderr
+    assert "\x1b[" in result.stdout
+    assert "\x1b[" not in result.stderr and "pedestrian safety" in result.stderr
