@@ -116,14 +116,13 @@ class RichView:
     # the answer: a live Markdown view, replaced by the full rendering when the block ends
     def text(self, delta: str) -> None:
         from rich.live import Live
-        from rich.markdown import Markdown
 
         self._close_reasoning()
         self._text += delta
         if self._live is None:
-            self._live = Live(console=self.out, transient=True, refresh_per_second=8, vertical_overflow="ellipsis")
+            # parsed at each refresh (8 a second), not at each delta: a long answer stays linear
+            self._live = Live(_LiveMarkdown(self), console=self.out, transient=True, refresh_per_second=8, vertical_overflow="crop")
             self._live.start()
-        self._live.update(Markdown(self._text))
 
     def _flush_text(self) -> None:
         from rich.markdown import Markdown
@@ -142,7 +141,7 @@ class RichView:
         if not self._reasoning_open:
             self.err.rule(REASONING_LABEL, style="dim", align="left")
             self._reasoning_open = True
-        self.err.print(delta, end="", style="dim italic", soft_wrap=True, markup=False)
+        self.err.print(delta, end="", style="dim italic", soft_wrap=True, markup=False, emoji=False, highlight=False)
 
     def _close_reasoning(self) -> None:
         if self._reasoning_open:
@@ -176,6 +175,27 @@ class RichView:
     def _end_blocks(self) -> None:
         self._close_reasoning()
         self._flush_text()
+
+
+class _LiveMarkdown:
+    """The live view of the answer so far: the Markdown of its last screenful, parsed when the
+    display refreshes (8 times a second), so a long answer costs no more per refresh than a short
+    one and the newest text stays in sight.  The full answer is printed when the block ends."""
+
+    def __init__(self, view: RichView) -> None:
+        self.view = view
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.markdown import Markdown
+        from rich.segment import Segment
+
+        height = max((options.height or console.height) - 1, 1)
+        source = "\n".join(self.view._text.splitlines()[-height:])  # wrapping only adds lines
+        unbounded = options.copy()
+        unbounded.height = None
+        for line in console.render_lines(Markdown(source), unbounded, pad=False)[-height:]:
+            yield from line
+            yield Segment.line()
 
 
 def rich_available() -> bool:
