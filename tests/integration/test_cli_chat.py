@@ -378,3 +378,18 @@ def test_rich_leaves_a_redirected_stderr_plain(monkeypatch: pytest.MonkeyPatch, 
     assert result.returncode == 0, result.stderr
     assert "\x1b[" in result.stdout
     assert "\x1b[" not in result.stderr and "pedestrian safety" in result.stderr
+
+
+def test_the_live_view_shows_the_newest_screenful() -> None:
+    """While a long answer streams, the live display holds its last lines (the whole answer is
+    printed once the block ends)."""
+    pytest.importorskip("rich")
+    from rich.console import Console
+
+    view = term.RichView(io.StringIO(), io.StringIO(), show_reasoning=False, force_terminal=False)
+    view._text = "".join(f"line {n}\n\n" for n in range(200))
+    screen = io.StringIO()
+    Console(file=screen, width=40, height=10, force_terminal=False).print(term._LiveMarkdown(view))
+    shown = [line for line in screen.getvalue().splitlines() if line.strip()]
+    assert 0 < len(screen.getvalue().splitlines()) <= 9
+    assert shown[-1].strip() == "line 199" and "line 0" not in screen.getvalue()
