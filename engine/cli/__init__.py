@@ -1,14 +1,17 @@
-"""``specwire``: the command line (argparse, as yamllint).
+"""``specwire``: the command line (argparse, as yamllint); docs/cli.md is the user's guide.
 
-    specwire chat MODEL_REF PROMPT [--replay BODY_FILE]       stream a reply to the terminal
+    specwire chat MODEL_REF [PROMPT|-] [--replay BODY_FILE]   stream a reply to the terminal
+                                                              (no prompt: standard input, or an
+                                                              interactive session on a terminal)
     specwire render MODEL_REF --request REQUEST.json --json   the exact HTTP request, secrets masked
     specwire replay PROVIDER BODY_FILE --json                 a recorded body through a spec, as JSONL
     specwire providers [--json]                               the providers on the search path
     specwire models [PROVIDER] [--json]                       the model catalogs
 
-Exit codes: 0 success, 1 a call or replay ended in an error, 2 bad usage or configuration
-(130 on Ctrl-C).  Every error is one line on stderr (``specwire: <class>: <message>`` or
-``error: <class>: <message>``), never a traceback.  Heavy modules are imported inside the
+Exit codes: 0 success, 1 a call or replay ended in an error (or standard output was closed:
+``specwire … | head``), 2 bad usage or configuration (130 on Ctrl-C).  Every error is one line
+on stderr (``specwire: <class>: <message>`` or ``error: <class>: <message>``), never a
+traceback; a secret is never part of it.  Heavy modules are imported inside the
 commands, so ``--help`` is instant.
 """
 
@@ -20,6 +23,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .chat import add_arguments as add_chat_arguments
+from .chat import clean
+from .pipes import survive_closed_pipe
+
 __all__ = ["main"]
 
 
@@ -28,19 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--spec-path", action="append", default=[], metavar="DIR", help="extra spec folder (highest priority; repeatable)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    chat = sub.add_parser("chat", help="stream a reply to the terminal")
-    chat.add_argument("model_ref", help="provider:model, e.g. anthropic:claude-sonnet-5-5")
-    chat.add_argument("prompt")
-    chat.add_argument("--system", help="system prompt")
-    chat.add_argument("--replay", metavar="BODY_FILE", help="serve this recorded response body instead of calling the provider (offline); sample:NAME names a recording shipped in the package")
-    chat.add_argument("--replay-status", type=int, default=200, metavar="CODE", help="HTTP status to serve the --replay body with")
-    chat.add_argument("--no-stream", action="store_true", help="make a non-streaming call")
-    chat.add_argument("--stream-mode", help="one of the spec's stream modes (gemini: sse)")
-    chat.add_argument("--max-output-tokens", type=int)
-    chat.add_argument("--temperature", type=float)
-    chat.add_argument("--reasoning", help="effort level (low/medium/high…) or a token budget")
-    chat.add_argument("--show-reasoning", action="store_true", help="print reasoning (to stderr)")
-    chat.add_argument("--json", action="store_true", help="print every event as a JSON line instead of text")
+    chat = sub.add_parser("chat", help="stream a reply to the terminal; without a prompt, read standard input (an interactive session on a terminal)")
+    add_chat_arguments(chat)
 
     render = sub.add_parser("render", help="print the exact HTTP request (secrets redacted)")
     render.add_argument("model_ref")
@@ -71,12 +67,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``specwire`` console script; returns the exit status."""
+    return survive_closed_pipe(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     from ..errors import SpecwireError
 
+    secret = getattr(args, "api_key", None)
+
     try:
         if args.command == "chat":
-            return _chat(args)
+            from .chat import run
+
+            return run(args, _registry(args))
         if args.command == "render":
             return _render(args)
         if args.command == "replay":
@@ -85,136 +90,23 @@ def main(argv: list[str] | None = None) -> int:
             return _providers(args)
         return _models(args)
     except SpecwireError as exc:
-        print(f"specwire: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        print(f"specwire: {type(exc).__name__}: {clean(exc, secret)}", file=sys.stderr)
         for issue in getattr(exc, "issues", [])[:20]:
             print(f"  {issue.format()}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # pragma: no cover - `specwire … | head`
-        return 0
+    except BrokenPipeError:
+        raise  # survive_closed_pipe
     except OSError as exc:
-        print(f"specwire: {_one_line(exc)}", file=sys.stderr)
+        print(f"specwire: {clean(exc, secret)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _one_line(exc: BaseException) -> str:
-    """An error message on one line (pydantic-style messages span several)."""
-    return " ".join(str(exc).split())
 
 
 def _registry(args: argparse.Namespace) -> Any:
     from ..registry import SpecRegistry, default_registry
 
     return SpecRegistry(args.spec_path) if args.spec_path else default_registry()
-
-
-# ---------------------------------------------------------------------------- chat
-def _chat(args: argparse.Namespace) -> int:
-    from ..client import Client
-    from .output import event_json, summary_line
-
-    options: dict[str, Any] = {}
-    for name in ("max_output_tokens", "temperature"):
-        if getattr(args, name) is not None:
-            options[name] = getattr(args, name)
-    if args.reasoning:
-        options["reasoning"] = int(args.reasoning) if args.reasoning.isdigit() else args.reasoning
-    messages: list[dict[str, str]] = []
-    if args.system:
-        messages.append({"role": "system", "content": args.system})
-    messages.append({"role": "user", "content": args.prompt})
-    client_kw: dict[str, Any] = {"registry": _registry(args)}
-    if args.replay:
-        client_kw["transport"] = _replay_transport(_recording(args.replay), args.replay_status)
-        options["api_key"] = "replay-no-key"
-    with Client(**client_kw) as client:
-        if args.no_stream:
-            events = None
-            try:
-                response = client.complete(args.model_ref, messages, **options)
-            except Exception as exc:  # noqa: BLE001 - reported below, typed
-                return _report_error(exc)
-            if args.json:
-                print(json.dumps({"type": "finish", "response": _response_json(response)}, ensure_ascii=False))
-            else:
-                if args.show_reasoning and response.reasoning:
-                    print(response.reasoning, file=sys.stderr)
-                print(response.text)
-                print(summary_line(response), file=sys.stderr)
-            return 0
-        events = client.stream(args.model_ref, messages, stream_mode=args.stream_mode, raise_on_error=False, **options)
-        status = 0
-        for event in events:
-            if args.json:
-                print(json.dumps(event_json(event), ensure_ascii=False), flush=True)
-                status = 1 if event.type == "error" else status
-                continue
-            if event.type == "text_delta":
-                sys.stdout.write(event.delta)
-                sys.stdout.flush()
-            elif event.type == "reasoning_delta" and args.show_reasoning:
-                sys.stderr.write(event.delta)
-                sys.stderr.flush()
-            elif event.type == "warning":
-                print(f"warning [{event.warning.kind}]: {event.warning.detail}", file=sys.stderr)
-            elif event.type == "finish":
-                sys.stdout.write("\n")
-                print(summary_line(event.response), file=sys.stderr)
-            elif event.type == "error":
-                sys.stdout.write("\n")
-                status = _report_error(event.error)
-        return status
-
-
-def _report_error(exc: Exception) -> int:
-    print(f"error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
-    return 1
-
-
-_SAMPLE = "sample:"
-
-
-def _recording(ref: str) -> Path:
-    """The body file ``--replay`` names: a path, or ``sample:NAME``, a recording shipped in the
-    package (``specwire.samples``, the folder names of ``samples/``), so the offline first run needs
-    no checkout.  Raises :class:`ConfigError` for an unknown sample, listing the known ones."""
-    if not ref.startswith(_SAMPLE):
-        return Path(ref)
-    from importlib.resources import files
-
-    import yaml
-
-    from ..errors import ConfigError
-
-    root = Path(str(files("specwire.samples")))
-    known = sorted(p.name for p in root.iterdir() if (p / "case.yaml").is_file())
-    name = ref[len(_SAMPLE):]
-    if name not in known:  # also keeps the name a plain folder name (no '/', no '..')
-        raise ConfigError(f"no shipped sample {name!r}; the samples are: {', '.join(known)}")
-    case = yaml.safe_load((root / name / "case.yaml").read_text(encoding="utf-8"))
-    return root / name / str(case["replay"]["body"])
-
-
-def _replay_transport(path: Path, status: int) -> Any:
-    from ..transport import recorded_body_transport
-
-    return recorded_body_transport(path.read_bytes(), status=status, content_type=_content_type(path))
-
-
-def _content_type(path: Path) -> str:
-    name = path.name.removesuffix(".gz")
-    if name.endswith(".sse"):
-        return "text/event-stream"
-    if name.endswith(".bin"):
-        return "application/vnd.amazon.eventstream"
-    return "application/json"
-
-
-def _response_json(response: Any) -> dict[str, Any]:
-    from .output import response_json
-
-    return response_json(response)
 
 
 # ---------------------------------------------------------------------------- render
@@ -270,7 +162,17 @@ def _replay(args: argparse.Namespace) -> int:
         events = processor.start() + processor.feed(body) + processor.close()
     for event in events:
         print(json.dumps(event_json(event), ensure_ascii=False))
-    return 1 if events and events[-1].type == "error" else 0
+    if not events or events[-1].type != "error":
+        return 0
+    error = events[-1].error
+    print(f"error: {type(error).__name__}: {clean(error)}", file=sys.stderr)
+    if stream and args.framing is None:
+        from .hints import stream_mode_hint
+
+        hint = stream_mode_hint(error, spec, body, args.stream_mode)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
+    return 1
 
 
 # ---------------------------------------------------------------------------- listings

@@ -104,14 +104,19 @@ _SIGV4_SECRET = re.compile(r"((?:Credential|Signature)=)[^,\s]+")
 
 
 def summary_line(response: Any) -> str:
-    """``[stop · 12 in / 40 out tokens · $0.000321]`` for the terminal."""
+    """``[stop · 12 in / 40 out tokens · $0.000321]`` for the terminal, with only what is known:
+    a count, the finish reason or the cost the provider did not give is left out (``[stop ·
+    12 in tokens]``; ``[]`` never: an empty summary is the empty string)."""
     bits = []
     if response.finish_reason is not None:
         bits.append(response.finish_reason.unified)
-    if response.usage is not None:
-        bits.append(f"{response.usage.input_tokens} in / {response.usage.output_tokens} out tokens")
-    bits.append(f"${response.cost.total:.6f}" if response.cost is not None else f"cost unknown: {response.cost_reason}")
-    return "[" + " · ".join(bits) + "]"
+    usage = response.usage
+    counts = [] if usage is None else [f"{n} {label}" for n, label in ((usage.input_tokens, "in"), (usage.output_tokens, "out")) if n is not None]
+    if counts:
+        bits.append(" / ".join(counts) + " tokens")
+    if response.cost is not None:
+        bits.append(f"${response.cost.total:.6f}")
+    return "[" + " · ".join(bits) + "]" if bits else ""
 
 
 def model_rows(spec: Any) -> list[dict[str, Any]]:

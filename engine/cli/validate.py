@@ -14,8 +14,10 @@ ancestor.  A rule whose required field resolves to null on every frame it matche
 case that fits none of the specs is a warning.  Replays use the built-in framings only
 (validate-spec loads no entry-point hooks) and no network.
 
-Every file's findings are reported in one run, each once: a YAML syntax error stops its own file
-only, and a spec whose parent fails to load gets one ``extends-failed`` line naming the file at
+Every file's findings are reported in one run, each once, every layer of them: YAML traps, file
+rules, the schema, and the semantic checks (hooks, expressions, templates, rules), which run on
+what the schema did not refuse.  A YAML syntax error stops its own file only, and says so on its
+line (nothing else of that file can be checked); a spec whose parent fails to load gets one ``extends-failed`` line naming the file at
 fault, the parent's problems being printed once (with the parent, or with the first file extending
 it).
 
@@ -78,6 +80,8 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
     issues: list[SpecIssue] = []
     shipped, given, sample_problems = _sample_pool(samples or [], builtin_samples)
     used: set[str] = set()
+    seen: set[SpecIssue] = set()
+    unloadable = _Unloadable()
     for f in files:
         if not f.exists():
             issues.append(SpecIssue(str(f), 1, 1, "file", "no such file"))
@@ -88,7 +92,9 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
         result = registry.lint_file(f)
         # once per run: a spec extended by several of the files is reported with the first of
         # them (or by itself), the others carry only their one `extends-failed` note
-        issues += [i for i in result.issues if i not in issues]
+        found = [i for i in result.issues if i not in seen]
+        seen.update(found)
+        issues += unloadable.note(found) if result.spec is None else found
         if result.spec is None:
             continue
         # the shipped samples belong to the built-in specs (and the specs extending them); a
@@ -112,7 +118,44 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
     return issues
 
 
+UNCHECKED = "; nothing else in this file could be checked (schema, semantics, samples): it must load as YAML first"
+
+
+class _Unloadable:
+    """The first error of a file that does not load (YAML syntax, encoding, size) says, on its
+    own line, that the later layers could not run on that file; every other file's layers still
+    run."""
+
+    def __init__(self) -> None:
+        self._loads: dict[Path, bool] = {}
+        self._noted: set[Path] = set()
+
+    def note(self, found: list[Any]) -> list[Any]:
+        from dataclasses import replace
+
+        from ..spec.loader import load_file
+
+        out = []
+        for issue in found:
+            where = Path(issue.file).resolve()
+            if issue.level == "error" and where not in self._noted and where.is_file():
+                if where not in self._loads:
+                    self._loads[where] = load_file(where).data is not None
+                if not self._loads[where]:
+                    self._noted.add(where)
+                    issue = replace(issue, message=issue.message + UNCHECKED)
+            out.append(issue)
+        return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``validate-spec`` console script; returns the exit status."""
+    from .pipes import survive_closed_pipe
+
+    return survive_closed_pipe(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="validate-spec", description="Lint specwire provider specs (no network).")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders")
     parser.add_argument("--format", choices=("text", "json", "github"), default="text")

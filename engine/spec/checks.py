@@ -25,6 +25,7 @@ spec that lints clean is not refused on load.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import json
@@ -87,7 +88,7 @@ def check_tree(data: Any, source: SourceMap, file: str) -> tuple[CompiledSpec | 
     """Validate and compile a merged spec tree.  The spec is ``None`` when there are errors."""
     issues = sorted(_schema_issues(data, source, file), key=lambda i: (i.file, i.line, i.col, i.rule))
     if issues:
-        return None, issues
+        return None, sorted(issues + _beyond_schema(data, source, file, issues), key=lambda i: (i.file, i.line, i.col, i.rule))
     spec, problems = compile_spec(data, file, source)
     for path, rule, message in problems:
         issues.append(_at(source, file, path, rule, message))
@@ -103,6 +104,74 @@ def check_own_keys(data: Any, source: SourceMap, file: str) -> list[SpecIssue]:
     extends (that one failed to load, or is missing): unknown keys and wrong types still show in
     the same run; a key the parent would have provided is not reported missing."""
     return sorted(_schema_issues(data, source, file, partial=True), key=lambda i: (i.file, i.line, i.col, i.rule))
+
+
+def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[SpecIssue]) -> list[SpecIssue]:
+    """The compile and semantic findings of a tree the schema refused, so that one run shows every
+    layer (an unknown framing is not hidden behind an unknown key).  They run on the tree without
+    the nodes the schema refused; a finding at, inside or around a place the schema already
+    reported is dropped (one finding per place: a refused ``emit`` is not also a rule without
+    ``emit``), and a check that cannot run on what is left (a required key is missing) is
+    skipped."""
+    if not isinstance(data, dict):
+        return []
+    try:
+        tree = _pruned(data)
+    except Exception:  # noqa: BLE001 - a tree too odd to prune: the schema's findings stand alone
+        return []
+    checks: list[Callable[[], Any]] = [
+        lambda: [_at(source, file, path, rule, message) for path, rule, message in compile_spec(tree, file, source)[1]],
+        lambda: _hook_issues(tree, source, file),
+        lambda: _template_issues(tree, source, file),
+        lambda: _rule_issues(tree, source, file),
+        lambda: _all_param_issues(tree, source, file),
+    ]
+    taken = {(i.line, i.col) for i in schema_issues}
+    refused = [i.path for i in schema_issues if i.path]
+
+    def related(path: str) -> bool:
+        return any(path == r or path.startswith(r + ".") or r.startswith(path + ".") for r in refused) if path else False
+
+    out: list[SpecIssue] = []
+    for check in checks:
+        try:
+            found = list(check())
+        except Exception:  # noqa: BLE001 - the shape this check relies on is what the schema refused
+            continue
+        out += [i for i in found if (i.line, i.col) not in taken and not related(i.path) and i not in out]
+    return out
+
+
+def _pruned(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` without the keys and values the schema refuses (unknown keys, values of
+    the wrong type or out of their enum); a missing required key stays missing."""
+    tree = copy.deepcopy(data)
+    for error in list(_validator().iter_errors(tree)):
+        error = _most_relevant(error)
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set((error.schema.get("properties") or {}).keys())
+            patterns = list((error.schema.get("patternProperties") or {}).keys())
+            parent = _node(tree, path)
+            for key in [k for k in error.instance if k not in allowed and not any(re.search(p, k) for p in patterns)]:
+                if isinstance(parent, dict):
+                    parent.pop(key, None)
+        elif error.validator != "required" and path:
+            parent = _node(tree, path[:-1])
+            if isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            elif isinstance(parent, list) and isinstance(path[-1], int) and path[-1] < len(parent):
+                parent[path[-1]] = None
+    return tree
+
+
+def _node(tree: Any, path: list[Any]) -> Any:
+    for key in path:
+        try:
+            tree = tree[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return tree
 
 
 # ---------------------------------------------------------------------------- schema
@@ -169,6 +238,10 @@ def _semantic_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
     yield from _hook_issues(data, source, file)
     yield from _template_issues(data, source, file)
     yield from _rule_issues(data, source, file)
+    yield from _all_param_issues(data, source, file)
+
+
+def _all_param_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator[SpecIssue]:
     yield from _param_issues(data.get("params") or {}, ("params",), source, file)
     for name, profile in (data.get("profiles") or {}).items():
         yield from _param_issues((profile or {}).get("params") or {}, ("profiles", name, "params"), source, file)

@@ -423,3 +423,51 @@ def test_an_inherited_builtin_key_with_a_foreign_base_url_is_a_warning(tmp_path:
     folder = _folder(tmp_path, {"acme": CHILD.format(id="acme", parent="openai") + "base_url: https://evil.test/v1\n"})
     issues = validate_paths([str(folder)], builtin_samples=False)
     assert _found(issues) == [("acme.yaml", 4, 11, "credential-host")]
+
+
+# ---------------------------------------------------------------------------- every layer, one run
+FOUR_TYPOS = (  # a duplicate key (YAML), an unknown key (schema), a hook typo, a framing typo, a bad expression
+    "spec_version: 1\n"
+    "provider: acme\n"
+    "base_url: https://api.acme.example/v1\n"
+    "auth: {scheme: beraer}\n"
+    "request: {path: /chat, body: {model: '{{ model }}', messages: '{{ messages }}'}}\n"
+    "response: {events: {text: {when: text, emit: text, text: text}}}\n"
+    "stream: {framing: jsonarray, events: {text: {when: data.delta, emit: text_delta, delta: 'data.delta[['}}}\n"
+    "display_name: A\n"
+    "display_name: B\n"
+    "colour: blue\n"
+)
+
+
+def test_schema_errors_hide_no_other_layer(tmp_path: Path) -> None:
+    """Issue 11: four typos, four runs.  The semantic checks run beside the schema's findings."""
+    folder = _folder(tmp_path, {"acme": FOUR_TYPOS})
+    found = [(line, rule) for _name, line, _col, rule in _found(validate_paths([str(folder)], builtin_samples=False))]
+    assert found == [(4, "unknown-auth-scheme"), (7, "unknown-framing"), (7, "jmespath"), (9, "duplicate-key"), (10, "schema")]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["request: 5\n", "stream: [1, 2]\n", "params: {temperature: 7}\n", "response: {events: {text: 3}}\n", "models: [{id: 5, params: x}]\n", "headers: [a]\n"],
+    ids=["request-scalar", "stream-list", "param-scalar", "rule-scalar", "model-shape", "headers-list"],
+)
+def test_a_tree_of_the_wrong_shape_still_reports_the_other_layers(bad: str, tmp_path: Path) -> None:
+    """The semantic checks run on what the schema did not refuse; a wrong shape anywhere neither
+    crashes them nor hides the hook typo elsewhere."""
+    text = FULL.format(id="acme").replace("{scheme: bearer}", "{scheme: beraer}")
+    lines = [line for line in text.splitlines(keepends=True) if line.split(":")[0] != bad.split(":")[0]]
+    folder = _folder(tmp_path, {"acme": "".join(lines) + bad})
+    rules = [rule for *_, rule in _found(validate_paths([str(folder)], builtin_samples=False))]
+    assert "schema" in rules and "unknown-auth-scheme" in rules
+
+
+def test_a_file_that_does_not_parse_says_nothing_else_was_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(tmp_path, {"acme": FULL.format(id="acme") + "headers: {a: [1, 2}\n", "bcme": FULL.format(id="bcme") + "colour: blue\n"})
+    code, out = run_main(["--no-builtin-samples", str(folder)], capsys)
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 2, out  # one line each: the note rides on the syntax error's line
+    (syntax,) = [line for line in lines if "[yaml-syntax]" in line]
+    assert "nothing else in this file could be checked" in syntax
+    assert any("bcme.yaml" in line and "[schema]" in line for line in lines)
