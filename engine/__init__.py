@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "ConfigError": "errors",
     "ModelNotFoundError": "errors",
     "RequestBuildError": "errors",
+    "CapabilityError": "errors",
     "TransportError": "errors",
     "APIConnectionError": "errors",
     "APITimeoutError": "errors",
@@ -90,6 +91,7 @@ _EXPORTS: dict[str, str] = {
     "StreamError": "errors",
     "FramingError": "errors",
     "IncompleteStreamError": "errors",
+    "StructuredOutputError": "errors",
 }
 
 __all__ = sorted([*_EXPORTS, "acomplete", "astream", "complete", "stream", "__version__"])

@@ -69,7 +69,7 @@ class _Call:
     def processor(self) -> ResponseProcessor:
         return ResponseProcessor(
             self.spec, model=self.model, stream=self.stream, stream_mode=self.stream_mode, warnings=self.plan.warnings,
-            raise_on_content_filter=self.raise_on_content_filter, settings=self.settings,
+            raise_on_content_filter=self.raise_on_content_filter, settings=self.settings, output=self.plan.output,
         )
 
 
@@ -91,6 +91,9 @@ class Client:
     raise :class:`ContentFilterError` when a response finishes with ``content_filter`` (default:
     return it).  ``async_backend``: ``"httpx"`` (default) or ``"aiohttp"`` (the ``aiohttp`` extra)
     for the connection pool of the async API; raises :class:`ConfigError` for an unknown name.
+    ``strict_capabilities``: raise :class:`CapabilityError` (before any I/O) for a call that sends
+    what the model's catalog entry says it cannot take (an image, a reasoning effort, tools, a JSON
+    schema) instead of a warning; per call too (``strict_capabilities=``).
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class Client:
         trusted_hosts: list[str] | None = None,
         raise_on_content_filter: bool = False,
         async_backend: str = "httpx",
+        strict_capabilities: bool = False,
     ) -> None:
         if load_entry_points:
             hooks.load_entry_points()
@@ -126,6 +130,9 @@ class Client:
         self._settings = {k: dict(v) for k, v in (settings or {}).items()}
         self._trusted = tuple(trusted_hosts or ())
         self._raise_on_content_filter = raise_on_content_filter
+        if not isinstance(strict_capabilities, bool):
+            raise ConfigError("strict_capabilities must be a bool")
+        self._strict_capabilities = strict_capabilities
         self._timeouts = Timeouts.of(timeout)
         self._retry = retry or RetryPolicy()
         if max_retries is not None:
@@ -279,6 +286,7 @@ class Client:
         return build_request(
             spec, request, model=model, stream=stream, stream_mode=stream_mode, settings=settings,
             base_url=base_url, extra_headers=opts.get("extra_headers"), warnings=warnings,
+            strict_capabilities=self._strict_capabilities if opts.get("strict_capabilities") is None else opts["strict_capabilities"],
         )
 
     def _resolve_settings(self, spec: CompiledSpec, call: Mapping[str, Any]) -> dict[str, Any]:
@@ -338,7 +346,7 @@ class Client:
         return factory, Credentials(api_key=key, source=source, settings=settings or {}, env=env, trusted_hosts=self._trusted)
 
 
-_CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")
+_CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_capabilities")
 
 
 def httpx_timeout(connect: float | None, read: float | None, pool: float | None) -> Any:
