@@ -120,7 +120,8 @@ def build_request(
     all_warnings += param_warnings
     output_tool = next((v for mode, _, v in ops if mode == "output_tool"), None)
     ops = [op for op in ops if op[0] != "output_tool"]
-    all_warnings += check_capabilities(request, info, model=model, schema_by_tool=output_tool is not None, strict=strict_capabilities)
+    dropped = frozenset(w.param for w in param_warnings if w.kind == "unsupported-param" and w.param)
+    all_warnings += check_capabilities(request, info, model=model, schema_by_tool=output_tool is not None, strict=strict_capabilities, dropped=dropped)
     rf = request.response_format
     output = OutputSpec(rf.output_type, output_tool) if rf is not None and rf.type == "json_schema" else None
     messages, system_parts = _render_messages(spec, request.messages, model)
