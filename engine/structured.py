@@ -77,7 +77,7 @@ def _inline_refs_with_siblings(schema: dict[str, Any]) -> dict[str, Any]:
     return _walk(schema, visit)
 
 
-def _openai_rules(schema: dict[str, Any]) -> dict[str, Any]:
+def _closed_required(schema: dict[str, Any]) -> dict[str, Any]:
     # https://platform.openai.com/docs/guides/structured-outputs#supported-schemas : every object
     # has `additionalProperties: false` and lists all its properties in `required` (an optional
     # field is expressed as a union with null); `default` is not a supported keyword.
@@ -92,13 +92,13 @@ def _openai_rules(schema: dict[str, Any]) -> dict[str, Any]:
     return _walk(_inline_refs_with_siblings(schema), visit)
 
 
-#: Keywords Anthropic structured outputs accept, by JSON type; others are moved into the
+#: Keywords the closed subset keeps (Anthropic structured outputs); others are moved into the
 #: description (as the Anthropic SDK's ``transform_schema`` does) so the model still sees them.
-_ANTHROPIC_FORMATS = {"date-time", "time", "date", "duration", "email", "hostname", "uri", "ipv4", "ipv6", "uuid"}
-_ANTHROPIC_KEEP = {"type", "description", "title", "enum", "const", "anyOf", "allOf", "$ref", "$defs", "properties", "required", "additionalProperties", "items", "format", "minItems"}
+_SUBSET_FORMATS = {"date-time", "time", "date", "duration", "email", "hostname", "uri", "ipv4", "ipv6", "uuid"}
+_SUBSET_KEEP = {"type", "description", "title", "enum", "const", "anyOf", "allOf", "$ref", "$defs", "properties", "required", "additionalProperties", "items", "format", "minItems"}
 
 
-def _anthropic_rules(schema: dict[str, Any]) -> dict[str, Any]:
+def _closed_subset(schema: dict[str, Any]) -> dict[str, Any]:
     # https://platform.claude.com/docs/en/build-with-claude/structured-outputs ("JSON Schema
     # limitations"): every object has `additionalProperties: false`; numeric and string length
     # constraints, `minItems` above 1 and most string formats are not supported.  Amazon Bedrock's
@@ -109,7 +109,7 @@ def _anthropic_rules(schema: dict[str, Any]) -> dict[str, Any]:
         node.pop("default", None)
         moved = {}
         for key in list(node):
-            if key not in _ANTHROPIC_KEEP or (key == "format" and node[key] not in _ANTHROPIC_FORMATS) or (key == "minItems" and node[key] not in (0, 1)):
+            if key not in _SUBSET_KEEP or (key == "format" and node[key] not in _SUBSET_FORMATS) or (key == "minItems" and node[key] not in (0, 1)):
                 moved[key] = node.pop(key)
         if moved:
             note = "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in moved.items()) + "}"
@@ -122,10 +122,13 @@ def _anthropic_rules(schema: dict[str, Any]) -> dict[str, Any]:
     return _walk(schema, visit)
 
 
-#: The rule sets a params case can name with ``strict_schema:``.
+#: The rule sets a params case can name with ``strict_schema:``: ``closed-required`` (every object
+#: closed and every property required, no ``default``: OpenAI strict mode) and ``closed-subset``
+#: (every object closed, keywords outside the subset moved to the description: Anthropic and
+#: Amazon Bedrock structured outputs).
 SCHEMA_RULES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "openai": _openai_rules,
-    "anthropic": _anthropic_rules,
+    "closed-required": _closed_required,
+    "closed-subset": _closed_subset,
 }
 
 

@@ -43,7 +43,7 @@ ERROR_CLASSES = [
     "ServiceUnavailableError", "OverloadedError",
 ]
 # the rule sets of specwire.structured.SCHEMA_RULES (tests/structured compares them)
-SCHEMA_RULES = ["anthropic", "openai"]
+SCHEMA_RULES = ["closed-required", "closed-subset"]
 # the numeric attributes of specwire.types.Usage (specwire.accounting.USAGE_NUMBERS; a test compares them)
 USAGE_FIELDS = [
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens",

@@ -60,10 +60,10 @@ def test_a_model_class_becomes_a_strict_json_schema_format() -> None:
     assert "output_type" not in Request(messages="hi", response_format=Person).generic_params()["response_format"]
 
 
-def test_openai_rules_close_every_object_and_require_every_property() -> None:
+def test_closed_required_rules_close_every_object_and_require_every_property() -> None:
     schema = Person.model_json_schema()
     before = copy.deepcopy(schema)
-    out = strict_schema(schema, "openai")
+    out = strict_schema(schema, "closed-required")
     assert schema == before  # the caller's schema is not modified
     objects = _objects(out)
     assert len(objects) == 3  # the root, $defs.Address and its copy inlined at `home`
@@ -77,14 +77,14 @@ def test_openai_rules_close_every_object_and_require_every_property() -> None:
     assert {"type": "null"} in out["properties"]["age"]["anyOf"]
 
 
-def test_anthropic_rules_close_objects_and_move_unsupported_constraints() -> None:
-    out = strict_schema(Person.model_json_schema(), "anthropic")
+def test_closed_subset_rules_close_objects_and_move_unsupported_constraints() -> None:
+    out = strict_schema(Person.model_json_schema(), "closed-subset")
     for node in _objects(out):
         assert node["additionalProperties"] is False
     assert out["required"] == ["name", "home"]  # required is left as the model declares it
     tags = out["properties"]["tags"]
     assert "minItems" not in tags and "minItems: 2" in tags["description"]
-    constrained = strict_schema({"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "description": "a count"}, "d": {"type": "string", "format": "date"}}}, "anthropic")
+    constrained = strict_schema({"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "description": "a count"}, "d": {"type": "string", "format": "date"}}}, "closed-subset")
     assert constrained["properties"]["n"] == {"type": "integer", "description": "a count\n\n{minimum: 1}"}
     assert constrained["properties"]["d"]["format"] == "date"  # a supported format stays
 
