@@ -147,7 +147,7 @@ def _describe(exc: Any) -> str:
     """What did not validate, from a pydantic ``ValidationError``: ``loc: msg`` for the first few
     errors, without pydantic's documentation links or input echoes."""
     items = []
-    for err in exc.errors(include_url=False, include_input=False)[:_MAX_ERRORS]:
+    for err in exc.errors(include_url=False)[:_MAX_ERRORS]:
         loc = ".".join(str(p) for p in err.get("loc", ())) or "(the whole reply)"
         items.append(f"{loc}: {err.get('msg', 'invalid')}")
     more = exc.error_count() - len(items)

@@ -360,3 +360,40 @@ def test_stream_that_does_not_validate_ends_with_one_error_event(hostile: Hostil
     # raise_on_error (the default) raises the same error from the sync iterator
     with _client(hostile, ref) as client, pytest.raises(StructuredOutputError):
         list(client.stream(ref, "hi", response_format=Weather))
+
+
+# ---------------------------------------------------------------------------- a recorded forced-tool stream
+class City(BaseModel):
+    city: str
+
+
+def _replay_tool_stream(output_type: type[BaseModel]) -> list[Any]:
+    """The recorded ConverseStream of tests/fixtures/bedrock/converse-stream-tool-use (a
+    ``get_temperature`` toolUse with input ``{"city": "Paris"}`` after some text), read as a
+    forced-tool structured reply."""
+    from specwire.process import ResponseProcessor
+    from specwire.registry import SpecRegistry
+    from specwire.structured import OutputSpec
+    from tests.conftest import FIXTURES
+
+    spec = SpecRegistry(user_config=False, env={}).get("bedrock")
+    proc = ResponseProcessor(spec, model="us.amazon.nova-micro-v1:0", stream=True, output=OutputSpec(output_type, "get_temperature"))
+    body = (FIXTURES / "bedrock" / "converse-stream-tool-use" / "eventstream.bin").read_bytes()
+    return proc.start() + proc.feed(body) + proc.close()
+
+
+def test_recorded_forced_tool_stream_finish_carries_parsed() -> None:
+    events = _replay_tool_stream(City)
+    assert [e.type for e in events if e.type in ("finish", "error")] == ["finish"]
+    response = events[-1].response
+    assert response.parsed == City(city="Paris") and response.tool_calls == []
+    assert response.finish_reason is not None and response.finish_reason.unified == "stop" and response.finish_reason.raw == "tool_use"
+    assert response.text.endswith('{"city": "Paris"}') and response.parts[-1].type == "text"
+
+
+def test_recorded_forced_tool_stream_that_does_not_validate_ends_with_one_error() -> None:
+    events = _replay_tool_stream(Weather)
+    terminal = [e for e in events if e.type in ("finish", "error")]
+    assert len(terminal) == 1 and terminal[0] is events[-1] and terminal[0].type == "error"
+    assert isinstance(terminal[0].error, StructuredOutputError) and json.loads(terminal[0].error.raw) == {"city": "Paris"}
+    assert "celsius" in str(terminal[0].error)
