@@ -22,7 +22,7 @@ from typing import Any
 from .errors import StructuredOutputError
 from .types import Response, TextPart, ToolCallPart
 
-__all__ = ["SCHEMA_RULES", "OutputSpec", "check_rules", "finish_structured", "strict_schema"]
+__all__ = ["SCHEMA_RULES", "OutputSpec", "finish_structured", "strict_schema"]
 
 _MAX_ERRORS = 5
 
@@ -68,6 +68,10 @@ def _inline_refs_with_siblings(schema: dict[str, Any]) -> dict[str, Any]:
     defs = schema.get("$defs") or {}
 
     def visit(node: dict[str, Any]) -> dict[str, Any]:
+        all_of = node.get("allOf")
+        if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
+            # a single-entry allOf (what older pydantic emits for a described $ref) is its entry
+            node = {**all_of[0], **{k: v for k, v in node.items() if k != "allOf"}}
         ref = node.get("$ref")
         if isinstance(ref, str) and len(node) > 1 and ref.startswith("#/$defs/") and ref[8:] in defs:
             target = defs[ref[8:]]
@@ -185,17 +189,15 @@ def finish_structured(response: Response, output: OutputSpec, provider: str) -> 
     reply that is only tool calls (the model chose one of the caller's tools) is returned with
     ``parsed`` unset.  Raises :class:`StructuredOutputError` (``raw``: the text checked,
     ``partial``: the response) when the reply is not valid JSON for the model."""
+    raw = None
     if output.tool is not None:
         response, raw = _from_tool(response, output.tool)
-        if raw is None and response.tool_calls:
-            return response
-    else:
+    if raw is None:  # the text (also when the model answered in text despite the forced tool)
         raw = response.text
         if not raw and response.tool_calls:
             return response
     if output.output_type is None:
         return response
-    raw = raw or ""
     from pydantic import ValidationError
 
     try:
@@ -209,11 +211,4 @@ def finish_structured(response: Response, output: OutputSpec, provider: str) -> 
         )
         raise error from None
     return response.model_copy(update={"parsed": parsed})
-
-
-def check_rules(name: Any) -> str | None:
-    """Why ``name`` is not a rule set of :data:`SCHEMA_RULES` (for spec compilation), or ``None``."""
-    if name in SCHEMA_RULES:
-        return None
-    return f"unknown strict_schema rules {name!r}; known: {', '.join(sorted(SCHEMA_RULES))}"
 
