@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "ConfigError": "errors",
     "ModelNotFoundError": "errors",
     "RequestBuildError": "errors",
+    "CapabilityError": "errors",
     "TransportError": "errors",
     "APIConnectionError": "errors",
     "APITimeoutError": "errors",
@@ -101,6 +102,7 @@ _EXPORTS: dict[str, str] = {
     "ModelWarning": "observe",
     "ParameterWarning": "observe",
     "Telemetry": "otel",
+    "StructuredOutputError": "errors",
 }
 
 __all__ = sorted([*_EXPORTS, "acomplete", "astream", "complete", "stream", "__version__"])

@@ -70,7 +70,7 @@ class _Call:
     def processor(self) -> ResponseProcessor:
         return ResponseProcessor(
             self.spec, model=self.model, stream=self.stream, stream_mode=self.stream_mode, warnings=self.plan.warnings,
-            raise_on_content_filter=self.raise_on_content_filter, settings=self.settings,
+            raise_on_content_filter=self.raise_on_content_filter, settings=self.settings, output=self.plan.output,
         )
 
 
@@ -95,6 +95,9 @@ class Client:
     ``callbacks``: :class:`~specwire.Callbacks` consumers run on every call (a call adds its own
     with ``callbacks=[…]``); ``telemetry``: ``True`` or a :class:`~specwire.otel.Telemetry` for
     OpenTelemetry spans and metrics (the ``otel`` extra); see docs/observability.md.
+    ``strict_capabilities``: raise :class:`CapabilityError` (before any I/O) for a call that sends
+    what the model's catalog entry says it cannot take (an image, a reasoning effort, tools, a JSON
+    schema) instead of a warning; per call too (``strict_capabilities=``).
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class Client:
         async_backend: str = "httpx",
         callbacks: list[Any] | None = None,
         telemetry: Any = None,
+        strict_capabilities: bool = False,
     ) -> None:
         self._hooks = observe.Hooks.of([*(callbacks or ()), *observe.telemetry_consumers(telemetry)])
         if load_entry_points:
@@ -133,6 +137,9 @@ class Client:
         self._settings = {k: dict(v) for k, v in (settings or {}).items()}
         self._trusted = tuple(trusted_hosts or ())
         self._raise_on_content_filter = raise_on_content_filter
+        if not isinstance(strict_capabilities, bool):
+            raise ConfigError("strict_capabilities must be a bool")
+        self._strict_capabilities = strict_capabilities
         self._timeouts = Timeouts.of(timeout)
         self._retry = retry or RetryPolicy()
         if max_retries is not None:
@@ -294,6 +301,7 @@ class Client:
         return build_request(
             spec, request, model=model, stream=stream, stream_mode=stream_mode, settings=settings,
             base_url=base_url, extra_headers=opts.get("extra_headers"), warnings=warnings,
+            strict_capabilities=self._strict_capabilities if opts.get("strict_capabilities") is None else opts["strict_capabilities"],
         )
 
     def _resolve_settings(self, spec: CompiledSpec, call: Mapping[str, Any]) -> dict[str, Any]:
@@ -353,7 +361,7 @@ class Client:
         return factory, Credentials(api_key=key, source=source, settings=settings or {}, env=env, trusted_hosts=self._trusted)
 
 
-_CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")
+_CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_capabilities")
 #: Every keyword a call takes besides the :class:`Request` fields (offered as did-you-mean too).
 _OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error")
 

@@ -5,6 +5,7 @@
     ├── ConfigError                               something to set: an API key, a setting
     ├── ModelNotFoundError(suggestion)            unknown provider (did-you-mean)
     ├── RequestBuildError                         a request cannot be rendered (unsupported part…)
+    │   └── CapabilityError                       the model's catalog entry says it cannot (strict_capabilities)
     ├── TransportError  (alias APIConnectionError) no usable HTTP response
     │   ├── APITimeoutError
     │   │   ├── ConnectTimeout
@@ -28,9 +29,10 @@
     │   └── ServerError
     │       ├── ServiceUnavailableError
     │       └── OverloadedError
-    └── StreamError(partial)
-        ├── FramingError(offset)                  malformed SSE / JSON array / JSON body, or over a cap
-        └── IncompleteStreamError                 the stream ended without its terminal event
+    ├── StreamError(partial)
+    │   ├── FramingError(offset)                  malformed SSE / JSON array / JSON body, or over a cap
+    │   └── IncompleteStreamError                 the stream ended without its terminal event
+    └── StructuredOutputError(raw, partial)       the reply does not validate against response_format
 
 In-band errors (an ``error`` event inside a 200 stream) raise the same :class:`APIStatusError`
 subclasses as HTTP errors, with ``in_stream=True`` and the partial response attached.
@@ -54,6 +56,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CapabilityError",
     "ConfigError",
     "ConflictError",
     "ConnectTimeout",
@@ -79,6 +82,7 @@ __all__ = [
     "SpecwireError",
     "StreamError",
     "StreamInterruptedError",
+    "StructuredOutputError",
     "TransportError",
     "UnprocessableEntityError",
     "class_for_status",
@@ -135,6 +139,12 @@ class RequestBuildError(SpecwireError):
     lone surrogate, a tool schema that contains itself or nests too deeply, a header value with
     CR/LF, an option of the wrong type).  The message names the field.  Raised before any I/O and
     never retried."""
+
+
+class CapabilityError(RequestBuildError):
+    """With ``strict_capabilities=True``: the call sends something (an image, a reasoning effort,
+    tools, a JSON schema) that the model's catalog entry says it cannot take.  Raised before any
+    I/O (:mod:`specwire.capabilities`)."""
 
 
 class TransportError(SpecwireError):
@@ -304,6 +314,20 @@ class FramingError(StreamError):
 class IncompleteStreamError(StreamError):
     """The body ended before the stream's terminal event (``[DONE]``, ``message_stop``, a finish
     reason…).  Never turned into a synthetic ``stop``."""
+
+
+class StructuredOutputError(SpecwireError):
+    """The reply does not validate against the pydantic model given as ``response_format``.
+
+    ``raw`` is the text that was checked (the reply's text, or the forced tool call's input as
+    JSON); ``partial`` is the whole :class:`~specwire.Response` (``parsed`` unset).  The message
+    names the fields that did not validate.  Never retried: the same request would be billed again
+    for a reply the provider already constrained."""
+
+    def __init__(self, message: str, *, raw: str, partial: Response | None = None) -> None:
+        self.raw = raw
+        self.partial = partial
+        super().__init__(message)
 
 
 #: Error classes a spec may name in its ``errors.classes`` rules, by class name.

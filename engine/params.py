@@ -9,7 +9,11 @@ or a list of cases (the first whose Jinja ``when`` holds applies).  A case can:
 * ``clamp: [lo, hi]`` and ``max_items: n``: bound the value first;
 * ``default`` / ``required``: supply the option when the caller did not;
 * ``unsupported: reason``: drop the option;
-* ``warn: text``: note an adjustment.
+* ``warn: text``: note an adjustment;
+* ``strict_schema: rules``: rewrite ``value.schema`` by a named rule set of
+  :data:`specwire.structured.SCHEMA_RULES` before the case renders (structured output);
+* ``output_tool: template``: the structured reply is the input of the call of this (forced) tool,
+  returned as an ``("output_tool", "", name)`` operation, not a wire field.
 
 Every clamp, truncation, drop or adjustment becomes a :class:`~specwire.types.CallWarning`, never
 silent (docs/ARCHITECTURE.md section 9.5).  An option the spec does not map at all is dropped with a warning too.
@@ -24,11 +28,13 @@ from typing import Any
 from .errors import RequestBuildError
 from .render import OMIT, TemplateFailure
 from .spec.compile import CompiledSpec, ModelInfo, ParamCase
+from .structured import strict_schema
 from .types import GENERIC_PARAMS, CallWarning
 
 __all__ = ["ParamOp", "apply_params"]
 
-#: ``(mode, path, value)``; mode is ``set`` or ``default``.
+#: ``(mode, path, value)``; mode is ``set`` or ``default`` (a wire field), or ``output_tool``
+#: (``value`` names the forced tool whose call input is the structured reply).
 ParamOp = tuple[str, str, Any]
 
 
@@ -109,7 +115,14 @@ def apply_params(
             ctx = {**base, "value": value}
         if case.warn:
             warnings.append(CallWarning(kind="adjusted-param", param=name, detail=case.warn))
+        if case.strict_schema is not None and isinstance(value, dict) and isinstance(value.get("schema"), dict):
+            value = {**value, "schema": strict_schema(value["schema"], case.strict_schema)}
+            ctx = {**base, "value": value}
         try:
+            if case.output_tool is not None:
+                tool = case.output_tool.render(ctx)
+                if isinstance(tool, str) and tool:
+                    ops.append(("output_tool", "", tool))
             for path, tree in case.sets:
                 rendered = tree.render(ctx)
                 if rendered is not OMIT:

@@ -26,12 +26,13 @@ from typing import Any
 
 from . import hooks
 from .assemble import Assembler
-from .errors import ContentFilterError, FramingError, IncompleteStreamError, SpecwireError, StreamError
+from .errors import ContentFilterError, FramingError, IncompleteStreamError, SpecwireError, StreamError, StructuredOutputError
 from .mapping import EventMapper, MappingFailure, Observer
 from .provider_errors import api_error
 from .safejson import JSONDepthError, loads
 from .spec.compile import CompiledSpec
-from .types import CallWarning, ErrorEvent, ResponseStart, WarningEvent
+from .structured import OutputSpec, finish_structured
+from .types import CallWarning, ErrorEvent, Finish, ResponseStart, WarningEvent
 
 __all__ = ["ResponseProcessor"]
 
@@ -46,7 +47,10 @@ class ResponseProcessor:
     name (``specwire replay --framing``).  With ``raise_on_content_filter``, a response that
     finished with the unified reason ``content_filter`` ends with an ``error`` event carrying
     :class:`~specwire.ContentFilterError` (its ``partial`` is the whole response) instead of
-    ``finish``.  ``observe`` is told about every rule that fires (:data:`specwire.mapping.Observer`;
+    ``finish``.  With ``output`` (a ``json_schema`` response format), the final response gets the
+    structured reply in place and ``parsed`` (:func:`specwire.structured.finish_structured`); a
+    reply that does not validate ends with an ``error`` event carrying
+    :class:`~specwire.StructuredOutputError` instead of ``finish``.  ``observe`` is told about every rule that fires (:data:`specwire.mapping.Observer`;
     ``validate-spec``'s sample check).  Raises ``KeyError`` for an unknown mode and
     :class:`~specwire.hooks.UnknownHook` for an unknown framing.
     """
@@ -64,8 +68,10 @@ class ResponseProcessor:
         raise_on_content_filter: bool = False,
         observe: Observer | None = None,
         settings: dict[str, Any] | None = None,
+        output: OutputSpec | None = None,
     ) -> None:
         self.spec = spec
+        self._output = output
         self._raise_on_content_filter = raise_on_content_filter
         self.stream = stream
         if stream:
@@ -170,6 +176,11 @@ class ResponseProcessor:
                 status=200, provider=self.spec.provider, in_stream=self.stream, partial=response,
             )
             events[-1] = ErrorEvent(error=error, response=response)
+        elif self._output is not None:
+            try:
+                events[-1] = Finish(response=finish_structured(response, self._output, self.spec.provider))
+            except StructuredOutputError as exc:
+                events[-1] = ErrorEvent(error=exc, response=exc.partial or response)
         return out + events
 
     def _frames(self, frames: list[Any], at_end: bool = False) -> list[Any]:

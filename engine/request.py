@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from .binding import ConnectGuard
+from .capabilities import check_capabilities
 from .dicts import deep_merge, set_path
 from .errors import RequestBuildError
 from .params import apply_params
@@ -34,6 +35,7 @@ from .redact import redact_headers, redact_url
 from .render import OMIT, TemplateFailure
 from .safejson import brief, problem, text_problem
 from .spec.compile import CompiledSpec, PartRule
+from .structured import OutputSpec
 from .types import GENERIC_PARAMS, CallWarning, Message, ProviderPart, Request, TextPart, ToolCallPart
 
 __all__ = ["MAX_RETRIES", "MAX_URL_CHARS", "RequestPlan", "build_request", "check_call_options", "check_extra_headers", "check_model", "credential_problem"]
@@ -45,7 +47,9 @@ _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3",
 class RequestPlan:
     """The exact HTTP request, before auth: ``body`` is the JSON body as data (``None`` for none).
     ``guard``: for a request that carries a credential, what the transport checks on the address
-    of each new connection (:class:`~specwire.binding.ConnectGuard`); ``None``: nothing."""
+    of each new connection (:class:`~specwire.binding.ConnectGuard`); ``None``: nothing.
+    ``output``: what the reply is checked against (a ``json_schema`` response format;
+    :class:`~specwire.structured.OutputSpec`), ``None`` for none."""
 
     method: str
     url: str
@@ -53,6 +57,7 @@ class RequestPlan:
     body: Any
     warnings: list[CallWarning] = field(default_factory=list)
     guard: ConnectGuard | None = None
+    output: OutputSpec | None = None
     _encoded: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def content(self) -> bytes:
@@ -96,12 +101,15 @@ def build_request(
     base_url: str | None = None,
     extra_headers: dict[str, str] | None = None,
     warnings: list[CallWarning] | None = None,
+    strict_capabilities: bool = False,
 ) -> RequestPlan:
     """Render the HTTP request for ``request`` to ``model``.  Raises :class:`RequestBuildError`, or
     :class:`SpecError` when a template hits a sandbox cap (see ``CompiledSpec.render_failure``).
     Local problems that would only surface at send time (a control character in the model name or
     a header, a header value that is not ASCII text, a body JSON cannot carry) are refused here,
-    before any I/O, naming the field; they are never retried."""
+    before any I/O, naming the field; they are never retried.  What the call sends that the model's
+    catalog entry says it cannot take is a warning, or with ``strict_capabilities`` a
+    :class:`CapabilityError` (:mod:`specwire.capabilities`)."""
     check_model(model)
     given_headers = check_extra_headers(extra_headers)
     settings = dict(settings or {})
@@ -110,6 +118,12 @@ def build_request(
     values = request.generic_params()
     ops, param_warnings = apply_params(spec, values, model=model, model_info=info, stream=stream, settings=settings, tools=[t.name for t in request.tools])
     all_warnings += param_warnings
+    output_tool = next((v for mode, _, v in ops if mode == "output_tool"), None)
+    ops = [op for op in ops if op[0] != "output_tool"]
+    dropped = frozenset(w.param for w in param_warnings if w.kind == "unsupported-param" and w.param)
+    all_warnings += check_capabilities(request, info, model=model, schema_by_tool=output_tool is not None, strict=strict_capabilities, dropped=dropped)
+    rf = request.response_format
+    output = OutputSpec(rf.output_type, output_tool) if rf is not None and rf.type == "json_schema" else None
     messages, system_parts = _render_messages(spec, request.messages, model)
     tools = _render_tools(spec, request, model)
     try:
@@ -161,7 +175,7 @@ def build_request(
         url += ("&" if "?" in url else "?") + urlencode({k: _query_value(v) for k, v in query.items()})
     _check_headers(headers, given_headers)
     _check_url(url)
-    plan = RequestPlan(spec.request.method, url, headers, body, all_warnings)
+    plan = RequestPlan(spec.request.method, url, headers, body, all_warnings, output=output)
     plan.content()  # refuses (and caches) a body JSON cannot carry, before any I/O
     return plan
 
@@ -217,7 +231,7 @@ def check_call_options(options: Mapping[str, Any]) -> None:
     """Refuse call options of the wrong type before they reach the machinery that would choke on
     them: ``api_key`` and ``base_url`` (strings), ``settings`` (a dict), ``timeout`` (a positive,
     finite number of seconds, or a :class:`~specwire.retry.Timeouts`), ``max_retries`` (an int
-    >= 0), ``raise_on_content_filter`` (a bool).  ``None`` means "not given" for each.  Raises
+    >= 0), ``raise_on_content_filter`` and ``strict_capabilities`` (bools).  ``None`` means "not given" for each.  Raises
     :class:`RequestBuildError` naming the option."""
     from .retry import Timeouts
 
@@ -243,8 +257,9 @@ def check_call_options(options: Mapping[str, Any]) -> None:
     retries = options.get("max_retries")
     if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES):
         raise RequestBuildError(f"invalid call options: max_retries must be an int from 0 to {MAX_RETRIES}, got {brief(retries)}")
-    if options.get("raise_on_content_filter") is not None and not isinstance(options["raise_on_content_filter"], bool):
-        raise bad("raise_on_content_filter", "a bool")
+    for name in ("raise_on_content_filter", "strict_capabilities"):
+        if options.get(name) is not None and not isinstance(options[name], bool):
+            raise bad(name, "a bool")
 
 
 def check_extra_headers(extra: Any) -> dict[str, str]:

@@ -10,7 +10,7 @@ Shapes::
     Message(role, content: str | list[Part])
     Part = TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCallPart | ToolResultPart | ProviderPart
     Response(id, provider, model, parts, text, reasoning, tool_calls, finish_reason, usage, cost,
-             cost_reason, warnings, raw)
+             cost_reason, warnings, raw, parsed)
 
 Units: token counts are integers (tokens); prices and costs are USD.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from .safejson import problem
 
@@ -247,13 +247,33 @@ class ToolChoice(BaseModel):
 
 
 class ResponseFormat(BaseModel):
-    """``text``, ``json`` (any JSON object) or ``json_schema`` with a ``schema`` (and a ``name``)."""
+    """``text``, ``json`` (any JSON object) or ``json_schema`` with a ``schema`` (and a ``name``).
+
+    Also accepts a pydantic model class: ``json_schema`` with the class's JSON schema, its name and
+    ``strict=True``; the reply is then validated into an instance (``Response.parsed``,
+    docs/structured-output.md).  :attr:`output_type` is that class (``None`` otherwise).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
     type: Literal["text", "json", "json_schema"]
     name: str = "response"
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     strict: bool | None = None
+    _output_type: type[BaseModel] | None = PrivateAttr(default=None)
+
+    @property
+    def output_type(self) -> type[BaseModel] | None:
+        """The pydantic model class the reply is validated into, or ``None``."""
+        return self._output_type
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _from_model_class(cls, data: Any, handler: Any) -> Any:
+        if isinstance(data, type) and issubclass(data, BaseModel):
+            out = handler({"type": "json_schema", "name": data.__name__, "schema": data.model_json_schema(), "strict": True})
+            out._output_type = data
+            return out
+        return handler(data)
 
     @model_validator(mode="before")
     @classmethod
@@ -469,7 +489,9 @@ class Response(BaseModel):
     ``tool_calls`` lists the tool-call parts in order.  ``cost`` is ``None`` when a price or the
     usage is unknown, and ``cost_reason`` then says why.  ``provider_metadata`` holds what a
     provider returns beside the content, under its id (Perplexity ``citations``…).  ``raw`` is the
-    provider's JSON body for non-streaming calls and ``None`` for streams.
+    provider's JSON body for non-streaming calls and ``None`` for streams.  ``parsed`` is the reply
+    validated into the pydantic model given as ``response_format`` (``None`` when none was given,
+    or when the model answered with tool calls instead).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -487,6 +509,7 @@ class Response(BaseModel):
     warnings: list[CallWarning] = Field(default_factory=list)
     provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
     raw: Any = None
+    parsed: Any = None
 
     def message(self) -> Message:
         """This response as an assistant :class:`Message`, ready to append to the conversation."""

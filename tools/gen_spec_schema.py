@@ -42,6 +42,8 @@ ERROR_CLASSES = [
     "RequestTooLargeError", "UnprocessableEntityError", "RateLimitError", "ServerError",
     "ServiceUnavailableError", "OverloadedError",
 ]
+# the rule sets of specwire.structured.SCHEMA_RULES (tests/structured compares them)
+SCHEMA_RULES = ["closed-required", "closed-subset"]
 # the numeric attributes of specwire.types.Usage (specwire.accounting.USAGE_NUMBERS; a test compares them)
 USAGE_FIELDS = [
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens",
@@ -116,6 +118,8 @@ PARAM_RULE = obj(
         "required": BOOL,
         "unsupported": STR,
         "warn": STR,
+        "strict_schema": {"enum": SCHEMA_RULES, "description": "rewrite value.schema by these named rules (engine/structured.py) before the case renders"},
+        "output_tool": {**TEMPLATE, "description": "forced-tool structured output: the input of the call of this tool is the reply"},
     }
 )
 PARAM = {"oneOf": [{"$ref": "#/$defs/param_rule"}, {"type": "array", "items": {"$ref": "#/$defs/param_rule"}, "minItems": 1}, {"type": "null"}]}

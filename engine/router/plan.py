@@ -177,6 +177,9 @@ class CallPlan:
         """The keyword options of the client call for one attempt."""
         request = self.dep_request(dep)
         opts: dict[str, Any] = request.model_dump(by_alias=True, exclude_none=True, exclude={"messages"})
+        rf = self.request.response_format  # the caller's wins over a deployment's (dep_request)
+        if rf is not None and rf.output_type is not None:
+            opts["response_format"] = rf  # a dump keeps the schema, not the model class to validate into
         if not opts.get("provider_options"):
             opts.pop("provider_options", None)
         if not opts.get("tools"):

@@ -128,6 +128,8 @@ class ParamCase:
     required: bool
     unsupported: str | None
     warn: str | None
+    strict_schema: str | None = None
+    output_tool: CompiledTree | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,6 +447,8 @@ class _Compiler:
                     required=bool(item.get("required", False)),
                     unsupported=item.get("unsupported"),
                     warn=item.get("warn"),
+                    strict_schema=item.get("strict_schema"),
+                    output_tool=self.tree(item["output_tool"], p + ("output_tool",)) if "output_tool" in item else None,
                 )
             )
         return tuple(out)

@@ -66,6 +66,7 @@ PYTHON_EXPECTED: list[list[str]] = [
     [GEMINI_TEXT + "\n" + GEMINI_TEXT],  # async: acomplete, then astream
     [OPENAI_TEXT, "POST https://api.openai.com/v1/chat/completions"],  # Client
     ["get_weather {'city': 'Paris'}", ANTHROPIC_AFTER_TOOL],  # tools
+    ["Person Ada Lovelace 1815"],  # structured output: the schema was sent, the reply parsed
     [f"{OPENAI_TEXT} openai-main"],  # router
 ]
 
@@ -106,10 +107,16 @@ def _anthropic(request: httpx.Request) -> httpx.Response:
 def _openai(request: httpx.Request) -> httpx.Response:
     body = json.loads(request.content)
     usage = {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14}
+    text = OPENAI_TEXT
+    if body.get("response_format"):  # strict json_schema (https://platform.openai.com/docs/guides/structured-outputs)
+        form = body["response_format"]
+        assert form["type"] == "json_schema" and form["json_schema"]["strict"] is True, form
+        assert form["json_schema"]["schema"]["additionalProperties"] is False, form
+        text = json.dumps({"name": "Ada Lovelace", "born": 1815})
     if not body.get("stream"):
         return httpx.Response(200, json={
             "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": OPENAI_TEXT}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
             "usage": usage,
         })
     chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": body["model"]}

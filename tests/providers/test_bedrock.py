@@ -542,10 +542,12 @@ def test_converse_tool_choice_none_and_without_tools(builder: specwire.Client) -
 
 def test_converse_json_schema_output(builder: specwire.Client) -> None:
     schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
-    plan = build(builder, f"bedrock:{SONNET4}", response_format={"type": "json_schema", "name": "Answer", "schema": schema})
+    # a model with native structured outputs (Sonnet 4's catalog entry says json_schema: false: a forced tool, tests/structured)
+    plan = build(builder, "bedrock:global.anthropic.claude-opus-4-6-v1", response_format={"type": "json_schema", "name": "Answer", "schema": schema})
     fmt = plan.body["outputConfig"]["textFormat"]
     assert fmt["type"] == "json_schema" and fmt["structure"]["jsonSchema"]["name"] == "Answer"
-    assert json.loads(fmt["structure"]["jsonSchema"]["schema"]) == schema  # OutputFormatStructure takes the schema as JSON text
+    # OutputFormatStructure takes the schema as JSON text, every object closed
+    assert json.loads(fmt["structure"]["jsonSchema"]["schema"]) == {**schema, "additionalProperties": False}
 
 
 @pytest.mark.parametrize(

@@ -170,7 +170,8 @@ def test_response_format_and_thinking(client: specwire.Client) -> None:
     assert _build(client, reasoning="none").body["thinking"] == {"type": "disabled"}
     plan = _build(client, reasoning="low")
     assert plan.body["thinking"] == {"type": "enabled", "token_budget": 2048}
-    assert [w.kind for w in param_warnings(plan, "reasoning")] == ["adjusted-param"]
+    # the effort became a budget (adjusted), and command-a-03-2025's catalog entry says reasoning: false
+    assert [w.kind for w in param_warnings(plan, "reasoning")] == ["adjusted-param", "unsupported-capability"]
 
 
 def test_every_generic_option_is_mapped_or_warned(client: specwire.Client) -> None:

@@ -202,7 +202,9 @@ def test_response_format_goes_to_text_format(client: specwire.Client) -> None:
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
     assert _build(client, response_format="json").body["text"] == {"format": {"type": "json_object"}}
     body = _build(client, response_format={"type": "json_schema", "name": "Answer", "schema": schema, "strict": True}).body
-    assert body["text"] == {"format": {"type": "json_schema", "name": "Answer", "schema": schema, "strict": True}}
+    # strict: the schema in OpenAI's strict-mode form (objects closed, every property required)
+    strict_form = {**schema, "additionalProperties": False, "required": ["a"]}
+    assert body["text"] == {"format": {"type": "json_schema", "name": "Answer", "schema": strict_form, "strict": True}}
     assert "text" not in _build(client, response_format="text").body
 
 

@@ -550,7 +550,9 @@ def test_provider_options_are_merged_last_and_untouched(client: specwire.Client)
     )
     assert plan.body["service_tier"] == "standard_only"
     assert plan.body["thinking"] == {"type": "enabled", "budget_tokens": 2048, "display": "omitted"}
-    assert plan.body["output_config"] == {"format": {"type": "json_schema", "schema": schema}, "effort": "low"}
+    # the schema in Anthropic's structured-output form (objects closed)
+    closed = {**schema, "additionalProperties": False, "properties": schema.get("properties", {})}
+    assert plan.body["output_config"] == {"format": {"type": "json_schema", "schema": closed}, "effort": "low"}
     assert plan.body["max_tokens"] == 5000
     assert plan.warnings == []
 
