@@ -30,7 +30,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -47,10 +47,14 @@ from .request import RequestPlan, base_url_problem, build_request, check_call_op
 from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .transport import Transport
-from .types import ErrorEvent, Finish, Request, Response
+from .types import ErrorEvent, Finish, Request, Response, StreamEvent
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
+    from typing import Unpack
+
     import httpx
+
+    from .options import CallOptions, Messages
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 
@@ -163,7 +167,7 @@ class Client:
         await self.aclose()
 
     # ------------------------------------------------------------------ calls
-    def complete(self, model_ref: str, messages: Any, **options: Any) -> Response:
+    def complete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Send one request and return the final :class:`Response`.
 
         ``messages``: a string, :class:`Message` objects or OpenAI-style dicts.  ``options``: the
@@ -176,34 +180,34 @@ class Client:
         (``finish_reason.unified == "content_filter"``) unless ``raise_on_content_filter`` is set:
         then :class:`~specwire.ContentFilterError` is raised with the response as ``partial``.
         """
-        run = self._run(model_ref, messages, stream=False, options=options)
+        run = self._run(model_ref, messages, stream=False, options=_opts(options))
         return _final(_events_sync(run, self._transport))
 
-    async def acomplete(self, model_ref: str, messages: Any, **options: Any) -> Response:
+    async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Async :meth:`complete`."""
-        run = self._run(model_ref, messages, stream=False, options=options)
+        run = self._run(model_ref, messages, stream=False, options=_opts(options))
         async with aclosing(_events_async(run, self._transport)) as events:
             last = None
             async for last in events:
                 pass
         return _final_event(last)
 
-    def stream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> Stream:
+    def stream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> Stream:
         """A :class:`Stream` of events (the request is sent when iteration starts).
         ``stream_mode`` picks one of the spec's ``stream.modes`` (Gemini: ``"sse"``)."""
-        run = self._run(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
+        run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
         return Stream(_events_sync(run, self._transport), raise_on_error=raise_on_error, run=run)
 
-    def astream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> AsyncStream:
+    def astream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> AsyncStream:
         """Async :meth:`stream`: an :class:`AsyncStream` (``async for``)."""
-        run = self._run(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
+        run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
         return AsyncStream(_events_async(run, self._transport), raise_on_error=raise_on_error, run=run)
 
-    def build(self, model_ref: str, messages: Any, *, stream: bool = False, stream_mode: str | None = None, **options: Any) -> RequestPlan:
+    def build(self, model_ref: str, messages: Messages, *, stream: bool = False, stream_mode: str | None = None, **options: Unpack[CallOptions]) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
         check_call_options(options)
         spec, model, warnings = self.registry.resolve(model_ref)
-        request, call_opts = _split_options(messages, options)
+        request, call_opts = _split_options(messages, _opts(options))
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
 
     # ------------------------------------------------------------------ preparation
@@ -339,6 +343,11 @@ class Client:
 
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers")
+
+
+def _opts(options: CallOptions) -> dict[str, Any]:
+    """The options as the plain dict the machinery pops from (``**options`` is a fresh dict)."""
+    return cast("dict[str, Any]", options)
 
 
 def httpx_timeout(connect: float | None, read: float | None, pool: float | None) -> Any:
@@ -676,7 +685,7 @@ class Stream:
     holds the final :class:`Response` once the stream finished (``None`` before, or after an
     error)."""
 
-    def __init__(self, events: Iterator[Any], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
+    def __init__(self, events: Iterator[StreamEvent], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
         self._events = events
         self._run = run
         self._raise = raise_on_error
@@ -684,12 +693,12 @@ class Stream:
         self.error: Exception | None = None
         self._done = False
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[StreamEvent]:
         # A fresh generator each time, referenced only by the loop: a `break` drops it at once and
         # its `finally` releases the connection.  So a stream is single-pass: iterate it in one loop.
         return self._iterate()
 
-    def _iterate(self) -> Iterator[Any]:
+    def _iterate(self) -> Iterator[StreamEvent]:
         if self._done:
             return
         try:
@@ -745,7 +754,7 @@ class Stream:
 class AsyncStream:
     """Async :class:`Stream` (``async for event in stream``)."""
 
-    def __init__(self, events: AsyncIterator[Any], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
+    def __init__(self, events: AsyncIterator[StreamEvent], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
         self._events = events
         self._run = run
         self._raise = raise_on_error
@@ -754,10 +763,10 @@ class AsyncStream:
         self._done = False
         self._closing: asyncio.Future[Any] | None = None
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[Any]:
+    async def _iterate(self) -> AsyncIterator[StreamEvent]:
         if self._done:
             return
         try:

@@ -36,7 +36,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import errors as _errors
 from ..binding import check_credential_destination, host_pattern
@@ -56,6 +56,11 @@ from .health import HealthChecks
 from .stats import RouterSnapshot, Stats
 from .streams import AsyncRouterStream, RouterStream, _AttemptEvents, _Holder
 from .strategies import inflight_key
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    from ..options import Messages, RouterCallOptions
 
 __all__ = ["Router"]
 
@@ -351,9 +356,9 @@ class Router(HealthChecks):
         return [start or ResponseStart(provider=provider, model=model), ErrorEvent(error=error, response=Response(provider=provider, model=model))]
 
     # ------------------------------------------------------------------ sync API
-    def complete(self, model: str, messages: Any, **options: Any) -> Response:
+    def complete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response:
         """Route one call and return the final :class:`~specwire.Response` (raises on failure)."""
-        plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
+        plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=False, stream_mode=None)
         if use_cache:
             hit = self._cache_lookup(plan)
             if hit is not None:
@@ -381,10 +386,10 @@ class Router(HealthChecks):
             self._record_call(plan, ok=True, response=response)
             return plan.annotate(response)
 
-    def stream(self, model: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> RouterStream:
+    def stream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> RouterStream:
         """A :class:`RouterStream` of events (sent when iteration starts); resolution and option
         errors are raised here, before any event."""
-        plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
+        plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=True, stream_mode=stream_mode)
         holder = _Holder()
         return RouterStream(self._events(plan, use_cache, holder), holder, raise_on_error=raise_on_error)
 
@@ -441,9 +446,9 @@ class Router(HealthChecks):
             return await asyncio.to_thread(fn, *args)
         return fn(*args)
 
-    async def acomplete(self, model: str, messages: Any, **options: Any) -> Response:
+    async def acomplete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response:
         """Async :meth:`complete`."""
-        plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
+        plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=False, stream_mode=None)
         if use_cache:
             hit = await self._off(self._cache_lookup, plan)
             if hit is not None:
@@ -471,9 +476,9 @@ class Router(HealthChecks):
             self._record_call(plan, ok=True, response=response)
             return plan.annotate(response)
 
-    def astream(self, model: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> AsyncRouterStream:
+    def astream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> AsyncRouterStream:
         """Async :meth:`stream`: an :class:`AsyncRouterStream` (``async for``)."""
-        plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
+        plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=True, stream_mode=stream_mode)
         holder = _Holder()
         return AsyncRouterStream(self._aevents(plan, use_cache, holder), holder, raise_on_error=raise_on_error)
 
