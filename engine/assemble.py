@@ -337,9 +337,11 @@ class Assembler:
         changed = False
         if snapshot:
             fresh = {n: int(v) for n, v in fields.items() if n in USAGE_NUMBERS and isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if not fresh and not isinstance(raw, dict):
+                return []  # a report with no numbers and no raw object carries nothing: the last snapshot stands
             if fresh != self._usage_numbers:
                 self._usage_numbers = fresh
-                return [UsageUpdate(usage=self.usage)]
+                return self._usage_update()
             return []
         for name in USAGE_NUMBERS:
             value = fields.get(name)
@@ -349,7 +351,12 @@ class Assembler:
                     changed = True
         if not changed:
             return []
-        return [UsageUpdate(usage=self.usage)]
+        return self._usage_update()
+
+    def _usage_update(self) -> list[Any]:
+        """A ``usage`` event with the usage so far (none while there is no usage to report)."""
+        usage = self.usage
+        return [UsageUpdate(usage=usage)] if usage is not None else []
 
     def _finish(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         reason = fields.get("finish_reason")

@@ -134,7 +134,8 @@ class RetryPolicy:
         """The jittered exponential delay before retry number ``attempt + 1`` (seconds)."""
         base = min(self.initial_delay * (2 ** min(attempt, 64)), self.max_delay)  # no float overflow
         lo, hi = self.jitter
-        return base * (self.rng or random).uniform(lo, hi)
+        uniform = self.rng.uniform if self.rng is not None else random.uniform
+        return base * uniform(lo, hi)
 
     def delay(self, error: BaseException, attempt: int, *, statuses: frozenset[int] | None = None) -> float | None:
         """Seconds to wait before retrying after ``error`` on attempt ``attempt`` (0-based), or

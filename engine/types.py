@@ -357,7 +357,7 @@ class Request(BaseModel):
     def _sendable(cls, value: Any, info: ValidationInfo) -> Any:
         # Refused here, naming the place, rather than by json.dumps or UTF-8 at send time: a lone
         # surrogate, a dict that contains itself, nesting past safejson.MAX_DEPTH, a set...
-        reason = problem(value, info.field_name)
+        reason = problem(value, info.field_name or "")
         if reason is not None:
             raise ValueError(reason)
         return value
