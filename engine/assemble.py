@@ -37,7 +37,7 @@ import json
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accounting import USAGE_NUMBERS, compute_cost, normalize_usage
 from .mapping import truthy
@@ -66,6 +66,9 @@ from .types import (
     UsageUpdate,
     WarningEvent,
 )
+
+if TYPE_CHECKING:
+    from .errors import SpecwireError
 
 __all__ = ["Assembler"]
 
@@ -140,7 +143,7 @@ class Assembler:
         handler = _HANDLERS.get(kind)
         if handler is None:
             return []
-        return handler(self, fields, meta)  # type: ignore[no-any-return]
+        return handler(self, fields, meta)
 
     def _metadata(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         if meta:
@@ -503,7 +506,7 @@ class Assembler:
         out.append(Finish(response=self.response()))
         return out
 
-    def fail(self, error: Exception) -> list[Any]:
+    def fail(self, error: SpecwireError) -> list[Any]:
         """Close every open part and emit the terminal ``error`` event with the partial response;
         the error's ``partial`` is set too."""
         out = self.close_all()
@@ -514,7 +517,7 @@ class Assembler:
         return out
 
 
-def _parse_json_path(path: str) -> list[str | int] | None:
+def _parse_json_path(path: object) -> list[str | int] | None:
     """``$.a.b[0]['c d']`` → ``["a", "b", 0, "c d"]`` (the subset tool-argument patches use)."""
     if not isinstance(path, str) or not path.startswith("$"):
         return None

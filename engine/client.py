@@ -27,7 +27,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
@@ -51,6 +51,8 @@ from .types import ErrorEvent, Finish, Request, Response, StreamEvent
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
     from typing import Unpack
+
+    from pathlib import Path
 
     import httpx
 
@@ -99,7 +101,7 @@ class Client:
 
     def __init__(
         self,
-        spec_paths: list[str] | None = None,
+        spec_paths: Sequence[str | Path] | None = None,
         *,
         api_keys: Mapping[str, str] | None = None,
         base_urls: Mapping[str, str] | None = None,
@@ -392,7 +394,7 @@ class _Failure:
     the error, the error event the processor built (if it got that far), and the provider events
     held back so far (usage, warnings), which are delivered only if no retry follows."""
 
-    error: BaseException
+    error: SpecwireError
     event: Any = None
     held: list[Any] = field(default_factory=list)
 
@@ -446,7 +448,7 @@ class _Run:
                 limits.append(t.idle - (now - last_content))
         return _smallest(*limits)
 
-    def expired(self, sent: float, last_content: float) -> BaseException | None:
+    def expired(self, sent: float, last_content: float) -> SpecwireError | None:
         """The deadline that has passed, as an error, or ``None``."""
         now = self.clock()
         t = self.timeouts
@@ -543,7 +545,8 @@ def _events_sync(run: _Run, transport: Transport) -> Iterator[Any]:
 
 
 def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Failure | None]:
-    proc, held = run.proc, []
+    proc = run.proc
+    held: list[Any] = []
     sent = run.clock()
     try:
         response = transport.open(run.call.plan, run.call.auth, run.attempt_timeouts())
@@ -582,7 +585,7 @@ def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Fail
         return failure
 
 
-async def _events_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+async def _events_async(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
     for event in run.proc.start():
         yield event
     while True:
@@ -604,9 +607,10 @@ async def _events_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
         run.next_attempt()
 
 
-async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+async def _attempt_async(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
     """Yields the attempt's events, and at most one :class:`_Failure` last."""
-    proc, held = run.proc, []
+    proc = run.proc
+    held: list[Any] = []
     sent = run.clock()
     try:
         response = await transport.aopen(run.call.plan, run.call.auth, run.attempt_timeouts())

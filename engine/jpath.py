@@ -33,7 +33,7 @@ _INTERPRETER = visitor.TreeInterpreter()
 _FUNCTIONS = _INTERPRETER._functions  # type: ignore[attr-defined]
 _equals = visitor._equals  # type: ignore[attr-defined]
 _is_comparable = visitor._is_comparable  # type: ignore[attr-defined]
-_ORDER = {"lt": lambda a, b: a < b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b, "gte": lambda a, b: a >= b}
+_ORDER: dict[str, Callable[[Any, Any], Any]] = {"lt": lambda a, b: a < b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b, "gte": lambda a, b: a >= b}
 
 
 class JPathError(ValueError):

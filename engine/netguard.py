@@ -215,7 +215,7 @@ def guarded_resolver() -> Any:
             else:
                 for r in results:
                     _note(host, (r["host"],))
-            return results  # type: ignore[no-any-return]
+            return results
 
         async def close(self) -> None:
             await self.inner.close()

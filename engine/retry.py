@@ -132,10 +132,9 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """The jittered exponential delay before retry number ``attempt + 1`` (seconds)."""
-        base = min(self.initial_delay * (2 ** min(attempt, 64)), self.max_delay)  # no float overflow
+        base: float = min(self.initial_delay * (2 ** min(attempt, 64)), self.max_delay)  # no float overflow
         lo, hi = self.jitter
-        uniform = self.rng.uniform if self.rng is not None else random.uniform
-        return base * uniform(lo, hi)
+        return base * (self.rng or random).uniform(lo, hi)
 
     def delay(self, error: BaseException, attempt: int, *, statuses: frozenset[int] | None = None) -> float | None:
         """Seconds to wait before retrying after ``error`` on attempt ``attempt`` (0-based), or

@@ -343,7 +343,7 @@ class Router(HealthChecks):
         self.stats.call(plan.target.route, ok=ok, latency=self.clock.monotonic() - plan.started, attempts=plan.attempts,
                         fallbacks=plan.fallbacks, response=response, error=error, cache_hit=cache_hit)
 
-    def _failure_events(self, plan: CallPlan, error: BaseException) -> list[Any]:
+    def _failure_events(self, plan: CallPlan, error: SpecwireError) -> list[Any]:
         """The terminal events of a failed call: the last attempt's own events when it is the
         error being reported, else a ``response_start`` and an ``error`` event."""
         last = plan.last_events

@@ -185,7 +185,7 @@ class FailSafeCache:
             return None
         try:
             with _budget(budget_for(left, self.op_timeout)):
-                value = self.inner.get(key)
+                value: bytes | None = self.inner.get(key)
         except Exception as exc:  # noqa: BLE001 - a cache error is a miss, whatever it is
             self.breaker.failed(exc, "cache lookups are misses")
             return None
