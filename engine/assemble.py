@@ -511,8 +511,8 @@ class Assembler:
         the error's ``partial`` is set too."""
         out = self.close_all()
         partial = self.response(partial=True)
-        if hasattr(error, "partial"):
-            error.partial = partial
+        if hasattr(error, "partial"):  # the classes that carry the partial response
+            setattr(error, "partial", partial)
         out.append(ErrorEvent(error=error, response=partial))
         return out
 

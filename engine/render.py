@@ -285,7 +285,7 @@ def _lookup(value: Any, key: Any, label: str) -> Any:
     if isinstance(value, dict):
         if key in value:
             return value[key]
-        missing = value.__missing__(key) if hasattr(value, "__missing__") else _MISSING
+        missing = cast("Any", value).__missing__(key) if hasattr(value, "__missing__") else _MISSING
         if missing is not _MISSING:
             return missing
     elif isinstance(value, (list, tuple)) and isinstance(key, int):

@@ -246,7 +246,7 @@ class FailSafeBackend(StateBackend):
         """A view of this backend (same state, same breaker) whose operations are bounded by
         ``left()``: the seconds left of a call (``None``: no deadline)."""
         view = object.__new__(FailSafeBackend)
-        view.__dict__.update(self.__dict__)
+        vars(view).update(vars(self))
         view._left = left
         return view
 
