@@ -19,7 +19,6 @@ def loop() -> None:
 
 
 async def aloop() -> None:
-    for event in specwire.astream("openai:gpt-5.5", "hi"):  # mistake: an async stream needs async for
-        print(event)
-    response = await specwire.complete("openai:gpt-5.5", "hi")  # mistake: complete is sync (acomplete)
-    print(response)
+    for _event in specwire.astream("openai:gpt-5.5", "hi"):  # mistake: an async stream needs async for
+        ...
+    _response = await specwire.complete("openai:gpt-5.5", "hi")  # mistake: complete is sync (acomplete)
