@@ -225,7 +225,7 @@ def _seconds(value: Any, *, zero: bool = False) -> bool:
     """``value`` is a real, finite number of seconds, positive (or zero, when allowed)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return False
-    return value >= 0 if zero else value > 0
+    return bool(value >= 0 if zero else value > 0)
 
 
 def _invalid(name: str, value: Any, expected: str) -> None:

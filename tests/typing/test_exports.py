@@ -39,15 +39,15 @@ def _type_checking_imports(tree: ast.Module) -> dict[str, str]:
 def _literal_all(tree: ast.Module) -> list[str]:
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            value = ast.literal_eval(node.value)  # a literal, or this raises
-            assert isinstance(value, list)
-            return value
+            names: list[str] = list(ast.literal_eval(node.value))  # a literal, or this raises
+            assert all(isinstance(name, str) for name in names)
+            return names
     raise AssertionError("no __all__ assignment")
 
 
 @pytest.mark.parametrize(("package", "path", "functions"), [
     ("specwire", ENGINE / "__init__.py", {"acomplete", "astream", "complete", "stream", "__version__"}),
-    ("specwire.router", ENGINE / "router" / "__init__.py", set()),
+    ("specwire.router", ENGINE / "router" / "__init__.py", set[str]()),
 ])
 def test_every_lazy_export_is_re_exported_for_type_checkers(package: str, path: Path, functions: set[str]) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
