@@ -50,9 +50,8 @@ from .transport import Transport
 from .types import ErrorEvent, Finish, Request, Response, StreamEvent
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
-    from typing import Unpack
-
     from pathlib import Path
+    from typing import Unpack
 
     import httpx
 
