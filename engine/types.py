@@ -22,14 +22,12 @@ Units: token counts are integers (tokens); prices and costs are USD.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .errors import SpecwireError
 from .safejson import problem
-
-if TYPE_CHECKING:
-    from .errors import SpecwireError
 
 __all__ = [
     "AudioPart",
