@@ -7,12 +7,120 @@
     ...         print(event.delta, end="")
 
 The public names are listed in ``__all__`` and imported lazily on first use, so ``import specwire``
-stays cheap.
+stays cheap.  Type checkers see them through the explicit re-exports below (``from .x import Y as
+Y`` under ``TYPE_CHECKING``); the call options are typed by :class:`specwire.CallOptions`.
 """
+
+from __future__ import annotations
 
 import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
+
+if _TYPE_CHECKING:  # pragma: no cover
+    from typing import Unpack
+
+    from . import hooks as hooks
+    from .client import (
+        AsyncStream as AsyncStream,
+        Client as Client,
+        Stream as Stream,
+    )
+    from .errors import (
+        APIConnectionError as APIConnectionError,
+        APIStatusError as APIStatusError,
+        APITimeoutError as APITimeoutError,
+        AuthenticationError as AuthenticationError,
+        BadRequestError as BadRequestError,
+        CapabilityError as CapabilityError,
+        ConfigError as ConfigError,
+        ConflictError as ConflictError,
+        ConnectTimeout as ConnectTimeout,
+        ContentFilterError as ContentFilterError,
+        ContextWindowExceededError as ContextWindowExceededError,
+        DeadlineExceeded as DeadlineExceeded,
+        FramingError as FramingError,
+        IncompleteStreamError as IncompleteStreamError,
+        ModelNotFoundError as ModelNotFoundError,
+        NotFoundError as NotFoundError,
+        OverloadedError as OverloadedError,
+        PermissionDeniedError as PermissionDeniedError,
+        PoolExhaustedError as PoolExhaustedError,
+        RateLimitError as RateLimitError,
+        ReadTimeout as ReadTimeout,
+        RedirectError as RedirectError,
+        RequestBuildError as RequestBuildError,
+        RequestTooLargeError as RequestTooLargeError,
+        ServerError as ServerError,
+        ServiceUnavailableError as ServiceUnavailableError,
+        SpecError as SpecError,
+        SpecwireError as SpecwireError,
+        StreamError as StreamError,
+        StreamInterruptedError as StreamInterruptedError,
+        StructuredOutputError as StructuredOutputError,
+        TransportError as TransportError,
+        UnprocessableEntityError as UnprocessableEntityError,
+    )
+    from .observe import (
+        Callbacks as Callbacks,
+        FailureEvent as FailureEvent,
+        FinishEvent as FinishEvent,
+        ModelWarning as ModelWarning,
+        ParameterWarning as ParameterWarning,
+        RequestEvent as RequestEvent,
+        ResponseHeadersEvent as ResponseHeadersEvent,
+        RetryEvent as RetryEvent,
+        SpecwireWarning as SpecwireWarning,
+    )
+    from .options import (
+        CallOptions as CallOptions,
+    )
+    from .otel import (
+        Telemetry as Telemetry,
+    )
+    from .options import Messages
+    from .registry import (
+        SpecRegistry as SpecRegistry,
+    )
+    from .request import (
+        RequestPlan as RequestPlan,
+    )
+    from .types import (
+        AudioPart as AudioPart,
+        CallWarning as CallWarning,
+        Cost as Cost,
+        DocumentPart as DocumentPart,
+        ErrorEvent as ErrorEvent,
+        Finish as Finish,
+        FinishReason as FinishReason,
+        ImagePart as ImagePart,
+        Message as Message,
+        ProviderPart as ProviderPart,
+        Reasoning as Reasoning,
+        ReasoningDelta as ReasoningDelta,
+        ReasoningEnd as ReasoningEnd,
+        ReasoningPart as ReasoningPart,
+        ReasoningStart as ReasoningStart,
+        Request as Request,
+        Response as Response,
+        ResponseFormat as ResponseFormat,
+        ResponseStart as ResponseStart,
+        StreamEvent as StreamEvent,
+        TextDelta as TextDelta,
+        TextEnd as TextEnd,
+        TextPart as TextPart,
+        TextStart as TextStart,
+        Tool as Tool,
+        ToolCallDelta as ToolCallDelta,
+        ToolCallEnd as ToolCallEnd,
+        ToolCallPart as ToolCallPart,
+        ToolCallStart as ToolCallStart,
+        ToolChoice as ToolChoice,
+        ToolResultPart as ToolResultPart,
+        Usage as Usage,
+        UsageUpdate as UsageUpdate,
+        WarningEvent as WarningEvent,
+    )
 
 __version__ = "0.1.0"
 
@@ -44,6 +152,7 @@ _EXPORTS: dict[str, str] = {
     "Usage": "types",
     "Cost": "types",
     "CallWarning": "types",
+    "CallOptions": "options",
     "ResponseStart": "types",
     "TextStart": "types",
     "TextDelta": "types",
@@ -58,6 +167,7 @@ _EXPORTS: dict[str, str] = {
     "WarningEvent": "types",
     "Finish": "types",
     "ErrorEvent": "types",
+    "StreamEvent": "types",
     # errors
     "SpecwireError": "errors",
     "SpecError": "errors",
@@ -105,10 +215,102 @@ _EXPORTS: dict[str, str] = {
     "StructuredOutputError": "errors",
 }
 
-__all__ = sorted([*_EXPORTS, "acomplete", "astream", "complete", "stream", "__version__"])
+# Literal (not computed) so that type checkers read it; tests/typing/test_exports.py checks that it
+# is ``_EXPORTS`` plus the functions below, and that every name has its re-export above.
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncStream",
+    "AudioPart",
+    "AuthenticationError",
+    "BadRequestError",
+    "CallOptions",
+    "CallWarning",
+    "Callbacks",
+    "CapabilityError",
+    "Client",
+    "ConfigError",
+    "ConflictError",
+    "ConnectTimeout",
+    "ContentFilterError",
+    "ContextWindowExceededError",
+    "Cost",
+    "DeadlineExceeded",
+    "DocumentPart",
+    "ErrorEvent",
+    "FailureEvent",
+    "Finish",
+    "FinishEvent",
+    "FinishReason",
+    "FramingError",
+    "ImagePart",
+    "IncompleteStreamError",
+    "Message",
+    "ModelNotFoundError",
+    "ModelWarning",
+    "NotFoundError",
+    "OverloadedError",
+    "ParameterWarning",
+    "PermissionDeniedError",
+    "PoolExhaustedError",
+    "ProviderPart",
+    "RateLimitError",
+    "ReadTimeout",
+    "Reasoning",
+    "ReasoningDelta",
+    "ReasoningEnd",
+    "ReasoningPart",
+    "ReasoningStart",
+    "RedirectError",
+    "Request",
+    "RequestBuildError",
+    "RequestEvent",
+    "RequestPlan",
+    "RequestTooLargeError",
+    "Response",
+    "ResponseFormat",
+    "ResponseHeadersEvent",
+    "ResponseStart",
+    "RetryEvent",
+    "ServerError",
+    "ServiceUnavailableError",
+    "SpecError",
+    "SpecRegistry",
+    "SpecwireError",
+    "SpecwireWarning",
+    "Stream",
+    "StreamError",
+    "StreamEvent",
+    "StreamInterruptedError",
+    "StructuredOutputError",
+    "Telemetry",
+    "TextDelta",
+    "TextEnd",
+    "TextPart",
+    "TextStart",
+    "Tool",
+    "ToolCallDelta",
+    "ToolCallEnd",
+    "ToolCallPart",
+    "ToolCallStart",
+    "ToolChoice",
+    "ToolResultPart",
+    "TransportError",
+    "UnprocessableEntityError",
+    "Usage",
+    "UsageUpdate",
+    "WarningEvent",
+    "__version__",
+    "acomplete",
+    "astream",
+    "complete",
+    "hooks",
+    "stream",
+]
 
 
-def complete(model_ref: str, messages: _Any, **options: _Any) -> _Any:
+def complete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
     """Send one request with the default :class:`Client` and return the :class:`Response`.
 
     ``model_ref`` is ``"provider:model"``; see :meth:`Client.complete` for ``messages`` and options.
@@ -118,25 +320,25 @@ def complete(model_ref: str, messages: _Any, **options: _Any) -> _Any:
     return default_client().complete(model_ref, messages, **options)
 
 
-async def acomplete(model_ref: str, messages: _Any, **options: _Any) -> _Any:
+async def acomplete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
     """Async :func:`complete`."""
     from .client import default_client
 
     return await default_client().acomplete(model_ref, messages, **options)
 
 
-def stream(model_ref: str, messages: _Any, **options: _Any) -> _Any:
+def stream(model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> Stream:
     """A :class:`Stream` of events from the default :class:`Client`; see :meth:`Client.stream`."""
     from .client import default_client
 
-    return default_client().stream(model_ref, messages, **options)
+    return default_client().stream(model_ref, messages, stream_mode=stream_mode, raise_on_error=raise_on_error, **options)
 
 
-def astream(model_ref: str, messages: _Any, **options: _Any) -> _Any:
+def astream(model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> AsyncStream:
     """An :class:`AsyncStream` from the default :class:`Client`; see :meth:`Client.astream`."""
     from .client import default_client
 
-    return default_client().astream(model_ref, messages, **options)
+    return default_client().astream(model_ref, messages, stream_mode=stream_mode, raise_on_error=raise_on_error, **options)
 
 
 def __getattr__(name: str) -> _Any:
@@ -152,14 +354,3 @@ def __getattr__(name: str) -> _Any:
 
 def __dir__() -> list[str]:
     return __all__
-
-
-if _TYPE_CHECKING:  # pragma: no cover
-    from . import hooks  # noqa: F401
-    from .client import AsyncStream, Client, Stream  # noqa: F401
-    from .errors import *  # noqa: F403
-    from .observe import Callbacks, FailureEvent, FinishEvent, ModelWarning, ParameterWarning, RequestEvent, ResponseHeadersEvent, RetryEvent, SpecwireWarning  # noqa: F401
-    from .otel import Telemetry  # noqa: F401
-    from .registry import SpecRegistry  # noqa: F401
-    from .request import RequestPlan  # noqa: F401
-    from .types import *  # noqa: F403

@@ -37,7 +37,7 @@ import json
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accounting import USAGE_NUMBERS, compute_cost, normalize_usage
 from .mapping import truthy
@@ -66,6 +66,9 @@ from .types import (
     UsageUpdate,
     WarningEvent,
 )
+
+if TYPE_CHECKING:
+    from .errors import SpecwireError
 
 __all__ = ["Assembler"]
 
@@ -140,7 +143,7 @@ class Assembler:
         handler = _HANDLERS.get(kind)
         if handler is None:
             return []
-        return handler(self, fields, meta)  # type: ignore[no-any-return]
+        return handler(self, fields, meta)
 
     def _metadata(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         if meta:
@@ -337,9 +340,11 @@ class Assembler:
         changed = False
         if snapshot:
             fresh = {n: int(v) for n, v in fields.items() if n in USAGE_NUMBERS and isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if not fresh and not isinstance(raw, dict):
+                return []  # a report with no numbers and no raw object carries nothing: the last snapshot stands
             if fresh != self._usage_numbers:
                 self._usage_numbers = fresh
-                return [UsageUpdate(usage=self.usage)]
+                return self._usage_update()
             return []
         for name in USAGE_NUMBERS:
             value = fields.get(name)
@@ -349,7 +354,12 @@ class Assembler:
                     changed = True
         if not changed:
             return []
-        return [UsageUpdate(usage=self.usage)]
+        return self._usage_update()
+
+    def _usage_update(self) -> list[Any]:
+        """A ``usage`` event with the usage so far (none while there is no usage to report)."""
+        usage = self.usage
+        return [UsageUpdate(usage=usage)] if usage is not None else []
 
     def _finish(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         reason = fields.get("finish_reason")
@@ -496,18 +506,18 @@ class Assembler:
         out.append(Finish(response=self.response()))
         return out
 
-    def fail(self, error: Exception) -> list[Any]:
+    def fail(self, error: SpecwireError) -> list[Any]:
         """Close every open part and emit the terminal ``error`` event with the partial response;
         the error's ``partial`` is set too."""
         out = self.close_all()
         partial = self.response(partial=True)
-        if hasattr(error, "partial"):
-            error.partial = partial
+        if hasattr(error, "partial"):  # the classes that carry the partial response
+            setattr(error, "partial", partial)
         out.append(ErrorEvent(error=error, response=partial))
         return out
 
 
-def _parse_json_path(path: str) -> list[str | int] | None:
+def _parse_json_path(path: object) -> list[str | int] | None:
     """``$.a.b[0]['c d']`` → ``["a", "b", 0, "c d"]`` (the subset tool-argument patches use)."""
     if not isinstance(path, str) or not path.startswith("$"):
         return None

@@ -28,10 +28,10 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import hooks, observe
 from .aio import close_once, finish
@@ -46,11 +46,16 @@ from .request import RequestPlan, base_url_problem, build_request, check_call_op
 from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .transport import Transport
-from .types import ErrorEvent, Finish, Request, Response
+from .types import ErrorEvent, Finish, Request, Response, StreamEvent
 from .validate import request_from
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
+    from pathlib import Path
+    from typing import Unpack
+
     import httpx
+
+    from .options import CallOptions, Messages
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 
@@ -102,7 +107,7 @@ class Client:
 
     def __init__(
         self,
-        spec_paths: list[str] | None = None,
+        spec_paths: Sequence[str | Path] | None = None,
         *,
         api_keys: Mapping[str, str] | None = None,
         base_urls: Mapping[str, str] | None = None,
@@ -177,7 +182,7 @@ class Client:
         await self.aclose()
 
     # ------------------------------------------------------------------ calls
-    def complete(self, model_ref: str, messages: Any, **options: Any) -> Response:
+    def complete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Send one request and return the final :class:`Response`.
 
         ``messages``: a string, :class:`Message` objects or OpenAI-style dicts.  ``options``: the
@@ -191,34 +196,34 @@ class Client:
         (``finish_reason.unified == "content_filter"``) unless ``raise_on_content_filter`` is set:
         then :class:`~specwire.ContentFilterError` is raised with the response as ``partial``.
         """
-        run = self._run(model_ref, messages, stream=False, options=options)
+        run = self._run(model_ref, messages, stream=False, options=_opts(options))
         return _final(_observed(run, self._transport))
 
-    async def acomplete(self, model_ref: str, messages: Any, **options: Any) -> Response:
+    async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Async :meth:`complete`."""
-        run = self._run(model_ref, messages, stream=False, options=options)
+        run = self._run(model_ref, messages, stream=False, options=_opts(options))
         async with aclosing(_aobserved(run, self._transport)) as events:
             last = None
             async for last in events:
                 pass
         return _final_event(last)
 
-    def stream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> Stream:
+    def stream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> Stream:
         """A :class:`Stream` of events (the request is sent when iteration starts).
         ``stream_mode`` picks one of the spec's ``stream.modes`` (Gemini: ``"sse"``)."""
-        run = self._run(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
+        run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
         return Stream(_observed(run, self._transport), raise_on_error=raise_on_error, run=run)
 
-    def astream(self, model_ref: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> AsyncStream:
+    def astream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> AsyncStream:
         """Async :meth:`stream`: an :class:`AsyncStream` (``async for``)."""
-        run = self._run(model_ref, messages, stream=True, options=options, stream_mode=stream_mode)
+        run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
         return AsyncStream(_aobserved(run, self._transport), raise_on_error=raise_on_error, run=run)
 
-    def build(self, model_ref: str, messages: Any, *, stream: bool = False, stream_mode: str | None = None, **options: Any) -> RequestPlan:
+    def build(self, model_ref: str, messages: Messages, *, stream: bool = False, stream_mode: str | None = None, **options: Unpack[CallOptions]) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
         check_call_options(options)
         spec, model, warnings = self.registry.resolve(model_ref)
-        request, call_opts = _split_options(messages, options)
+        request, call_opts = _split_options(messages, _opts(options))
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
 
     # ------------------------------------------------------------------ preparation
@@ -366,6 +371,11 @@ _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_cap
 _OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error")
 
 
+def _opts(options: CallOptions) -> dict[str, Any]:
+    """The options as the plain dict the machinery pops from (``**options`` is a fresh dict)."""
+    return cast("dict[str, Any]", options)
+
+
 def httpx_timeout(connect: float | None, read: float | None, pool: float | None) -> Any:
     from .transport import make_timeout
 
@@ -403,7 +413,7 @@ class _Failure:
     the error, the error event the processor built (if it got that far), and the provider events
     held back so far (usage, warnings), which are delivered only if no retry follows."""
 
-    error: BaseException
+    error: SpecwireError
     event: Any = None
     held: list[Any] = field(default_factory=list)
 
@@ -458,7 +468,7 @@ class _Run:
                 limits.append(t.idle - (now - last_content))
         return _smallest(*limits)
 
-    def expired(self, sent: float, last_content: float) -> BaseException | None:
+    def expired(self, sent: float, last_content: float) -> SpecwireError | None:
         """The deadline that has passed, as an error, or ``None``."""
         now = self.clock()
         t = self.timeouts
@@ -568,7 +578,8 @@ def _events_sync(run: _Run, transport: Transport) -> Iterator[Any]:
 
 
 def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Failure | None]:
-    proc, held = run.proc, []
+    proc = run.proc
+    held: list[Any] = []
     sent = run.clock()
     if run.obs is not None:
         run.obs.request(run.attempt, run.call.plan.headers)
@@ -611,7 +622,7 @@ def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Fail
         return failure
 
 
-async def _events_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+async def _events_async(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
     for event in run.proc.start():
         yield event
     while True:
@@ -635,9 +646,10 @@ async def _events_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
         run.next_attempt()
 
 
-async def _attempt_async(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+async def _attempt_async(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
     """Yields the attempt's events, and at most one :class:`_Failure` last."""
-    proc, held = run.proc, []
+    proc = run.proc
+    held: list[Any] = []
     sent = run.clock()
     if run.obs is not None:
         await run.obs.arequest(run.attempt, run.call.plan.headers)
@@ -720,7 +732,7 @@ class Stream:
     holds the final :class:`Response` once the stream finished (``None`` before, or after an
     error)."""
 
-    def __init__(self, events: Iterator[Any], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
+    def __init__(self, events: Iterator[StreamEvent], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
         self._events = events
         self._run = run
         self._raise = raise_on_error
@@ -728,12 +740,12 @@ class Stream:
         self.error: Exception | None = None
         self._done = False
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[StreamEvent]:
         # A fresh generator each time, referenced only by the loop: a `break` drops it at once and
         # its `finally` releases the connection.  So a stream is single-pass: iterate it in one loop.
         return self._iterate()
 
-    def _iterate(self) -> Iterator[Any]:
+    def _iterate(self) -> Iterator[StreamEvent]:
         if self._done:
             return
         try:
@@ -789,7 +801,7 @@ class Stream:
 class AsyncStream:
     """Async :class:`Stream` (``async for event in stream``)."""
 
-    def __init__(self, events: AsyncIterator[Any], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
+    def __init__(self, events: AsyncIterator[StreamEvent], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
         self._events = events
         self._run = run
         self._raise = raise_on_error
@@ -798,10 +810,10 @@ class AsyncStream:
         self._done = False
         self._closing: asyncio.Future[Any] | None = None
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[Any]:
+    async def _iterate(self) -> AsyncIterator[StreamEvent]:
         if self._done:
             return
         try:

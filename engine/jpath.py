@@ -14,7 +14,7 @@ https://jmespath.org/specification.html
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jmespath
 from jmespath import visitor
@@ -29,10 +29,11 @@ MAX_EXPRESSION_CHARS = 2000
 MAX_NESTING = 32
 
 _INTERPRETER = visitor.TreeInterpreter()
-_FUNCTIONS = _INTERPRETER._functions
-_equals = visitor._equals
-_is_comparable = visitor._is_comparable
-_ORDER = {"lt": lambda a, b: a < b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b, "gte": lambda a, b: a >= b}
+# jmespath internals that its public API does not offer (and its stubs do not declare)
+_FUNCTIONS = _INTERPRETER._functions  # type: ignore[attr-defined]
+_equals = visitor._equals  # type: ignore[attr-defined]
+_is_comparable = visitor._is_comparable  # type: ignore[attr-defined]
+_ORDER: dict[str, Callable[[Any, Any], Any]] = {"lt": lambda a, b: a < b, "gt": lambda a, b: a > b, "lte": lambda a, b: a <= b, "gte": lambda a, b: a >= b}
 
 
 class JPathError(ValueError):
@@ -225,7 +226,7 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
             return out
 
         return flatten
-    return lambda v: _INTERPRETER.visit(node, v)  # slices, value projections, exprefs
+    return lambda v: _INTERPRETER.visit(cast("Any", node), v)  # slices, value projections, exprefs
 
 
 def compile_jpath(source: str) -> JPath:

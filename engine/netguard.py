@@ -170,7 +170,7 @@ def guard_pool(transport: Any) -> bool:
     pool (``transport._pool._network_backend``: httpcore 1.x keeps it there and hands it to each
     new connection); idempotent.  ``False`` when ``transport`` has no such pool (a mock, a custom
     transport): nothing is checked at connect time then."""
-    pool = getattr(transport, "_pool", None)
+    pool: Any = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if backend is None:
         return False
@@ -215,7 +215,7 @@ def guarded_resolver() -> Any:
             else:
                 for r in results:
                     _note(host, (r["host"],))
-            return results  # type: ignore[no-any-return]
+            return results
 
         async def close(self) -> None:
             await self.inner.close()

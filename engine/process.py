@@ -146,7 +146,7 @@ class ResponseProcessor:
             return out + self.fail(IncompleteStreamError(f"{self.spec.provider}: the stream ended before its terminal event ({expected})"))
         return self._finish(out)
 
-    def fail(self, error: Exception) -> list[Any]:
+    def fail(self, error: SpecwireError) -> list[Any]:
         """End with an ``error`` event carrying ``error`` and the partial response."""
         if self.finished:
             return []

@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 __all__ = ["MASK", "SECRET_HEADERS", "SECRET_QUERY_PARAMS", "RedactingFilter", "Secret", "install_log_redaction", "redact_headers", "redact_text", "redact_url"]
 
@@ -124,7 +125,7 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]], extra
     """A copy of ``headers`` with secret header values masked (``extra`` adds header names, e.g.
     the one a spec's auth block names)."""
     names = SECRET_HEADERS | {h.lower() for h in extra}
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    items = cast("Iterable[tuple[str, str]]", headers.items() if isinstance(headers, Mapping) else headers)
     return {k: (MASK if k.lower() in names else redact_text(v)) for k, v in items}
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -92,7 +93,7 @@ class SpecRegistry:
     folder, a writable folder) are in :attr:`warnings`.
     """
 
-    def __init__(self, spec_paths: list[str | Path] | None = None, *, env: dict[str, str] | None = None, user_config: bool = True) -> None:
+    def __init__(self, spec_paths: Sequence[str | Path] | None = None, *, env: Mapping[str, str] | None = None, user_config: bool = True) -> None:
         env = dict(os.environ if env is None else env)
         layers: list[tuple[str, Path]] = [(f"spec_paths:{p}", Path(p)) for p in spec_paths or ()]
         for p in filter(None, env.get("SPECWIRE_PROVIDERS_PATH", "").split(os.pathsep)):

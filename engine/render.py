@@ -31,10 +31,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import StrictUndefined, TemplateError, Undefined, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .template_checks import (
     MAX_LOOP_ITERATIONS,
@@ -104,7 +105,7 @@ class _Env(ImmutableSandboxedEnvironment):
             if isinstance(left, int) and isinstance(right, int) and (reason := exponent_refusal(left, right)):
                 raise SecurityError(reason)
         elif isinstance(right, int) and isinstance(left, (str, list, tuple)) or isinstance(left, int) and isinstance(right, (str, list, tuple)):
-            seq, times = (left, right) if isinstance(right, int) else (right, left)
+            seq, times = cast("tuple[str | list[Any] | tuple[Any, ...], int]", (left, right) if isinstance(right, int) else (right, left))
             if reason := repetition_refusal(len(seq), times):
                 raise SecurityError(reason)
         return super().call_binop(context, operator, left, right)
@@ -284,7 +285,7 @@ def _lookup(value: Any, key: Any, label: str) -> Any:
     if isinstance(value, dict):
         if key in value:
             return value[key]
-        missing = value.__missing__(key) if hasattr(value, "__missing__") else _MISSING
+        missing = cast("Any", value).__missing__(key) if hasattr(value, "__missing__") else _MISSING
         if missing is not _MISSING:
             return missing
     elif isinstance(value, (list, tuple)) and isinstance(key, int):

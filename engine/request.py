@@ -434,7 +434,7 @@ def _render(tree: Any, ctx: dict[str, Any], spec: CompiledSpec, what: str) -> An
 
 
 def _part_context(spec: CompiledSpec, part: Any, calls: dict[str, ToolCallPart], model: str) -> dict[str, Any]:
-    d = part.model_dump(exclude={"provider_metadata"})
+    d: dict[str, Any] = part.model_dump(exclude={"provider_metadata"})
     kind = part.type
     if kind in ("image", "document", "audio") and part.data is not None:
         d["data_url"] = f"data:{part.media_type};base64,{part.data}"

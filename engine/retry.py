@@ -132,7 +132,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """The jittered exponential delay before retry number ``attempt + 1`` (seconds)."""
-        base = min(self.initial_delay * (2 ** min(attempt, 64)), self.max_delay)  # no float overflow
+        base: float = min(self.initial_delay * (2 ** min(attempt, 64)), self.max_delay)  # no float overflow
         lo, hi = self.jitter
         return base * (self.rng or random).uniform(lo, hi)
 
@@ -225,7 +225,7 @@ def _seconds(value: Any, *, zero: bool = False) -> bool:
     """``value`` is a real, finite number of seconds, positive (or zero, when allowed)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return False
-    return value >= 0 if zero else value > 0
+    return bool(value >= 0 if zero else value > 0)
 
 
 def _invalid(name: str, value: Any, expected: str) -> None:

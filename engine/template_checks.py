@@ -200,9 +200,9 @@ def _walk_loops(node: nodes.Node, names: dict[str, int], outer: int) -> None:
         raise TemplateError(f"nested loops too large: they run {inner} times over constant ranges, more than the {MAX_LOOP_ITERATIONS} allowed in specs")
     for part in node.body:
         _walk_loops(part, names, inner)
-    for part in (node.iter, node.test, *node.else_):
-        if part is not None:
-            _walk_loops(part, names, outer)
+    for other in (node.iter, node.test, *node.else_):
+        if other is not None:
+            _walk_loops(other, names, outer)
 
 
 def _in_source_order(node: nodes.Node, types: Any) -> Iterator[Any]:

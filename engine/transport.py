@@ -21,8 +21,8 @@ import select
 import threading
 import time
 import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from urllib.parse import urlsplit
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -111,7 +111,7 @@ def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBase
     except ImportError:
         raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
 
-    class Stream(AiohttpResponseStream):  # type: ignore[misc]
+    class Stream(AiohttpResponseStream):
         """aiohttp's body reader raises a connection error as soon as it is recorded, dropping
         the bytes that arrived before it but were not read yet (httpcore hands them out first).
         So a reset right after some events lost those events on aiohttp only, and the same fault
@@ -126,12 +126,12 @@ def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBase
             except httpx.TransportError:
                 buffered = getattr(content, "_buffer", None)
                 rest = b"".join(buffered) if buffered else b""
-                if rest:
+                if rest and buffered is not None:
                     buffered.clear()
                     yield rest
                 raise
 
-    class Transport(AiohttpTransport):  # type: ignore[misc]
+    class Transport(AiohttpTransport):
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             try:
                 response = await super().handle_async_request(request)
@@ -157,7 +157,7 @@ def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBase
     transport = Transport(limits=limits)
     # the connect-time destination check (specwire.netguard): a resolver that checks each address
     transport.client = lambda: guarded_aiohttp_session(transport.ssl_context, transport.limits)
-    return transport  # type: ignore[no-any-return]
+    return transport
 
 
 async def _closing(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
@@ -226,7 +226,7 @@ async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
     such orphans (not connected, not failed, assigned to no queued or running request), as the
     proposed fix does, and hands the freed slots to waiting requests.  It reads httpcore
     internals and does nothing when they are not there (another transport, a fixed httpcore)."""
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    pool: Any = getattr(getattr(client, "_transport", None), "_pool", None)
     connections, requests = getattr(pool, "_connections", None), getattr(pool, "_requests", None)
     assign = getattr(pool, "_assign_requests_to_connections", None)
     if not isinstance(connections, list) or not isinstance(requests, list) or assign is None:
@@ -256,7 +256,7 @@ def _limit_reads(response: httpx.Response, budget: Callable[[], float | None]) -
     """Make each read of ``response``'s network stream take at most ``budget()`` seconds; returns
     the undo (call it before the connection goes back to the pool), or ``None`` when the response
     has no httpcore network stream."""
-    stream = response.extensions.get("network_stream")
+    stream: Any = response.extensions.get("network_stream")
     original = getattr(stream, "read", None)
     if original is None:
         return None
@@ -404,7 +404,7 @@ class Transport:
         raise mapped
 
     @staticmethod
-    def iter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> Iterator[bytes]:
+    def iter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> Generator[bytes, None, None]:
         """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next
         socket read may take (first-event / idle / total deadlines, as for :meth:`aiter_bytes`);
         when it runs out, :class:`~specwire.ReadTimeout` is raised.
@@ -433,7 +433,7 @@ class Transport:
                 restore()
 
     @staticmethod
-    async def aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> AsyncIterator[bytes]:
+    async def aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> AsyncGenerator[bytes, None]:
         """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next read
         may take (first-event / idle / total deadlines); when it runs out, the read is cancelled
         and ``asyncio.TimeoutError`` propagates (the caller maps it).  Each read runs in its own

@@ -26,6 +26,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from .errors import SpecwireError
 from .safejson import problem
 
 __all__ = [
@@ -374,7 +375,7 @@ class Request(BaseModel):
     def _sendable(cls, value: Any, info: ValidationInfo) -> Any:
         # Refused here, naming the place, rather than by json.dumps or UTF-8 at send time: a lone
         # surrogate, a dict that contains itself, nesting past safejson.MAX_DEPTH, a set...
-        reason = problem(value, info.field_name)
+        reason = problem(value, info.field_name or "")
         if reason is not None:
             raise ValueError(reason)
         return value
@@ -397,11 +398,23 @@ class Request(BaseModel):
 # --------------------------------------------------------------------------- results
 class FinishReason(BaseModel):
     """Why generation stopped: ``unified`` is one of stop | length | tool_calls | content_filter |
-    error | other; ``raw`` is the provider's own value (``None`` when it sent none)."""
+    error | other; ``raw`` is the provider's own value (``None`` when it sent none).
+
+    It compares equal to its unified string (``response.finish_reason == "tool_calls"``), and two
+    finish reasons compare equal when both ``unified`` and ``raw`` match; it hashes like its unified
+    string, so equal values hash alike."""
 
     model_config = ConfigDict(frozen=True)
     unified: UnifiedFinish
     raw: str | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.unified == other
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self.unified)
 
 
 class Usage(BaseModel):
@@ -521,13 +534,18 @@ class Response(BaseModel):
 # than pydantic models: building one costs a fraction of `model_construct`.  They carry pydantic
 # values (parts, Usage, Response) and serialize with `model_dump()` like the models do.  A
 # departure from "every type is pydantic" (docs/ARCHITECTURE.md section 3), for issue 6's per-chunk budget.
+#
+# Each event class names its ``type`` as a ``ClassVar`` of one ``Literal`` string, so a type checker
+# narrows a :data:`StreamEvent` on ``event.type == "text_delta"`` (or ``match event.type``) to
+# :class:`TextDelta`.  The base class declares no ``type`` of its own: a ``ClassVar[str]`` there
+# would make every narrower override an incompatible one (pyright's invariance of mutable
+# attributes).
 class _Event:
     __slots__ = ()
-    type: ClassVar[str]
 
     def model_dump(self, mode: str = "python") -> dict[str, Any]:
         """``{"type": …, <fields>}``; pydantic values inside are dumped with the same ``mode``."""
-        out: dict[str, Any] = {"type": self.type}
+        out: dict[str, Any] = {"type": getattr(self, "type")}  # declared by each subclass
         for f in fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
             out[f.name] = value.model_dump(mode=mode) if isinstance(value, BaseModel) else value
@@ -538,54 +556,54 @@ class _Event:
 class ResponseStart(_Event):
     """First event of every stream."""
 
-    type: ClassVar[str] = "response_start"
+    type: ClassVar[Literal["response_start"]] = "response_start"
     provider: str
     model: str
 
 
 @dataclass(slots=True)
 class TextStart(_Event):
-    type: ClassVar[str] = "text_start"
+    type: ClassVar[Literal["text_start"]] = "text_start"
     index: int  # position of the part in Response.parts
 
 
 @dataclass(slots=True)
 class TextDelta(_Event):
-    type: ClassVar[str] = "text_delta"
+    type: ClassVar[Literal["text_delta"]] = "text_delta"
     index: int
     delta: str
 
 
 @dataclass(slots=True)
 class TextEnd(_Event):
-    type: ClassVar[str] = "text_end"
+    type: ClassVar[Literal["text_end"]] = "text_end"
     index: int
     part: TextPart
 
 
 @dataclass(slots=True)
 class ReasoningStart(_Event):
-    type: ClassVar[str] = "reasoning_start"
+    type: ClassVar[Literal["reasoning_start"]] = "reasoning_start"
     index: int
 
 
 @dataclass(slots=True)
 class ReasoningDelta(_Event):
-    type: ClassVar[str] = "reasoning_delta"
+    type: ClassVar[Literal["reasoning_delta"]] = "reasoning_delta"
     index: int
     delta: str
 
 
 @dataclass(slots=True)
 class ReasoningEnd(_Event):
-    type: ClassVar[str] = "reasoning_end"
+    type: ClassVar[Literal["reasoning_end"]] = "reasoning_end"
     index: int
     part: ReasoningPart
 
 
 @dataclass(slots=True)
 class ToolCallStart(_Event):
-    type: ClassVar[str] = "tool_call_start"
+    type: ClassVar[Literal["tool_call_start"]] = "tool_call_start"
     index: int
     tool_call_id: str | None
     tool_name: str | None
@@ -595,7 +613,7 @@ class ToolCallStart(_Event):
 class ToolCallDelta(_Event):
     """A fragment of the tool call's JSON arguments text."""
 
-    type: ClassVar[str] = "tool_call_delta"
+    type: ClassVar[Literal["tool_call_delta"]] = "tool_call_delta"
     index: int
     delta: str
 
@@ -604,7 +622,7 @@ class ToolCallDelta(_Event):
 class ToolCallEnd(_Event):
     """The finished tool call, arguments parsed."""
 
-    type: ClassVar[str] = "tool_call_end"
+    type: ClassVar[Literal["tool_call_end"]] = "tool_call_end"
     index: int
     part: ToolCallPart
 
@@ -613,13 +631,13 @@ class ToolCallEnd(_Event):
 class UsageUpdate(_Event):
     """Usage so far (normalized like :class:`Usage`); sent whenever the provider reports it."""
 
-    type: ClassVar[str] = "usage"
+    type: ClassVar[Literal["usage"]] = "usage"
     usage: Usage
 
 
 @dataclass(slots=True)
 class WarningEvent(_Event):
-    type: ClassVar[str] = "warning"
+    type: ClassVar[Literal["warning"]] = "warning"
     warning: CallWarning
 
 
@@ -627,7 +645,7 @@ class WarningEvent(_Event):
 class Finish(_Event):
     """Terminal event of a successful stream."""
 
-    type: ClassVar[str] = "finish"
+    type: ClassVar[Literal["finish"]] = "finish"
     response: Response
 
 
@@ -636,11 +654,12 @@ class ErrorEvent(_Event):
     """Terminal event of a failed stream: the error (a :class:`specwire.SpecwireError`) and the
     partial response assembled up to the failure."""
 
-    type: ClassVar[str] = "error"
-    error: Any
+    type: ClassVar[Literal["error"]] = "error"
+    error: SpecwireError
     response: Response
 
 
+#: Any stream event: a union discriminated by ``type`` (narrow on ``event.type == "…"``).
 StreamEvent = Union[
     ResponseStart,
     TextStart,

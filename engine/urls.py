@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import TemplateError, Undefined, pass_context
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
 from .render import _RENDER_ERRORS, TemplateFailure, _bounded_join, _Env
 from .template_checks import _refuse_unsafe

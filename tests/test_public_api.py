@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import types
+import typing
 
 import pydantic
 import pytest
@@ -45,6 +46,8 @@ def test_every_name_in_all_resolves(name: str) -> None:
     assert value is not None
     if isinstance(value, types.ModuleType):
         assert value.__name__ == f"specwire.{name}"
+    elif typing.get_origin(value) is typing.Union:  # a type alias such as StreamEvent: its members
+        assert all(member.__module__.startswith("specwire") for member in typing.get_args(value)), (name, value)
     elif name != "__version__":
         assert getattr(value, "__module__", "").startswith("specwire"), (name, value)
 

@@ -71,7 +71,7 @@ _INSTALL_HINT = "install the optional extra: pip install 'specwire[azure]'"
 def _load_credential() -> Any:
     """A new ``DefaultAzureCredential`` (azure-identity imported here, lazily)."""
     _require_identity()
-    from azure.identity import DefaultAzureCredential
+    from azure.identity import DefaultAzureCredential  # pyright: ignore[reportMissingImports]  # the azure extra
 
     return DefaultAzureCredential()
 
@@ -131,7 +131,7 @@ def clear_token_cache() -> None:
 
 # ---------------------------------------------------------------------------- destination check
 def _allowed_patterns(env: Mapping[str, str] | None) -> list[str]:
-    patterns = list(ALLOWED_HOST_PATTERNS)
+    patterns: list[str] = list(ALLOWED_HOST_PATTERNS)
     endpoint = (env or {}).get(ENDPOINT_ENV)
     if endpoint:
         host = urlsplit(endpoint).hostname

@@ -173,7 +173,7 @@ def clear_token_cache() -> None:
 
 # ---------------------------------------------------------------------------- destination check
 def _allowed_patterns(env: Mapping[str, str] | None) -> list[str]:
-    patterns = list(ALLOWED_HOST_PATTERNS)
+    patterns: list[str] = list(ALLOWED_HOST_PATTERNS)
     for name in BASE_URL_ENV:
         value = (env or {}).get(name)
         host = urlsplit(value).hostname if value else None

@@ -453,8 +453,8 @@ def _botocore_credentials(env: Mapping[str, str]) -> Callable[[], AWSCredentials
     """botocore's credential chain without its environment provider (the environment was read
     above, from the client's mapping).  ``None`` when botocore is not installed."""
     try:
-        import botocore.session
-        from botocore.exceptions import BotoCoreError
+        import botocore.session  # pyright: ignore[reportMissingImports]  # the aws extra
+        from botocore.exceptions import BotoCoreError  # pyright: ignore[reportMissingImports]  # the aws extra
     except ImportError:
         return None
     profile = env.get("AWS_PROFILE") or None

@@ -69,10 +69,10 @@ def rendered_request(client: Any, spec: Any, plan: Any) -> dict[str, Any]:
             auth = client._auth(spec, None, settings)
         except ConfigError:
             auth = client._auth(spec, "<API_KEY>", settings)
-    elif callable(getattr(factory, "offline", None)):
+    elif callable(offline := getattr(factory, "offline", None)):
         try:
             chosen, credentials = client._auth_inputs(spec, None, settings)
-            if chosen is not factory or factory.offline(dict(spec.auth), credentials):
+            if chosen is not factory or offline(dict(spec.auth), credentials):
                 auth = chosen(dict(spec.auth), credentials)
         except ConfigError as exc:
             warnings.append({"kind": "auth-not-shown", "param": None, "detail": f"the {scheme} credentials could not be resolved: {redact_text(str(exc))}"})

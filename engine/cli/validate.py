@@ -30,7 +30,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..spec.issues import SpecIssue
 
 __all__ = ["main", "validate_paths"]
 
@@ -66,7 +69,7 @@ def _sample_pool(dirs: list[str], builtin: bool) -> tuple[list[Any], list[Any], 
     return shipped, given, issues
 
 
-def validate_paths(paths: list[str], samples: list[str] | None = None, *, builtin_samples: bool = True) -> list[object]:
+def validate_paths(paths: list[str], samples: list[str] | None = None, *, builtin_samples: bool = True) -> list[SpecIssue]:
     """Every issue of the given spec files and folders, replaying the samples under ``samples``
     (folders) and, unless told not to, the built-in ones (see the module docstring)."""
     from ..registry import SpecRegistry
@@ -166,16 +169,16 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     issues = validate_paths(args.paths, args.samples, builtin_samples=not args.no_builtin_samples)
     if args.format == "json":
-        print(json.dumps([{"file": i.file, "line": i.line, "col": i.col, "level": i.level, "rule": i.rule, "path": i.path, "message": i.message} for i in issues], indent=2))  # type: ignore[attr-defined]
+        print(json.dumps([{"file": i.file, "line": i.line, "col": i.col, "level": i.level, "rule": i.rule, "path": i.path, "message": i.message} for i in issues], indent=2))
     else:
         for i in issues:
             if args.format == "github":
-                print(f"::{i.level} file={i.file},line={i.line},col={i.col},title={i.rule}::{i.message}")  # type: ignore[attr-defined]
+                print(f"::{i.level} file={i.file},line={i.line},col={i.col},title={i.rule}::{i.message}")
             else:
-                print(i.format())  # type: ignore[attr-defined]
+                print(i.format())
     if args.explain:
         _explain(args.paths)
-    if any(i.level == "error" for i in issues):  # type: ignore[attr-defined]
+    if any(i.level == "error" for i in issues):
         return 1
     if issues and args.strict:
         return 2

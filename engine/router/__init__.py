@@ -22,7 +22,73 @@ the in-memory backend), :mod:`~specwire.router.redis_backend`, :mod:`~specwire.r
 """
 
 import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
+
+if _TYPE_CHECKING:  # pragma: no cover - explicit re-exports for type checkers
+    from .cache import (
+        BackendCache as BackendCache,
+        MemoryCache as MemoryCache,
+        ResponseCache as ResponseCache,
+        SQLiteCache as SQLiteCache,
+        cache_key as cache_key,
+    )
+    from .clock import (
+        Clock as Clock,
+        FakeClock as FakeClock,
+        SystemClock as SystemClock,
+    )
+    from .config import (
+        RouterConfig as RouterConfig,
+        is_router_config as is_router_config,
+        lint_router_config as lint_router_config,
+        load_router_config as load_router_config,
+        router_schema as router_schema,
+    )
+    from .core import (
+        Router as Router,
+    )
+    from .errors import (
+        AmbiguousModelError as AmbiguousModelError,
+        LocalRateLimitError as LocalRateLimitError,
+        NoDeploymentAvailableError as NoDeploymentAvailableError,
+    )
+    from .failsafe import (
+        FailSafeBackend as FailSafeBackend,
+        FailSafeCache as FailSafeCache,
+    )
+    from .ratelimit import (
+        estimate_tokens as estimate_tokens,
+    )
+    from .redis_backend import (
+        RedisBackend as RedisBackend,
+    )
+    from .resolve import (
+        Deployment as Deployment,
+        Group as Group,
+        Target as Target,
+    )
+    from .state import (
+        Bucket as Bucket,
+        CircuitParams as CircuitParams,
+        CircuitView as CircuitView,
+        InMemoryBackend as InMemoryBackend,
+        StateBackend as StateBackend,
+    )
+    from .stats import (
+        BackendHealth as BackendHealth,
+        DeploymentStats as DeploymentStats,
+        Latency as Latency,
+        RouteStats as RouteStats,
+        RouterSnapshot as RouterSnapshot,
+    )
+    from .strategies import (
+        STRATEGIES as STRATEGIES,
+    )
+    from .streams import (
+        AsyncRouterStream as AsyncRouterStream,
+        RouterStream as RouterStream,
+    )
 
 _EXPORTS: dict[str, str] = {
     "Router": "core",
@@ -64,7 +130,46 @@ _EXPORTS: dict[str, str] = {
     "LocalRateLimitError": "errors",
 }
 
-__all__ = sorted(_EXPORTS)
+# Literal (not computed) so that type checkers read it; tests/typing/test_exports.py checks it.
+__all__ = [
+    "AmbiguousModelError",
+    "AsyncRouterStream",
+    "BackendCache",
+    "BackendHealth",
+    "Bucket",
+    "CircuitParams",
+    "CircuitView",
+    "Clock",
+    "Deployment",
+    "DeploymentStats",
+    "FailSafeBackend",
+    "FailSafeCache",
+    "FakeClock",
+    "Group",
+    "InMemoryBackend",
+    "Latency",
+    "LocalRateLimitError",
+    "MemoryCache",
+    "NoDeploymentAvailableError",
+    "RedisBackend",
+    "ResponseCache",
+    "RouteStats",
+    "Router",
+    "RouterConfig",
+    "RouterSnapshot",
+    "RouterStream",
+    "SQLiteCache",
+    "STRATEGIES",
+    "StateBackend",
+    "SystemClock",
+    "Target",
+    "cache_key",
+    "estimate_tokens",
+    "is_router_config",
+    "lint_router_config",
+    "load_router_config",
+    "router_schema",
+]
 
 
 def __getattr__(name: str) -> _Any:

@@ -334,6 +334,7 @@ def _build(data: Mapping[str, Any], file: str | None) -> RouterConfig:
         for i, rt in enumerate(data.get("routes") or ())
     )
     rc, tc = r.get("retry") or {}, r.get("timeout") or {}
+    retry: dict[str, Any] = {k: (tuple(v) if k == "jitter" else v) for k, v in rc.items()}
     h, rl, c, s = data.get("health") or {}, data.get("rate_limit") or {}, data.get("cache") or {}, data.get("state") or {}
     probe = h.get("probe") or {}
     return RouterConfig(
@@ -341,7 +342,7 @@ def _build(data: Mapping[str, Any], file: str | None) -> RouterConfig:
         strategy=r.get("strategy", "round-robin"), unknown_models=r.get("unknown_models", "passthrough"),
         trusted_hosts=tuple(r.get("trusted_hosts") or ()), prefer_providers=tuple(r.get("prefer_providers") or ()),
         fallback_on=tuple(r.get("fallback_on", DEFAULT_FALLBACK_ON)),
-        retry=RetryConfig(**{k: (tuple(v) if k == "jitter" else v) for k, v in rc.items()}),
+        retry=RetryConfig(**retry),
         timeout=TimeoutConfig(**tc),
         health=HealthConfig(**{k: v for k, v in h.items() if k != "probe"}, probe=ProbeConfig(**probe)),
         rate_limit=RateLimitConfig(**rl), cache=CacheConfig(**c), state=StateConfig(**s), file=file,

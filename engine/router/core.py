@@ -36,7 +36,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import errors as _errors
 from .. import observe
@@ -59,6 +59,11 @@ from .health import HealthChecks
 from .stats import RouterSnapshot, Stats
 from .streams import AsyncRouterStream, RouterStream, _AttemptEvents, _Holder
 from .strategies import inflight_key
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    from ..options import Messages, RouterCallOptions
 
 __all__ = ["Router"]
 
@@ -345,7 +350,7 @@ class Router(HealthChecks):
         self.stats.call(plan.target.route, ok=ok, latency=self.clock.monotonic() - plan.started, attempts=plan.attempts,
                         fallbacks=plan.fallbacks, response=response, error=error, cache_hit=cache_hit)
 
-    def _failure_events(self, plan: CallPlan, error: BaseException) -> list[Any]:
+    def _failure_events(self, plan: CallPlan, error: SpecwireError) -> list[Any]:
         """The terminal events of a failed call: the last attempt's own events when it is the
         error being reported, else a ``response_start`` and an ``error`` event."""
         last = plan.last_events
@@ -358,9 +363,9 @@ class Router(HealthChecks):
         return [start or ResponseStart(provider=provider, model=model), ErrorEvent(error=error, response=Response(provider=provider, model=model))]
 
     # ------------------------------------------------------------------ sync API
-    def complete(self, model: str, messages: Any, **options: Any) -> Response:
+    def complete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response:
         """Route one call and return the final :class:`~specwire.Response` (raises on failure)."""
-        plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
+        plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=False, stream_mode=None)
         obs = router_observer(plan.router.hooks, plan.target.route)
         if obs is None:
             return self._complete(plan, use_cache, None)
@@ -403,10 +408,10 @@ class Router(HealthChecks):
             self._record_call(plan, ok=True, response=response)
             return plan.annotate(response)
 
-    def stream(self, model: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> RouterStream:
+    def stream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> RouterStream:
         """A :class:`RouterStream` of events (sent when iteration starts); resolution and option
         errors are raised here, before any event."""
-        plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
+        plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=True, stream_mode=stream_mode)
         holder = _Holder()
         obs = router_observer(plan.router.hooks, plan.target.route)
         events = self._events(plan, use_cache, holder, obs)
@@ -468,9 +473,9 @@ class Router(HealthChecks):
             return await asyncio.to_thread(fn, *args)
         return fn(*args)
 
-    async def acomplete(self, model: str, messages: Any, **options: Any) -> Response:
+    async def acomplete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response:
         """Async :meth:`complete`."""
-        plan, use_cache = self._plan(model, messages, options, stream=False, stream_mode=None)
+        plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=False, stream_mode=None)
         obs = router_observer(plan.router.hooks, plan.target.route)
         if obs is None:
             return await self._acomplete(plan, use_cache, None)
@@ -516,9 +521,9 @@ class Router(HealthChecks):
             self._record_call(plan, ok=True, response=response)
             return plan.annotate(response)
 
-    def astream(self, model: str, messages: Any, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Any) -> AsyncRouterStream:
+    def astream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> AsyncRouterStream:
         """Async :meth:`stream`: an :class:`AsyncRouterStream` (``async for``)."""
-        plan, use_cache = self._plan(model, messages, options, stream=True, stream_mode=stream_mode)
+        plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=True, stream_mode=stream_mode)
         holder = _Holder()
         obs = router_observer(plan.router.hooks, plan.target.route)
         events = self._aevents(plan, use_cache, holder, obs)

@@ -185,7 +185,7 @@ class FailSafeCache:
             return None
         try:
             with _budget(budget_for(left, self.op_timeout)):
-                value = self.inner.get(key)
+                value: bytes | None = self.inner.get(key)
         except Exception as exc:  # noqa: BLE001 - a cache error is a miss, whatever it is
             self.breaker.failed(exc, "cache lookups are misses")
             return None
@@ -246,7 +246,7 @@ class FailSafeBackend(StateBackend):
         """A view of this backend (same state, same breaker) whose operations are bounded by
         ``left()``: the seconds left of a call (``None``: no deadline)."""
         view = object.__new__(FailSafeBackend)
-        view.__dict__.update(self.__dict__)
+        vars(view).update(vars(self))
         view._left = left
         return view
 

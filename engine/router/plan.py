@@ -94,7 +94,7 @@ class Wait:
 
 @dataclass(frozen=True)
 class Fail:
-    error: BaseException
+    error: SpecwireError
 
 
 @dataclass
@@ -117,9 +117,9 @@ class CallPlan:
     failures: dict[str, int] = field(default_factory=dict)
     attempts: int = 0
     fallbacks: int = 0
-    last_error: BaseException | None = None
+    last_error: SpecwireError | None = None
     last_events: list[Any] | None = None
-    final_error: BaseException | None = None
+    final_error: SpecwireError | None = None
     local_limit: LocalRateLimitError | None = None
     served_by: Deployment | None = None
 
@@ -296,7 +296,7 @@ class CallPlan:
         self.tried.discard(stage.name)
         return Wait(wait) if wait > 0 else None
 
-    def _exhausted(self) -> BaseException:
+    def _exhausted(self) -> SpecwireError:
         if self.last_error is not None:
             return self.last_error
         if self.local_limit is not None:
@@ -336,7 +336,7 @@ class CallPlan:
         self.served_by = att.dep
         r._note(att.dep)
 
-    def failed(self, att: Attempt, error: BaseException, *, events: list[Any] | None = None, after_content: bool = False) -> None:
+    def failed(self, att: Attempt, error: SpecwireError, *, events: list[Any] | None = None, after_content: bool = False) -> None:
         r = self.router
         self._close(att)
         latency = r.clock.monotonic() - att.started

@@ -25,7 +25,7 @@ import json
 import math
 from typing import Any
 
-from ..types import Request
+from ..types import ReasoningPart, Request, TextPart, ToolCallPart, ToolResultPart
 from .state import Bucket
 
 __all__ = ["MEDIA_PART_TOKENS", "buckets_for", "estimate_tokens"]
@@ -42,17 +42,16 @@ def estimate_tokens(request: Request, *, chars_per_token: float = 4.0, default_o
             chars += len(message.content)
             continue
         for part in message.content:
-            kind = part.type
-            if kind in ("text", "reasoning"):
+            if isinstance(part, (TextPart, ReasoningPart)):
                 chars += len(part.text)
-            elif kind == "tool_call":
+            elif isinstance(part, ToolCallPart):
                 chars += len(part.tool_name) + len(part.arguments_text or json.dumps(part.arguments or {}))
-            elif kind == "tool_result":
+            elif isinstance(part, ToolResultPart):
                 if isinstance(part.content, str):
                     chars += len(part.content)
                 else:
                     for inner in part.content:
-                        if inner.type == "text":
+                        if isinstance(inner, TextPart):
                             chars += len(inner.text)
                         else:
                             media += 1

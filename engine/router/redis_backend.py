@@ -205,7 +205,7 @@ def _deadline_connection(base: type) -> type:
     """A redis-py connection class that arms its connect and socket timeouts with the budget of
     the operation in progress (:func:`op_budget`) before it connects or sends a command."""
 
-    class DeadlineConnection(base):  # type: ignore[valid-type,misc]
+    class DeadlineConnection(base):  # type: ignore[misc]  # a class made at run time
         def _arm(self) -> None:
             budget = op_budget()
             if budget is None:

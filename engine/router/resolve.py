@@ -166,7 +166,7 @@ class Resolver:
                 if len(targets) > 1:
                     raise AmbiguousModelError(
                         f"{name!r} matches several routes of priority {top[0].priority}",
-                        candidates=[f"{r.label} -> {r.to or r.provider + ':' + name}" for r in top],
+                        candidates=[f"{r.label} -> {r.to or f'{r.provider}:{name}'}" for r in top],
                     )
                 return self._route(name, top[0], depth)
         by_model = [d for d in self.deployments.values() if d.model == name or d.ref == name]

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from ..aio import close_once, finish
-from ..types import ErrorEvent, Finish, Response
+from ..types import ErrorEvent, Finish, Response, StreamEvent
 
 __all__ = ["AsyncRouterStream", "RouterStream"]
 
@@ -33,7 +33,7 @@ class _Holder:
 class RouterStream:
     """An iterable of stream events from a :class:`~specwire.router.Router` (see the module docstring)."""
 
-    def __init__(self, events: Iterator[Any], holder: _Holder, *, raise_on_error: bool = True) -> None:
+    def __init__(self, events: Iterator[StreamEvent], holder: _Holder, *, raise_on_error: bool = True) -> None:
         self._events = events
         self._holder = holder
         self._raise = raise_on_error
@@ -41,10 +41,10 @@ class RouterStream:
         self.error: Exception | None = None
         self._done = False
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[StreamEvent]:
         return self._iterate()
 
-    def _iterate(self) -> Iterator[Any]:
+    def _iterate(self) -> Iterator[StreamEvent]:
         if self._done:
             return
         try:
@@ -95,7 +95,7 @@ class RouterStream:
 class AsyncRouterStream:
     """Async :class:`RouterStream` (``async for``)."""
 
-    def __init__(self, events: AsyncIterator[Any], holder: _Holder, *, raise_on_error: bool = True) -> None:
+    def __init__(self, events: AsyncIterator[StreamEvent], holder: _Holder, *, raise_on_error: bool = True) -> None:
         self._events = events
         self._holder = holder
         self._raise = raise_on_error
@@ -104,10 +104,10 @@ class AsyncRouterStream:
         self._done = False
         self._closing: Any = None
 
-    def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[Any]:
+    async def _iterate(self) -> AsyncIterator[StreamEvent]:
         if self._done:
             return
         try:

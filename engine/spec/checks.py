@@ -184,7 +184,7 @@ def _schema_issues(data: Any, source: SourceMap, file: str, *, partial: bool = F
         error = _most_relevant(error)
         if partial and error.validator == "required":
             continue
-        path = tuple(error.absolute_path)
+        path: tuple[object, ...] = tuple(error.absolute_path)
         message, path, at_key = _describe(error, path)
         if (path, message) in seen:
             continue
@@ -208,8 +208,10 @@ def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tu
     """``(message, path, located at the key)``.  The common findings (unknown key, enum, missing
     key, wrong type) are worded here, so what ``validate-spec`` prints does not change with the
     jsonschema release; the rarer ones keep jsonschema's message."""
+    schema: Any = error.schema  # the failing subschema and its keyword's value, as in the schema
+    value: Any = error.validator_value
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set((error.schema.get("properties") or {}).keys())
+        allowed = set((schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed]
         if extra:
             key = extra[0]
@@ -219,17 +221,17 @@ def _describe(error: ValidationError, path: tuple[object, ...]) -> tuple[str, tu
     if error.validator == "required" and isinstance(error.instance, dict):
         # jsonschema raises one error per missing key and names it only in its own message: the
         # message is written here, once per mapping, naming every missing key
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in value if k not in error.instance]
         if missing:
             names = ", ".join(repr(k) for k in missing)
             return f"{names} {'is a required property' if len(missing) == 1 else 'are required properties'}", path, False
     if error.validator == "type":
-        types = [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
+        types = [value] if isinstance(value, str) else list(value)
         return f"{reprlib.repr(error.instance)} is not of type {', '.join(repr(t) for t in types)}", path, False
     if error.validator == "enum":
-        close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1, cutoff=0.6)
+        close = difflib.get_close_matches(str(error.instance), [str(v) for v in value], n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}{hint}", path, False
+        return f"{error.instance!r} is not one of {', '.join(map(str, value))}{hint}", path, False
     return error.message, path, False
 
 
@@ -254,7 +256,7 @@ def _hook_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator
     if scheme is not None and scheme not in hooks.known("auth"):
         yield _at(source, file, ("auth", "scheme"), "unknown-auth-scheme", _unknown("auth", "auth scheme", scheme))
     stream = data.get("stream") or {}
-    framings = [(("stream", "framing"), stream.get("framing"))]
+    framings: list[tuple[tuple[object, ...], Any]] = [(("stream", "framing"), stream.get("framing"))]
     framings += [(("stream", "modes", n, "framing"), m.get("framing")) for n, m in (stream.get("modes") or {}).items()]
     for path, name in framings:
         if name is not None and name not in hooks.known("framing"):

@@ -353,8 +353,8 @@ class _Compiler:
         self.serial += 1
         cases = tuple(self.rule(f"{name}[{i}]", c, path + ("cases", i)) for i, c in enumerate(data.get("cases") or ()))
         fields = tuple((f, jp) for f in RULE_FIELDS if f in data and (jp := self.jp(data[f], path + (f,))) is not None)
-        sets = tuple((k, jp) for k, v in (data.get("set") or {}).items() if (jp := self.jp(v, path + ("set", k))) is not None)
-        appends = tuple((k, jp) for k, v in (data.get("append") or {}).items() if (jp := self.jp(v, path + ("append", k))) is not None)
+        sets: tuple[tuple[str, JPath], ...] = tuple((k, jp) for k, v in (data.get("set") or {}).items() if (jp := self.jp(v, path + ("set", k))) is not None)
+        appends: tuple[tuple[str, JPath], ...] = tuple((k, jp) for k, v in (data.get("append") or {}).items() if (jp := self.jp(v, path + ("append", k))) is not None)
         return Rule(
             name=name,
             emit=data.get("emit"),
@@ -462,7 +462,7 @@ class _Compiler:
             return None
         tiers = sorted(
             ((t["above_input_tokens"], self.pricing({k: v for k, v in t.items() if k != "above_input_tokens"}, path + ("tiers", i)))
-             for i, t in enumerate(data.get("tiers") or ())),
+             for i, t in enumerate(data.get("tiers") or [])),
             key=lambda t: -t[0],
         )
 

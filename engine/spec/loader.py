@@ -75,16 +75,16 @@ class _Loader(yaml.SafeLoader):
         self.alias_marks: list[Any] = []
         self.anchor_marks: list[Any] = []
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.get_event()
+            event: Any = self.get_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
             self.alias_marks.append(event.start_mark)
             return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
         if getattr(event, "anchor", None):
             self.anchor_marks.append(event.start_mark)
             event.anchor = None  # never registered, so never resolvable by an alias
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def load_file(path: str | Path) -> LoadedSpec:
@@ -154,7 +154,7 @@ def _compose_fast(text: str, file: str, issues: list[SpecIssue]) -> tuple[Node |
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH + 1:  # the builder counts the root collection as depth 0
-                    mark = event.start_mark
+                    mark: Any = event.start_mark  # the parser marks every event it yields
                     issues.append(_issue(file, mark.line + 1, mark.column + 1, "yaml-depth", _TOO_DEEP))
                     return None
             elif isinstance(event, yaml.CollectionEndEvent):

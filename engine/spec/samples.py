@@ -262,10 +262,10 @@ def sample_issues(spec: CompiledSpec, source: SourceMap, file: str, samples: lis
         for i, group in enumerate(required_groups(rule)):
             if watch.null[(serial, i)] == fired:
                 issues.append(_null_issue(source, path, group, fired, watch.where[serial]))
-    for path in unaccounted(watch.usage_paths, accounted_paths(spec.usage)):
-        held = watch.usage_paths[path]
+    for usage_path in unaccounted(watch.usage_paths, accounted_paths(spec.usage)):
+        held = watch.usage_paths[usage_path]
         names = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
-        message = f"usage field {path!r} (in sample {names}) is neither mapped in usage.fields nor listed in usage.raw_fields"
+        message = f"usage field {usage_path!r} (in sample {names}) is neither mapped in usage.fields nor listed in usage.raw_fields"
         issues.append(_section_issue(source, file, "usage", UNMAPPED_RULE, message))
     return issues
 

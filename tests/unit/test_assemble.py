@@ -392,6 +392,19 @@ def test_unchanged_usage_emits_no_event(registry: Any) -> None:
     assert feed(asm, [("usage", {"output_tokens": 3}), ("usage", {"output_tokens": None}), ("usage", {"output_tokens": True})]) == []
 
 
+def test_an_empty_usage_snapshot_keeps_the_last_one_and_emits_no_event(registry: Any) -> None:
+    """Snapshot usage (Gemini): a report with no numbers and no raw object once emitted a ``usage``
+    event whose ``usage`` was ``None`` (a null the stream-event schema refuses) and dropped the
+    counts reported before it (found by mypy: ``Usage | None`` passed to ``UsageUpdate``)."""
+    asm = make(registry, "gemini", "gemini-2.5-flash")
+    assert registry.get("gemini").usage.snapshot
+    out = feed(asm, [("usage", {"output_tokens": 3}), ("usage", {"output_tokens": None}), ("usage", {})])
+    assert types(out) == ["usage"]
+    assert all(e.usage is not None for e in out)
+    assert asm.finish()[-1].response.usage.output_tokens == 3
+    assert types(feed(asm, [("usage", {"output_tokens": 7})])) == ["usage"]  # a real snapshot still replaces it
+
+
 def test_no_usage_means_none_and_no_cost(registry: Any) -> None:
     resp = make(registry).finish()[-1].response
     assert resp.usage is None

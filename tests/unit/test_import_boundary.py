@@ -45,11 +45,12 @@ def _allowed(path: Path) -> bool:
 @functools.lru_cache(maxsize=None)
 def _imports(name: str, path: Path) -> frozenset[str]:
     """Every module an ``import`` statement in ``path`` names (absolute, relative resolved), plus
-    string arguments of ``importlib.import_module`` / ``__import__`` calls."""
+    string arguments of ``importlib.import_module`` / ``__import__`` calls.  Imports under ``if
+    TYPE_CHECKING:`` are left out: they never run (the re-exports type checkers read)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _runtime_nodes(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -66,6 +67,23 @@ def _imports(name: str, path: Path) -> frozenset[str]:
             if fname in ("import_module", "__import__"):
                 found.add(node.args[0].value)
     return frozenset(found)
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """The nodes of ``tree`` outside ``if TYPE_CHECKING:`` blocks (any spelling of the name)."""
+    out: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, ast.If):
+            test = node.test
+            name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+            if name.lstrip("_") == "TYPE_CHECKING":
+                stack.extend(node.orelse)
+                continue
+        stack.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def _is_httpx(module: str) -> bool:

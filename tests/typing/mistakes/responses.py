@@ -1,0 +1,18 @@
+"""Intended mistakes: attributes a response does not have, and values that may be ``None``.
+
+Each line marked ``# mistake`` must be reported by mypy and pyright (test_typecheck.py).
+"""
+
+from __future__ import annotations
+
+import specwire
+
+
+def read(response: specwire.Response) -> None:
+    print(response.txt)  # mistake: text
+    print(response.finish_reason.unified)  # mistake: finish_reason may be None
+    print(response.usage.input_tokens)  # mistake: usage may be None
+    total: int = response.cost.total  # mistake: cost may be None (and total is a float)
+    print(total)
+    text: int = response.text  # mistake: a str
+    print(text)
