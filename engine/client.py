@@ -556,7 +556,7 @@ def _observed(run: _Run, transport: Transport) -> Iterator[Any]:
     return events if run.obs is None else run.obs.wrap(events)
 
 
-def _aobserved(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+def _aobserved(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
     events = _events_async(run, transport)
     return events if run.obs is None else run.obs.awrap(events)
 

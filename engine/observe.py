@@ -34,7 +34,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -283,8 +283,9 @@ def run_sync(fns: tuple[Any, ...], event: Any) -> None:
             callbacks_log.warning("callback %s raised; the call goes on", _name(fn), exc_info=True)
             continue
         if inspect.isawaitable(result):
-            if hasattr(result, "close"):
-                result.close()
+            close = getattr(result, "close", None)  # a coroutine never awaited: closed so Python does not warn
+            if callable(close):
+                close()
             callbacks_log.debug("async callback %s skipped in a sync call (or after a cancellation)", _name(fn))
 
 
@@ -472,7 +473,7 @@ class CallObserver:
                 close()
             self.error(None)  # a no-op once a terminal event was seen
 
-    async def awrap(self, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async def awrap(self, events: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
         """Async :meth:`wrap`.  After a cancellation or an abandoned stream the ``on_error`` hooks
         run synchronously (an ``async def`` one is skipped: nothing may be awaited then)."""
         try:

@@ -21,6 +21,7 @@ Units: token counts are integers (tokens); prices and costs are USD.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, ClassVar, Literal, Union
 
@@ -260,10 +261,11 @@ class ResponseFormat(BaseModel):
     name: str = "response"
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     strict: bool | None = None
-    _output_type: type[BaseModel] | None = PrivateAttr(default=None)
+    # ``builtins.type``: the field ``type`` above shadows the builtin in the class body
+    _output_type: builtins.type[BaseModel] | None = PrivateAttr(default=None)
 
     @property
-    def output_type(self) -> type[BaseModel] | None:
+    def output_type(self) -> builtins.type[BaseModel] | None:
         """The pydantic model class the reply is validated into, or ``None``."""
         return self._output_type
 
