@@ -125,7 +125,7 @@ class Client:
         trusted_hosts: list[str] | None = None,
         raise_on_content_filter: bool = False,
         async_backend: str = "httpx",
-        callbacks: list[Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
         telemetry: Any = None,
         strict_capabilities: bool = False,
     ) -> None:

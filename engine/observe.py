@@ -36,9 +36,12 @@ import time
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .redact import redact_headers, redact_url
+
+if TYPE_CHECKING:  # for annotations only: pydantic is not imported with this module
+    from .types import Cost, Request, Response, Usage
 
 __all__ = [
     "LOG_FIELDS",
@@ -143,7 +146,7 @@ class RequestEvent:
     url: str
     headers: Mapping[str, str]
     stream: bool
-    request: Any = None
+    request: Request | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +192,9 @@ class FinishEvent:
     provider: str
     model: str
     attempts: int
-    response: Any
-    usage: Any
-    cost: Any
+    response: Response
+    usage: Usage | None
+    cost: Cost | None
     duration: float
     time_to_first_event: float | None
     server_address: str | None = None
@@ -209,7 +212,7 @@ class FailureEvent:
     model: str
     attempts: int
     error: BaseException | None
-    partial: Any
+    partial: Response | None
     duration: float
     time_to_first_event: float | None
     server_address: str | None = None
