@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Generic, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from typing_extensions import TypeVar  # PEP 696 defaults (typing has them from 3.13); pydantic requires typing_extensions
 
 from .errors import SpecwireError
 from .safejson import problem
@@ -497,7 +498,12 @@ class CallWarning(BaseModel):
     detail: str
 
 
-class Response(BaseModel):
+#: The type of :attr:`Response.parsed`: the pydantic model class given as ``response_format``
+#: (``Response[Weather]``); a bare ``Response`` is ``Response[Any]``.
+ParsedT = TypeVar("ParsedT", default=Any)
+
+
+class Response(BaseModel, Generic[ParsedT]):
     """The final result of a call (also carried by the terminal ``finish`` stream event).
 
     ``text`` joins the text parts, ``reasoning`` the reasoning parts (``None`` when there were none);
@@ -524,7 +530,7 @@ class Response(BaseModel):
     warnings: list[CallWarning] = Field(default_factory=list)
     provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
     raw: Any = None
-    parsed: Any = None
+    parsed: ParsedT | None = None
 
     def message(self) -> Message:
         """This response as an assistant :class:`Message`, ready to append to the conversation."""

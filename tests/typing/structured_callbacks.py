@@ -2,9 +2,9 @@
 ``strict_capabilities`` option and a :class:`specwire.Callbacks` subclass (docs/structured-output.md,
 docs/observability.md).
 
-Type-checked (never run) by test_typecheck.py under mypy --strict and pyright strict.
-``Response.parsed`` is typed ``Any`` (a call is not generic over the model class), so a program
-narrows it with ``isinstance`` before use, as here.
+Type-checked (never run) by test_typecheck.py under mypy --strict and pyright strict.  A call
+given a model class as ``response_format`` returns ``Response[ThatClass]``: ``parsed`` is
+``ThatClass | None`` with no cast; other calls return a bare ``Response`` (``parsed: Any``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 import specwire
 from specwire import Callbacks, Client, FailureEvent, FinishEvent, RequestEvent, Response, RetryEvent
+from specwire.router import Router
 
 
 class Weather(BaseModel):
@@ -21,12 +22,25 @@ class Weather(BaseModel):
 
 
 def weather() -> Weather | None:
-    response = specwire.complete("openai:gpt-5.5", "Weather in Paris, as JSON", response_format=Weather, strict_capabilities=True)
+    response: Response[Weather] = specwire.complete("openai:gpt-5.5", "Weather in Paris, as JSON", response_format=Weather, strict_capabilities=True)
     parsed = response.parsed
-    if isinstance(parsed, Weather):
+    if parsed is not None:
         print(parsed.city, parsed.celsius + 1.0)
-        return parsed
-    return None
+    return parsed
+
+
+async def weather_async(client: Client, router: Router) -> float:
+    first = await client.acomplete("openai:gpt-5.5", "Weather in Paris", response_format=Weather, temperature=0.0, callbacks=[Meter()])
+    second = router.complete("default", "Weather in Rome", response_format=Weather, cache=False)
+    third = await specwire.acomplete("openai:gpt-5.5", "Weather in Oslo", response_format=Weather)
+    return sum(r.parsed.celsius for r in (first, second, third) if r.parsed is not None)
+
+
+def untyped_formats(client: Client) -> None:
+    as_json = client.complete("openai:gpt-5.5", "hi", response_format="json")
+    print(as_json.parsed)  # Any: no model class was given
+    schema = {"type": "json_schema", "schema": {"type": "object"}}
+    print(client.complete("openai:gpt-5.5", "hi", response_format=schema).text)
 
 
 def structured_errors(client: Client) -> None:
