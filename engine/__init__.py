@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
+from typing import overload as _overload
 
 if _TYPE_CHECKING:  # pragma: no cover
     from typing import Unpack
@@ -78,7 +79,7 @@ if _TYPE_CHECKING:  # pragma: no cover
     from .otel import (
         Telemetry as Telemetry,
     )
-    from .options import Messages
+    from .options import Messages, ModelT, _CallOptionsWithoutFormat
     from .registry import (
         SpecRegistry as SpecRegistry,
     )
@@ -310,16 +311,25 @@ __all__ = [
 ]
 
 
+@_overload
+def complete(model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
+@_overload
+def complete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
 def complete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
     """Send one request with the default :class:`Client` and return the :class:`Response`.
 
-    ``model_ref`` is ``"provider:model"``; see :meth:`Client.complete` for ``messages`` and options.
+    ``model_ref`` is ``"provider:model"``; see :meth:`Client.complete` for ``messages`` and options
+    (a pydantic model class as ``response_format`` types the result ``Response[ThatClass]``).
     """
     from .client import default_client
 
     return default_client().complete(model_ref, messages, **options)
 
 
+@_overload
+async def acomplete(model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
+@_overload
+async def acomplete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
 async def acomplete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
     """Async :func:`complete`."""
     from .client import default_client

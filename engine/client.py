@@ -31,7 +31,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from . import hooks, observe
 from .aio import close_once, finish
@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTUR
 
     import httpx
 
-    from .options import CallOptions, Messages
+    from .options import CallOptions, Messages, ModelT, _CallOptionsWithoutFormat
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 
@@ -125,7 +125,7 @@ class Client:
         trusted_hosts: list[str] | None = None,
         raise_on_content_filter: bool = False,
         async_backend: str = "httpx",
-        callbacks: list[Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
         telemetry: Any = None,
         strict_capabilities: bool = False,
     ) -> None:
@@ -182,6 +182,10 @@ class Client:
         await self.aclose()
 
     # ------------------------------------------------------------------ calls
+    @overload
+    def complete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
+    @overload
+    def complete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
     def complete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Send one request and return the final :class:`Response`.
 
@@ -195,10 +199,16 @@ class Client:
         began carries ``partial``.  A content-filter finish is a normal response
         (``finish_reason.unified == "content_filter"``) unless ``raise_on_content_filter`` is set:
         then :class:`~specwire.ContentFilterError` is raised with the response as ``partial``.
+        Given a pydantic model class as ``response_format``, the result is typed
+        ``Response[ThatClass]``: ``parsed`` is an instance of it (or ``None``).
         """
         run = self._run(model_ref, messages, stream=False, options=_opts(options))
         return _final(_observed(run, self._transport))
 
+    @overload
+    async def acomplete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
+    @overload
+    async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
     async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Async :meth:`complete`."""
         run = self._run(model_ref, messages, stream=False, options=_opts(options))
@@ -556,7 +566,7 @@ def _observed(run: _Run, transport: Transport) -> Iterator[Any]:
     return events if run.obs is None else run.obs.wrap(events)
 
 
-def _aobserved(run: _Run, transport: Transport) -> AsyncIterator[Any]:
+def _aobserved(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
     events = _events_async(run, transport)
     return events if run.obs is None else run.obs.awrap(events)
 

@@ -16,7 +16,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -80,7 +80,10 @@ def to_messages(value: Any) -> list[Message]:
     return out
 
 
-def _build(cls: type[Any], where: str, values: dict[str, Any]) -> Any:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _build(cls: type[_Model], where: str, values: dict[str, Any]) -> _Model:
     """``cls(**values)`` with a validation failure told as a :class:`RequestBuildError` at ``where``."""
     from .validate import explain
 

@@ -34,11 +34,14 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .redact import redact_headers, redact_url
+
+if TYPE_CHECKING:  # for annotations only: pydantic is not imported with this module
+    from .types import Cost, Request, Response, Usage
 
 __all__ = [
     "LOG_FIELDS",
@@ -143,7 +146,7 @@ class RequestEvent:
     url: str
     headers: Mapping[str, str]
     stream: bool
-    request: Any = None
+    request: Request | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +192,9 @@ class FinishEvent:
     provider: str
     model: str
     attempts: int
-    response: Any
-    usage: Any
-    cost: Any
+    response: Response
+    usage: Usage | None
+    cost: Cost | None
     duration: float
     time_to_first_event: float | None
     server_address: str | None = None
@@ -209,7 +212,7 @@ class FailureEvent:
     model: str
     attempts: int
     error: BaseException | None
-    partial: Any
+    partial: Response | None
     duration: float
     time_to_first_event: float | None
     server_address: str | None = None
@@ -283,8 +286,9 @@ def run_sync(fns: tuple[Any, ...], event: Any) -> None:
             callbacks_log.warning("callback %s raised; the call goes on", _name(fn), exc_info=True)
             continue
         if inspect.isawaitable(result):
-            if hasattr(result, "close"):
-                result.close()
+            close = getattr(result, "close", None)  # a coroutine never awaited: closed so Python does not warn
+            if callable(close):
+                close()
             callbacks_log.debug("async callback %s skipped in a sync call (or after a cancellation)", _name(fn))
 
 
@@ -472,7 +476,7 @@ class CallObserver:
                 close()
             self.error(None)  # a no-op once a terminal event was seen
 
-    async def awrap(self, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async def awrap(self, events: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
         """Async :meth:`wrap`.  After a cancellation or an abandoned stream the ``on_error`` hooks
         run synchronously (an ``async def`` one is skipped: nothing may be awaited then)."""
         try:

@@ -22,7 +22,7 @@ This module holds types only; nothing here runs at call time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, Union
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -41,11 +41,15 @@ Messages = Union[str, "Message", Mapping[str, Any], Iterable[Union["Message", Ma
 #: The effort levels of :class:`~specwire.Reasoning`.
 _Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 
+#: The pydantic model class given as ``response_format``: a call given one returns a
+#: ``Response[ModelT]`` whose ``parsed`` is an instance of it (the overloads of ``complete`` and
+#: ``acomplete``).
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
-class RequestOptions(TypedDict, total=False):
-    """The generic options of :class:`~specwire.Request`, one entry per field (see there for
-    their meaning); a provider's spec maps each to its wire fields."""
 
+class _RequestOptionsBase(TypedDict, total=False):
+    # RequestOptions without response_format: the overloads taking a model class name that
+    # option themselves (a TypedDict key may not repeat a keyword parameter).
     tools: Sequence[Tool | Mapping[str, Any]]
     tool_choice: ToolChoice | Literal["auto", "none", "required"] | str | Mapping[str, Any] | None
     max_output_tokens: int | None
@@ -56,7 +60,6 @@ class RequestOptions(TypedDict, total=False):
     seed: int | None
     presence_penalty: float | None
     frequency_penalty: float | None
-    response_format: ResponseFormat | type[BaseModel] | Literal["text", "json"] | Mapping[str, Any] | None
     reasoning: Reasoning | _Effort | int | Mapping[str, Any] | None
     parallel_tool_calls: bool | None
     user: str | None
@@ -64,17 +67,15 @@ class RequestOptions(TypedDict, total=False):
     provider_options: Mapping[str, Mapping[str, Any]]
 
 
-class CallOptions(RequestOptions, total=False):
-    """The options of :meth:`specwire.Client.complete` (and ``stream``, ``acomplete``,
-    ``astream``, and the module-level functions): the :class:`RequestOptions` plus the call's own.
+class RequestOptions(_RequestOptionsBase, total=False):
+    """The generic options of :class:`~specwire.Request`, one entry per field (see there for
+    their meaning); a provider's spec maps each to its wire fields."""
 
-    ``api_key`` and ``base_url`` override the client's for this call; ``settings`` fills the
-    spec's settings (a region, an API version…); ``extra_headers`` are added to the request;
-    ``timeout`` is seconds (the read timeout) or a :class:`~specwire.retry.Timeouts`;
-    ``max_retries`` (0 to ``request.MAX_RETRIES``), ``raise_on_content_filter`` and
-    ``strict_capabilities`` default to the client's; ``callbacks`` are :class:`~specwire.Callbacks`
-    run for this call besides the client's (docs/observability.md)."""
+    response_format: ResponseFormat | type[BaseModel] | Literal["text", "json"] | Mapping[str, Any] | None
 
+
+class _CallOwnOptions(TypedDict, total=False):
+    # The call's own options (documented on CallOptions).
     api_key: str | None
     base_url: str | None
     settings: Mapping[str, Any] | None
@@ -86,14 +87,26 @@ class CallOptions(RequestOptions, total=False):
     callbacks: Sequence[Callbacks] | None
 
 
-class RouterCallOptions(RequestOptions, total=False):
-    """The options of :class:`specwire.router.Router`'s calls: the :class:`RequestOptions`, the
-    call options a router passes on (``settings``, ``extra_headers``, ``timeout`` whose ``total``
-    bounds the whole router call, ``max_retries`` for retries and fallbacks together) and the
-    router's own: ``cache`` (opt in or out of the response cache) and ``tags`` (only deployments
-    carrying all these tags).  ``api_key`` and ``base_url`` belong to deployments and are
-    refused on a call."""
+class CallOptions(RequestOptions, _CallOwnOptions, total=False):
+    """The options of :meth:`specwire.Client.complete` (and ``stream``, ``acomplete``,
+    ``astream``, and the module-level functions): the :class:`RequestOptions` plus the call's own.
 
+    ``api_key`` and ``base_url`` override the client's for this call; ``settings`` fills the
+    spec's settings (a region, an API version…); ``extra_headers`` are added to the request;
+    ``timeout`` is seconds (the read timeout) or a :class:`~specwire.retry.Timeouts`;
+    ``max_retries`` (0 to ``request.MAX_RETRIES``), ``raise_on_content_filter`` and
+    ``strict_capabilities`` default to the client's; ``callbacks`` are :class:`~specwire.Callbacks`
+    run for this call besides the client's (docs/observability.md)."""
+
+
+class _CallOptionsWithoutFormat(_RequestOptionsBase, _CallOwnOptions, total=False):
+    # CallOptions without response_format: the options beside a pydantic model class given as
+    # response_format (the typed overloads of complete and acomplete).
+    pass
+
+
+class _RouterOwnOptions(TypedDict, total=False):
+    # The router call's own options (documented on RouterCallOptions).
     settings: Mapping[str, Any] | None
     extra_headers: Mapping[str, str] | None
     timeout: float | Timeouts | None
@@ -101,3 +114,17 @@ class RouterCallOptions(RequestOptions, total=False):
     cache: bool | None
     tags: Iterable[str] | None
     callbacks: Sequence[Callbacks] | None
+
+
+class RouterCallOptions(RequestOptions, _RouterOwnOptions, total=False):
+    """The options of :class:`specwire.router.Router`'s calls: the :class:`RequestOptions`, the
+    call options a router passes on (``settings``, ``extra_headers``, ``timeout`` whose ``total``
+    bounds the whole router call, ``max_retries`` for retries and fallbacks together) and the
+    router's own: ``cache`` (opt in or out of the response cache) and ``tags`` (only deployments
+    carrying all these tags).  ``api_key`` and ``base_url`` belong to deployments and are
+    refused on a call."""
+
+
+class _RouterCallOptionsWithoutFormat(_RequestOptionsBase, _RouterOwnOptions, total=False):
+    # RouterCallOptions without response_format (the typed overloads taking a model class).
+    pass

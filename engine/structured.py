@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import StructuredOutputError
-from .types import Response, TextPart, ToolCallPart
+from .types import Part, Response, TextPart, ToolCallPart
 
 __all__ = ["SCHEMA_RULES", "OutputSpec", "finish_structured", "strict_schema"]
 
@@ -44,6 +44,11 @@ def _walk(schema: Any, visit: Callable[[dict[str, Any]], dict[str, Any]]) -> Any
         return [_walk(s, visit) for s in schema]
     if not isinstance(schema, dict):
         return schema
+    return _walk_object(schema, visit)
+
+
+def _walk_object(schema: dict[str, Any], visit: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """:func:`_walk` of a schema object (a dict in, a dict out)."""
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in ("properties", "$defs", "definitions", "patternProperties") and isinstance(value, dict):
@@ -78,7 +83,7 @@ def _inline_refs_with_siblings(schema: dict[str, Any]) -> dict[str, Any]:
             return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         return node
 
-    return _walk(schema, visit)
+    return _walk_object(schema, visit)
 
 
 def _closed_required(schema: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +98,7 @@ def _closed_required(schema: dict[str, Any]) -> dict[str, Any]:
             node.setdefault("properties", {})
         return node
 
-    return _walk(_inline_refs_with_siblings(schema), visit)
+    return _walk_object(_inline_refs_with_siblings(schema), visit)
 
 
 #: Keywords the closed subset keeps (Anthropic structured outputs); others are moved into the
@@ -123,7 +128,7 @@ def _closed_subset(schema: dict[str, Any]) -> dict[str, Any]:
             node.setdefault("properties", {})
         return node
 
-    return _walk(schema, visit)
+    return _walk_object(schema, visit)
 
 
 #: The rule sets a params case can name with ``strict_schema:``: ``closed-required`` (every object
@@ -162,7 +167,7 @@ def _from_tool(response: Response, tool: str) -> tuple[Response, str | None]:
     """The response with the forced tool's call turned into a text part (its input as JSON), and
     that text; ``None`` when the reply holds no call of ``tool``."""
     raw = None
-    parts = []
+    parts: list[Part] = []
     for part in response.parts:
         if raw is None and isinstance(part, ToolCallPart) and part.tool_name == tool:
             raw = (part.arguments_text or "") if part.arguments is None else json.dumps(part.arguments, ensure_ascii=False)

@@ -21,10 +21,12 @@ Units: token counts are integers (tokens); prices and costs are USD.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Generic, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from typing_extensions import TypeVar  # PEP 696 defaults (typing has them from 3.13); pydantic requires typing_extensions
 
 from .errors import SpecwireError
 from .safejson import problem
@@ -260,10 +262,11 @@ class ResponseFormat(BaseModel):
     name: str = "response"
     json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
     strict: bool | None = None
-    _output_type: type[BaseModel] | None = PrivateAttr(default=None)
+    # ``builtins.type``: the field ``type`` above shadows the builtin in the class body
+    _output_type: builtins.type[BaseModel] | None = PrivateAttr(default=None)
 
     @property
-    def output_type(self) -> type[BaseModel] | None:
+    def output_type(self) -> builtins.type[BaseModel] | None:
         """The pydantic model class the reply is validated into, or ``None``."""
         return self._output_type
 
@@ -495,7 +498,12 @@ class CallWarning(BaseModel):
     detail: str
 
 
-class Response(BaseModel):
+#: The type of :attr:`Response.parsed`: the pydantic model class given as ``response_format``
+#: (``Response[Weather]``); a bare ``Response`` is ``Response[Any]``.
+ParsedT = TypeVar("ParsedT", default=Any)
+
+
+class Response(BaseModel, Generic[ParsedT]):
     """The final result of a call (also carried by the terminal ``finish`` stream event).
 
     ``text`` joins the text parts, ``reasoning`` the reasoning parts (``None`` when there were none);
@@ -522,7 +530,7 @@ class Response(BaseModel):
     warnings: list[CallWarning] = Field(default_factory=list)
     provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
     raw: Any = None
-    parsed: Any = None
+    parsed: ParsedT | None = None
 
     def message(self) -> Message:
         """This response as an assistant :class:`Message`, ready to append to the conversation."""

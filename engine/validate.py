@@ -144,18 +144,18 @@ def _prune_branches(errors: list[dict[str, Any]], root: str) -> list[str]:
             order.append((n, key))
         groups.setdefault(key, []).append(e)
     out: list[Any] = []
-    for n, key in order:
-        if key is None:
+    for n, group in order:
+        if group is None:
             out.append(errors[n])
             continue
-        members = groups[key]
-        deep = [e for e in members if len(e["loc"]) > len(key) + 1]
+        members = groups[group]
+        deep = [e for e in members if len(e["loc"]) > len(group) + 1]
         if deep:
             out.extend(deep)
         elif len(members) > 1:
-            names = [str(e["loc"][len(key)]).split("[")[0] for e in members]
+            names = [str(e["loc"][len(group)]).split("[")[0] for e in members]
             expected = " or ".join(dict.fromkeys(_READABLE.get(x, x) for x in names))
-            where = _where(root, key)
+            where = _where(root, group)
             out.append(f"{where + ': ' if where else ''}expected {expected}, got {type(members[0].get('input')).__name__}")
         else:
             out.extend(members)

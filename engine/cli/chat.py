@@ -75,6 +75,7 @@ def run(args: argparse.Namespace, registry: Any) -> int:
         remember(args.api_key)
     options = _options(args)
     session = args.prompt in (None, "-") and stdin_is_tty()
+    prompt = ""
     if not session:
         prompt = args.prompt if args.prompt not in (None, "-") else _read_stdin()
         if not prompt.strip():

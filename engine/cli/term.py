@@ -210,11 +210,11 @@ def rich_available() -> bool:
 def make_view(*, show_reasoning: bool, plain: bool, out: TextIO | None = None, err: TextIO | None = None) -> PlainView | RichView:
     """A :class:`RichView` when standard output is a terminal, rich is installed and ``plain``
     is not asked for; else a :class:`PlainView`."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    if not plain and _isatty(out) and rich_available():
-        return RichView(out, err, show_reasoning=show_reasoning, force_terminal=True)
-    return PlainView(out, err, show_reasoning=show_reasoning)
+    stdout: TextIO = out or sys.stdout
+    stderr: TextIO = err or sys.stderr
+    if not plain and _isatty(stdout) and rich_available():
+        return RichView(stdout, stderr, show_reasoning=show_reasoning, force_terminal=True)
+    return PlainView(stdout, stderr, show_reasoning=show_reasoning)
 
 
 def _isatty(stream: TextIO) -> bool:

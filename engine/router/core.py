@@ -36,7 +36,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from .. import errors as _errors
 from .. import observe
@@ -63,7 +63,7 @@ from .strategies import inflight_key
 if TYPE_CHECKING:
     from typing import Unpack
 
-    from ..options import Messages, RouterCallOptions
+    from ..options import Messages, ModelT, RouterCallOptions, _RouterCallOptionsWithoutFormat
 
 __all__ = ["Router"]
 
@@ -363,6 +363,10 @@ class Router(HealthChecks):
         return [start or ResponseStart(provider=provider, model=model), ErrorEvent(error=error, response=Response(provider=provider, model=model))]
 
     # ------------------------------------------------------------------ sync API
+    @overload
+    def complete(self, model: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_RouterCallOptionsWithoutFormat]) -> Response[ModelT]: ...
+    @overload
+    def complete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response: ...
     def complete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response:
         """Route one call and return the final :class:`~specwire.Response` (raises on failure)."""
         plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=False, stream_mode=None)
@@ -473,6 +477,10 @@ class Router(HealthChecks):
             return await asyncio.to_thread(fn, *args)
         return fn(*args)
 
+    @overload
+    async def acomplete(self, model: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_RouterCallOptionsWithoutFormat]) -> Response[ModelT]: ...
+    @overload
+    async def acomplete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response: ...
     async def acomplete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response:
         """Async :meth:`complete`."""
         plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=False, stream_mode=None)

@@ -31,7 +31,7 @@ import functools
 import json
 import re
 import reprlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from importlib.resources import files
 from typing import Any
 
@@ -150,8 +150,10 @@ def _pruned(data: dict[str, Any]) -> dict[str, Any]:
         error = _most_relevant(error)
         path = list(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set((error.schema.get("properties") or {}).keys())
-            patterns = list((error.schema.get("patternProperties") or {}).keys())
+            # an additionalProperties failure comes from an object schema (a mapping, never a bare bool)
+            schema = error.schema if isinstance(error.schema, Mapping) else {}
+            allowed = set((schema.get("properties") or {}).keys())
+            patterns = list((schema.get("patternProperties") or {}).keys())
             parent = _node(tree, path)
             for key in [k for k in error.instance if k not in allowed and not any(re.search(p, k) for p in patterns)]:
                 if isinstance(parent, dict):

@@ -21,3 +21,6 @@ def calls(client: specwire.Client, router: Router) -> None:
     router.complete("default", "hi", api_key="sk-test")  # mistake: keys belong to deployments
     router.complete("default", "hi", cache="yes")  # mistake: a bool
     specwire.complete("openai:gpt-5.5", "hi", raise_on_content_filter=True, raise_on_error=True)  # mistake: only streams take raise_on_error
+    client.complete("openai:gpt-5.5", "hi", strict_capabilities="yes")  # mistake: a bool
+    client.complete("openai:gpt-5.5", "hi", callbacks=specwire.Callbacks())  # mistake: a list of callbacks
+    specwire.complete("openai:gpt-5.5", "hi", response_format=specwire.Message(role="user", content="hi"))  # mistake: a model class, not an instance

@@ -5,6 +5,8 @@ Each line marked ``# mistake`` must be reported by mypy and pyright (test_typech
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 import specwire
 
 
@@ -16,3 +18,15 @@ def read(response: specwire.Response) -> None:
     print(total)
     text: int = response.text  # mistake: a str
     print(text)
+
+
+class Weather(BaseModel):
+    city: str
+
+
+def read_parsed(client: specwire.Client) -> None:
+    response = client.complete("openai:gpt-5.5", "Weather in Paris", response_format=Weather)
+    print(response.parsed.city)  # mistake: parsed may be None
+    if response.parsed is not None:
+        celsius: float = response.parsed.city  # mistake: city is a str
+        print(celsius, response.parsed.celsius)  # mistake: Weather has no celsius
