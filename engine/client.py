@@ -22,31 +22,28 @@ key})``, then the environment variables the spec names (``env.api_key``).  A mis
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
 import threading
-import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
-from contextlib import aclosing, closing
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from . import hooks, observe
-from .aio import close_once, finish
+from .attempts import Call, Run, aobserved, final, final_event, observed
 from .auth.credentials import Credentials
 from .binding import ConnectGuard, check_credential_destination, host_pattern
-from .errors import APITimeoutError, ConfigError, DeadlineExceeded, PoolExhaustedError, ReadTimeout, SpecwireError
-from .process import ResponseProcessor
-from .provider_errors import api_error, parse_body
-from .redact import Secret, redact_url
+from .errors import ConfigError
+from .redact import Secret
 from .registry import SpecRegistry, default_registry
 from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem
 from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
+from .streams import AsyncStream, Stream
 from .transport import Transport
-from .types import ErrorEvent, Finish, Request, Response, StreamEvent
+from .types import Request, Response
 from .validate import request_from
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
@@ -58,25 +55,6 @@ if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTUR
     from .options import CallOptions, Messages, ModelT, _CallOptionsWithoutFormat
 
 __all__ = ["AsyncStream", "Client", "Stream"]
-
-
-@dataclass(frozen=True)
-class _Call:
-    spec: CompiledSpec
-    model: str
-    plan: RequestPlan
-    auth: httpx.Auth
-    stream: bool
-    stream_mode: str | None
-    raise_on_content_filter: bool = False
-    settings: dict[str, Any] | None = None
-    request: Request | None = None
-
-    def processor(self) -> ResponseProcessor:
-        return ResponseProcessor(
-            self.spec, model=self.model, stream=self.stream, stream_mode=self.stream_mode, warnings=self.plan.warnings,
-            raise_on_content_filter=self.raise_on_content_filter, settings=self.settings, output=self.plan.output,
-        )
 
 
 class Client:
@@ -203,7 +181,7 @@ class Client:
         ``Response[ThatClass]``: ``parsed`` is an instance of it (or ``None``).
         """
         run = self._run(model_ref, messages, stream=False, options=_opts(options))
-        return _final(_observed(run, self._transport))
+        return final(observed(run, self._transport))
 
     @overload
     async def acomplete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
@@ -212,22 +190,22 @@ class Client:
     async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Async :meth:`complete`."""
         run = self._run(model_ref, messages, stream=False, options=_opts(options))
-        async with aclosing(_aobserved(run, self._transport)) as events:
+        async with aclosing(aobserved(run, self._transport)) as events:
             last = None
             async for last in events:
                 pass
-        return _final_event(last)
+        return final_event(last)
 
     def stream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> Stream:
         """A :class:`Stream` of events (the request is sent when iteration starts).
         ``stream_mode`` picks one of the spec's ``stream.modes`` (Gemini: ``"sse"``)."""
         run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
-        return Stream(_observed(run, self._transport), raise_on_error=raise_on_error, run=run)
+        return Stream(observed(run, self._transport), raise_on_error=raise_on_error, run=run)
 
     def astream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> AsyncStream:
         """Async :meth:`stream`: an :class:`AsyncStream` (``async for``)."""
         run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
-        return AsyncStream(_aobserved(run, self._transport), raise_on_error=raise_on_error, run=run)
+        return AsyncStream(aobserved(run, self._transport), raise_on_error=raise_on_error, run=run)
 
     def build(self, model_ref: str, messages: Messages, *, stream: bool = False, stream_mode: str | None = None, **options: Unpack[CallOptions]) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
@@ -237,7 +215,7 @@ class Client:
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
 
     # ------------------------------------------------------------------ preparation
-    def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Run:
+    def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> Run:
         check_call_options(options)
         timeout = options.pop("timeout", None)
         max_retries = options.pop("max_retries", None)
@@ -247,7 +225,7 @@ class Client:
         if raise_cf if raise_cf is not None else self._raise_on_content_filter:
             call = replace(call, raise_on_content_filter=True)
         policy = self._retry if max_retries is None else replace(self._retry, max_retries=max_retries)
-        run = _Run(call, policy, Timeouts.of(timeout) if timeout is not None else self._timeouts, self._sleep)
+        run = Run(call, policy, Timeouts.of(timeout) if timeout is not None else self._timeouts, self._sleep)
         if call.plan.warnings:
             observe.warn_call(call.plan.warnings, call.spec.provider, call.model)
         hooks = self._hooks if not callbacks else self._hooks.plus(callbacks) if self._hooks else observe.Hooks.of(callbacks)
@@ -255,7 +233,7 @@ class Client:
                                    stream=stream, request=call.request)
         return run
 
-    def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> _Call:
+    def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> Call:
         spec, model, warnings = self.registry.resolve(model_ref)
         request, call_opts = _split_options(messages, options)
         settings = self._resolve_settings(spec, call_opts.get("settings") or {})
@@ -271,7 +249,7 @@ class Client:
             plan = replace(plan, guard=ConnectGuard.of([*self._trusted, *(bound or ()), *self._configured_hosts(spec)]))
         if spec.idempotency_header:  # one key per logical call, the same on every retry
             plan = replace(plan, headers={**plan.headers, spec.idempotency_header.lower(): str(uuid.uuid4())})
-        return _Call(spec, model, plan, auth, stream, stream_mode, settings=settings, request=request)
+        return Call(spec, model, plan, auth, stream, stream_mode, settings=settings, request=request)
 
     def _bound_hosts(self, spec: CompiledSpec, source: str | None, opts: dict[str, Any]) -> list[str] | None:
         """The hosts a key from ``source`` may go to (``None``: unbound)."""
@@ -395,483 +373,6 @@ def httpx_timeout(connect: float | None, read: float | None, pool: float | None)
 def _split_options(messages: Any, options: dict[str, Any]) -> tuple[Request, dict[str, Any]]:
     call = {k: options.pop(k) for k in _CALL_OPTIONS if k in options}
     return request_from(messages, options, other_options=_OTHER_OPTIONS), call
-
-
-# ---------------------------------------------------------------------------- event loops
-def _status_error(call: _Call, response: httpx.Response, body: bytes) -> SpecwireError:
-    headers = Transport.headers(response)
-    if 300 <= response.status_code < 400:
-        location = redact_url(response.headers.get("location", "?"))
-        err = api_error(call.spec, status=response.status_code, body=parse_body(body) if body else None, headers=headers)
-        err.message = f"the server answered with a redirect to {location}; redirects are never followed on authenticated requests"
-        err.args = (f"{call.spec.provider}: HTTP {response.status_code}: {err.message}",)
-        return err
-    return api_error(call.spec, status=response.status_code, body=parse_body(body), headers=headers)
-
-
-_CONTENT = frozenset(
-    {
-        "text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
-        "tool_call_start", "tool_call_delta", "tool_call_end",
-    }
-)
-
-
-@dataclass
-class _Failure:
-    """An attempt that failed before any content event reached the caller (a retry candidate):
-    the error, the error event the processor built (if it got that far), and the provider events
-    held back so far (usage, warnings), which are delivered only if no retry follows."""
-
-    error: SpecwireError
-    event: Any = None
-    held: list[Any] = field(default_factory=list)
-
-
-class _Run:
-    """One logical call across its attempts: the single retry loop of the library (docs/RELIABILITY.md
-    section 1).  Content events (text, reasoning, tool calls) reach the caller as they arrive;
-    other provider events are held until the first content event, so an attempt that fails before
-    it can be retried without the caller seeing anything but ``response_start`` and the request's
-    warnings.  After the first content event nothing is retried."""
-
-    def __init__(self, call: _Call, policy: RetryPolicy, timeouts: Timeouts, sleep: Callable[[float], Any] | None = None) -> None:
-        self.call = call
-        self.policy = policy
-        self.timeouts = timeouts
-        self.clock = time.monotonic
-        self.started = self.clock()
-        self.deadline = self.started + timeouts.total if timeouts.total is not None else None
-        self.attempt = 0
-        self.delivered = False
-        self.proc = call.processor()
-        self.sleep = sleep
-        self.obs: observe.CallObserver | None = None
-
-    # -------------------------------------------------------------- deadlines
-    def left(self) -> float | None:
-        return None if self.deadline is None else self.deadline - self.clock()
-
-    def attempt_timeouts(self) -> Timeouts:
-        """This attempt's socket timeouts: capped by what is left of the total deadline (and, for
-        streams, by ``first_event``: the headers count against it).  Each body read is further
-        limited by :meth:`read_budget`, in both loops."""
-        t = self.timeouts
-        left = self.left()
-        first = t.first_event if self.call.stream else None
-        return Timeouts(
-            connect=_smallest(t.connect, left),
-            read=_smallest(t.read, first, left),
-            pool=_smallest(t.pool, left),
-        )
-
-    def read_budget(self, sent: float, last_content: float) -> float | None:
-        """Seconds the next body read may take (sync and async alike): ``first_event`` until the
-        first content event, ``idle`` after it, and the total deadline."""
-        t = self.timeouts
-        now = self.clock()
-        limits = [self.left()]
-        if self.call.stream:
-            if not self.delivered and t.first_event is not None:
-                limits.append(t.first_event - (now - sent))
-            if self.delivered and t.idle is not None:
-                limits.append(t.idle - (now - last_content))
-        return _smallest(*limits)
-
-    def expired(self, sent: float, last_content: float) -> SpecwireError | None:
-        """The deadline that has passed, as an error, or ``None``."""
-        now = self.clock()
-        t = self.timeouts
-        if self.deadline is not None and now >= self.deadline:
-            return DeadlineExceeded(f"the call's total deadline of {t.total:g} s passed")
-        if self.call.stream and not self.delivered and t.first_event is not None and now - sent >= t.first_event:
-            return ReadTimeout(f"no first event within {t.first_event:g} s")
-        if self.call.stream and self.delivered and t.idle is not None and now - last_content >= t.idle:
-            return ReadTimeout(f"no event for {t.idle:g} s (keep-alives do not count)")
-        return None
-
-    def blame(self, error: SpecwireError) -> SpecwireError:
-        """``error``, or :class:`DeadlineExceeded` when it is a timeout that fired because the
-        total deadline capped this attempt's socket timeouts (the caller asked for the deadline;
-        the socket's timeout is only how it was enforced)."""
-        if self.deadline is not None and isinstance(error, (APITimeoutError, PoolExhaustedError)) and not isinstance(error, DeadlineExceeded):
-            if self.clock() >= self.deadline - _DEADLINE_SLACK:
-                return DeadlineExceeded(f"the call's total deadline of {self.timeouts.total:g} s passed ({error})")
-        return error
-
-    # -------------------------------------------------------------- events
-    def sort(self, events: list[Any], held: list[Any]) -> tuple[list[Any], _Failure | None]:
-        """Which events go to the caller now; a failure before the first content event."""
-        if self.delivered:
-            return events, None
-        out: list[Any] = []
-        for event in events:
-            if self.delivered:
-                out.append(event)
-            elif event.type in _CONTENT:
-                self.delivered = True
-                out.extend(held)
-                held.clear()
-                out.append(event)
-            elif event.type == "error":
-                return out, _Failure(event.error, event, list(held))
-            elif event.type == "finish":
-                out.extend(held)
-                held.clear()
-                out.append(event)
-            else:
-                held.append(event)
-        return out, None
-
-    def retry_delay(self, failure: _Failure) -> float | None:
-        """Seconds to sleep before the next attempt, or ``None`` to give up.  A sleep that would
-        end past the total deadline gives up with :class:`DeadlineExceeded`."""
-        delay = self.policy.delay(failure.error, self.attempt, statuses=self.call.spec.retry_statuses)
-        if delay is None:
-            return None
-        left = self.left()
-        if left is not None and delay >= left:
-            failure.error = DeadlineExceeded(f"the call's total deadline of {self.timeouts.total:g} s would pass before the next retry ({type(failure.error).__name__}: {failure.error})")
-            failure.event = None
-            return None
-        return delay
-
-    def give_up(self, failure: _Failure) -> list[Any]:
-        """The terminal events of a failure that is not retried."""
-        if failure.event is not None and failure.event.error is failure.error:
-            return [*failure.held, failure.event]
-        return [*failure.held, *self.proc.fail(failure.error)]
-
-    def next_attempt(self) -> None:
-        self.attempt += 1
-        self.proc = self.call.processor()
-
-
-# A timer may fire a hair before the deadline it was set from.
-_DEADLINE_SLACK = 0.005
-
-# The retry sleeps, as module names so a test suite can make them instant.
-_sleep = time.sleep
-_async_sleep = asyncio.sleep
-
-
-def _smallest(*values: float | None) -> float | None:
-    present = [v for v in values if v is not None]
-    return max(min(present), 0.0) if present else None
-
-
-def _observed(run: _Run, transport: Transport) -> Iterator[Any]:
-    """The call's events, through its observer when it has one (:mod:`specwire.observe`)."""
-    events = _events_sync(run, transport)
-    return events if run.obs is None else run.obs.wrap(events)
-
-
-def _aobserved(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
-    events = _events_async(run, transport)
-    return events if run.obs is None else run.obs.awrap(events)
-
-
-def _events_sync(run: _Run, transport: Transport) -> Iterator[Any]:
-    yield from run.proc.start()
-    while True:
-        failure = yield from _attempt_sync(run, transport)
-        if failure is None:
-            return
-        delay = run.retry_delay(failure)
-        if delay is None:
-            yield from run.give_up(failure)
-            return
-        if run.obs is not None:
-            run.obs.retry(run.attempt, failure.error, delay)
-        (run.sleep or _sleep)(delay)
-        run.next_attempt()
-
-
-def _attempt_sync(run: _Run, transport: Transport) -> Generator[Any, None, _Failure | None]:
-    proc = run.proc
-    held: list[Any] = []
-    sent = run.clock()
-    if run.obs is not None:
-        run.obs.request(run.attempt, run.call.plan.headers)
-    try:
-        response = transport.open(run.call.plan, run.call.auth, run.attempt_timeouts())
-    except SpecwireError as exc:
-        return _Failure(run.blame(exc))
-    with closing(response):
-        if run.obs is not None:
-            run.obs.response_headers(run.attempt, response.status_code, Transport.headers(response))
-        if response.status_code >= 300:
-            return _Failure(_status_error(run.call, response, transport.read_capped(response)))
-        last_content = sent
-        chunks = transport.iter_bytes(response, lambda: run.read_budget(sent, last_content))
-        try:
-            for chunk in chunks:
-                out, failure = run.sort(proc.feed(chunk), held)
-                if any(e.type in _CONTENT for e in out):
-                    last_content = run.clock()
-                yield from out
-                if failure is not None:
-                    return failure
-                if proc.finished:
-                    if out and out[-1].type == "finish":
-                        transport.drain(response, chunks)
-                    return None
-                expired = run.expired(sent, last_content)
-                if expired is not None:
-                    raise expired
-        except SpecwireError as exc:
-            error = (run.expired(sent, last_content) if isinstance(exc, ReadTimeout) else None) or run.blame(exc)
-            if not run.delivered:
-                return _Failure(error, held=held)
-            yield from proc.fail(error)
-            return None
-        finally:
-            chunks.close()  # undoes the per-read budget before the connection is released
-        out, failure = run.sort(proc.close(), held)
-        yield from out
-        return failure
-
-
-async def _events_async(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
-    for event in run.proc.start():
-        yield event
-    while True:
-        failure: _Failure | None = None
-        async with aclosing(_attempt_async(run, transport)) as attempt:  # closing it closes the response
-            async for item in attempt:
-                if isinstance(item, _Failure):
-                    failure = item
-                else:
-                    yield item
-        if failure is None:
-            return
-        delay = run.retry_delay(failure)
-        if delay is None:
-            for event in run.give_up(failure):
-                yield event
-            return
-        if run.obs is not None:
-            await run.obs.aretry(run.attempt, failure.error, delay)
-        await (run.sleep or _async_sleep)(delay)
-        run.next_attempt()
-
-
-async def _attempt_async(run: _Run, transport: Transport) -> AsyncGenerator[Any, None]:
-    """Yields the attempt's events, and at most one :class:`_Failure` last."""
-    proc = run.proc
-    held: list[Any] = []
-    sent = run.clock()
-    if run.obs is not None:
-        await run.obs.arequest(run.attempt, run.call.plan.headers)
-    try:
-        response = await transport.aopen(run.call.plan, run.call.auth, run.attempt_timeouts())
-    except SpecwireError as exc:
-        yield _Failure(run.blame(exc))
-        return
-    try:
-        if run.obs is not None:
-            await run.obs.aresponse_headers(run.attempt, response.status_code, Transport.headers(response))
-        if response.status_code >= 300:
-            yield _Failure(_status_error(run.call, response, await transport.aread_capped(response)))
-            return
-        last_content = sent
-        try:
-            try:
-                async with aclosing(transport.aiter_bytes(response, lambda: run.read_budget(sent, last_content))) as chunks:
-                    async for chunk in chunks:
-                        out, failure = run.sort(proc.feed(chunk), held)
-                        if any(e.type in _CONTENT for e in out):
-                            last_content = run.clock()
-                        for event in out:
-                            yield event
-                        if failure is not None:
-                            yield failure
-                            return
-                        if proc.finished:
-                            if out and out[-1].type == "finish":
-                                await transport.adrain(chunks)
-                            return
-                        expired = run.expired(sent, last_content)
-                        if expired is not None:
-                            raise expired
-            except TimeoutError:
-                raise run.expired(sent, last_content) or ReadTimeout("read timeout") from None
-        except SpecwireError as exc:
-            error = run.blame(exc)
-            if not run.delivered:
-                yield _Failure(error, held=held)
-                return
-            for event in proc.fail(error):
-                yield event
-            return
-        out, failure = run.sort(proc.close(), held)
-        for event in out:
-            yield event
-        if failure is not None:
-            yield failure
-    finally:
-        await finish(response.aclose())  # a cancellation must not leave the connection checked out
-
-
-def _final_event(event: Any) -> Response:
-    if isinstance(event, Finish):
-        return event.response
-    if isinstance(event, ErrorEvent):
-        raise event.error
-    raise RuntimeError("the event stream ended without a terminal event")  # pragma: no cover - a bug
-
-
-def _final(events: Iterator[Any]) -> Response:
-    last = None
-    with closing(events):  # type: ignore[type-var]
-        for last in events:
-            pass
-    return _final_event(last)
-
-
-# ---------------------------------------------------------------------------- stream objects
-def _partial(run: _Run | None) -> Response | None:
-    if run is None:
-        return None
-    return run.proc.assembler.response(partial=not run.proc.finished)
-
-
-class Stream:
-    """An iterable of stream events; see the module docstring.  Single-pass: iterate it in one
-    loop (leaving that loop releases the connection, and the stream is then over).  ``response``
-    holds the final :class:`Response` once the stream finished (``None`` before, or after an
-    error)."""
-
-    def __init__(self, events: Iterator[StreamEvent], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
-        self._events = events
-        self._run = run
-        self._raise = raise_on_error
-        self.response: Response | None = None
-        self.error: Exception | None = None
-        self._done = False
-
-    def __iter__(self) -> Iterator[StreamEvent]:
-        # A fresh generator each time, referenced only by the loop: a `break` drops it at once and
-        # its `finally` releases the connection.  So a stream is single-pass: iterate it in one loop.
-        return self._iterate()
-
-    def _iterate(self) -> Iterator[StreamEvent]:
-        if self._done:
-            return
-        try:
-            for event in self._events:
-                if isinstance(event, Finish):
-                    self.response = event.response
-                elif isinstance(event, ErrorEvent):
-                    self.error = event.error
-                yield event
-        finally:
-            self.close()
-        if self.error is not None and self._raise:
-            raise self.error
-
-    @property
-    def partial(self) -> Response | None:
-        """The response assembled so far (after an error, a ``break`` or a cancellation too),
-        with whatever usage the provider reported."""
-        return _partial(self._run)
-
-    def close(self) -> None:
-        """Stop and release the connection (safe to call more than once)."""
-        self._done = True
-        close = getattr(self._events, "close", None)
-        if close is not None:
-            close()
-
-    def until_done(self) -> Response:
-        """Consume the rest of the stream and return the final response (raises on error)."""
-        for _ in self:
-            pass
-        if self.error is not None:
-            raise self.error
-        if self.response is None:
-            raise RuntimeError("the stream was closed before it finished")
-        return self.response
-
-    def text(self) -> Iterator[str]:
-        """Only the text deltas (raises on error)."""
-        for event in self:
-            if event.type == "text_delta":
-                yield event.delta
-        if self.error is not None:
-            raise self.error
-
-    def __enter__(self) -> Stream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncStream:
-    """Async :class:`Stream` (``async for event in stream``)."""
-
-    def __init__(self, events: AsyncIterator[StreamEvent], *, raise_on_error: bool = True, run: _Run | None = None) -> None:
-        self._events = events
-        self._run = run
-        self._raise = raise_on_error
-        self.response: Response | None = None
-        self.error: Exception | None = None
-        self._done = False
-        self._closing: asyncio.Future[Any] | None = None
-
-    def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[StreamEvent]:
-        if self._done:
-            return
-        try:
-            async for event in self._events:
-                if isinstance(event, Finish):
-                    self.response = event.response
-                elif isinstance(event, ErrorEvent):
-                    self.error = event.error
-                yield event
-        finally:
-            await self.aclose()
-        if self.error is not None and self._raise:
-            raise self.error
-
-    @property
-    def partial(self) -> Response | None:
-        """The response assembled so far (after an error, a ``break`` or a cancellation too)."""
-        return _partial(self._run)
-
-    async def aclose(self) -> None:
-        """Stop and release the connection (safe to call more than once, and concurrently: the
-        release finishes even if the calling task is cancelled, which is then re-raised)."""
-        self._done = True
-        closing = close_once(self, self._events)
-        if closing is not None:
-            await finish(closing)
-
-    async def until_done(self) -> Response:
-        async for _ in self:
-            pass
-        if self.error is not None:
-            raise self.error
-        if self.response is None:
-            raise RuntimeError("the stream was closed before it finished")
-        return self.response
-
-    async def text(self) -> AsyncIterator[str]:
-        async for event in self:
-            if event.type == "text_delta":
-                yield event.delta
-        if self.error is not None:
-            raise self.error
-
-    async def __aenter__(self) -> AsyncStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
 
 # ---------------------------------------------------------------------------- module-level client

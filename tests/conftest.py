@@ -51,13 +51,13 @@ def _instant_retry_sleeps(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     timing itself are marked ``real_sleeps``."""
     if request.node.get_closest_marker("real_sleeps"):
         return
-    import specwire.client
+    import specwire.attempts
 
     async def _no_async_sleep(seconds: float) -> None:
         return None
 
-    monkeypatch.setattr(specwire.client, "_sleep", lambda seconds: None)
-    monkeypatch.setattr(specwire.client, "_async_sleep", _no_async_sleep)
+    monkeypatch.setattr(specwire.attempts, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(specwire.attempts, "_async_sleep", _no_async_sleep)
 
 
 def corpus_cases(providers: tuple[str, ...] | None = None) -> list[tuple[Path, dict[str, Any]]]:

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-import specwire.client
+import specwire
 from tests.hostile.server import hostile  # noqa: F401  (fixture)
+from tests.reliability.conftest import sleeps  # noqa: F401  (fixture: the retry sleeps, recorded)
 from tests.reliability.helpers import FLAVORS, Driver, make_client
 
 SECRET = f"sk-OBSERVE-{uuid.uuid4().hex}"
@@ -43,18 +44,6 @@ def drive(flavor: str) -> Iterator[Callable[..., Driver]]:
     yield factory
     for driver in made:
         driver.close()
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-
-    async def async_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(specwire.client, "_sleep", recorded.append)
-    monkeypatch.setattr(specwire.client, "_async_sleep", async_sleep)
-    return recorded
 
 
 class Capture(logging.Handler):

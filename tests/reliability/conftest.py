@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import specwire.client
+import specwire.attempts
 from tests.hostile.server import hole, hostile, refused, sink  # noqa: F401  (fixtures)
 from tests.reliability.helpers import FLAVORS, Driver, make_client
 
@@ -48,8 +48,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def async_sleep(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(specwire.client, "_sleep", recorded.append)
-    monkeypatch.setattr(specwire.client, "_async_sleep", async_sleep)
+    monkeypatch.setattr(specwire.attempts, "_sleep", recorded.append)
+    monkeypatch.setattr(specwire.attempts, "_async_sleep", async_sleep)
     return recorded
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-import specwire.client
+import specwire.attempts
 from specwire import (
     APITimeoutError,
     BadRequestError,
@@ -281,8 +281,8 @@ def test_connect_error_retry(drive: Any, monkeypatch: pytest.MonkeyPatch, stream
         async def async_sleep(seconds: float) -> None:
             sleep(seconds)
 
-        monkeypatch.setattr(specwire.client, "_sleep", sleep)
-        monkeypatch.setattr(specwire.client, "_async_sleep", async_sleep)
+        monkeypatch.setattr(specwire.attempts, "_sleep", sleep)
+        monkeypatch.setattr(specwire.attempts, "_async_sleep", async_sleep)
         d = drive(server)
         out = _call(d, stream)
         assert out.error is None, out.describe()
