@@ -79,7 +79,7 @@ if _TYPE_CHECKING:  # pragma: no cover
     from .otel import (
         Telemetry as Telemetry,
     )
-    from .options import Messages, ModelT, _CallOptionsWithoutFormat
+    from .options import Messages, ModelT, CallOptionsWithoutFormat
     from .registry import (
         SpecRegistry as SpecRegistry,
     )
@@ -312,7 +312,7 @@ __all__ = [
 
 
 @_overload
-def complete(model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
+def complete(model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[CallOptionsWithoutFormat]) -> Response[ModelT]: ...
 @_overload
 def complete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
 def complete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
@@ -327,7 +327,7 @@ def complete(model_ref: str, messages: Messages, **options: Unpack[CallOptions])
 
 
 @_overload
-async def acomplete(model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
+async def acomplete(model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[CallOptionsWithoutFormat]) -> Response[ModelT]: ...
 @_overload
 async def acomplete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
 async def acomplete(model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:

@@ -37,7 +37,7 @@ import json
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .accounting import USAGE_NUMBERS, compute_cost, normalize_usage
 from .mapping import truthy
@@ -68,6 +68,8 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .errors import SpecwireError
 
 __all__ = ["Assembler"]
@@ -140,7 +142,7 @@ class Assembler:
 
     # ------------------------------------------------------------------ events in
     def apply(self, kind: str, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
-        handler = _HANDLERS.get(kind)
+        handler = Assembler._HANDLERS.get(kind)
         if handler is None:
             return []
         return handler(self, fields, meta)
@@ -516,6 +518,25 @@ class Assembler:
         out.append(ErrorEvent(error=error, response=partial))
         return out
 
+    # the dispatch table of :meth:`apply`: raw event kind -> handler (the functions above)
+    _HANDLERS: ClassVar[dict[str, Callable[[Assembler, dict[str, Any], dict[str, Any]], list[Any]]]] = {
+        "response_metadata": _metadata,
+        "text_delta": _text_delta,
+        "text": _text,
+        "reasoning_delta": _reasoning_delta,
+        "reasoning": _reasoning,
+        "tool_call_start": _tool_call_start,
+        "tool_call_delta": _tool_call_delta,
+        "tool_call": _tool_call,
+        "provider_metadata": _provider_metadata,
+        "provider_part": _provider_part,
+        "part_end": _part_end,
+        "usage": _usage,
+        "finish": _finish,
+        "error": _error,
+        "done": _done,
+    }
+
 
 def _parse_json_path(path: object) -> list[str | int] | None:
     """``$.a.b[0]['c d']`` → ``["a", "b", 0, "c d"]`` (the subset tool-argument patches use)."""
@@ -571,20 +592,3 @@ def _patched(node: Any, steps: list[str | int], op: str, value: Any) -> Any:
 
 _PATH_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['([^']*)'\]")
 
-_HANDLERS = {
-    "response_metadata": Assembler._metadata,
-    "text_delta": Assembler._text_delta,
-    "text": Assembler._text,
-    "reasoning_delta": Assembler._reasoning_delta,
-    "reasoning": Assembler._reasoning,
-    "tool_call_start": Assembler._tool_call_start,
-    "tool_call_delta": Assembler._tool_call_delta,
-    "tool_call": Assembler._tool_call,
-    "provider_metadata": Assembler._provider_metadata,
-    "provider_part": Assembler._provider_part,
-    "part_end": Assembler._part_end,
-    "usage": Assembler._usage,
-    "finish": Assembler._finish,
-    "error": Assembler._error,
-    "done": Assembler._done,
-}

@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTUR
 
     import httpx
 
-    from .options import CallOptions, Messages, ModelT, _CallOptionsWithoutFormat
+    from .options import CallOptions, Messages, ModelT, CallOptionsWithoutFormat
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 
@@ -161,7 +161,7 @@ class Client:
 
     # ------------------------------------------------------------------ calls
     @overload
-    def complete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
+    def complete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[CallOptionsWithoutFormat]) -> Response[ModelT]: ...
     @overload
     def complete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
     def complete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
@@ -184,7 +184,7 @@ class Client:
         return final(observed(run, self._transport))
 
     @overload
-    async def acomplete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_CallOptionsWithoutFormat]) -> Response[ModelT]: ...
+    async def acomplete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[CallOptionsWithoutFormat]) -> Response[ModelT]: ...
     @overload
     async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
     async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:

@@ -31,7 +31,7 @@ import contextlib
 import contextvars
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,7 +61,7 @@ def _note(host: str, address: Any) -> None:
 
 
 @contextlib.contextmanager
-def guarding(guard: ConnectGuard | None, url: str = "") -> Iterator[None]:
+def guarding(guard: ConnectGuard | None, url: str = "") -> Generator[None, None, None]:
     """Connections opened inside the block (this thread or task) are checked with ``guard``;
     raises :class:`ConfigError` at once when the host of ``url`` was seen connected to an
     internal address and ``guard`` does not trust it (a pooled connection would be reused)."""
@@ -177,9 +177,9 @@ def guard_pool(transport: Any) -> bool:
     if isinstance(backend, (GuardedBackend, AsyncGuardedBackend)):
         return True
     if isinstance(pool, httpcore.AsyncConnectionPool):
-        pool._network_backend = AsyncGuardedBackend(backend)
+        pool._network_backend = AsyncGuardedBackend(backend)  # pyright: ignore[reportPrivateUsage] - httpcore pool internals, on purpose (docstring)
     elif isinstance(pool, httpcore.ConnectionPool):
-        pool._network_backend = GuardedBackend(backend)
+        pool._network_backend = GuardedBackend(backend)  # pyright: ignore[reportPrivateUsage] - httpcore pool internals, on purpose (docstring)
     else:
         return False
     return True

@@ -111,7 +111,7 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 def _user_stacklevel() -> int:
     """The ``stacklevel`` that points :func:`warnings.warn`, called by this module's caller's
     frame, at the first frame outside the specwire package (the user's call)."""
-    level, frame = 1, sys._getframe(1)
+    level, frame = 1, sys._getframe(1)  # pyright: ignore[reportPrivateUsage] - the documented CPython frame API (as warnings uses)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back  # type: ignore[assignment]
         level += 1

@@ -99,10 +99,9 @@ class CallOptions(RequestOptions, _CallOwnOptions, total=False):
     run for this call besides the client's (docs/observability.md)."""
 
 
-class _CallOptionsWithoutFormat(_RequestOptionsBase, _CallOwnOptions, total=False):
-    # CallOptions without response_format: the options beside a pydantic model class given as
-    # response_format (the typed overloads of complete and acomplete).
-    pass
+class CallOptionsWithoutFormat(_RequestOptionsBase, _CallOwnOptions, total=False):
+    """:class:`CallOptions` without ``response_format``: the options beside a pydantic model class
+    given as ``response_format`` (the typed overloads of ``complete`` and ``acomplete``)."""
 
 
 class _RouterOwnOptions(TypedDict, total=False):
@@ -125,6 +124,6 @@ class RouterCallOptions(RequestOptions, _RouterOwnOptions, total=False):
     refused on a call."""
 
 
-class _RouterCallOptionsWithoutFormat(_RequestOptionsBase, _RouterOwnOptions, total=False):
-    # RouterCallOptions without response_format (the typed overloads taking a model class).
-    pass
+class RouterCallOptionsWithoutFormat(_RequestOptionsBase, _RouterOwnOptions, total=False):
+    """:class:`RouterCallOptions` without ``response_format`` (the typed overloads taking a model
+    class)."""

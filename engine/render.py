@@ -42,7 +42,7 @@ from .template_checks import (
     MAX_POWER_BITS,
     MAX_RANGE,
     MAX_RENDERED_CHARS,
-    _refuse_unsafe,
+    refuse_unsafe,
     exponent_refusal,
     repetition_refusal,
 )
@@ -89,7 +89,9 @@ def _safe_range(*args: int) -> range:
     return r
 
 
-class _Env(ImmutableSandboxedEnvironment):
+class TemplateEnv(ImmutableSandboxedEnvironment):
+    """The sandboxed Jinja environment of spec templates (the URL environment derives from it)."""
+
     # `'x' * 10**20` or `9**9**9` would eat memory or CPU before any output cap could look
     intercepted_binops = frozenset({"*", "**"})
 
@@ -111,7 +113,7 @@ class _Env(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
-ENV = _Env()
+ENV = TemplateEnv()
 _GLOBALS = ENV.globals
 
 
@@ -134,7 +136,7 @@ class _Const:
         return self.value
 
 
-_RENDER_ERRORS = (TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError, MemoryError)
+RENDER_ERRORS = (TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError, MemoryError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,7 @@ class _Expr:
             value = self.fn(**ctx)
         except SecurityError as exc:
             raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}", self.path, security=True) from None
-        except _RENDER_ERRORS as exc:
+        except RENDER_ERRORS as exc:
             raise TemplateFailure(self.where, f"{{{{ {self.source} }}}}: {exc}", self.path) from None
         if isinstance(value, Undefined):
             try:
@@ -170,14 +172,14 @@ class _Text:
 
     def render(self, ctx: Mapping[str, Any]) -> Any:
         try:
-            return _bounded_join(self.template.generate(ctx))
+            return bounded_join(self.template.generate(ctx))
         except SecurityError as exc:
             raise TemplateFailure(self.where, str(exc), self.path, security=True) from None
-        except _RENDER_ERRORS as exc:
+        except RENDER_ERRORS as exc:
             raise TemplateFailure(self.where, str(exc), self.path) from None
 
 
-def _bounded_join(chunks: Any) -> str:
+def bounded_join(chunks: Any) -> str:
     """The rendered chunks joined, stopping (``SecurityError``) as soon as they pass
     :data:`MAX_RENDERED_CHARS`: a template that would render 10 MB is stopped after 4 MiB, not after
     building all of it (docs/RELIABILITY.md T1: the sandbox bounds neither CPU nor output)."""
@@ -244,7 +246,7 @@ def compile_expression(source: str, where: str = "", path: tuple[object, ...] = 
     path in the spec, carried by every :class:`TemplateFailure` it raises."""
     try:
         ast = ENV.parse("{{ " + source + " }}")
-        _refuse_unsafe(ast)
+        refuse_unsafe(ast)
         fn = ENV.compile_expression(source, undefined_to_none=False)
     except TemplateError as exc:
         raise TemplateFailure(where, f"{source!r}: {exc}", path) from None
@@ -388,7 +390,7 @@ def _compile(tree: Any, where: str, path: tuple[object, ...]) -> Any:
         if m and "{{" not in m.group("expr") and "}}" not in m.group("expr"):
             return compile_expression(m.group("expr"), where, path)
         try:
-            _refuse_unsafe(ENV.parse(tree))
+            refuse_unsafe(ENV.parse(tree))
             return _Text(ENV.from_string(tree), where, path)
         except TemplateError as exc:
             raise TemplateFailure(where, f"{tree!r}: {exc}", path) from None

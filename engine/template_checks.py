@@ -29,7 +29,7 @@ MAX_POWER_BITS = 256
 
 def exponent_refusal(base: int, exponent: int) -> str | None:
     """Why ``base ** exponent`` is refused in a spec template, or ``None``.  The one check behind
-    both the render-time guard (``specwire.render._Env.call_binop``) and the load-time refusal of constant
+    both the render-time guard (``specwire.render.TemplateEnv.call_binop``) and the load-time refusal of constant
     expressions (:func:`_refuse_constant_blowups`), so ``validate-spec`` and a call agree."""
     if exponent > 0 and abs(base) > 1 and exponent * abs(base).bit_length() > MAX_POWER_BITS:
         return "exponent too large in a spec template"
@@ -73,7 +73,7 @@ _MAX_FOLD_BITS = MAX_POWER_BITS
 _FOLD_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "//": lambda a, b: a // b}
 
 
-def _refuse_unsafe(ast: nodes.Template) -> None:
+def refuse_unsafe(ast: nodes.Template) -> None:
     """Refuse, at load time, what a spec never needs and attacks use (docs/RELIABILITY.md T1); raises
     ``TemplateError`` naming the construct.  Each check below says what it refuses and why."""
     _refuse_tags(ast)

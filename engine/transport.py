@@ -151,7 +151,7 @@ def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBase
                     raise httpx.PoolTimeout(str(exc)) from None
                 raise
             if isinstance(response.stream, AiohttpResponseStream):
-                response.stream = Stream(response.stream._aiohttp_response)
+                response.stream = Stream(response.stream._aiohttp_response)  # pyright: ignore[reportPrivateUsage] - httpx-aiohttp keeps the aiohttp response only there
             return response
 
     transport = Transport(limits=limits)
@@ -329,7 +329,7 @@ class Transport:
                 self._client = httpx.Client(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._transport)
                 # the connect-time destination check (specwire.netguard) on the direct transport;
                 # the client builds that one itself so environment proxies keep working
-                guard_pool(self._client._transport)
+                guard_pool(self._client._transport)  # pyright: ignore[reportPrivateUsage] - httpx exposes its direct transport only there
             return self._client
 
     def _async_client(self) -> httpx.AsyncClient:
@@ -343,7 +343,7 @@ class Transport:
                 if transport is None and self._async_backend == "aiohttp":
                     transport = _aiohttp_transport()
                 client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=transport)
-                guard_pool(client._transport)
+                guard_pool(client._transport)  # pyright: ignore[reportPrivateUsage] - httpx exposes its direct transport only there
                 self._async[loop] = client
                 self._closers[loop] = _close_at_loop_end(client)
             return client

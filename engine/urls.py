@@ -36,8 +36,8 @@ from urllib.parse import quote
 from jinja2 import TemplateError, Undefined, pass_context
 from jinja2.exceptions import SecurityError
 
-from .render import _RENDER_ERRORS, TemplateFailure, _bounded_join, _Env
-from .template_checks import _refuse_unsafe
+from .render import RENDER_ERRORS, TemplateFailure, bounded_join, TemplateEnv
+from .template_checks import refuse_unsafe
 
 __all__ = ["UrlTemplate", "compile_url"]
 
@@ -59,7 +59,7 @@ def _collect(context: Any, value: Any) -> str:
     return _HOLE
 
 
-class _UrlEnv(_Env):
+class _UrlEnv(TemplateEnv):
     def __init__(self) -> None:
         super().__init__()
         self.finalize = _collect
@@ -87,7 +87,7 @@ class UrlTemplate:
             self._template: Any = text
             return
         try:
-            _refuse_unsafe(_URL_ENV.parse(text))
+            refuse_unsafe(_URL_ENV.parse(text))
             self._template = _URL_ENV.from_string(text)
         except TemplateError as exc:
             raise TemplateFailure(where, f"{text!r}: {exc}", path) from None
@@ -102,10 +102,10 @@ class UrlTemplate:
             return self._template  # type: ignore[no-any-return]
         values: list[Any] = []
         try:
-            text = _bounded_join(self._template.generate({**ctx, _SINK: values}))
+            text = bounded_join(self._template.generate({**ctx, _SINK: values}))
         except SecurityError as exc:
             raise TemplateFailure(self.where, str(exc), self.path, security=True) from None
-        except _RENDER_ERRORS as exc:
+        except RENDER_ERRORS as exc:
             raise TemplateFailure(self.where, str(exc), self.path) from None
         return self._assemble(text.split(_HOLE), values)
 

@@ -143,7 +143,7 @@ def _session(turn: _Turn, system: list[dict[str, Any]]) -> int:
     history: list[Any] = list(system)
     if _isatty(sys.stdout):
         try:
-            import readline  # noqa: F401 - line editing and history for input()
+            import readline  # noqa: F401  # pyright: ignore[reportUnusedImport] - line editing and history for input()
         except ImportError:  # pragma: no cover - platforms without readline
             pass
     print(f"specwire chat {turn.args.model_ref}: {RESET_COMMAND} clears the history, {EXIT_COMMANDS[0]} or Ctrl-D ends", file=sys.stderr)

@@ -124,6 +124,11 @@ class RichView:
             self._live = Live(_LiveMarkdown(self), console=self.out, transient=True, refresh_per_second=8, vertical_overflow="crop")
             self._live.start()
 
+    @property
+    def pending_text(self) -> str:
+        """The answer text of the current block, not yet printed in full (read by the live view)."""
+        return self._text
+
     def _flush_text(self) -> None:
         from rich.markdown import Markdown
 
@@ -190,7 +195,7 @@ class _LiveMarkdown:
         from rich.segment import Segment
 
         height = max((options.height or console.height) - 1, 1)
-        source = "\n".join(self.view._text.splitlines()[-height:])  # wrapping only adds lines
+        source = "\n".join(self.view.pending_text.splitlines()[-height:])  # wrapping only adds lines
         unbounded = options.copy()
         unbounded.height = None
         for line in console.render_lines(Markdown(source), unbounded, pad=False)[-height:]:
@@ -201,7 +206,7 @@ class _LiveMarkdown:
 def rich_available() -> bool:
     """rich can be imported (the ``cli`` extra)."""
     try:
-        import rich  # noqa: F401
+        import rich  # noqa: F401  # pyright: ignore[reportUnusedImport] - only whether it imports
     except ImportError:
         return False
     return True

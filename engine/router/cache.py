@@ -36,7 +36,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -229,7 +229,7 @@ class SQLiteCache:
         return f"SQLiteCache({self.path!r})"
 
     @contextmanager
-    def _locked(self) -> Iterator[sqlite3.Connection]:
+    def _locked(self) -> Generator[sqlite3.Connection, None, None]:
         """The connection, with the busy timeout set to this operation's budget."""
         budget = op_budget(self.busy_timeout) or self.busy_timeout
         if not self._lock.acquire(timeout=budget):

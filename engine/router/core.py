@@ -57,13 +57,13 @@ from .resolve import Deployment, Resolver, Target, check_resolvable
 from .state import CircuitParams, InMemoryBackend, StateBackend
 from .health import HealthChecks
 from .stats import RouterSnapshot, Stats
-from .streams import AsyncRouterStream, RouterStream, _AttemptEvents, _Holder
+from .streams import AsyncRouterStream, RouterStream, AttemptEvents, ResultHolder
 from .strategies import inflight_key
 
 if TYPE_CHECKING:
     from typing import Unpack
 
-    from ..options import Messages, ModelT, RouterCallOptions, _RouterCallOptionsWithoutFormat
+    from ..options import Messages, ModelT, RouterCallOptions, RouterCallOptionsWithoutFormat
 
 __all__ = ["Router"]
 
@@ -364,7 +364,7 @@ class Router(HealthChecks):
 
     # ------------------------------------------------------------------ sync API
     @overload
-    def complete(self, model: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_RouterCallOptionsWithoutFormat]) -> Response[ModelT]: ...
+    def complete(self, model: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[RouterCallOptionsWithoutFormat]) -> Response[ModelT]: ...
     @overload
     def complete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response: ...
     def complete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response:
@@ -416,12 +416,12 @@ class Router(HealthChecks):
         """A :class:`RouterStream` of events (sent when iteration starts); resolution and option
         errors are raised here, before any event."""
         plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=True, stream_mode=stream_mode)
-        holder = _Holder()
+        holder = ResultHolder()
         obs = router_observer(plan.router.hooks, plan.target.route)
         events = self._events(plan, use_cache, holder, obs)
         return RouterStream(events if obs is None else obs.wrap(events), holder, raise_on_error=raise_on_error)
 
-    def _events(self, plan: CallPlan, use_cache: bool, holder: _Holder, obs: RouterObserver | None = None) -> Iterator[Any]:
+    def _events(self, plan: CallPlan, use_cache: bool, holder: ResultHolder, obs: RouterObserver | None = None) -> Iterator[Any]:
         if use_cache:
             hit = self._cache_lookup(plan)
             if hit is not None:
@@ -457,7 +457,7 @@ class Router(HealthChecks):
 
     def _attempt_events(self, plan: CallPlan, att: Attempt, inner: Any, use_cache: bool) -> Any:
         """Yields one attempt's events to the caller; returns True when the call is over."""
-        machine = _AttemptEvents(self, plan, att, use_cache)
+        machine = AttemptEvents(self, plan, att, use_cache)
         for event in inner:
             out, done = machine.feed(event)
             yield from out
@@ -478,7 +478,7 @@ class Router(HealthChecks):
         return fn(*args)
 
     @overload
-    async def acomplete(self, model: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[_RouterCallOptionsWithoutFormat]) -> Response[ModelT]: ...
+    async def acomplete(self, model: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[RouterCallOptionsWithoutFormat]) -> Response[ModelT]: ...
     @overload
     async def acomplete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response: ...
     async def acomplete(self, model: str, messages: Messages, **options: Unpack[RouterCallOptions]) -> Response:
@@ -532,12 +532,12 @@ class Router(HealthChecks):
     def astream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> AsyncRouterStream:
         """Async :meth:`stream`: an :class:`AsyncRouterStream` (``async for``)."""
         plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=True, stream_mode=stream_mode)
-        holder = _Holder()
+        holder = ResultHolder()
         obs = router_observer(plan.router.hooks, plan.target.route)
         events = self._aevents(plan, use_cache, holder, obs)
         return AsyncRouterStream(events if obs is None else obs.awrap(events), holder, raise_on_error=raise_on_error)
 
-    async def _aevents(self, plan: CallPlan, use_cache: bool, holder: _Holder, obs: RouterObserver | None = None) -> AsyncIterator[Any]:
+    async def _aevents(self, plan: CallPlan, use_cache: bool, holder: ResultHolder, obs: RouterObserver | None = None) -> AsyncIterator[Any]:
         if use_cache:
             hit = await self._off(self._cache_lookup, plan)
             if hit is not None:
@@ -564,7 +564,7 @@ class Router(HealthChecks):
                 await self._off(plan.failed, action, exc)
                 continue
             holder.inner = inner
-            machine = _AttemptEvents(self, plan, action, use_cache)
+            machine = AttemptEvents(self, plan, action, use_cache)
             done: bool | None = None
             try:
                 async with inner, aclosing(inner.__aiter__()) as events:

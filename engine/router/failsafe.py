@@ -38,7 +38,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -62,7 +62,7 @@ def op_budget(default: float | None = None) -> float | None:
 
 
 @contextmanager
-def _budget(seconds: float | None) -> Iterator[None]:
+def _budget(seconds: float | None) -> Generator[None, None, None]:
     token = _BUDGET.set(seconds)
     try:
         yield

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from .failsafe import OP_TIMEOUT, op_budget
-from .state import CircuitParams, CircuitView, StateBackend, _as_state, _view, Bucket
+from .state import CircuitParams, CircuitView, StateBackend, as_state, make_circuit_view, Bucket
 
 __all__ = ["RedisBackend"]
 
@@ -333,7 +333,7 @@ class RedisBackend(StateBackend):
 
     def circuit_acquire(self, key: str, now: float, params: CircuitParams) -> tuple[bool, str, float]:
         ok, state, retry_in = self._acquire(keys=[self._k(key)], args=[repr(self._now(now)), params.half_open_probes, repr(params.probe_lease), self._ttl_ms(params)])
-        return bool(int(ok)), _as_state(int(state)), float(retry_in)
+        return bool(int(ok)), as_state(int(state)), float(retry_in)
 
     def circuit_record(self, key: str, ok: bool, now: float, params: CircuitParams, hint: float | None = None) -> str:
         args = [
@@ -341,7 +341,7 @@ class RedisBackend(StateBackend):
             repr(params.window), params.buckets, params.min_requests, repr(params.failure_rate),
             params.consecutive_failures, repr(params.cooldown), repr(params.max_cooldown), self._ttl_ms(params),
         ]
-        return _as_state(int(self._record(keys=[self._k(key), self._k(key) + ":w"], args=args)))
+        return as_state(int(self._record(keys=[self._k(key), self._k(key) + ":w"], args=args)))
 
     def circuit_release(self, key: str, now: float) -> None:
         self._release(keys=[self._k(key)], args=[])
@@ -370,7 +370,7 @@ class RedisBackend(StateBackend):
                         oks += int(count)
                     else:
                         fails += int(count)
-            out.append(_view(_as_state(int(state)), until, int(probes), lease, int(consecutive), cooldown, oks, fails, now, params))
+            out.append(make_circuit_view(as_state(int(state)), until, int(probes), lease, int(consecutive), cooldown, oks, fails, now, params))
         return out
 
     # cache

@@ -310,7 +310,7 @@ class InMemoryBackend(StateBackend):
             for key in keys:
                 c = self._circuits.get(key) or _Circuit()
                 oks, fails, _, _ = self._window(key, now, params)
-                out.append(_view(c.state, c.until, c.probes, c.lease, c.consecutive, c.cooldown, oks, fails, now, params))
+                out.append(make_circuit_view(c.state, c.until, c.probes, c.lease, c.consecutive, c.cooldown, oks, fails, now, params))
         return out
 
     # cache
@@ -334,7 +334,8 @@ class InMemoryBackend(StateBackend):
                 self._cache.popitem(last=False)
 
 
-def _view(state: str, until: float, probes: int, lease: float, consecutive: int, cooldown: float, oks: int, fails: int, now: float, p: CircuitParams) -> CircuitView:
+def make_circuit_view(state: str, until: float, probes: int, lease: float, consecutive: int, cooldown: float, oks: int, fails: int, now: float, p: CircuitParams) -> CircuitView:
+    """The circuit as a caller sees it (available or not, seconds until it may be) from its stored fields at ``now``."""
     if state == OPEN and now < until:
         available, retry_in = False, until - now
     elif state == HALF_OPEN and probes >= p.half_open_probes and now < lease:
@@ -344,5 +345,6 @@ def _view(state: str, until: float, probes: int, lease: float, consecutive: int,
     return CircuitView(state, available, retry_in, oks, fails, consecutive, cooldown)
 
 
-def _as_state(value: Any) -> str:
+def as_state(value: Any) -> str:
+    """A circuit state name from its stored form (the name, or its index as a number or digit string)."""
     return _STATES[int(value)] if str(value).isdigit() else str(value)

@@ -18,7 +18,7 @@ from ..types import ErrorEvent, Finish, Response, StreamEvent
 __all__ = ["AsyncRouterStream", "RouterStream"]
 
 
-class _Holder:
+class ResultHolder:
     """What the running call exposes to its stream object: the current attempt's inner stream."""
 
     inner: Any = None
@@ -33,7 +33,7 @@ class _Holder:
 class RouterStream:
     """An iterable of stream events from a :class:`~specwire.router.Router` (see the module docstring)."""
 
-    def __init__(self, events: Iterator[StreamEvent], holder: _Holder, *, raise_on_error: bool = True) -> None:
+    def __init__(self, events: Iterator[StreamEvent], holder: ResultHolder, *, raise_on_error: bool = True) -> None:
         self._events = events
         self._holder = holder
         self._raise = raise_on_error
@@ -95,7 +95,7 @@ class RouterStream:
 class AsyncRouterStream:
     """Async :class:`RouterStream` (``async for``)."""
 
-    def __init__(self, events: AsyncIterator[StreamEvent], holder: _Holder, *, raise_on_error: bool = True) -> None:
+    def __init__(self, events: AsyncIterator[StreamEvent], holder: ResultHolder, *, raise_on_error: bool = True) -> None:
         self._events = events
         self._holder = holder
         self._raise = raise_on_error
@@ -160,7 +160,7 @@ _CONTENT = frozenset({"text_start", "text_delta", "text_end", "reasoning_start",
                       "tool_call_start", "tool_call_delta", "tool_call_end"})
 
 
-class _AttemptEvents:
+class AttemptEvents:
     """The hold-back machine of one stream attempt: non-content events wait for the first content
     event; an error before it is a failed attempt (the events are dropped); a finish or an error
     after it ends the call."""

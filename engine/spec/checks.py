@@ -56,7 +56,7 @@ CONTEXTS: dict[str, set[str]] = {
     "param": _COMMON | {"value", "params", "model_info", "stream", "settings", "tools"},
 }
 
-_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+EMIT_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     # emit -> groups of fields; each group needs at least one of its fields
     "text_delta": (("delta", "set"),),
     "reasoning_delta": (("delta", "set"),),
@@ -347,7 +347,7 @@ def _rule_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator
 
 
 def _needs(rule: dict[str, Any], path: tuple[object, ...], source: SourceMap, file: str) -> Iterator[SpecIssue]:
-    for group in _NEEDS.get(rule.get("emit", ""), ()):
+    for group in EMIT_NEEDS.get(rule.get("emit", ""), ()):
         if not any(f in rule for f in group):
             yield _at(source, file, path, "rule-fields", f"emit {rule['emit']!r} needs {' or '.join(repr(f) for f in group)}")
 

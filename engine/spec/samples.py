@@ -49,7 +49,7 @@ import yaml
 
 from ..mapping import Observer
 from ..process import ResponseProcessor
-from .checks import _NEEDS
+from .checks import EMIT_NEEDS
 from .compile import CompiledSpec, Rule
 from .issues import SourceMap, SpecIssue
 from .usage_fields import UNMAPPED_RULE, accounted_paths, unaccounted, usage_paths
@@ -239,7 +239,7 @@ def required_groups(rule: Rule) -> list[tuple[str, ...]]:
     its emit's needs while it opens a part); a group the rule defines nothing of is the
     ``rule-fields`` check's business."""
     defined = {name for name, _ in rule.fields}
-    groups = [tuple(f for f in group if f in defined) for group in _NEEDS.get(rule.emit or "", ())]
+    groups = [tuple(f for f in group if f in defined) for group in EMIT_NEEDS.get(rule.emit or "", ())]
     return [g for g in groups if g]
 
 
