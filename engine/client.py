@@ -115,12 +115,12 @@ class Client:
         self._keys = {k: Secret(v) for k, v in (api_keys or {}).items()}
         self._base_urls = dict(base_urls or {})
         for provider, url in self._base_urls.items():
-            if (problem := base_url_problem(url) if isinstance(url, str) else "must be a string"):
+            if (problem := base_url_problem(url) if isinstance(url, str) else "must be a string"):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
                 raise ConfigError(f"base_urls[{provider!r}] {problem}")
         self._settings = {k: dict(v) for k, v in (settings or {}).items()}
         self._trusted = tuple(trusted_hosts or ())
         self._raise_on_content_filter = raise_on_content_filter
-        if not isinstance(strict_capabilities, bool):
+        if not isinstance(strict_capabilities, bool):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
             raise ConfigError("strict_capabilities must be a bool")
         self._strict_capabilities = strict_capabilities
         self._timeouts = Timeouts.of(timeout)

@@ -82,7 +82,7 @@ class UnknownHook(LookupError):
 
 
 def _register(kind: str, name: str, obj: Any) -> None:
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name:  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
         raise ValueError("a hook needs a non-empty name")
     with _lock:
         _REGISTRIES[kind][name] = obj

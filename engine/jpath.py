@@ -231,7 +231,7 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
 
 def compile_jpath(source: str) -> JPath:
     """Compile a JMESPath expression; raises :class:`JPathError`."""
-    if not isinstance(source, str):
+    if not isinstance(source, str):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
         raise JPathError(f"a JMESPath expression must be a string, got {type(source).__name__}")
     if len(source) > MAX_EXPRESSION_CHARS:
         raise JPathError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")

@@ -134,7 +134,7 @@ class Telemetry(Callbacks):
             attrs["gen_ai.usage.input_tokens"] = inp
         if out is not None:
             attrs["gen_ai.usage.output_tokens"] = out
-        if self.capture_content and response is not None:
+        if self.capture_content and response is not None:  # pyright: ignore[reportUnnecessaryComparison] - the event may come from user code
             attrs["gen_ai.output.messages"] = _output_messages(response)
         span.set_attributes(attrs)
         span.end()

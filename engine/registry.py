@@ -415,7 +415,7 @@ def model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:
 
 
 def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
-    if not isinstance(ref, str) or not ref.strip():
+    if not isinstance(ref, str) or not ref.strip():  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
         raise ModelNotFoundError("a model ref must be a non-empty 'provider:model' string")
     provider, sep, model = ref.partition(":")
     if sep and provider and model:

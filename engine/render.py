@@ -98,7 +98,8 @@ class TemplateEnv(ImmutableSandboxedEnvironment):
     def __init__(self) -> None:
         super().__init__(loader=None, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
         self.globals.clear()
-        self.globals.update({"omit": OMIT, "range": _safe_range})
+        self.globals["omit"] = OMIT
+        self.globals["range"] = _safe_range  # pyright: ignore[reportArgumentType] - jinja2 infers the globals type from its default namespace; any value is allowed
         # `tojson` keeps key order (a JSON schema's property order can matter to a model)
         self.policies["json.dumps_kwargs"] = {"sort_keys": False}
 

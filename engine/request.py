@@ -196,7 +196,7 @@ MAX_URL_CHARS = 65_536
 def check_model(model: str) -> None:
     """Refuse a model name with a control character (CR/LF splits a URL or a header line; no
     provider's model id has one).  Raises :class:`RequestBuildError`."""
-    if not isinstance(model, str):
+    if not isinstance(model, str):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
         raise RequestBuildError(f"the model name must be a string, got {type(model).__name__}")
     if _CONTROL.search(model):
         raise RequestBuildError(f"the model name {brief(model)} holds a control character (CR, LF, NUL…)")
@@ -285,7 +285,7 @@ def _check_headers(headers: dict[str, str], extra: dict[str, str]) -> None:
         where = f"extra_headers[{name!r}]" if name in given else f"header {name!r}"
         if not _TOKEN.fullmatch(name):
             raise RequestBuildError(f"{where}: {name!r} is not a valid header name")
-        if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
+        if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
             raise RequestBuildError(f"{where}: {_BAD_VALUE}")
 
 

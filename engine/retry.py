@@ -67,8 +67,6 @@ def parse_retry_after(headers: Mapping[str, str] | None, *, now: float | None = 
         when = email.utils.parsedate_to_datetime(ra.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when is None:
-        return None
     delta = when.timestamp() - (time.time() if now is None else now)
     return _sane(max(delta, 0.0))
 
@@ -121,7 +119,7 @@ class RetryPolicy:
     rng: random.Random | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
             _invalid("max_retries", self.max_retries, "a whole number >= 0")
         for name in ("initial_delay", "max_delay", "max_retry_after"):
             if not _seconds(getattr(self, name), zero=True):

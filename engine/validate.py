@@ -126,7 +126,7 @@ def _one(error: Mapping[str, Any], root: str, model: type[BaseModel] | None) -> 
     return prefix + msg
 
 
-def _prune_branches(errors: list[dict[str, Any]], root: str) -> list[str]:
+def _prune_branches(errors: list[dict[str, Any]], root: str) -> list[str | dict[str, Any]]:
     """Errors of a union: when one member got further than the others (the value was of that
     member's type), only its errors; when no member matched the type, one "expected A or B"."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -143,7 +143,7 @@ def _prune_branches(errors: list[dict[str, Any]], root: str) -> list[str]:
         if key not in groups:
             order.append((n, key))
         groups.setdefault(key, []).append(e)
-    out: list[Any] = []
+    out: list[str | dict[str, Any]] = []
     for n, group in order:
         if group is None:
             out.append(errors[n])

@@ -123,7 +123,7 @@ class Breaker:
         if self._open_until is None:
             return
         with self._lock:
-            was_open, self._open_until, self._probing, self._backoff = self._open_until is not None, None, False, self._initial
+            was_open, self._open_until, self._probing, self._backoff = self._open_until is not None, None, False, self._initial  # pyright: ignore[reportUnnecessaryComparison] - another thread may have closed it before the lock
             self._logged_at = None
         if was_open:
             logger.info("the %s is available again", self.what)

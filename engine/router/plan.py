@@ -284,7 +284,7 @@ class CallPlan:
             return Fail(self.last_error or self._exhausted())
         if not self.waitable:
             return Fail(self._exhausted())
-        dep_id, (ready_at, stage) = min(self.waitable.items(), key=lambda kv: kv[1][0])
+        _, (ready_at, stage) = min(self.waitable.items(), key=lambda kv: kv[1][0])
         wait = max(ready_at - self.router.clock.monotonic(), 0.0)
         if left is not None and wait >= left:
             return Fail(self._deadline_error("would pass before the next retry"))

@@ -132,7 +132,7 @@ class Resolver:
         return self.resolve(name).group
 
     def resolve(self, name: str) -> Target:
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not name.strip():  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
             raise ModelNotFoundError("the model name must be a non-empty string")
         with self._lock:
             hit = self._cache.get(name)
