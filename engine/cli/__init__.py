@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The ``specwire`` console script; returns the exit status."""
-    return survive_closed_pipe(_main, argv)
+    """The ``specwire`` console script; returns the exit status.  The commands print a call's
+    warnings themselves (``warning [kind]: …``), so the same warnings are not issued again through
+    Python's :mod:`warnings` (docs/observability.md)."""
+    from ..observe import SpecwireWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpecwireWarning)
+        return survive_closed_pipe(_main, argv)
 
 
 def _main(argv: list[str] | None) -> int:

@@ -396,3 +396,19 @@ def test_the_live_view_shows_the_newest_screenful() -> None:
     shown = [line for line in screen.getvalue().splitlines() if line.strip()]
     assert 0 < len(screen.getvalue().splitlines()) <= 9
     assert shown[-1].strip() == "line 199" and "line 0" not in screen.getvalue()
+
+
+def test_a_call_warning_is_printed_once(workdir: Path) -> None:
+    """The CLI prints a call's warnings itself; the same warning is not issued again through
+    Python's warnings (here made errors: issuing one would fail the command)."""
+    code = (
+        "import sys, warnings\n"
+        "import specwire\n"
+        "warnings.simplefilter('error', specwire.SpecwireWarning)\n"
+        "from specwire.cli import main\n"
+        "rc = main(['chat', 'anthropic:claude-sonnet-4-5', 'hi', '--replay', 'sample:stream-thinking-signature'])\n"
+        "print('RC', rc, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, timeout=60)
+    assert "RC 0" in done.stderr, done.stderr
+    assert done.stderr.count("deprecated-model") == 1, done.stderr
