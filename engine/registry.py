@@ -10,7 +10,8 @@ folder are read; a symlink must resolve inside its folder; a file that reuses a 
 id is refused unless it says ``override: true`` (then a warning); ``extends: <id>`` merges the
 parent under the file (maps merge, lists replace, ``null`` removes an inherited key, and a rule
 such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``provider``,
-``display_name``, ``docs``, ``description`` and ``models`` are not inherited), and a file that
+``display_name``, ``docs``, ``description``, ``models``, ``bare_names``, ``default_model`` and
+``provider_aliases`` are not inherited), and a file that
 extends its own id extends the next lower layer.  Compiled specs are cached per registry.
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelNotFoundError, SpecError
+from .model_refs import alias_map, resolve_bare
 from .spec.checks import check_own_keys, check_tree, credential_issues, settings_secret_issues
 from .spec.compile import CompiledSpec
 from .spec.issues import SourceMap, SpecIssue
@@ -36,7 +38,7 @@ from .types import CallWarning
 __all__ = ["BUILTIN_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry"]
 
 BUILTIN_LAYER = "builtin"
-_NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models")
+_NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models", "bare_names", "default_model", "provider_aliases")
 # (profiles are inherited: a child's catalog may name its parent's profiles)
 
 
@@ -106,6 +108,7 @@ class SpecRegistry:
         self._entries: dict[str, list[_Entry]] = {}
         self._cache: dict[str, CompiledSpec] = {}
         self._bindings: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None
+        self._aliases: dict[str, str] | None = None
         self._failures: dict[tuple[str, int], tuple[str, list[SpecIssue]] | None] = {}
         self._lock = threading.RLock()
         for rank, (label, folder) in enumerate(layers):
@@ -327,33 +330,53 @@ class SpecRegistry:
 
     # ------------------------------------------------------------------ model refs
     def resolve(self, model_ref: str) -> tuple[CompiledSpec, str, list[CallWarning]]:
-        """``"provider:model"`` (or ``provider/model`` when the prefix is a known provider, or a bare
-        model id found in exactly one catalog) → ``(spec, model, warnings)``.
+        """``"provider:model"`` (or ``provider/model`` when the prefix is a known provider; a
+        provider alias works in both) or a bare name → ``(spec, model, warnings)``.
 
-        A model missing from the catalog is still used as given (providers add models faster than
-        catalogs) with a warning and a did-you-mean; deprecated models get a warning too.
-        Raises :class:`ModelNotFoundError` for an unknown provider or an ambiguous bare model.
+        A bare name is resolved by :func:`specwire.model_refs.resolve_bare` (a provider id or
+        alias: its ``default_model``; else the catalogs listing it, ranked by
+        ``bare_names.priority``; else the specs whose ``bare_names.patterns`` match), with a
+        ``bare-model`` warning naming the ``provider:model`` chosen.  A model missing from the
+        catalog is still used as given (providers add models faster than catalogs) with a warning
+        and a did-you-mean; deprecated models get a warning too.
+        Raises :class:`ModelNotFoundError` for an unknown provider or an ambiguous or unknown bare
+        name, :class:`SpecError` when two specs declare the same provider alias.
         """
-        provider, model = _split_ref(model_ref, self._entries)
+        if isinstance(model_ref, str) and ":" not in model_ref and "/" in model_ref and model_ref.split("/", 1)[0] not in self._entries:
+            self.aliases()  # a `alias/model` ref needs the alias map
+        known = {**dict.fromkeys(self._entries), **(self._aliases or {})}
+        provider, model = _split_ref(model_ref, known)
+        warnings: list[CallWarning] = []
         if provider is None:
-            provider = self._find_provider(model)
+            provider, model, warning = self._resolve_bare(model)
+            warnings.append(warning)
+        elif provider not in self._entries:
+            provider = self.aliases().get(provider, provider)
         spec = self.get(provider)
-        return spec, model, model_warnings(spec, model)
+        return spec, model, warnings + model_warnings(spec, model)
 
-    def _find_provider(self, model: str) -> str:
-        owners = []
+    def aliases(self) -> dict[str, str]:
+        """``{provider alias: provider id}`` from every loadable spec's ``provider_aliases``
+        (cached).  Raises :class:`SpecError` on a clash (an alias that is a provider id, or one
+        declared twice)."""
+        with self._lock:
+            if self._aliases is None:
+                self._aliases = alias_map(self._loaded(), self.providers())
+            return self._aliases
+
+    def _loaded(self) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
         for provider in self.providers():
             try:
-                spec = self.get(provider)
+                out.append((provider, self.get(provider).data))
             except SpecError:
                 continue
-            if spec.model_info(model) is not None:
-                owners.append(provider)
-        if len(owners) == 1:
-            return owners[0]
-        if owners:
-            raise ModelNotFoundError(f"model {model!r} is in several catalogs ({', '.join(owners)}); write it as 'provider:{model}'")
-        raise ModelNotFoundError(f"{model!r} is not a model ref; write it as 'provider:model' (providers: {', '.join(self.providers())})")
+        return out
+
+    def _resolve_bare(self, model: str) -> tuple[str, str, CallWarning]:
+        aliases = self.aliases()
+        specs = self._loaded()
+        return resolve_bare(model, specs, aliases, lambda p: self.get(p).model_info(model) is not None)
 
 
 #: Under ``extends``, these entries are whole rules: a child's entry replaces the parent's rather

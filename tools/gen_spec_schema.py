@@ -217,6 +217,15 @@ SCHEMA = {
         "docs": STR,
         "extends": STR,
         "override": BOOL,
+        "bare_names": obj(
+            {
+                "patterns": {"type": "array", "items": STR, "description": "fnmatch globs (case-sensitive, e.g. gpt-*, o[0-9]*) of model ids this provider serves by a bare name when no catalog lists the id"},
+                "priority": {**INT, "description": "rank among specs that list or match a bare name: the vendor's own API highest, platforms that resell it lower (default 0)"},
+            },
+            description="how a bare model name (no provider: prefix) picks this provider; not inherited",
+        ),
+        "default_model": {**STR, "description": "the model a bare provider id or alias (complete('xai', ...)) uses; not inherited"},
+        "provider_aliases": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"}, "description": "other names of this provider, usable as a bare name and in alias:model refs (aliyun -> alibaba); unique across specs, never a provider id; not inherited"},
         "metadata_key": STR,
         "base_url": TEMPLATE,
         "env": obj({"api_key": STR_OR_LIST, "base_url": STR_OR_LIST}),
