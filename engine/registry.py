@@ -197,7 +197,28 @@ class SpecRegistry:
         builtin_chain = tuple(p for p, builtin in merged.chain if builtin)
         if merged.data is not None:
             issues = issues + credential_issues(merged.data, merged.source, str(path), self.credential_binding)
+            issues = issues + self._alias_clashes(merged.data, merged.source, str(path), stem)
         return FileLint(sorted(issues, key=_issue_order), spec, merged.source, chain, builtin_chain)
+
+    def _alias_clashes(self, data: Any, source: SourceMap, file: str, provider: str) -> list[SpecIssue]:
+        """``provider-alias-clash`` errors: an alias of this file that is another provider's id or
+        another spec's alias (``provider_aliases`` is not inherited: each file's own list is read)."""
+        mine = [a for a in (data.get("provider_aliases") or ()) if isinstance(a, str)] if isinstance(data, dict) else []
+        if not mine:
+            return []
+        theirs: dict[str, str] = {}
+        for other, entries in self._entries.items():
+            if other != provider:
+                raw = load_file(entries[0].path).data
+                for alias in (raw.get("provider_aliases") or ()) if isinstance(raw, dict) else ():
+                    theirs[alias] = other
+        out: list[SpecIssue] = []
+        for i, alias in enumerate(mine):
+            owner = alias if alias in self._entries and alias != provider else theirs.get(alias)
+            if owner is not None:
+                line, col = source.locate(("provider_aliases", i))[1:]
+                out.append(SpecIssue(file, line, col, "provider-alias-clash", f"provider alias {alias!r} is already {'a provider id' if owner == alias else f'an alias of {owner!r}'}", path=f"provider_aliases.{i}"))
+        return out
 
     def _evaluate(self, entry: _Entry, path: Path) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
         """Load, merge, check and compile one spec, reporting every layer it can: the loader's

@@ -243,6 +243,27 @@ def _semantic_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
     yield from _template_issues(data, source, file)
     yield from _rule_issues(data, source, file)
     yield from _all_param_issues(data, source, file)
+    yield from _bare_name_issues(data, source, file)
+
+
+def _bare_name_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator[SpecIssue]:
+    """``bare_names.patterns`` must start with a literal prefix (``*`` would claim every name) and
+    close their ``[`` sets; ``default_model`` should be in the catalog; a ``provider_aliases``
+    entry is not the spec's own id and appears once (clashes across specs: the registry)."""
+    for i, pattern in enumerate((data.get("bare_names") or {}).get("patterns") or ()):
+        if not pattern or pattern[0] in "*?[":
+            yield _at(source, file, ("bare_names", "patterns", i), "bare-name-pattern", f"pattern {pattern!r} must start with a literal prefix (e.g. 'gpt-*'): it would claim names of every provider")
+        elif pattern.count("[") != pattern.count("]"):
+            yield _at(source, file, ("bare_names", "patterns", i), "bare-name-pattern", f"pattern {pattern!r} has an unclosed '[' set")
+    default = data.get("default_model")
+    ids = {n for m in data.get("models") or () for n in (m.get("id"), *(m.get("aliases") or ()))}
+    if default is not None and ids and default not in ids:
+        yield _at(source, file, ("default_model",), "default-model", f"default_model {default!r} is not in the catalog", "warning")
+    seen: set[str] = set()
+    for i, alias in enumerate(data.get("provider_aliases") or ()):
+        if alias == data.get("provider") or alias in seen:
+            yield _at(source, file, ("provider_aliases", i), "provider-alias-clash", f"provider alias {alias!r} is the provider id or listed twice")
+        seen.add(alias)
 
 
 def _all_param_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator[SpecIssue]:
