@@ -89,7 +89,7 @@ def resolve_bare(model: str, specs: list[tuple[str, Any]], aliases: dict[str, st
         owners = [(bare_priority(d), p) for p, d in specs if pattern_matches(d, model)]
         how = "name pattern"
     if not owners:
-        names = sorted({*data, *aliases} | {m for p, d in specs for m in _catalog_ids(d)})
+        names = sorted({*data, *aliases} | {m for _, d in specs for m in _catalog_ids(d)})
         raise ModelNotFoundError(
             f"{model!r} is not a model ref, a catalog model or a provider; write it as 'provider:model'",
             suggestion=closest(model, names),

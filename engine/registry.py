@@ -363,7 +363,9 @@ class SpecRegistry:
         Raises :class:`ModelNotFoundError` for an unknown provider or an ambiguous or unknown bare
         name, :class:`SpecError` when two specs declare the same provider alias.
         """
-        if isinstance(model_ref, str) and ":" not in model_ref and "/" in model_ref and model_ref.split("/", 1)[0] not in self._entries:
+        # a user value: checked at run time although typed str
+        is_str = isinstance(model_ref, str)  # pyright: ignore[reportUnnecessaryIsInstance]
+        if is_str and ":" not in model_ref and "/" in model_ref and model_ref.split("/", 1)[0] not in self._entries:
             self.aliases()  # a `alias/model` ref needs the alias map
         known = {**dict.fromkeys(self._entries), **(self._aliases or {})}
         provider, model = _split_ref(model_ref, known)
