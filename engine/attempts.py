@@ -29,7 +29,7 @@ from .request import RequestPlan
 from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .transport import Transport
-from .types import ErrorEvent, Finish, Request, Response
+from .types import CONTENT_EVENT_TYPES, ErrorEvent, Finish, Request, Response
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
     import httpx
@@ -67,14 +67,6 @@ def _status_error(call: Call, response: httpx.Response, body: bytes) -> Specwire
         err.args = (f"{call.spec.provider}: HTTP {response.status_code}: {err.message}",)
         return err
     return api_error(call.spec, status=response.status_code, body=parse_body(body), headers=headers)
-
-
-_CONTENT = frozenset(
-    {
-        "text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
-        "tool_call_start", "tool_call_delta", "tool_call_end",
-    }
-)
 
 
 @dataclass
@@ -168,7 +160,7 @@ class Run:
         for event in events:
             if self.delivered:
                 out.append(event)
-            elif event.type in _CONTENT:
+            elif event.type in CONTENT_EVENT_TYPES:
                 self.delivered = True
                 out.extend(held)
                 held.clear()
@@ -267,7 +259,7 @@ def _attempt_sync(run: Run, transport: Transport) -> Generator[Any, None, Failur
         try:
             for chunk in chunks:
                 out, failure = run.sort(proc.feed(chunk), held)
-                if any(e.type in _CONTENT for e in out):
+                if any(e.type in CONTENT_EVENT_TYPES for e in out):
                     last_content = run.clock()
                 yield from out
                 if failure is not None:
@@ -340,7 +332,7 @@ async def _attempt_async(run: Run, transport: Transport) -> AsyncGenerator[Any, 
                 async with aclosing(transport.aiter_bytes(response, lambda: run.read_budget(sent, last_content))) as chunks:
                     async for chunk in chunks:
                         out, failure = run.sort(proc.feed(chunk), held)
-                        if any(e.type in _CONTENT for e in out):
+                        if any(e.type in CONTENT_EVENT_TYPES for e in out):
                             last_content = run.clock()
                         for event in out:
                             yield event

@@ -1,15 +1,18 @@
 """The stream objects a call returns: :class:`Stream` and :class:`AsyncStream` (see the module
-docstring of :mod:`specwire.client` for how iteration, errors and closing behave)."""
+docstring of :mod:`specwire.client` for how iteration, errors and closing behave).  The Router's
+streams (:mod:`specwire.router.streams`) are these, with their own ``partial``."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from .aio import close_once, finish
-from .attempts import Run
 from .types import ErrorEvent, Finish, Response, StreamEvent
+
+if TYPE_CHECKING:
+    from .attempts import Run
 
 __all__ = ["AsyncStream", "Stream", "partial_response"]
 
@@ -85,7 +88,7 @@ class Stream:
         if self.error is not None:
             raise self.error
 
-    def __enter__(self) -> Stream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -151,7 +154,7 @@ class AsyncStream:
         if self.error is not None:
             raise self.error
 
-    async def __aenter__(self) -> AsyncStream:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

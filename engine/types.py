@@ -685,6 +685,15 @@ StreamEvent = Union[
     ErrorEvent,
 ]
 
+#: The ``type`` of the content events (text, reasoning, tool calls): after the first of them
+#: reaches the caller nothing is retried, and deadlines count from the last one.
+CONTENT_EVENT_TYPES = frozenset(
+    {
+        "text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
+        "tool_call_start", "tool_call_delta", "tool_call_end",
+    }
+)
+
 __all__ += [
     "ErrorEvent",
     "Finish",

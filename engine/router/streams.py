@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ..aio import close_once, finish
-from ..types import ErrorEvent, Finish, Response, StreamEvent
+from ..streams import AsyncStream, Stream
+from ..types import CONTENT_EVENT_TYPES, Finish, Response, StreamEvent
 
 __all__ = ["AsyncRouterStream", "RouterStream"]
 
@@ -30,134 +30,33 @@ class ResultHolder:
         return getattr(self.inner, "partial", None) if self.inner is not None else None
 
 
-class RouterStream:
-    """An iterable of stream events from a :class:`~specwire.router.Router` (see the module docstring)."""
+class RouterStream(Stream):
+    """An iterable of stream events from a :class:`~specwire.router.Router`: a
+    :class:`specwire.Stream` whose ``partial`` is that of the attempt that reached the caller (or
+    the cached response)."""
 
     def __init__(self, events: Iterator[StreamEvent], holder: ResultHolder, *, raise_on_error: bool = True) -> None:
-        self._events = events
+        super().__init__(events, raise_on_error=raise_on_error)
         self._holder = holder
-        self._raise = raise_on_error
-        self.response: Response | None = None
-        self.error: Exception | None = None
-        self._done = False
-
-    def __iter__(self) -> Iterator[StreamEvent]:
-        return self._iterate()
-
-    def _iterate(self) -> Iterator[StreamEvent]:
-        if self._done:
-            return
-        try:
-            for event in self._events:
-                if isinstance(event, Finish):
-                    self.response = event.response
-                elif isinstance(event, ErrorEvent):
-                    self.error = event.error
-                yield event
-        finally:
-            self.close()
-        if self.error is not None and self._raise:
-            raise self.error
 
     @property
     def partial(self) -> Response | None:
+        """The response assembled so far by the attempt that reached the caller."""
         return self._holder.partial()
 
-    def close(self) -> None:
-        self._done = True
-        close = getattr(self._events, "close", None)
-        if close is not None:
-            close()
 
-    def until_done(self) -> Response:
-        for _ in self:
-            pass
-        if self.error is not None:
-            raise self.error
-        if self.response is None:
-            raise RuntimeError("the stream was closed before it finished")
-        return self.response
-
-    def text(self) -> Iterator[str]:
-        for event in self:
-            if event.type == "text_delta":
-                yield event.delta
-        if self.error is not None:
-            raise self.error
-
-    def __enter__(self) -> RouterStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncRouterStream:
-    """Async :class:`RouterStream` (``async for``)."""
+class AsyncRouterStream(AsyncStream):
+    """Async :class:`RouterStream` (``async for``): a :class:`specwire.AsyncStream`."""
 
     def __init__(self, events: AsyncIterator[StreamEvent], holder: ResultHolder, *, raise_on_error: bool = True) -> None:
-        self._events = events
+        super().__init__(events, raise_on_error=raise_on_error)
         self._holder = holder
-        self._raise = raise_on_error
-        self.response: Response | None = None
-        self.error: Exception | None = None
-        self._done = False
-        self._closing: Any = None
-
-    def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[StreamEvent]:
-        if self._done:
-            return
-        try:
-            async for event in self._events:
-                if isinstance(event, Finish):
-                    self.response = event.response
-                elif isinstance(event, ErrorEvent):
-                    self.error = event.error
-                yield event
-        finally:
-            await self.aclose()
-        if self.error is not None and self._raise:
-            raise self.error
 
     @property
     def partial(self) -> Response | None:
+        """The response assembled so far by the attempt that reached the caller."""
         return self._holder.partial()
 
-    async def aclose(self) -> None:
-        """Stop and release the connection; see :meth:`specwire.AsyncStream.aclose`."""
-        self._done = True
-        closing = close_once(self, self._events)
-        if closing is not None:
-            await finish(closing)
-
-    async def until_done(self) -> Response:
-        async for _ in self:
-            pass
-        if self.error is not None:
-            raise self.error
-        if self.response is None:
-            raise RuntimeError("the stream was closed before it finished")
-        return self.response
-
-    async def text(self) -> AsyncIterator[str]:
-        async for event in self:
-            if event.type == "text_delta":
-                yield event.delta
-        if self.error is not None:
-            raise self.error
-
-    async def __aenter__(self) -> AsyncRouterStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-
-_CONTENT = frozenset({"text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
-                      "tool_call_start", "tool_call_delta", "tool_call_end"})
 
 
 class AttemptEvents:
@@ -176,7 +75,7 @@ class AttemptEvents:
         """``(events for the caller, None | True (call over) | False (try the next attempt))``."""
         kind = event.type
         if not self.delivered:
-            if kind in _CONTENT:
+            if kind in CONTENT_EVENT_TYPES:
                 self.delivered = True
                 self.ttft = self.router.clock.monotonic() - self.att.started
                 out, self.held = [*self.held, event], []
