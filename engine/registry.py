@@ -109,6 +109,8 @@ class SpecRegistry:
         self._cache: dict[str, CompiledSpec] = {}
         self._bindings: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None
         self._aliases: dict[str, str] | None = None
+        #: bare name → its resolution (the specs are fixed once loaded, so it is worked out once)
+        self._bare: dict[str, tuple[str, str, CallWarning]] = {}
         self._failures: dict[tuple[str, int], tuple[str, list[SpecIssue]] | None] = {}
         self._lock = threading.RLock()
         for rank, (label, folder) in enumerate(layers):
@@ -397,10 +399,20 @@ class SpecRegistry:
         return out
 
     def _resolve_bare(self, model: str) -> tuple[str, str, CallWarning]:
-        aliases = self.aliases()
-        specs = self._loaded()
-        return resolve_bare(model, specs, aliases, lambda p: self.get(p).model_info(model) is not None)
+        found = self._bare.get(model)
+        if found is None:
+            aliases = self.aliases()
+            specs = self._loaded()
+            found = resolve_bare(model, specs, aliases, lambda p: self.get(p).model_info(model) is not None)
+            with self._lock:
+                if len(self._bare) >= _MAX_BARE:  # user-chosen names: keep the memo bounded
+                    self._bare.clear()
+                self._bare[model] = found
+        return found
 
+
+#: How many bare-name resolutions a registry remembers.
+_MAX_BARE = 1024
 
 #: Under ``extends``, these entries are whole rules: a child's entry replaces the parent's rather
 #: than merging into it (a ``to:`` must not meet an inherited ``unsupported:``).

@@ -214,3 +214,31 @@ def test_complete_with_a_bare_name(client: specwire.Client, name: str, provider:
     assert route.call_count == 1
     assert response.text == "hello"
     assert any(w.kind == "bare-model" and f"{provider}:" in w.detail for w in response.warnings)
+
+
+def test_a_bare_name_is_resolved_once_and_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The specs are fixed once loaded: a bare name's resolution is worked out on its first call
+    only; the memo of user-chosen names keeps at most ``_MAX_BARE`` entries."""
+    import specwire.registry as registry_module
+
+    calls: list[str] = []
+    real = registry_module.resolve_bare
+
+    def counting(model: str, *args: Any) -> Any:
+        calls.append(model)
+        return real(model, *args)
+
+    monkeypatch.setattr(registry_module, "resolve_bare", counting)
+    monkeypatch.setattr(registry_module, "_MAX_BARE", 3)
+    registry = SpecRegistry()
+    first = registry.resolve("gpt-4o")
+    again = registry.resolve("gpt-4o")
+    assert calls == ["gpt-4o"]
+    assert (first[0].provider, first[1], first[2]) == (again[0].provider, again[1], again[2])
+    for name in ("gpt-a1", "gpt-a2"):  # fills the memo to its limit (3)
+        registry.resolve(name)
+    registry.resolve("gpt-4o")
+    assert calls == ["gpt-4o", "gpt-a1", "gpt-a2"]
+    registry.resolve("gpt-a3")  # one past the limit: the memo starts again
+    registry.resolve("gpt-4o")
+    assert calls == ["gpt-4o", "gpt-a1", "gpt-a2", "gpt-a3", "gpt-4o"]
