@@ -17,6 +17,7 @@ import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 from typing import overload as _overload
+from collections.abc import Sequence as _Sequence
 
 if _TYPE_CHECKING:  # pragma: no cover
     from typing import Unpack
@@ -52,6 +53,7 @@ if _TYPE_CHECKING:  # pragma: no cover
         RedirectError as RedirectError,
         RequestBuildError as RequestBuildError,
         RequestTooLargeError as RequestTooLargeError,
+        ResponseParseError as ResponseParseError,
         ServerError as ServerError,
         ServiceUnavailableError as ServiceUnavailableError,
         SpecError as SpecError,
@@ -61,6 +63,7 @@ if _TYPE_CHECKING:  # pragma: no cover
         StructuredOutputError as StructuredOutputError,
         TransportError as TransportError,
         UnprocessableEntityError as UnprocessableEntityError,
+        UnsupportedOperationError as UnsupportedOperationError,
     )
     from .observe import (
         Callbacks as Callbacks,
@@ -73,8 +76,14 @@ if _TYPE_CHECKING:  # pragma: no cover
         RetryEvent as RetryEvent,
         SpecwireWarning as SpecwireWarning,
     )
+    from .op_types import (
+        EmbeddingResponse as EmbeddingResponse,
+        ListedModel as ListedModel,
+        TokenCount as TokenCount,
+    )
     from .options import (
         CallOptions as CallOptions,
+        EmbedOptions as EmbedOptions,
     )
     from .otel import (
         Telemetry as Telemetry,
@@ -154,6 +163,10 @@ _EXPORTS: dict[str, str] = {
     "Cost": "types",
     "CallWarning": "types",
     "CallOptions": "options",
+    "EmbedOptions": "options",
+    "EmbeddingResponse": "op_types",
+    "ListedModel": "op_types",
+    "TokenCount": "op_types",
     "ResponseStart": "types",
     "TextStart": "types",
     "TextDelta": "types",
@@ -202,6 +215,8 @@ _EXPORTS: dict[str, str] = {
     "StreamError": "errors",
     "FramingError": "errors",
     "IncompleteStreamError": "errors",
+    "ResponseParseError": "errors",
+    "UnsupportedOperationError": "errors",
     # observability (docs/observability.md)
     "Callbacks": "observe",
     "RequestEvent": "observe",
@@ -239,6 +254,8 @@ __all__ = [
     "Cost",
     "DeadlineExceeded",
     "DocumentPart",
+    "EmbedOptions",
+    "EmbeddingResponse",
     "ErrorEvent",
     "FailureEvent",
     "Finish",
@@ -247,6 +264,7 @@ __all__ = [
     "FramingError",
     "ImagePart",
     "IncompleteStreamError",
+    "ListedModel",
     "Message",
     "ModelNotFoundError",
     "ModelWarning",
@@ -272,6 +290,7 @@ __all__ = [
     "Response",
     "ResponseFormat",
     "ResponseHeadersEvent",
+    "ResponseParseError",
     "ResponseStart",
     "RetryEvent",
     "ServerError",
@@ -290,6 +309,7 @@ __all__ = [
     "TextEnd",
     "TextPart",
     "TextStart",
+    "TokenCount",
     "Tool",
     "ToolCallDelta",
     "ToolCallEnd",
@@ -299,13 +319,16 @@ __all__ = [
     "ToolResultPart",
     "TransportError",
     "UnprocessableEntityError",
+    "UnsupportedOperationError",
     "Usage",
     "UsageUpdate",
     "WarningEvent",
     "__version__",
     "acomplete",
+    "aembed",
     "astream",
     "complete",
+    "embed",
     "hooks",
     "stream",
 ]
@@ -349,6 +372,21 @@ def astream(model_ref: str, messages: Messages, *, stream_mode: str | None = Non
     from .client import default_client
 
     return default_client().astream(model_ref, messages, stream_mode=stream_mode, raise_on_error=raise_on_error, **options)
+
+
+def embed(model_ref: str, inputs: str | _Sequence[str], **options: Unpack[EmbedOptions]) -> EmbeddingResponse:
+    """Embed ``inputs`` with the default :class:`Client`; see :meth:`Client.embed`.  Returns an
+    :class:`EmbeddingResponse` (``vectors[i]`` for ``inputs[i]``, usage in tokens, cost in USD)."""
+    from .client import default_client
+
+    return default_client().embed(model_ref, inputs, **options)
+
+
+async def aembed(model_ref: str, inputs: str | _Sequence[str], **options: Unpack[EmbedOptions]) -> EmbeddingResponse:
+    """Async :func:`embed`."""
+    from .client import default_client
+
+    return await default_client().aembed(model_ref, inputs, **options)
 
 
 def __getattr__(name: str) -> _Any:

@@ -58,15 +58,16 @@ class Call:
         )
 
 
-def _status_error(call: Call, response: httpx.Response, body: bytes) -> SpecwireError:
+def status_error(spec: CompiledSpec, response: httpx.Response, body: bytes) -> SpecwireError:
+    """The error of a response whose status is 300 or more (a redirect is never followed)."""
     headers = Transport.headers(response)
     if 300 <= response.status_code < 400:
         location = redact_url(response.headers.get("location", "?"))
-        err = api_error(call.spec, status=response.status_code, body=parse_body(body) if body else None, headers=headers)
+        err = api_error(spec, status=response.status_code, body=parse_body(body) if body else None, headers=headers)
         err.message = f"the server answered with a redirect to {location}; redirects are never followed on authenticated requests"
-        err.args = (f"{call.spec.provider}: HTTP {response.status_code}: {err.message}",)
+        err.args = (f"{spec.provider}: HTTP {response.status_code}: {err.message}",)
         return err
-    return api_error(call.spec, status=response.status_code, body=parse_body(body), headers=headers)
+    return api_error(spec, status=response.status_code, body=parse_body(body), headers=headers)
 
 
 @dataclass
@@ -253,7 +254,7 @@ def _attempt_sync(run: Run, transport: Transport) -> Generator[Any, None, Failur
         if run.obs is not None:
             run.obs.response_headers(run.attempt, response.status_code, Transport.headers(response))
         if response.status_code >= 300:
-            return Failure(_status_error(run.call, response, transport.read_capped(response)))
+            return Failure(status_error(run.call.spec, response, transport.read_capped(response)))
         last_content = sent
         chunks = transport.iter_bytes(response, lambda: run.read_budget(sent, last_content))
         try:
@@ -324,7 +325,7 @@ async def _attempt_async(run: Run, transport: Transport) -> AsyncGenerator[Any, 
         if run.obs is not None:
             await run.obs.aresponse_headers(run.attempt, response.status_code, Transport.headers(response))
         if response.status_code >= 300:
-            yield Failure(_status_error(run.call, response, await transport.aread_capped(response)))
+            yield Failure(status_error(run.call.spec, response, await transport.aread_capped(response)))
             return
         last_content = sent
         try:

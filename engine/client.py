@@ -52,7 +52,9 @@ if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTUR
 
     import httpx
 
-    from .options import CallOptions, Messages, ModelT, CallOptionsWithoutFormat
+    from .client_ops import Host
+    from .op_types import EmbeddingResponse, ListedModel
+    from .options import CallOptions, CallOptionsWithoutFormat, EmbedOptions, Messages, ModelT, OperationOptions
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 
@@ -207,6 +209,68 @@ class Client:
         run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
         return AsyncStream(aobserved(run, self._transport), raise_on_error=raise_on_error, run=run)
 
+    # ------------------------------------------------------------------ operations besides chat
+    def embed(self, model_ref: str, inputs: str | Sequence[str], **options: Unpack[EmbedOptions]) -> EmbeddingResponse:
+        """Embed ``inputs`` (one string or a list) with ``model_ref``'s ``embed`` operation.
+
+        ``dimensions`` (the vector length, where the model can shorten it), ``input_type``
+        (``"query"``, ``"document"``, ``"classification"``, ``"clustering"``: what the text is for,
+        where the provider asks), ``truncate`` and ``user`` are sent where the spec ``accepts``
+        them and dropped with a warning elsewhere; ``api_key``, ``base_url``, ``settings``,
+        ``extra_headers``, ``timeout`` and ``max_retries`` as for :meth:`complete`.  A list longer
+        than the provider's batch limit is sent in several requests, in order.  Returns an
+        :class:`~specwire.EmbeddingResponse` (``vectors[i]`` for ``inputs[i]``, usage, cost in USD).
+        Raises :class:`~specwire.UnsupportedOperationError` for a provider without embeddings, and
+        the error classes of :mod:`specwire.errors`."""
+        from .client_ops import embed_sync
+
+        return embed_sync(self._host(), self._embed_plan(model_ref, inputs, dict(options)))
+
+    async def aembed(self, model_ref: str, inputs: str | Sequence[str], **options: Unpack[EmbedOptions]) -> EmbeddingResponse:
+        """Async :meth:`embed`."""
+        from .client_ops import embed_async
+
+        return await embed_async(self._host(), self._embed_plan(model_ref, inputs, dict(options)))
+
+    def _embed_plan(self, model_ref: str, inputs: str | Sequence[str], options: dict[str, Any]) -> Any:
+        from .client_ops import embed_plan
+
+        check_call_options(options)
+        params = {k: options.pop(k) for k in ("dimensions", "input_type", "truncate", "user") if k in options}
+        timeout, max_retries = options.pop("timeout", None), options.pop("max_retries", None)
+        _refuse_unknown(options, "embed", ("dimensions", "input_type", "truncate", "user", *_CALL_OPTIONS[:4], "timeout", "max_retries"))
+        return embed_plan(self._host(), model_ref, inputs, params=params, options=options, timeout=timeout, max_retries=max_retries)
+
+    def list_models(self, provider: str, *, include_catalog: bool = True, **options: Unpack[OperationOptions]) -> list[ListedModel]:
+        """The models ``provider``'s own ``/models`` endpoint lists, merged with its catalog: each a
+        :class:`~specwire.ListedModel` (``listed``: the provider returned it; ``in_catalog``: the
+        catalog has it, with prices and limits).  ``include_catalog``: also the catalog entries
+        the provider did not list (``listed=False``).  Pages are followed (at most 50).  Raises
+        :class:`~specwire.ModelNotFoundError` for an unknown provider,
+        :class:`~specwire.UnsupportedOperationError` when its spec declares no ``list_models``."""
+        from .client_ops import list_models_sync
+
+        opts: dict[str, Any] = dict(options)
+        check_call_options(opts)
+        timeout, max_retries = opts.pop("timeout", None), opts.pop("max_retries", None)
+        _refuse_unknown(opts, "list_models", (*_CALL_OPTIONS[:4], "timeout", "max_retries"))
+        return list_models_sync(self._host(), provider, include_catalog=include_catalog, options=opts, timeout=timeout, max_retries=max_retries)
+
+    async def alist_models(self, provider: str, *, include_catalog: bool = True, **options: Unpack[OperationOptions]) -> list[ListedModel]:
+        """Async :meth:`list_models`."""
+        from .client_ops import list_models_async
+
+        opts: dict[str, Any] = dict(options)
+        check_call_options(opts)
+        timeout, max_retries = opts.pop("timeout", None), opts.pop("max_retries", None)
+        _refuse_unknown(opts, "list_models", (*_CALL_OPTIONS[:4], "timeout", "max_retries"))
+        return await list_models_async(self._host(), provider, include_catalog=include_catalog, options=opts, timeout=timeout, max_retries=max_retries)
+
+    def _host(self) -> Host:
+        from .client_ops import Host
+
+        return Host(self.registry, self._transport, self._retry, self._timeouts, self._sleep, self._resolve_settings, self._base_url, self._authorize)
+
     def build(self, model_ref: str, messages: Messages, *, stream: bool = False, stream_mode: str | None = None, **options: Unpack[CallOptions]) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
         check_call_options(options)
@@ -238,6 +302,12 @@ class Client:
         request, call_opts = _split_options(messages, options)
         settings = self._resolve_settings(spec, call_opts.get("settings") or {})
         plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings, settings=settings)
+        plan, auth = self._authorize(spec, plan, call_opts, settings)
+        return Call(spec, model, plan, auth, stream, stream_mode, settings=settings, request=request)
+
+    def _authorize(self, spec: CompiledSpec, plan: RequestPlan, call_opts: dict[str, Any], settings: dict[str, Any]) -> tuple[RequestPlan, httpx.Auth]:
+        """``plan`` with its connect-time guard and idempotency key, and the auth that signs it;
+        raises :class:`ConfigError` when the key may not go to the plan's host."""
         auth, source = self._auth_and_source(spec, call_opts.get("api_key"), settings)
         # a hook that will not send the key it was given (OAuth, SigV4) checks its own destinations
         sends_key = getattr(auth, "sends_key", True)
@@ -249,7 +319,7 @@ class Client:
             plan = replace(plan, guard=ConnectGuard.of([*self._trusted, *(bound or ()), *self._configured_hosts(spec)]))
         if spec.idempotency_header:  # one key per logical call, the same on every retry
             plan = replace(plan, headers={**plan.headers, spec.idempotency_header.lower(): str(uuid.uuid4())})
-        return Call(spec, model, plan, auth, stream, stream_mode, settings=settings, request=request)
+        return plan, auth
 
     def _bound_hosts(self, spec: CompiledSpec, source: str | None, opts: dict[str, Any]) -> list[str] | None:
         """The hosts a key from ``source`` may go to (``None``: unbound)."""
@@ -280,15 +350,20 @@ class Client:
     def _environ(self) -> Mapping[str, str]:
         return self._env if self._env is not None else os.environ
 
-    def _plan(self, spec: CompiledSpec, model: str, request: Request, opts: dict[str, Any], *, stream: bool, stream_mode: str | None, warnings: list[Any], settings: dict[str, Any] | None = None) -> RequestPlan:
+    def _base_url(self, spec: CompiledSpec, opts: Mapping[str, Any]) -> str | None:
+        """The base URL the caller chose (call, client, environment), or ``None``: the spec's."""
         env = self._environ()
-        base_url = opts.get("base_url") or self._base_urls.get(spec.provider)
+        base_url: str | None = opts.get("base_url") or self._base_urls.get(spec.provider)
         if not base_url:
             var = next((v for v in spec.env_base_url if env.get(v)), None)
             if var is not None:
                 base_url = env[var]
                 if (problem := base_url_problem(base_url)):
                     raise ConfigError(f"the environment variable {var} {problem}")
+        return base_url
+
+    def _plan(self, spec: CompiledSpec, model: str, request: Request, opts: dict[str, Any], *, stream: bool, stream_mode: str | None, warnings: list[Any], settings: dict[str, Any] | None = None) -> RequestPlan:
+        base_url = self._base_url(spec, opts)
         if settings is None:
             settings = self._resolve_settings(spec, opts.get("settings") or {})
         return build_request(
@@ -357,6 +432,17 @@ class Client:
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_capabilities")
 #: Every keyword a call takes besides the :class:`Request` fields (offered as did-you-mean too).
 _OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error")
+
+
+def _refuse_unknown(options: Mapping[str, Any], what: str, known: Sequence[str]) -> None:
+    """Raise :class:`RequestBuildError` (with a did-you-mean) for a keyword ``what`` does not take."""
+    from .errors import RequestBuildError
+    from .suggest import closest
+
+    for name in options:
+        if name not in known:
+            hint = closest(name, list(known))
+            raise RequestBuildError(f"{what} got an unknown option {name!r}" + (f"; did you mean {hint!r}?" if hint else ""))
 
 
 def _opts(options: CallOptions) -> dict[str, Any]:

@@ -76,6 +76,7 @@ __all__ = [
     "RedirectError",
     "RequestBuildError",
     "RequestTooLargeError",
+    "ResponseParseError",
     "ServerError",
     "ServiceUnavailableError",
     "SpecError",
@@ -85,6 +86,7 @@ __all__ = [
     "StructuredOutputError",
     "TransportError",
     "UnprocessableEntityError",
+    "UnsupportedOperationError",
     "class_for_status",
 ]
 
@@ -139,6 +141,11 @@ class RequestBuildError(SpecwireError):
     lone surrogate, a tool schema that contains itself or nests too deeply, a header value with
     CR/LF, an option of the wrong type).  The message names the field.  Raised before any I/O and
     never retried."""
+
+
+class UnsupportedOperationError(RequestBuildError):
+    """The provider's spec declares no such operation (``embed``, ``count_tokens``,
+    ``list_models``; docs/ARCHITECTURE.md section 4, "Operations").  Raised before any I/O."""
 
 
 class CapabilityError(RequestBuildError):
@@ -314,6 +321,11 @@ class FramingError(StreamError):
 class IncompleteStreamError(StreamError):
     """The body ended before the stream's terminal event (``[DONE]``, ``message_stop``, a finish
     reason…).  Never turned into a synthetic ``stop``."""
+
+
+class ResponseParseError(StreamError):
+    """A response body (of an operation besides chat: embeddings, token counts, model lists) is
+    not JSON or lacks a field its operation needs; ``partial`` is ``None``."""
 
 
 class StructuredOutputError(SpecwireError):

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .retry import Timeouts
     from .types import Message, Reasoning, ResponseFormat, Tool, ToolChoice
 
-__all__ = ["CallOptions", "Messages", "RequestOptions", "RouterCallOptions"]
+__all__ = ["CallOptions", "EmbedOptions", "Messages", "OperationOptions", "RequestOptions", "RouterCallOptions"]
 
 #: What a call takes as ``messages``: one string (a user message), one :class:`~specwire.Message`
 #: or message dict, or an iterable of messages and OpenAI-style message dicts
@@ -127,3 +127,28 @@ class RouterCallOptions(RequestOptions, _RouterOwnOptions, total=False):
 class RouterCallOptionsWithoutFormat(_RequestOptionsBase, _RouterOwnOptions, total=False):
     """:class:`RouterCallOptions` without ``response_format`` (the typed overloads taking a model
     class)."""
+
+
+class OperationOptions(TypedDict, total=False):
+    """The options of the operations besides chat (:meth:`specwire.Client.list_models`,
+    ``count_tokens``): ``api_key``, ``base_url``, ``settings`` and ``extra_headers`` as for a call;
+    ``timeout`` in seconds or a :class:`~specwire.retry.Timeouts`; ``max_retries``."""
+
+    api_key: str | None
+    base_url: str | None
+    settings: Mapping[str, Any] | None
+    extra_headers: Mapping[str, str] | None
+    timeout: float | Timeouts | None
+    max_retries: int | None
+
+
+class EmbedOptions(OperationOptions, total=False):
+    """The options of :meth:`specwire.Client.embed`: the :class:`OperationOptions` plus
+    ``dimensions`` (the vector length, where the model can shorten it), ``input_type`` (what the
+    texts are for), ``truncate`` (how the provider shortens an over-long input: ``"none"``,
+    ``"start"``, ``"end"``) and ``user`` (an end-user id)."""
+
+    dimensions: int | None
+    input_type: Literal["query", "document", "classification", "clustering"] | None
+    truncate: Literal["none", "start", "end"] | None
+    user: str | None

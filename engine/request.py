@@ -124,8 +124,8 @@ def build_request(
     all_warnings += check_capabilities(request, info, model=model, schema_by_tool=output_tool is not None, strict=strict_capabilities, dropped=dropped)
     rf = request.response_format
     output = OutputSpec(rf.output_type, output_tool) if rf is not None and rf.type == "json_schema" else None
-    messages, system_parts = _render_messages(spec, request.messages, model)
-    tools = _render_tools(spec, request, model)
+    messages, system_parts = render_messages(spec, request.messages, model)
+    tools = render_tools(spec, request, model)
     try:
         cfg = spec.stream_config(stream_mode) if stream else None
     except (KeyError, TypeError):  # TypeError: an unhashable stream_mode
@@ -172,9 +172,9 @@ def build_request(
         headers[name.lower()] = value
     url = str(root).rstrip("/") + str(path)
     if query:
-        url += ("&" if "?" in url else "?") + urlencode({k: _query_value(v) for k, v in query.items()})
-    _check_headers(headers, given_headers)
-    _check_url(url)
+        url += ("&" if "?" in url else "?") + urlencode({k: query_value(v) for k, v in query.items()})
+    check_headers(headers, given_headers)
+    check_url(url)
     plan = RequestPlan(spec.request.method, url, headers, body, all_warnings, output=output)
     plan.content()  # refuses (and caches) a body JSON cannot carry, before any I/O
     return plan
@@ -279,7 +279,7 @@ def check_extra_headers(extra: Any) -> dict[str, str]:
     return dict(extra)
 
 
-def _check_headers(headers: dict[str, str], extra: dict[str, str]) -> None:
+def check_headers(headers: dict[str, str], extra: dict[str, str]) -> None:
     given = {k.lower() for k in extra}
     for name, value in headers.items():
         where = f"extra_headers[{name!r}]" if name in given else f"header {name!r}"
@@ -289,21 +289,21 @@ def _check_headers(headers: dict[str, str], extra: dict[str, str]) -> None:
             raise RequestBuildError(f"{where}: {_BAD_VALUE}")
 
 
-def _check_url(url: str) -> None:
+def check_url(url: str) -> None:
     if len(url) > MAX_URL_CHARS:
         raise RequestBuildError(f"the request URL is longer than {MAX_URL_CHARS} characters (check base_url, settings and the model name)")
     if _CONTROL.search(url) or text_problem(url):
         raise RequestBuildError("the request URL holds a control character or a lone surrogate (check base_url and settings)")
 
 
-def _query_value(value: Any) -> str:
+def query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
 # ---------------------------------------------------------------------------- tools
-def _render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]:
+def render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]:
     if not request.tools:
         return []
     if spec.request.tool is None:
@@ -318,7 +318,7 @@ def _render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]
 
 
 # ---------------------------------------------------------------------------- messages
-def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) -> tuple[list[Any], list[Any]]:
+def render_messages(spec: CompiledSpec, messages: list[Message], model: str) -> tuple[list[Any], list[Any]]:
     req = spec.request
     into_names = sorted({r.into for rules in req.parts.values() for r in rules if r.into})
     calls: dict[str, ToolCallPart] = {}

@@ -200,6 +200,33 @@ MODEL = obj(
     ["id"],
 )
 PROFILE = obj({"description": STR, "params": PARAMS})
+# the operations of specwire.spec.operations.OPERATIONS (tests/operations compares them)
+OPERATIONS = {
+    "embed": (["vectors"], ["input_tokens", "total_tokens", "model", "index"]),
+    "count_tokens": (["input_tokens"], []),
+    "list_models": (["models", "id"], ["created", "owned_by", "display_name", "context_window", "max_output_tokens", "next_page"]),
+}
+OPERATION_OPTIONS = {"embed": ["dimensions", "input_type", "truncate", "user"], "count_tokens": [], "list_models": []}
+
+
+def operation(name: str) -> dict:
+    required, optional = OPERATIONS[name]
+    return {"oneOf": [obj(
+        {
+            "docs": {**STR, "description": "the API reference of this endpoint"},
+            "base_url": {**TEMPLATE, "description": "when the endpoint lives on another host than the spec's base_url"},
+            "method": {"enum": ["GET", "POST"]},
+            "path": TEMPLATE,
+            "query": string_map(TREE),
+            "headers": string_map(TEMPLATE),
+            "body": BODY,
+            "accepts": {"type": "array", "items": {"enum": OPERATION_OPTIONS[name]}, "description": "the operation options this provider takes; others are dropped with a warning"},
+            "max_batch": {"type": "integer", "minimum": 1, "description": "the most inputs one request may carry (larger calls are split)"},
+            **({"id_prefix": {**STR, "description": "taken off the start of each listed id (Gemini lists models/gemini-…)"}} if name == "list_models" else {}),
+            "response": obj({f: JMES for f in required + optional}, required),
+        },
+        ["path", "response"],
+    ), {"type": "null"}]}
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -302,6 +329,10 @@ SCHEMA = {
             }
         ),
         "models": {"type": "array", "items": {"$ref": "#/$defs/model"}},
+        "operations": {
+            **obj({name: operation(name) for name in OPERATIONS}),
+            "description": "requests besides chat, each with its own request template and response fields (docs/ARCHITECTURE.md section 4); inherited under extends (null removes one)",
+        },
     },
     "$defs": {"rule": RULE, "case": CASE, "part_rule": PART_RULE, "param_rule": PARAM_RULE, "model": MODEL},
 }

@@ -9,6 +9,8 @@ Rules (the ``[rule]`` printed by ``validate-spec``):
 * ``unknown-auth-scheme`` / ``unknown-framing``: the named hook is registered (did-you-mean);
 * ``rule-fields``: an event rule has what its ``emit`` needs; ``cases`` only with ``foreach``;
 * ``param-rule``: a parameter case sets something, or says it is unsupported; clamp bounds ordered;
+* ``operation-field``: an ``operations`` entry maps a response field its operation does not have,
+  leaves out one it needs, or accepts an option the operation does not take.
 * ``duplicate-model``: a model id or alias appears twice; ``unknown-profile``: a model names a
   profile that is not defined.
 

@@ -18,6 +18,7 @@ from ..jpath import JPath, JPathError, compile_jpath
 from ..render import CompiledTree, TemplateFailure, compile_expression, compile_tree
 from ..urls import UrlTemplate, compile_url
 from .issues import SourceMap
+from .operations import OperationSpec, compile_operations
 
 __all__ = [
     "CompiledSpec",
@@ -277,6 +278,7 @@ class CompiledSpec:
     retry_statuses: frozenset[int] | None = None
     idempotency_header: str | None = None
     source: SourceMap | None = field(default=None, repr=False, compare=False)
+    operations: MappingProxyType[str, OperationSpec] = field(default_factory=lambda: MappingProxyType({}))
 
     def locate(self, path: tuple[object, ...]) -> tuple[str, int, int]:
         """``(file, line, col)`` of the node at key ``path`` (the file it came from, through
@@ -602,5 +604,6 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>", source: SourceMap |
         retry_statuses=frozenset((data.get("retry") or {})["statuses"]) if (data.get("retry") or {}).get("statuses") is not None else None,
         idempotency_header=(data.get("retry") or {}).get("idempotency_header"),
         source=source,
+        operations=compile_operations(c, data.get("operations")),
     )
     return spec, c.problems

@@ -1,0 +1,238 @@
+"""The operations besides chat on a :class:`~specwire.Client`: ``embed`` and ``list_models``
+(docs/ARCHITECTURE.md section 4, "Operations").  The Client's methods are thin wrappers around
+these functions; the request of each is built by the spec's ``operations`` entry
+(:mod:`specwire.operations`, pure) and sent by :mod:`specwire.op_calls`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from .accounting import compute_cost
+from .errors import ConfigError, RequestBuildError, ResponseParseError
+from .op_calls import OperationCall, send_async, send_sync
+from .op_types import EmbeddingResponse, ListedModel
+from .operations import build_operation, operation_of, parse_operation
+from .retry import Timeouts
+from .spec.compile import CompiledSpec
+from .spec.operations import OperationSpec
+from .types import CallWarning, Usage
+
+if TYPE_CHECKING:
+    from .registry import SpecRegistry
+    from .request import RequestPlan
+    from .retry import RetryPolicy
+    from .transport import Transport
+
+
+@dataclass(frozen=True)
+class Host:
+    """What an operation needs of its :class:`~specwire.Client`: the registry, the transport, the
+    retry policy and timeouts, and the Client's resolution of settings, base URL and auth."""
+
+    registry: SpecRegistry
+    transport: Transport
+    retry: RetryPolicy
+    timeouts: Timeouts
+    sleep: Callable[[float], Any] | None
+    resolve_settings: Callable[[CompiledSpec, Mapping[str, Any]], dict[str, Any]]
+    base_url: Callable[[CompiledSpec, Mapping[str, Any]], str | None]
+    authorize: Callable[[CompiledSpec, RequestPlan, dict[str, Any], dict[str, Any]], tuple[RequestPlan, Any]]
+
+__all__ = ["EmbedPlan", "Host", "MAX_EMBED_INPUTS", "MAX_MODEL_PAGES", "embed_plan", "embed_result", "list_models_async", "list_models_sync"]
+
+#: The most inputs one ``embed`` call takes (it is split into requests of the spec's ``max_batch``).
+MAX_EMBED_INPUTS = 100_000
+#: The most pages ``list_models`` follows.
+MAX_MODEL_PAGES = 50
+#: Keywords every operation call takes besides its own options.
+_CALL_KEYS = ("api_key", "base_url", "settings", "extra_headers")
+
+
+@dataclass(frozen=True)
+class EmbedPlan:
+    """An ``embed`` call prepared: one :class:`OperationCall` per batch of at most ``max_batch``
+    inputs, with the sizes of the batches."""
+
+    spec: CompiledSpec
+    model: str
+    calls: tuple[OperationCall, ...]
+    sizes: tuple[int, ...]
+    warnings: tuple[CallWarning, ...]
+    settings: dict[str, Any]
+
+
+def _call_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: options[k] for k in _CALL_KEYS if options.get(k) is not None}
+
+
+def _policy(host: Host, timeout: Any, max_retries: int | None) -> tuple[Any, Timeouts]:
+    policy = host.retry if max_retries is None else replace(host.retry, max_retries=max_retries)
+    return policy, Timeouts.of(timeout) if timeout is not None else host.timeouts
+
+
+def _prepared(host: Host, spec: CompiledSpec, op: OperationSpec, model: str, opts: dict[str, Any], settings: dict[str, Any],
+              *, params: Mapping[str, Any] | None, values: Mapping[str, Any], warnings: list[CallWarning], policy: Any, timeouts: Timeouts) -> OperationCall:
+    plan = build_operation(spec, op, model=model, settings=settings, params=params, values=values, base_url=host.base_url(spec, opts),
+                           extra_headers=opts.get("extra_headers"), warnings=warnings)
+    plan, auth = host.authorize(spec, plan, opts, settings)
+    return OperationCall(spec, plan, auth, policy, timeouts, host.sleep)
+
+
+def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, params: Mapping[Any, Any], options: Mapping[str, Any],
+               timeout: Any = None, max_retries: int | None = None) -> EmbedPlan:
+    """Check the inputs and build the batch requests (no I/O).  Raises :class:`RequestBuildError`
+    for inputs that are not non-empty strings, :class:`UnsupportedOperationError` for a provider
+    without embeddings, :class:`ConfigError` for a missing key."""
+    texts = [inputs] if isinstance(inputs, str) else list(inputs)
+    if not texts:
+        raise RequestBuildError("embed needs at least one input")
+    if len(texts) > MAX_EMBED_INPUTS:
+        raise RequestBuildError(f"embed takes at most {MAX_EMBED_INPUTS} inputs per call, got {len(texts)}")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text:  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
+            raise RequestBuildError(f"embed input {i} must be a non-empty string, got {type(text).__name__ if not isinstance(text, str) else 'an empty string'}")  # pyright: ignore[reportUnnecessaryIsInstance]
+    spec, model, warnings = host.registry.resolve(model_ref)
+    op = operation_of(spec, "embed")
+    opts = _call_options(options)
+    settings = host.resolve_settings(spec, opts.get("settings") or {})
+    policy, timeouts = _policy(host, timeout, max_retries)
+    size = op.max_batch or len(texts)
+    batches = [texts[i:i + size] for i in range(0, len(texts), size)]
+    calls: list[OperationCall] = []
+    for n, batch in enumerate(batches):
+        call = _prepared(host, spec, op, model, opts, settings, params=params, values={"inputs": batch}, warnings=warnings if n == 0 else [],
+                         policy=policy, timeouts=timeouts)
+        calls.append(call)
+    return EmbedPlan(spec, model, tuple(calls), tuple(len(b) for b in batches), tuple(calls[0].plan.warnings), settings)
+
+
+def _vectors(spec: CompiledSpec, fields: dict[str, Any], expected: int) -> list[list[float]]:
+    vectors = fields["vectors"]
+    if not isinstance(vectors, list) or len(vectors) != expected:  # pyright: ignore[reportUnknownArgumentType]
+        got = len(vectors) if isinstance(vectors, list) else type(vectors).__name__  # pyright: ignore[reportUnknownArgumentType]
+        raise ResponseParseError(f"{spec.provider} embed: expected {expected} vectors, got {got}")
+    index = fields.get("index")
+    if isinstance(index, list) and len(index) == expected and sorted(index) == list(range(expected)):  # pyright: ignore[reportUnknownArgumentType]
+        ordered: list[Any] = [None] * expected
+        for i, vector in zip(index, vectors):  # pyright: ignore[reportUnknownArgumentType]
+            ordered[i] = vector
+        vectors = ordered
+    out: list[list[float]] = []
+    for vector in vectors:  # pyright: ignore[reportUnknownVariableType]
+        if not isinstance(vector, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector):  # pyright: ignore[reportUnknownVariableType]
+            raise ResponseParseError(f"{spec.provider} embed: a vector is not a list of numbers")
+        out.append([float(x) for x in vector])  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+    return out
+
+
+def embed_result(plan: EmbedPlan, bodies: list[Any]) -> EmbeddingResponse:
+    """The :class:`EmbeddingResponse` of the batches' parsed bodies (in batch order)."""
+    op = operation_of(plan.spec, "embed")
+    vectors: list[list[float]] = []
+    tokens: int | None = 0
+    model = plan.model
+    for body, size in zip(bodies, plan.sizes):
+        fields = parse_operation(plan.spec, op, body)
+        vectors += _vectors(plan.spec, fields, size)
+        count = fields.get("input_tokens") if fields.get("input_tokens") is not None else fields.get("total_tokens")
+        tokens = tokens + count if tokens is not None and isinstance(count, int) and not isinstance(count, bool) else None
+        reported = fields.get("model")
+        model = reported if isinstance(reported, str) and reported else model
+    usage = Usage(input_tokens=tokens, output_tokens=0, total_tokens=tokens) if tokens is not None else None
+    cost, reason = compute_cost(usage, plan.spec.model_info(plan.model), plan.model, settings=plan.settings)
+    return EmbeddingResponse(provider=plan.spec.provider, model=model, vectors=vectors, usage=usage, cost=cost, cost_reason=reason, warnings=list(plan.warnings))
+
+
+# ---------------------------------------------------------------------------- list_models
+def _list_prepare(host: Host, provider: str, options: Mapping[str, Any]) -> tuple[CompiledSpec, OperationSpec, dict[str, Any], dict[str, Any]]:
+    if ":" in provider:
+        raise ConfigError(f"list_models takes a provider id ({provider!r} is a model ref)")
+    spec = host.registry.get(host.registry.aliases().get(provider, provider))  # ModelNotFoundError for an unknown id
+    op = operation_of(spec, "list_models")
+    opts = _call_options(options)
+    return spec, op, opts, host.resolve_settings(spec, opts.get("settings") or {})
+
+
+def _merge_catalog(spec: CompiledSpec, listed: list[dict[str, Any]], include_catalog: bool) -> list[ListedModel]:
+    out: list[ListedModel] = []
+    seen: set[str] = set()
+    for item in listed:
+        model_id = item.get("id")
+        if not isinstance(model_id, str) or not model_id or model_id in seen:
+            continue
+        seen.add(model_id)
+        info = spec.model_info(model_id)
+        catalog = info.as_dict() if info else None
+        out.append(ListedModel(
+            provider=spec.provider, id=model_id,
+            display_name=_str(item.get("display_name")) or (info.display_name if info else None),
+            created=_int(item.get("created")), owned_by=_str(item.get("owned_by")),
+            context_window=_int(item.get("context_window")) or (info.context_window if info else None),
+            max_output_tokens=_int(item.get("max_output_tokens")) or (info.max_output_tokens if info else None),
+            listed=True, in_catalog=info is not None, catalog=catalog,
+        ))
+    if include_catalog:
+        for info in spec.models:
+            if info.id not in seen and not any(a in seen for a in info.aliases):
+                out.append(ListedModel(provider=spec.provider, id=info.id, display_name=info.display_name, context_window=info.context_window,
+                                       max_output_tokens=info.max_output_tokens, listed=False, in_catalog=True, catalog=info.as_dict()))
+    return out
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _pages(host: Host, provider: str, options: Mapping[str, Any], timeout: Any, max_retries: int | None) -> Callable[[Any], OperationCall]:
+    spec, op, opts, settings = _list_prepare(host, provider, options)
+    policy, timeouts = _policy(host, timeout, max_retries)
+    model = spec.data.get("default_model") or ""
+
+    def page(cursor: Any) -> OperationCall:
+        return _prepared(host, spec, op, str(model), opts, settings, params=None, values={"page": cursor}, warnings=[], policy=policy, timeouts=timeouts)
+
+    return page
+
+
+def list_models_sync(host: Host, provider: str, *, include_catalog: bool, options: Mapping[str, Any], timeout: Any = None, max_retries: int | None = None) -> list[ListedModel]:
+    page = _pages(host, provider, options, timeout, max_retries)
+    listed: list[dict[str, Any]] = []
+    cursor: Any = None
+    call = page(cursor)
+    for n in range(MAX_MODEL_PAGES):
+        call = page(cursor) if n else call
+        fields = parse_operation(call.spec, operation_of(call.spec, "list_models"), send_sync(call, host.transport))
+        listed += fields["models"]
+        cursor = fields.get("next_page")
+        if not cursor:
+            break
+    return _merge_catalog(call.spec, listed, include_catalog)
+
+
+async def list_models_async(host: Host, provider: str, *, include_catalog: bool, options: Mapping[str, Any], timeout: Any = None, max_retries: int | None = None) -> list[ListedModel]:
+    page = _pages(host, provider, options, timeout, max_retries)
+    listed: list[dict[str, Any]] = []
+    cursor: Any = None
+    call = page(cursor)
+    for n in range(MAX_MODEL_PAGES):
+        call = page(cursor) if n else call
+        fields = parse_operation(call.spec, operation_of(call.spec, "list_models"), await send_async(call, host.transport))
+        listed += fields["models"]
+        cursor = fields.get("next_page")
+        if not cursor:
+            break
+    return _merge_catalog(call.spec, listed, include_catalog)
+
+
+def embed_sync(host: Host, plan: EmbedPlan) -> EmbeddingResponse:
+    return embed_result(plan, [send_sync(call, host.transport) for call in plan.calls])
+
+
+async def embed_async(host: Host, plan: EmbedPlan) -> EmbeddingResponse:
+    return embed_result(plan, [await send_async(call, host.transport) for call in plan.calls])
