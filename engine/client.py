@@ -81,6 +81,10 @@ class Client:
     ``strict_capabilities``: raise :class:`CapabilityError` (before any I/O) for a call that sends
     what the model's catalog entry says it cannot take (an image, a reasoning effort, tools, a JSON
     schema) instead of a warning; per call too (``strict_capabilities=``).
+    ``specs``: specs built in code, each a mapping shaped as a spec file or a path to one
+    ``.yaml`` file, registered above the search path (:meth:`SpecRegistry.register`; validated
+    as files are, :class:`SpecError` when one has errors); without ``registry=`` the client gets a
+    registry of its own, so the process-wide one is left as it is.
     """
 
     def __init__(
@@ -100,6 +104,8 @@ class Client:
         load_entry_points: bool = True,
         env: Mapping[str, str] | None = None,
         registry: SpecRegistry | None = None,
+        specs: Sequence[str | Path | Mapping[str, Any]] | None = None,
+        cache: Any = None,
         trusted_hosts: list[str] | None = None,
         raise_on_content_filter: bool = False,
         async_backend: str = "httpx",
@@ -111,7 +117,9 @@ class Client:
         if load_entry_points:
             hooks.load_entry_points()
         self._env = env
-        self.registry = registry or (SpecRegistry(spec_paths, env=dict(env) if env is not None else None) if spec_paths or env is not None else default_registry())
+        self.registry = registry or (SpecRegistry(spec_paths, env=dict(env) if env is not None else None) if spec_paths or env is not None or specs else default_registry())
+        for spec in specs or ():
+            self.registry.register(spec)
         self._keys = {k: Secret(v) for k, v in (api_keys or {}).items()}
         self._base_urls = dict(base_urls or {})
         for provider, url in self._base_urls.items():
