@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelNotFoundError, SpecError
-from .model_refs import alias_map, resolve_bare
+from .model_refs import alias_map, bare_owners, resolve_bare
 from .spec.checks import check_own_keys, check_tree, credential_issues, settings_secret_issues
 from .spec.compile import CompiledSpec
 from .spec.issues import SourceMap, SpecIssue
@@ -464,6 +464,12 @@ class SpecRegistry:
             except SpecError:
                 continue
         return out
+
+    def bare_owners(self, model: str) -> tuple[str, list[tuple[int, str]]]:
+        """The providers a bare model name could go to, ``(how, [(priority, provider)])``, before
+        any choice (:func:`specwire.model_refs.bare_owners`): the catalogs listing it, else the
+        specs whose ``bare_names.patterns`` match.  The Router narrows these by its own config."""
+        return bare_owners(model, self._loaded(), lambda p: self.get(p).model_info(model) is not None)
 
     def _resolve_bare(self, model: str) -> tuple[str, str, CallWarning]:
         found = self._bare.get(model)
