@@ -26,7 +26,7 @@ import atexit
 import os
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast, overload
@@ -35,7 +35,7 @@ from . import hooks, observe
 from .attempts import Call, Run, aobserved, final, final_event, observed
 from .auth.credentials import Credentials
 from .binding import ConnectGuard, check_credential_destination, host_pattern
-from .errors import ConfigError
+from .errors import ConfigError, RequestBuildError
 from .redact import Secret
 from .registry import SpecRegistry, default_registry
 from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTUR
     import httpx
 
     from .options import CallOptions, Messages, ModelT, CallOptionsWithoutFormat
+    from .response_cache import ClientCache
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 
@@ -85,6 +86,12 @@ class Client:
     ``.yaml`` file, registered above the search path (:meth:`SpecRegistry.register`; validated
     as files are, :class:`SpecError` when one has errors); without ``registry=`` the client gets a
     registry of its own, so the process-wide one is left as it is.
+    ``cache``: a response cache for every call (a call opts out with ``cache=False``): ``True``
+    (in memory), a mapping like the router config's ``cache:`` section (``{"backend": "sqlite",
+    "path": "…", "ttl": 3600}``; ``"redis"`` with ``url_env``), a store such as
+    :class:`~specwire.router.SQLiteCache`, or a state backend such as
+    :class:`~specwire.router.RedisBackend`; same key and entries as the Router's
+    (:mod:`specwire.response_cache`).  Raises :class:`ConfigError` for a bad value.
     """
 
     def __init__(
@@ -120,6 +127,11 @@ class Client:
         self.registry = registry or (SpecRegistry(spec_paths, env=dict(env) if env is not None else None) if spec_paths or env is not None or specs else default_registry())
         for spec in specs or ():
             self.registry.register(spec)
+        self._cache: ClientCache | None = None
+        if cache is not None and cache is not False:
+            from .response_cache import ClientCache
+
+            self._cache = ClientCache.of(cache, env=self._environ())
         self._keys = {k: Secret(v) for k, v in (api_keys or {}).items()}
         self._base_urls = dict(base_urls or {})
         for provider, url in self._base_urls.items():
@@ -148,12 +160,16 @@ class Client:
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and the response cache the client opened)."""
         self._transport.close()
+        if self._cache is not None:
+            self._cache.close()
 
     async def aclose(self) -> None:
         """Close the connection pools (the async one of the running loop, and the sync one)."""
         await self._transport.aclose()
+        if self._cache is not None:
+            self._cache.close()
 
     def __enter__(self) -> Client:
         return self
@@ -188,8 +204,8 @@ class Client:
         Given a pydantic model class as ``response_format``, the result is typed
         ``Response[ThatClass]``: ``parsed`` is an instance of it (or ``None``).
         """
-        run = self._run(model_ref, messages, stream=False, options=_opts(options))
-        return final(observed(run, self._transport))
+        run, key = self._run(model_ref, messages, stream=False, options=_opts(options))
+        return final(self._events(run, key))
 
     @overload
     async def acomplete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[CallOptionsWithoutFormat]) -> Response[ModelT]: ...
@@ -197,8 +213,8 @@ class Client:
     async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
     async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Async :meth:`complete`."""
-        run = self._run(model_ref, messages, stream=False, options=_opts(options))
-        async with aclosing(aobserved(run, self._transport)) as events:
+        run, key = self._run(model_ref, messages, stream=False, options=_opts(options))
+        async with aclosing(self._aevents(run, key)) as events:
             last = None
             async for last in events:
                 pass
@@ -207,24 +223,45 @@ class Client:
     def stream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> Stream:
         """A :class:`Stream` of events (the request is sent when iteration starts).
         ``stream_mode`` picks one of the spec's ``stream.modes`` (Gemini: ``"sse"``)."""
-        run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
-        return Stream(observed(run, self._transport), raise_on_error=raise_on_error, run=run)
+        run, key = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
+        return Stream(self._events(run, key), raise_on_error=raise_on_error, run=run)
 
     def astream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> AsyncStream:
         """Async :meth:`stream`: an :class:`AsyncStream` (``async for``)."""
-        run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
-        return AsyncStream(aobserved(run, self._transport), raise_on_error=raise_on_error, run=run)
+        run, key = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
+        return AsyncStream(self._aevents(run, key), raise_on_error=raise_on_error, run=run)
 
     def build(self, model_ref: str, messages: Messages, *, stream: bool = False, stream_mode: str | None = None, **options: Unpack[CallOptions]) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
         check_call_options(options)
         spec, model, warnings = self.registry.resolve(model_ref)
+        _opts(options).pop("cache", None)
         request, call_opts = _split_options(messages, _opts(options))
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
 
     # ------------------------------------------------------------------ preparation
-    def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> Run:
+    def _events(self, run: Run, key: str | None) -> Iterator[Any]:
+        """The call's events: sent, or served from the response cache under ``key``."""
+        events = observed(run, self._transport)
+        if key is None or self._cache is None:
+            return events
+        return self._cache.events(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter)
+
+    def _aevents(self, run: Run, key: str | None) -> AsyncIterator[Any]:
+        events = aobserved(run, self._transport)
+        if key is None or self._cache is None:
+            return events
+        return self._cache.aevents(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter)
+
+    def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> tuple[Run, str | None]:
+        """The call's :class:`Run` and its response-cache key (``None``: not cached)."""
         check_call_options(options)
+        use_cache = options.pop("cache", None)
+        if use_cache is not None and not isinstance(use_cache, bool):
+            raise RequestBuildError(f"invalid call options: cache must be a bool, got {type(use_cache).__name__}")
+        if use_cache and self._cache is None:
+            raise ConfigError("cache=True needs a client with a response cache: Client(cache=...)")
+        extra_headers = options.get("extra_headers")
         timeout = options.pop("timeout", None)
         max_retries = options.pop("max_retries", None)
         raise_cf = options.pop("raise_on_content_filter", None)
@@ -239,7 +276,10 @@ class Client:
         hooks = self._hooks if not callbacks else self._hooks.plus(callbacks) if self._hooks else observe.Hooks.of(callbacks)
         run.obs = observe.observer(hooks, provider=call.spec.provider, model=call.model, method=call.plan.method, url=call.plan.url,
                                    stream=stream, request=call.request)
-        return run
+        key = None
+        if self._cache is not None and use_cache is not False and call.request is not None:
+            key = self._cache.key(call.spec.provider, call.model, call.request, settings=call.settings, extra_headers=extra_headers)
+        return run, key
 
     def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> Call:
         spec, model, warnings = self.registry.resolve(model_ref)
@@ -364,7 +404,7 @@ class Client:
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_capabilities")
 #: Every keyword a call takes besides the :class:`Request` fields (offered as did-you-mean too).
-_OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error")
+_OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error", "cache")
 
 
 def _opts(options: CallOptions) -> dict[str, Any]:
