@@ -26,7 +26,7 @@ import atexit
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast, overload
@@ -247,7 +247,7 @@ class Client:
             return events
         return self._cache.events(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter)
 
-    def _aevents(self, run: Run, key: str | None) -> AsyncIterator[Any]:
+    def _aevents(self, run: Run, key: str | None) -> AsyncGenerator[Any, None]:
         events = aobserved(run, self._transport)
         if key is None or self._cache is None:
             return events

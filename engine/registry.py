@@ -190,15 +190,14 @@ class SpecRegistry:
             label = f"<registered:{provider}>" if isinstance(provider, str) and provider else "<registered>"
             if not isinstance(provider, str) or not provider:
                 raise SpecError("a registered spec mapping must name its `provider` (a string)", file=label, line=1, col=1, rule="provider-name")
-            entry_of: Any = lambda rank: _Entry(provider, Path(label), REGISTERED_LAYER, rank, mapping_text(spec, label))  # noqa: E731
+            path, text = Path(label), mapping_text(spec, label)
         else:
             path = Path(spec)
             if path.suffix not in (".yaml", ".yml"):
                 raise SpecError(f"a registered spec file must end in .yaml or .yml: {path}", file=str(path), line=1, col=1, rule="file")
-            provider, label = path.stem, str(path)
-            entry_of = lambda rank: _Entry(provider, path, REGISTERED_LAYER, rank)  # noqa: E731
+            provider, label, text = path.stem, str(path), None
         with self._lock:
-            entry = entry_of(self._next_rank)
+            entry = _Entry(provider, path, REGISTERED_LAYER, self._next_rank, text)
             merged, compiled, issues, _root = self._evaluate(entry, entry.path)
             if merged.data is not None:
                 issues = issues + credential_issues(merged.data, merged.source, label, self.credential_binding)

@@ -49,7 +49,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from .errors import ConfigError
@@ -305,7 +305,7 @@ class ClientCache:
         finally:
             _close(events)
 
-    async def aevents(self, key: str, events: AsyncIterator[Any], *, stream: bool, refuse_content_filter: bool = False) -> AsyncIterator[Any]:
+    async def aevents(self, key: str, events: AsyncIterator[Any], *, stream: bool, refuse_content_filter: bool = False) -> AsyncGenerator[Any, None]:
         """Async :meth:`events` (a blocking store runs in a worker thread)."""
         hit = await self._off(self.lookup, key, refuse_content_filter=refuse_content_filter)
         if hit is not None:
