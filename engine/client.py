@@ -245,13 +245,13 @@ class Client:
         events = observed(run, self._transport)
         if key is None or self._cache is None:
             return events
-        return self._cache.events(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter)
+        return self._cache.events(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter, output_type=_output_type(run))
 
     def _aevents(self, run: Run, key: str | None) -> AsyncGenerator[Any, None]:
         events = aobserved(run, self._transport)
         if key is None or self._cache is None:
             return events
-        return self._cache.aevents(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter)
+        return self._cache.aevents(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter, output_type=_output_type(run))
 
     def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> tuple[Run, str | None]:
         """The call's :class:`Run` and its response-cache key (``None``: not cached)."""
@@ -405,6 +405,12 @@ class Client:
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_capabilities")
 #: Every keyword a call takes besides the :class:`Request` fields (offered as did-you-mean too).
 _OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error", "cache")
+
+
+def _output_type(run: Run) -> Any:
+    """The call's pydantic ``response_format`` class, or ``None``."""
+    output = run.call.plan.output
+    return output.output_type if output is not None else None
 
 
 def _opts(options: CallOptions) -> dict[str, Any]:

@@ -286,13 +286,14 @@ class ClientCache:
             self.store.close()
 
     # -------------------------------------------------------------- event streams
-    def events(self, key: str, events: Iterator[Any], *, stream: bool, refuse_content_filter: bool = False) -> Iterator[Any]:
+    def events(self, key: str, events: Iterator[Any], *, stream: bool, refuse_content_filter: bool = False, output_type: Any = None) -> Iterator[Any]:
         """``events`` (a call not started yet), or the cached entry of ``key`` replayed instead;
-        a call that finishes is stored (with its events when ``stream``)."""
+        a call that finishes is stored (with its events when ``stream``).  ``output_type``: the
+        call's pydantic ``response_format`` class (a hit's ``parsed`` is validated into it)."""
         hit = self.lookup(key, refuse_content_filter=refuse_content_filter)
         if hit is not None:
             _close(events)
-            yield from replay(*hit)
+            yield from replay(*hit, output_type=output_type)
             return
         seen: list[Any] = []
         try:
@@ -305,12 +306,12 @@ class ClientCache:
         finally:
             _close(events)
 
-    async def aevents(self, key: str, events: AsyncIterator[Any], *, stream: bool, refuse_content_filter: bool = False) -> AsyncGenerator[Any, None]:
+    async def aevents(self, key: str, events: AsyncIterator[Any], *, stream: bool, refuse_content_filter: bool = False, output_type: Any = None) -> AsyncGenerator[Any, None]:
         """Async :meth:`events` (a blocking store runs in a worker thread)."""
         hit = await self._off(self.lookup, key, refuse_content_filter=refuse_content_filter)
         if hit is not None:
             await _aclose(events)
-            for event in replay(*hit):
+            for event in replay(*hit, output_type=output_type):
                 yield event
             return
         seen: list[Any] = []
@@ -352,10 +353,14 @@ class _OwningBackendCache:
         self.inner.backend.close()
 
 
-def replay(response: Response, events: list[Any] | None) -> list[Any]:
+def replay(response: Response, events: list[Any] | None, *, output_type: Any = None) -> list[Any]:
     """The events of a cache hit: the stored stream, or the grammar rebuilt from the response,
-    ending in a ``finish`` whose response says ``provider_metadata["cache"] == {"hit": True}``."""
-    hit = response.model_copy(update={"provider_metadata": {**response.provider_metadata, "cache": {"hit": True}}})
+    ending in a ``finish`` whose response says ``provider_metadata["cache"] == {"hit": True}``
+    (and whose stored ``parsed``, JSON once stored, is validated into ``output_type`` when given)."""
+    update: dict[str, Any] = {"provider_metadata": {**response.provider_metadata, "cache": {"hit": True}}}
+    if output_type is not None and response.parsed is not None:
+        update["parsed"] = output_type.model_validate(response.parsed)
+    hit = response.model_copy(update=update)
     seq = list(events) if events else events_from_response(response)
     return [*seq[:-1], Finish(response=hit)]
 

@@ -233,3 +233,25 @@ def test_call_option_errors(hostile: HostileServer) -> None:
         plain.complete(GPT, "hi", cache="yes")  # type: ignore[typeddict-item]
     assert hostile.count == 0
     assert plain.build(GPT, "hi", cache=False).url.endswith("/chat/completions")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_hit_keeps_the_pydantic_response_format(hostile: HostileServer, mode: str) -> None:
+    """``parsed`` is stored as JSON; a hit validates it back into the call's model class."""
+    from pydantic import BaseModel
+
+    from tests.hostile.server import json_reply, openai_completion
+
+    class City(BaseModel):
+        name: str
+        population: int
+
+    hostile.script(json_reply(200, openai_completion('{"name": "Oslo", "population": 709000}')))
+    call = Caller(_client(hostile), mode)
+    try:
+        first = call.complete(response_format=City)
+        second = call.complete(response_format=City)
+        assert hostile.count == 1 and _hit(second)
+        assert isinstance(second.parsed, City) and second.parsed == first.parsed
+    finally:
+        call.close()
