@@ -32,8 +32,8 @@ write (:class:`~specwire.router.FailSafeCache`), never a failed call.
 **The Client's cache** (:class:`ClientCache`): ``Client(cache=...)`` takes ``True`` (an
 in-process LRU), a mapping shaped like the router config's ``cache:`` section
 (``{"backend": "memory" | "sqlite" | "redis", "path": ..., "ttl": 3600, "max_entries": 1024,
-"namespace": "", "url_env": "REDIS_URL"}``; Redis's URL, which may hold a password, is read from
-the variable ``url_env``), a store (an object with ``get``/``set``/``close``), or a
+"namespace": "", "url_env": "REDIS_URL", "prefix": "specwire:client"}``; Redis's URL, which may
+hold a password, is read from the variable ``url_env``), a store (an object with ``get``/``set``/``close``), or a
 :class:`~specwire.router.StateBackend` (its cache, e.g. Redis).  Every ``complete``,
 ``acomplete``, ``stream`` and ``astream`` of the client is then served from the cache when it
 can be, unless the call says ``cache=False``; a hit's response carries
