@@ -26,7 +26,7 @@ import atexit
 import os
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast, overload
@@ -35,7 +35,7 @@ from . import hooks, observe
 from .attempts import Call, Run, aobserved, final, final_event, observed
 from .auth.credentials import Credentials
 from .binding import ConnectGuard, check_credential_destination, host_pattern
-from .errors import ConfigError
+from .errors import ConfigError, RequestBuildError
 from .redact import Secret
 from .registry import SpecRegistry, default_registry
 from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem
@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTUR
     from .client_ops import Host
     from .op_types import EmbeddingResponse, ListedModel
     from .options import CallOptions, CallOptionsWithoutFormat, EmbedOptions, Messages, ModelT, OperationOptions
+    from .response_cache import ClientCache
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 
@@ -83,6 +84,16 @@ class Client:
     ``strict_capabilities``: raise :class:`CapabilityError` (before any I/O) for a call that sends
     what the model's catalog entry says it cannot take (an image, a reasoning effort, tools, a JSON
     schema) instead of a warning; per call too (``strict_capabilities=``).
+    ``specs``: specs built in code, each a mapping shaped as a spec file or a path to one
+    ``.yaml`` file, registered above the search path (:meth:`SpecRegistry.register`; validated
+    as files are, :class:`SpecError` when one has errors); without ``registry=`` the client gets a
+    registry of its own, so the process-wide one is left as it is.
+    ``cache``: a response cache for every call (a call opts out with ``cache=False``): ``True``
+    (in memory), a mapping like the router config's ``cache:`` section (``{"backend": "sqlite",
+    "path": "…", "ttl": 3600}``; ``"redis"`` with ``url_env``), a store such as
+    :class:`~specwire.router.SQLiteCache`, or a state backend such as
+    :class:`~specwire.router.RedisBackend`; same key and entries as the Router's
+    (:mod:`specwire.response_cache`).  Raises :class:`ConfigError` for a bad value.
     """
 
     def __init__(
@@ -102,6 +113,8 @@ class Client:
         load_entry_points: bool = True,
         env: Mapping[str, str] | None = None,
         registry: SpecRegistry | None = None,
+        specs: Sequence[str | Path | Mapping[str, Any]] | None = None,
+        cache: Any = None,
         trusted_hosts: list[str] | None = None,
         raise_on_content_filter: bool = False,
         async_backend: str = "httpx",
@@ -113,7 +126,14 @@ class Client:
         if load_entry_points:
             hooks.load_entry_points()
         self._env = env
-        self.registry = registry or (SpecRegistry(spec_paths, env=dict(env) if env is not None else None) if spec_paths or env is not None else default_registry())
+        self.registry = registry or (SpecRegistry(spec_paths, env=dict(env) if env is not None else None) if spec_paths or env is not None or specs else default_registry())
+        for spec in specs or ():
+            self.registry.register(spec)
+        self._cache: ClientCache | None = None
+        if cache is not None and cache is not False:
+            from .response_cache import ClientCache
+
+            self._cache = ClientCache.of(cache, env=self._environ())
         self._keys = {k: Secret(v) for k, v in (api_keys or {}).items()}
         self._base_urls = dict(base_urls or {})
         for provider, url in self._base_urls.items():
@@ -142,12 +162,16 @@ class Client:
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and the response cache the client opened)."""
         self._transport.close()
+        if self._cache is not None:
+            self._cache.close()
 
     async def aclose(self) -> None:
         """Close the connection pools (the async one of the running loop, and the sync one)."""
         await self._transport.aclose()
+        if self._cache is not None:
+            self._cache.close()
 
     def __enter__(self) -> Client:
         return self
@@ -182,8 +206,8 @@ class Client:
         Given a pydantic model class as ``response_format``, the result is typed
         ``Response[ThatClass]``: ``parsed`` is an instance of it (or ``None``).
         """
-        run = self._run(model_ref, messages, stream=False, options=_opts(options))
-        return final(observed(run, self._transport))
+        run, key = self._run(model_ref, messages, stream=False, options=_opts(options))
+        return final(self._events(run, key))
 
     @overload
     async def acomplete(self, model_ref: str, messages: Messages, *, response_format: type[ModelT], **options: Unpack[CallOptionsWithoutFormat]) -> Response[ModelT]: ...
@@ -191,8 +215,8 @@ class Client:
     async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response: ...
     async def acomplete(self, model_ref: str, messages: Messages, **options: Unpack[CallOptions]) -> Response:
         """Async :meth:`complete`."""
-        run = self._run(model_ref, messages, stream=False, options=_opts(options))
-        async with aclosing(aobserved(run, self._transport)) as events:
+        run, key = self._run(model_ref, messages, stream=False, options=_opts(options))
+        async with aclosing(self._aevents(run, key)) as events:
             last = None
             async for last in events:
                 pass
@@ -201,13 +225,13 @@ class Client:
     def stream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> Stream:
         """A :class:`Stream` of events (the request is sent when iteration starts).
         ``stream_mode`` picks one of the spec's ``stream.modes`` (Gemini: ``"sse"``)."""
-        run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
-        return Stream(observed(run, self._transport), raise_on_error=raise_on_error, run=run)
+        run, key = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
+        return Stream(self._events(run, key), raise_on_error=raise_on_error, run=run)
 
     def astream(self, model_ref: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[CallOptions]) -> AsyncStream:
         """Async :meth:`stream`: an :class:`AsyncStream` (``async for``)."""
-        run = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
-        return AsyncStream(aobserved(run, self._transport), raise_on_error=raise_on_error, run=run)
+        run, key = self._run(model_ref, messages, stream=True, options=_opts(options), stream_mode=stream_mode)
+        return AsyncStream(self._aevents(run, key), raise_on_error=raise_on_error, run=run)
 
     # ------------------------------------------------------------------ operations besides chat
     def embed(self, model_ref: str, inputs: str | Sequence[str], **options: Unpack[EmbedOptions]) -> EmbeddingResponse:
@@ -275,12 +299,33 @@ class Client:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
         check_call_options(options)
         spec, model, warnings = self.registry.resolve(model_ref)
+        _opts(options).pop("cache", None)
         request, call_opts = _split_options(messages, _opts(options))
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
 
     # ------------------------------------------------------------------ preparation
-    def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> Run:
+    def _events(self, run: Run, key: str | None) -> Iterator[Any]:
+        """The call's events: sent, or served from the response cache under ``key``."""
+        events = observed(run, self._transport)
+        if key is None or self._cache is None:
+            return events
+        return self._cache.events(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter, output_type=_output_type(run))
+
+    def _aevents(self, run: Run, key: str | None) -> AsyncGenerator[Any, None]:
+        events = aobserved(run, self._transport)
+        if key is None or self._cache is None:
+            return events
+        return self._cache.aevents(key, events, stream=run.call.stream, refuse_content_filter=run.call.raise_on_content_filter, output_type=_output_type(run))
+
+    def _run(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> tuple[Run, str | None]:
+        """The call's :class:`Run` and its response-cache key (``None``: not cached)."""
         check_call_options(options)
+        use_cache = options.pop("cache", None)
+        if use_cache is not None and not isinstance(use_cache, bool):
+            raise RequestBuildError(f"invalid call options: cache must be a bool, got {type(use_cache).__name__}")
+        if use_cache and self._cache is None:
+            raise ConfigError("cache=True needs a client with a response cache: Client(cache=...)")
+        extra_headers = options.get("extra_headers")
         timeout = options.pop("timeout", None)
         max_retries = options.pop("max_retries", None)
         raise_cf = options.pop("raise_on_content_filter", None)
@@ -295,7 +340,10 @@ class Client:
         hooks = self._hooks if not callbacks else self._hooks.plus(callbacks) if self._hooks else observe.Hooks.of(callbacks)
         run.obs = observe.observer(hooks, provider=call.spec.provider, model=call.model, method=call.plan.method, url=call.plan.url,
                                    stream=stream, request=call.request)
-        return run
+        key = None
+        if self._cache is not None and use_cache is not False and call.request is not None:
+            key = self._cache.key(call.spec.provider, call.model, call.request, settings=call.settings, extra_headers=extra_headers)
+        return run, key
 
     def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> Call:
         spec, model, warnings = self.registry.resolve(model_ref)
@@ -431,7 +479,13 @@ class Client:
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_capabilities")
 #: Every keyword a call takes besides the :class:`Request` fields (offered as did-you-mean too).
-_OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error")
+_OTHER_OPTIONS = (*_CALL_OPTIONS, "timeout", "max_retries", "raise_on_content_filter", "stream_mode", "raise_on_error", "cache")
+
+
+def _output_type(run: Run) -> Any:
+    """The call's pydantic ``response_format`` class, or ``None``."""
+    output = run.call.plan.output
+    return output.output_type if output is not None else None
 
 
 def _refuse_unknown(options: Mapping[str, Any], what: str, known: Sequence[str]) -> None:

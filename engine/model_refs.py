@@ -25,7 +25,7 @@ from .errors import ModelNotFoundError, SpecError
 from .suggest import closest
 from .types import CallWarning
 
-__all__ = ["BARE_MODEL", "alias_map", "bare_priority", "default_model", "pattern_matches", "resolve_bare"]
+__all__ = ["BARE_MODEL", "alias_map", "bare_owners", "bare_priority", "default_model", "pattern_matches", "resolve_bare", "top_ranked"]
 
 #: The warning kind of a bare name resolved to a provider.
 BARE_MODEL = "bare-model"
@@ -71,6 +71,24 @@ def _top(ranked: list[tuple[int, str]]) -> list[str]:
     return sorted(p for r, p in ranked if r == best)
 
 
+def bare_owners(model: str, specs: list[tuple[str, Any]], listed: Callable[[str], bool]) -> tuple[str, list[tuple[int, str]]]:
+    """The providers a bare model name could go to, as ``(how, [(priority, provider)])`` in the
+    order of ``specs``: the catalogs that list it (``how == "catalog"``), else the specs whose
+    ``bare_names.patterns`` match it (``"name pattern"``), else ``("", [])``.  ``specs`` and
+    ``listed`` as for :func:`resolve_bare`.  The Router ranks its own candidates with this too."""
+    owners = [(bare_priority(d), p) for p, d in specs if listed(p)]
+    if owners:
+        return "catalog", owners
+    owners = [(bare_priority(d), p) for p, d in specs if pattern_matches(d, model)]
+    return ("name pattern", owners) if owners else ("", [])
+
+
+def top_ranked(owners: list[tuple[int, str]]) -> list[str]:
+    """The providers of the highest priority among ``(priority, provider)`` pairs, sorted (empty
+    for none; more than one is a tie)."""
+    return _top(owners) if owners else []
+
+
 def resolve_bare(model: str, specs: list[tuple[str, Any]], aliases: dict[str, str], listed: Callable[[str], bool]) -> tuple[str, str, CallWarning]:
     """``(provider, model, warning)`` for a bare name.  ``specs``: ``(provider id, spec data)`` of
     every spec that loads; ``aliases``: from :func:`alias_map`; ``listed(provider)``: whether that
@@ -83,18 +101,14 @@ def resolve_bare(model: str, specs: list[tuple[str, Any]], aliases: dict[str, st
         if chosen is None:
             raise ModelNotFoundError(f"{model!r} is a provider without a default_model; write it as '{provider}:<model>'")
         return provider, chosen, CallWarning(kind=BARE_MODEL, detail=f"{model!r} resolved to {provider}:{chosen} (the provider's default_model)")
-    owners = [(bare_priority(d), p) for p, d in specs if listed(p)]
-    how = "catalog"
-    if not owners:
-        owners = [(bare_priority(d), p) for p, d in specs if pattern_matches(d, model)]
-        how = "name pattern"
+    how, owners = bare_owners(model, specs, listed)
     if not owners:
         names = sorted({*data, *aliases} | {m for _, d in specs for m in _catalog_ids(d)})
         raise ModelNotFoundError(
             f"{model!r} is not a model ref, a catalog model or a provider; write it as 'provider:model'",
             suggestion=closest(model, names),
         )
-    top = _top(owners)
+    top = top_ranked(owners)
     if len(top) > 1:
         refs = ", ".join(f"{p}:{model}" for p in top)
         raise ModelNotFoundError(f"model {model!r} is ambiguous ({refs}); write it as 'provider:{model}'")

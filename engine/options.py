@@ -85,6 +85,7 @@ class _CallOwnOptions(TypedDict, total=False):
     raise_on_content_filter: bool | None
     strict_capabilities: bool | None
     callbacks: Sequence[Callbacks] | None
+    cache: bool | None
 
 
 class CallOptions(RequestOptions, _CallOwnOptions, total=False):
@@ -96,7 +97,8 @@ class CallOptions(RequestOptions, _CallOwnOptions, total=False):
     ``timeout`` is seconds (the read timeout) or a :class:`~specwire.retry.Timeouts`;
     ``max_retries`` (0 to ``request.MAX_RETRIES``), ``raise_on_content_filter`` and
     ``strict_capabilities`` default to the client's; ``callbacks`` are :class:`~specwire.Callbacks`
-    run for this call besides the client's (docs/observability.md)."""
+    run for this call besides the client's (docs/observability.md); ``cache=False`` skips the
+    client's response cache for this call (``Client(cache=...)``)."""
 
 
 class CallOptionsWithoutFormat(_RequestOptionsBase, _CallOwnOptions, total=False):

@@ -13,6 +13,10 @@ such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``pr
 ``display_name``, ``docs``, ``description``, ``models``, ``bare_names``, ``default_model`` and
 ``provider_aliases`` are not inherited), and a file that
 extends its own id extends the next lower layer.  Compiled specs are cached per registry.
+
+Specs built in code join with :meth:`SpecRegistry.register` (a mapping, or a path to one file):
+each is validated as a file is and ranks above every folder, a later registration above an
+earlier one.
 """
 
 from __future__ import annotations
@@ -27,17 +31,20 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelNotFoundError, SpecError
-from .model_refs import alias_map, resolve_bare
+from .model_refs import alias_map, bare_owners, resolve_bare
 from .spec.checks import check_own_keys, check_tree, credential_issues, settings_secret_issues
 from .spec.compile import CompiledSpec
 from .spec.issues import SourceMap, SpecIssue
-from .spec.loader import VALUE_KEEPING_RULES, load_file
+from .spec.loader import VALUE_KEEPING_RULES, LoadedSpec, load_file, load_text
+from .spec.registered import mapping_text
 from .suggest import closest, did_you_mean
 from .types import CallWarning
 
-__all__ = ["BUILTIN_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry"]
+__all__ = ["BUILTIN_LAYER", "REGISTERED_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry"]
 
 BUILTIN_LAYER = "builtin"
+#: The layer of the specs added by :meth:`SpecRegistry.register`.
+REGISTERED_LAYER = "registered"
 _NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models", "bare_names", "default_model", "provider_aliases")
 # (profiles are inherited: a child's catalog may name its parent's profiles)
 
@@ -57,7 +64,8 @@ class _Entry:
     provider: str
     path: Path
     layer: str
-    rank: int  # 0 = highest priority
+    rank: int  # 0 = highest priority (registered specs rank below 0: above every folder)
+    text: str | None = None  # a registered mapping, as YAML text (``path`` is then its label)
 
 
 @dataclass(slots=True)
@@ -113,6 +121,7 @@ class SpecRegistry:
         self._bare: dict[str, tuple[str, str, CallWarning]] = {}
         self._failures: dict[tuple[str, int], tuple[str, list[SpecIssue]] | None] = {}
         self._lock = threading.RLock()
+        self._next_rank = -1  # the rank of the next registered spec
         for rank, (label, folder) in enumerate(layers):
             self._discover(rank, label, folder)
 
@@ -156,6 +165,59 @@ class SpecRegistry:
         """Lower-priority files of the same id, hidden by the winning one."""
         return [(e.layer, e.path) for e in self._entries.get(provider, [])[1:]]
 
+    # ------------------------------------------------------------------ registration
+    def register(self, spec: str | Path | Mapping[str, Any]) -> CompiledSpec:
+        """Add a spec built in code, above every folder of the search path (a later registration
+        above an earlier one), and return it compiled.
+
+        ``spec``: a path to one ``.yaml``/``.yml`` file (its stem is the provider id, as on the
+        search path), or a mapping shaped as such a file loads (plain dicts, lists, strings,
+        numbers, booleans, ``None``; its ``provider`` key is the id).  It is checked exactly as a
+        file is: the loader's limits (:data:`~specwire.spec.loader.MAX_FILE_BYTES`,
+        :data:`~specwire.spec.loader.MAX_DEPTH`), the JSON schema, the semantic checks and the
+        compiler; ``extends`` resolves against the search path (a spec extending its own id
+        extends the file it shadows); reusing a built-in id needs ``override: true``; its
+        ``provider_aliases`` (and its id) may not clash with another spec's.  A mapping's issues
+        name the file ``<registered:PROVIDER>``, with the key path, and lines as
+        ``yaml.safe_dump(spec, sort_keys=False)`` writes the mapping.
+
+        Raises :class:`SpecError` (every issue in ``issues``) and registers nothing when the
+        spec has errors.  The registry's compiled specs, aliases and bare-name resolutions are
+        recomputed afterwards.
+        """
+        if isinstance(spec, Mapping):
+            provider = spec.get("provider")
+            label = f"<registered:{provider}>" if isinstance(provider, str) and provider else "<registered>"
+            if not isinstance(provider, str) or not provider:
+                raise SpecError("a registered spec mapping must name its `provider` (a string)", file=label, line=1, col=1, rule="provider-name")
+            path, text = Path(label), mapping_text(spec, label)
+        else:
+            path = Path(spec)
+            if path.suffix not in (".yaml", ".yml"):
+                raise SpecError(f"a registered spec file must end in .yaml or .yml: {path}", file=str(path), line=1, col=1, rule="file")
+            provider, label, text = path.stem, str(path), None
+        with self._lock:
+            entry = _Entry(provider, path, REGISTERED_LAYER, self._next_rank, text)
+            merged, compiled, issues, _root = self._evaluate(entry, entry.path)
+            if merged.data is not None:
+                issues = issues + credential_issues(merged.data, merged.source, label, self.credential_binding)
+                issues = issues + self._alias_clashes(merged.data, merged.source, label, provider, check_id=True)
+            errors = sorted((i for i in issues if i.level == "error"), key=_issue_order)
+            if compiled is None or errors:
+                first = errors[0] if errors else SpecIssue(label, 1, 1, "spec", "the spec did not compile")
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                where = f"{first.path}: " if first.path else ""
+                raise SpecError(where + first.message + more, file=first.file, line=first.line, col=first.col, rule=first.rule, issues=sorted(issues, key=_issue_order))
+            self._next_rank -= 1
+            self._entries.setdefault(provider, []).insert(0, entry)
+            # specs extending this id, the alias map and remembered bare names may all change
+            self._cache.clear()
+            self._failures.clear()
+            self._aliases = None
+            self._bare.clear()
+            self._cache[provider] = compiled
+            return compiled
+
     # ------------------------------------------------------------------ loading
     def get(self, provider: str) -> CompiledSpec:
         """The compiled spec of ``provider``.  Raises :class:`ModelNotFoundError` for an unknown id
@@ -193,7 +255,7 @@ class SpecRegistry:
         entries = self._entries.get(stem, [])
         # a file that is itself on the search path keeps its rank; otherwise it sits above all
         match = next((e for e in entries if _same(e.path, path)), None)
-        entry = match or _Entry(stem, path, "file", -1)
+        entry = match or _Entry(stem, path, "file", self._next_rank)
         merged, spec, issues, _root = self._evaluate(entry, path)
         chain = tuple(p for p, _ in merged.chain)
         builtin_chain = tuple(p for p, builtin in merged.chain if builtin)
@@ -202,19 +264,23 @@ class SpecRegistry:
             issues = issues + self._alias_clashes(merged.data, merged.source, str(path), stem)
         return FileLint(sorted(issues, key=_issue_order), spec, merged.source, chain, builtin_chain)
 
-    def _alias_clashes(self, data: Any, source: SourceMap, file: str, provider: str) -> list[SpecIssue]:
+    def _alias_clashes(self, data: Any, source: SourceMap, file: str, provider: str, *, check_id: bool = False) -> list[SpecIssue]:
         """``provider-alias-clash`` errors: an alias of this file that is another provider's id or
-        another spec's alias (``provider_aliases`` is not inherited: each file's own list is read)."""
+        another spec's alias (``provider_aliases`` is not inherited: each file's own list is read);
+        with ``check_id``, also the provider id itself when another spec declares it as an alias."""
         mine = [a for a in (data.get("provider_aliases") or ()) if isinstance(a, str)] if isinstance(data, dict) else []
-        if not mine:
+        if not mine and not check_id:
             return []
         theirs: dict[str, str] = {}
         for other, entries in self._entries.items():
             if other != provider:
-                raw = load_file(entries[0].path).data
+                raw = _load(entries[0]).data
                 for alias in (raw.get("provider_aliases") or ()) if isinstance(raw, dict) else ():
                     theirs[alias] = other
         out: list[SpecIssue] = []
+        if check_id and provider in theirs:
+            line, col = source.locate(("provider",))[1:]
+            out.append(SpecIssue(file, line, col, "provider-alias-clash", f"provider id {provider!r} is already an alias of {theirs[provider]!r}", path="provider"))
         for i, alias in enumerate(mine):
             owner = alias if alias in self._entries and alias != provider else theirs.get(alias)
             if owner is not None:
@@ -265,7 +331,7 @@ class SpecRegistry:
         return self._failures[key]
 
     def _merge(self, entry: _Entry, stack: tuple[str, ...]) -> _Merged:
-        loaded = load_file(entry.path)
+        loaded = _load(entry)
         issues = list(loaded.issues)
         data = loaded.data
         file = str(entry.path)
@@ -398,6 +464,12 @@ class SpecRegistry:
                 continue
         return out
 
+    def bare_owners(self, model: str) -> tuple[str, list[tuple[int, str]]]:
+        """The providers a bare model name could go to, ``(how, [(priority, provider)])``, before
+        any choice (:func:`specwire.model_refs.bare_owners`): the catalogs listing it, else the
+        specs whose ``bare_names.patterns`` match.  The Router narrows these by its own config."""
+        return bare_owners(model, self._loaded(), lambda p: self.get(p).model_info(model) is not None)
+
     def _resolve_bare(self, model: str) -> tuple[str, str, CallWarning]:
         found = self._bare.get(model)
         if found is None:
@@ -470,6 +542,11 @@ def model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:
         detail = f"{model!r} is deprecated" + (f" (end of life {eol})" if eol else "") + (f"; use {repl!r}" if repl else "")
         return [CallWarning(kind="deprecated-model", detail=detail)]
     return []
+
+
+def _load(entry: _Entry) -> LoadedSpec:
+    """The loaded tree of an entry: its file, or the text of a registered mapping."""
+    return load_file(entry.path) if entry.text is None else load_text(entry.text, str(entry.path))
 
 
 def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:

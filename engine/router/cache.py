@@ -1,27 +1,8 @@
-"""The response cache: the key, the stored entry, and three stores.
+"""The router's response cache: three stores.
 
-**Key.**  SHA-256 (hex) of the canonical JSON (``sort_keys``, compact separators, UTF-8) of::
-
-    {"v": 1, "namespace": <cache.namespace>, "provider": <provider id>, "model": <model id>,
-     "request": <the unified Request, as JSON, without `metadata`, None values dropped,
-                 `provider_options` reduced to this provider's entry>,
-     "settings": <the deployment's settings merged with the call's>,
-     "extra_headers": <the call's extra headers, names lower-cased>}
-
-So the key covers the messages (every part, including images and tool results), ``tools``,
-``tool_choice``, ``max_output_tokens``, ``temperature``, ``top_p``, ``top_k``,
-``stop_sequences``, ``seed``, ``presence_penalty``, ``frequency_penalty``, ``response_format``,
-``reasoning``, ``parallel_tool_calls``, ``user`` (so one end-user's answer is not served to
-another), this provider's ``provider_options``, settings (an Azure deployment name, an API
-version) and extra headers (beta flags).  Left out: ``metadata`` (tags for the provider's logs,
-no effect on the output), the base URL, the API key, timeouts, retries, ``stream`` and
-``stream_mode`` (a streamed and a non-streamed call share entries).
-
-**Entry.**  JSON ``{"v": 1, "response": <Response>, "events": [<stream events>] | null}``.  A
-streamed call stores its events exactly as the caller saw them, and a cached stream replays that
-same sequence; an entry written by ``complete`` has no events, and a stream served from it
-re-emits the standard grammar from the final response (``response_start``, each part's
-start/one delta/end, ``usage``, ``finish``).  Only finished responses are stored.
+The key (:func:`cache_key`), the stored entry and the replay of a cached stream are shared with
+:class:`specwire.Client`'s cache and defined in :mod:`specwire.response_cache` (re-exported
+here).  For the router, a key's ``settings`` are the deployment's settings merged with the call's.
 
 **Stores** (all take a TTL in seconds, ``None``: no expiry): :class:`MemoryCache` (an LRU in
 this process, the default), :class:`SQLiteCache` (a file, stdlib ``sqlite3`` in WAL mode, safe
@@ -32,145 +13,17 @@ for many hosts).  The router wraps its store in a
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 import threading
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
 
-from ..safejson import loads
-from ..types import (
-    CallWarning,
-    Finish,
-    ReasoningDelta,
-    ReasoningEnd,
-    ReasoningPart,
-    ReasoningStart,
-    Request,
-    Response,
-    ResponseStart,
-    TextDelta,
-    TextEnd,
-    TextPart,
-    TextStart,
-    ToolCallDelta,
-    ToolCallEnd,
-    ToolCallPart,
-    ToolCallStart,
-    Usage,
-    UsageUpdate,
-    WarningEvent,
-)
+from ..response_cache import ResponseCache, cache_key, decode_entry, encode_entry, events_from_response
 from .failsafe import OP_TIMEOUT, op_budget
 from .state import InMemoryBackend, StateBackend
 
 __all__ = ["BackendCache", "MemoryCache", "ResponseCache", "SQLiteCache", "cache_key", "decode_entry", "encode_entry", "events_from_response"]
-
-_EVENT_TYPES: dict[str, type[Any]] = {
-    "response_start": ResponseStart, "text_start": TextStart, "text_delta": TextDelta, "text_end": TextEnd,
-    "reasoning_start": ReasoningStart, "reasoning_delta": ReasoningDelta, "reasoning_end": ReasoningEnd,
-    "tool_call_start": ToolCallStart, "tool_call_delta": ToolCallDelta, "tool_call_end": ToolCallEnd,
-    "usage": UsageUpdate, "warning": WarningEvent, "finish": Finish,
-}
-
-
-_PARTS: dict[str, type[Any]] = {"text_end": TextPart, "reasoning_end": ReasoningPart, "tool_call_end": ToolCallPart}
-_VALUES: dict[str, type[Any]] = {"usage": Usage, "warning": CallWarning, "response": Response}
-
-
-def _event(data: dict[str, Any]) -> Any:
-    """A stream event from its ``model_dump(mode="json")`` form."""
-    kind = data["type"]
-    kwargs = {k: v for k, v in data.items() if k != "type"}
-    if "part" in kwargs:
-        kwargs["part"] = _PARTS[kind].model_validate(kwargs["part"])
-    for name, model in _VALUES.items():
-        if name in kwargs and kwargs[name] is not None:
-            kwargs[name] = model.model_validate(kwargs[name])
-    return _EVENT_TYPES[kind](**kwargs)
-
-
-def cache_key(provider: str, model: str, request: Request, *, settings: Mapping[str, Any] | None = None,
-              extra_headers: Mapping[str, str] | None = None, namespace: str = "") -> str:
-    """The cache key of a call (see the module docstring)."""
-    body = request.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"metadata", "provider_options"})
-    own = request.provider_options.get(provider)
-    if own:
-        body["provider_options"] = own
-    material = {
-        "v": 1,
-        "namespace": namespace,
-        "provider": provider,
-        "model": model,
-        "request": body,
-        "settings": dict(settings or {}),
-        "extra_headers": {k.lower(): v for k, v in (extra_headers or {}).items()},
-    }
-    text = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def encode_entry(response: Response, events: list[Any] | None) -> bytes:
-    data = {
-        "v": 1,
-        "response": response.model_dump(mode="json"),
-        "events": None if events is None else [e.model_dump(mode="json") for e in events],
-    }
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def decode_entry(raw: bytes) -> tuple[Response, list[Any] | None] | None:
-    """``(response, events or None)``, or ``None`` for an entry this version cannot read (or one
-    that is not what this version wrote: a shared cache is read like provider JSON, depth-capped)."""
-    try:
-        data = loads(raw)
-        if data.get("v") != 1:
-            return None
-        response = Response.model_validate(data["response"])
-        events = None
-        if data.get("events") is not None:
-            events = [_event(e) for e in data["events"]]
-        return response, events
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return None
-
-
-def events_from_response(response: Response) -> list[Any]:
-    """The standard event grammar for a finished response (a cached ``complete`` replayed as a
-    stream): ``response_start``, warnings, each part as start / one delta / end, usage, finish."""
-    out: list[Any] = [ResponseStart(provider=response.provider, model=response.model)]
-    out += [WarningEvent(warning=w) for w in response.warnings]
-    for i, part in enumerate(response.parts):
-        if part.type == "text":
-            out += [TextStart(index=i), TextDelta(index=i, delta=part.text), TextEnd(index=i, part=part)]
-        elif part.type == "reasoning":
-            out += [ReasoningStart(index=i)]
-            if part.text:
-                out.append(ReasoningDelta(index=i, delta=part.text))
-            out.append(ReasoningEnd(index=i, part=part))
-        elif part.type == "tool_call":
-            args = part.arguments_text if part.arguments_text is not None else json.dumps(part.arguments or {}, ensure_ascii=False)
-            out += [ToolCallStart(index=i, tool_call_id=part.tool_call_id, tool_name=part.tool_name),
-                    ToolCallDelta(index=i, delta=args), ToolCallEnd(index=i, part=part)]
-    if response.usage is not None:
-        out.append(UsageUpdate(usage=response.usage))
-    out.append(Finish(response=response))
-    return out
-
-
-class ResponseCache(Protocol):
-    """A byte store with TTLs.  ``blocking`` stores do I/O (the async router offloads them)."""
-
-    blocking: bool
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def set(self, key: str, value: bytes, ttl: float | None) -> None: ...
-
-    def close(self) -> None: ...
 
 
 class BackendCache:

@@ -45,6 +45,7 @@ from typing import Any
 from ..errors import SpecError, SpecwireError
 from ..spec.issues import SourceMap, SpecIssue
 from ..spec.loader import load_file
+from .owners import detect
 
 __all__ = [
     "CacheConfig",
@@ -457,9 +458,7 @@ def _semantic(data: dict[str, Any], issue: Any, registry: Any) -> None:
         if d.get("provider"):
             _check_provider(("deployments", i, "provider"), d["provider"], issue, registry)
         else:
-            owners = _catalog_owners(d["model"], registry)
-            if owners is not None:
-                owners = prefer(owners, (data.get("router") or {}).get("prefer_providers") or (), [x.get("provider") for x in deps])
+            owners = _catalog_owners(d["model"], registry, (data.get("router") or {}).get("prefer_providers") or (), [x.get("provider") for x in deps])
             if owners is not None and len(owners) != 1:
                 if owners:
                     issue(("deployments", i, "model"), "router-model", f"model {d['model']!r} is in several catalogs; set `provider:` to one of: {', '.join(owners)}")
@@ -496,39 +495,11 @@ def _check_provider(path: tuple[object, ...], provider: str, issue: Any, registr
         issue(path, "router-unknown-provider", f"unknown provider {provider!r}{hint}")
 
 
-def _catalog_owners(model: str, registry: Any) -> list[str] | None:
+def _catalog_owners(model: str, registry: Any, preferred: Any, configured: Any) -> list[str] | None:
     reg = registry if registry is not None else _default_registry()
     if reg is None:
         return None
-    return catalog_owners(reg, model)
-
-
-def catalog_owners(registry: Any, model: str) -> list[str]:
-    """The providers whose catalogs know ``model`` (by id or alias), as ``provider:model`` refs
-    sorted by provider."""
-    owners = []
-    for provider in registry.providers():
-        try:
-            spec = registry.get(provider)
-        except SpecwireError:
-            continue
-        if spec.model_info(model) is not None:
-            owners.append(f"{provider}:{model}")
-    return owners
-
-
-def prefer(owners: list[str], preferred: Any, configured: Any = ()) -> list[str]:
-    """Narrow the ``provider:model`` candidates of a bare model: the first of ``preferred``
-    providers that has it wins; else, if exactly one candidate's provider is among the
-    ``configured`` deployments' providers, that one; else all of them (ambiguous)."""
-    if len(owners) <= 1:
-        return owners
-    by_provider = {o.split(":", 1)[0]: o for o in owners}
-    for provider in preferred:
-        if provider in by_provider:
-            return [by_provider[provider]]
-    used = [o for p, o in by_provider.items() if p in set(configured)]
-    return used if len(used) == 1 else owners
+    return detect(reg, model, preferred, configured)
 
 
 def _context_window(registry: Any, provider: str | None, model: str, preferred: Any = ()) -> int | None:
@@ -536,7 +507,7 @@ def _context_window(registry: Any, provider: str | None, model: str, preferred: 
         return None
     try:
         if provider is None:
-            owners = prefer(catalog_owners(registry, model), preferred)
+            owners = detect(registry, model, preferred)
             if len(owners) != 1:
                 return None
             provider = owners[0].split(":", 1)[0]

@@ -11,13 +11,16 @@
    route leads ``to`` a group, deployment or alias, or sends the name to a ``provider``;
 5. the **deployments whose model** is the name (``gpt-5.5``) or whose ``provider:model`` ref is
    (``openai:gpt-5.5``): load-balanced together as one implicit group;
-6. with ``unknown_models: passthrough`` (the default), a ``provider:model`` ref, or a bare model
-   found in the spec catalogs (``claude-sonnet-5-5`` → ``anthropic``), goes to that provider with
-   its own environment key.  Catalogs overlap (``azure-openai`` re-lists OpenAI's models,
-   ``vertex-anthropic`` Anthropic's), so among several catalogs the first of
-   ``router.prefer_providers`` wins, else the only one whose provider the config's deployments
-   use; otherwise the name is ambiguous (the error lists each ``provider:model``).  Unknown names raise
-   :class:`~specwire.errors.ModelNotFoundError` with a did-you-mean.
+6. with ``unknown_models: passthrough`` (the default), a ``provider:model`` ref, a provider id or
+   alias alone (its spec's ``default_model``), or a bare model found in the spec catalogs
+   (``claude-sonnet-5-5`` → ``anthropic``) or matching a spec's ``bare_names.patterns``
+   (``gpt-6-luna`` → ``openai``), goes to that provider with its own environment key.  Catalogs
+   overlap (``azure-openai`` re-lists OpenAI's models, ``vertex-anthropic`` Anthropic's), so among
+   several candidates the first of ``router.prefer_providers`` wins, else the only one whose
+   provider the config's deployments use, else the highest ``bare_names.priority``, as on the
+   plain Client (:mod:`specwire.router.owners`); a tie there is ambiguous (the error lists each
+   ``provider:model``).  Unknown names raise :class:`~specwire.errors.ModelNotFoundError` with a
+   did-you-mean.
 
 The result is a :class:`Target`: the primary group plus the fallback chains (the route's chains
 when it has them, else the group's).  Results are cached per name.
@@ -32,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ModelNotFoundError, SpecError
-from .config import DeploymentConfig, GroupConfig, RouteConfig, RouterConfig, catalog_owners, prefer
+from .config import DeploymentConfig, GroupConfig, RouteConfig, RouterConfig
+from .owners import default_ref, detect
 from .errors import AmbiguousModelError
 
 __all__ = ["Deployment", "Group", "Resolver", "Target"]
@@ -115,7 +119,7 @@ class Resolver:
 
     def _detect(self, model: str, *, where: str) -> str:
         configured = [d.provider for d in self.config.deployments if d.provider]
-        owners = prefer(catalog_owners(self.registry, model), self.config.prefer_providers, configured)
+        owners = detect(self.registry, model, self.config.prefer_providers, configured)
         if len(owners) == 1:
             return owners[0].split(":", 1)[0]
         if owners:
@@ -206,7 +210,8 @@ class Resolver:
         if not (sep and provider and model):
             provider, sep, model = name.partition("/")
             if not (sep and provider in self.registry.providers() and model):
-                provider, model = self._detect(name, where="the router"), name
+                default = default_ref(self.registry, name)  # a provider id or alias alone
+                provider, model = default.split(":", 1) if default else (self._detect(name, where="the router"), name)
         if provider not in self.registry.providers():
             close = difflib.get_close_matches(provider, self.registry.providers(), n=1, cutoff=0.6)
             raise ModelNotFoundError(f"unknown provider {provider!r}", suggestion=close[0] if close else None)
