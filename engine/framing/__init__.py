@@ -6,7 +6,7 @@ frames do not depend on how the bytes were chunked.  Errors are :class:`~specwir
 (malformed or oversized input) and :class:`~specwire.IncompleteStreamError` (the body ended inside
 a unit).
 
-Built-ins: ``sse`` (httpx-sse's WHATWG line and event decoders), ``json-array`` (Gemini's default
+Built-ins: ``sse`` (the WHATWG event-stream interpretation, one pass over the bytes), ``json-array`` (Gemini's default
 ``streamGenerateContent``), ``ndjson`` and ``json`` (a whole non-streaming body).  They register
 through :mod:`specwire.hooks` like third-party framings do.
 """

@@ -1,98 +1,124 @@
-"""``sse``: Server-Sent Events, via httpx-sse's decoders.
+"""``sse``: Server-Sent Events, decoded in one pass over the bytes.
 
-Bytes are decoded as UTF-8 incrementally (a code point split across reads is kept whole; invalid
-bytes become U+FFFD), a leading byte-order mark is dropped, lines are split on CR, LF and CRLF only
-(httpx-sse's ``SSELineDecoder``: never on U+2028 and friends, which would corrupt JSON), and events
-are assembled by httpx-sse's WHATWG ``SSEDecoder``.  Comments (``: ping``) produce nothing; an event
-with no ``data`` produces nothing.  https://html.spec.whatwg.org/multipage/server-sent-events.html
+https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+
+* Lines end at CR, LF or CRLF, and nowhere else: never at U+2028, U+2029 or NEL, which would
+  corrupt the JSON they may sit in.  A CRLF split between two reads is one line end.
+* Each complete line is decoded as UTF-8 on its own (the line ends are ASCII, so a code point is
+  never split between lines); invalid bytes become U+FFFD.  A leading byte-order mark is dropped.
+* ``field: value`` lines (one space after the colon removed); a line starting with ``:`` is a
+  comment (``: ping``) and produces nothing; ``data`` lines are joined with LF; ``event`` names the
+  event; ``id`` and ``retry`` are read and not used (a call is never resumed).  A blank line ends
+  the event.  An event whose data is empty produces nothing.
 
 One departure from WHATWG, which discards an event the body ends in without its closing blank
 line: such a last event is delivered at :meth:`flush`, because real bodies end that way (the
 Anthropic SDK's own fixtures and several recorded streams in tests/fixtures do).  A payload cut off
 mid-JSON then fails to parse, which the processor reports as an incomplete stream.
+
+Caps: one line, and one event's data, at most ``max_frame_bytes`` (bytes of the line as received;
+characters of the data).  Past a cap :class:`~specwire.FramingError` names the byte offset.
 """
 
 from __future__ import annotations
-
-import codecs
-
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
 from ..errors import FramingError
 from .base import DEFAULT_MAX_FRAME_BYTES, Frame
 
 __all__ = ["SSEFraming"]
 
+_BOM = b"\xef\xbb\xbf"
+
 
 class SSEFraming:
     """Incremental SSE decoder.  ``max_frame_bytes`` caps one line and one event's data."""
 
+    __slots__ = ("_bom_checked", "_buf", "_data", "_data_len", "_event", "_max", "_offset", "_skip_lf")
+
     def __init__(self, *, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._lines = SSELineDecoder()
-        self._events = SSEDecoder()
+        self._buf = b""  # the unfinished line
         self._max = max_frame_bytes
         self._bom_checked = False
-        self._pending = 0  # characters buffered in an unfinished line
-        self._data = 0  # characters of data in the unfinished event
-        self._named = False  # the unfinished event has an `event:` field
+        self._skip_lf = False  # the last read ended in CR: an LF first in the next read is its CRLF
+        self._data: list[str] = []  # the data lines of the unfinished event
+        self._data_len = 0
+        self._event: str | None = None
         self._offset = 0
 
     def decode(self, data: bytes) -> list[Frame]:
         self._offset += len(data)
-        return self._feed(self._text.decode(data))
-
-    def flush(self) -> list[Frame]:
-        out = self._feed(self._text.decode(b"", final=True))
-        for line in self._lines.flush():
-            self._line(line, out)
-        self._line("", out)  # deliver a last event that lacks its closing blank line
-        return out
-
-    def _feed(self, text: str) -> list[Frame]:
         out: list[Frame] = []
         try:
-            self._feed_into(text, out)
+            self._feed(data, out)
         except FramingError as exc:
             exc.frames = out  # frames completed before the error still count
             raise
         return out
 
-    def _feed_into(self, text: str, out: list[Frame]) -> list[Frame]:
-        if not text:
-            return out
-        if not self._bom_checked:
-            self._bom_checked = True
-            if text[0] == "\ufeff":
-                text = text[1:]
-                if not text:
-                    return out
-        lines = self._lines.decode(text) if text else []
-        if lines:
-            buffered = self._lines.buffer
-            self._pending = len(buffered[0]) if buffered else 0
-        else:
-            self._pending += len(text)
-        if self._pending > self._max:
-            raise FramingError(f"SSE line longer than {self._max} characters", offset=self._offset)
-        for line in lines:
-            self._line(line, out)
+    def flush(self) -> list[Frame]:
+        out: list[Frame] = []
+        try:
+            if not self._bom_checked and _BOM.startswith(self._buf):
+                self._buf = b""  # the body was (a prefix of) a byte-order mark
+            if self._buf:
+                rest, self._buf = self._buf, b""
+                self._line(rest, out)
+            self._line(b"", out)  # deliver a last event that lacks its closing blank line
+        except FramingError as exc:
+            exc.frames = out
+            raise
         return out
 
-    def _line(self, line: str, out: list[Frame]) -> None:
-        if len(line) > self._max:
-            raise FramingError(f"SSE line longer than {self._max} characters", offset=self._offset)
-        if line.startswith("data"):
-            self._data += len(line)
-            if self._data > self._max:
-                raise FramingError(f"SSE event data larger than {self._max} characters", offset=self._offset)
-        elif line.startswith("event:") or line == "event":
-            self._named = True
-        event = self._events.decode(line)
-        if event is None:
+    def _feed(self, data: bytes, out: list[Frame]) -> None:
+        if not data:
             return
-        named, self._named, self._data = self._named, False, 0
-        if event.data == "" and not line:
-            return  # `event: x` with no data, or only an id/retry field
-        # httpx-sse reports a missing event name as "message"; a frame without one has None
-        out.append(Frame(event.event if named and event.event else None, event.data))
+        if self._skip_lf:
+            self._skip_lf = False
+            if data[:1] == b"\n":
+                data = data[1:]
+        buf = self._buf + data if self._buf else data
+        if not self._bom_checked:
+            if len(buf) < 3 and _BOM.startswith(buf):
+                self._buf = buf  # too short to tell yet
+                return
+            self._bom_checked = True
+            if buf.startswith(_BOM):
+                buf = buf[3:]
+        if b"\r" in buf:
+            lines = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+            if buf.endswith(b"\r"):
+                self._skip_lf = True  # its LF may come in the next read
+        else:
+            lines = buf.split(b"\n")
+        self._buf = lines.pop()
+        if len(self._buf) > self._max:
+            raise FramingError(f"SSE line longer than {self._max} bytes", offset=self._offset)
+        for line in lines:
+            self._line(line, out)
+
+    def _line(self, raw: bytes, out: list[Frame]) -> None:
+        if not raw:
+            if self._data:
+                data = "\n".join(self._data)
+                event = self._event
+                self._data, self._data_len, self._event = [], 0, None
+                if data:
+                    out.append(Frame(event, data))
+            else:
+                self._event = None
+            return
+        if len(raw) > self._max:
+            raise FramingError(f"SSE line longer than {self._max} bytes", offset=self._offset)
+        if raw[:1] == b":":
+            return  # a comment
+        line = raw.decode("utf-8", errors="replace")
+        name, colon, value = line.partition(":")
+        if colon and value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            self._data_len += len(value) + (1 if self._data else 0)  # the length of the joined data
+            if self._data_len > self._max:
+                raise FramingError(f"SSE event data larger than {self._max} characters", offset=self._offset)
+            self._data.append(value)
+        elif name == "event":
+            self._event = value or None

@@ -257,3 +257,75 @@ def test_any_partition_gives_identical_frames(data: st.DataObject) -> None:
 def test_data_round_trips_for_any_text(text: str, eol: str) -> None:
     body = f"data: {text}{eol}{eol}".encode()
     assert texts(bytewise(body)) == ([text] if text else [])
+
+
+# ---------------------------------------------------------------------------- the caps at their limits
+@pytest.mark.parametrize(("size", "ok"), [(63, True), (64, True), (65, False)])
+def test_line_cap_at_the_limit(size: int, ok: bool) -> None:
+    line = b"data: " + b"x" * (size - 6)  # the line is `size` bytes
+    for body in (line + b"\n\n", line):  # complete, and still unfinished when the body ends
+        if ok:
+            assert texts(whole(body, max_frame_bytes=64)) == ["x" * (size - 6)]
+        else:
+            with pytest.raises(FramingError):
+                whole(body, max_frame_bytes=64)
+
+
+@pytest.mark.parametrize(("size", "ok"), [(63, True), (64, True), (65, False)])
+def test_event_data_cap_at_the_limit(size: int, ok: bool) -> None:
+    # two data lines joined by LF: `size` characters of data in all
+    first = "a" * 20
+    second = "b" * (size - 21)
+    body = f"data: {first}\ndata: {second}\n\n".encode()
+    if ok:
+        assert texts(whole(body, max_frame_bytes=64)) == [first + "\n" + second]
+    else:
+        with pytest.raises(FramingError):
+            whole(body, max_frame_bytes=64)
+
+
+# ---------------------------------------------------------------------------- against the standard
+def reference(body: bytes) -> list[tuple[str | None, str]]:
+    """The WHATWG event-stream interpretation written plainly, on the whole body at once
+    (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
+    plus the delivered unterminated last event and the dropped empty-data events of the module
+    docstring."""
+    import re
+
+    text = body.decode("utf-8", errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    out: list[tuple[str | None, str]] = []
+    data: list[str] | None = None
+    event: str | None = None
+    for line in [*re.split(r"\r\n|\r|\n", text), ""]:
+        if line == "":
+            if data is not None and "\n".join(data):
+                out.append((event, "\n".join(data)))
+            data, event = None, None
+        elif line.startswith(":"):
+            continue
+        else:
+            name, colon, value = line.partition(":")
+            value = value[1:] if colon and value.startswith(" ") else value
+            if name == "data":
+                data = [*(data or []), value]
+            elif name == "event":
+                event = value or None
+    return out
+
+
+_PIECES = st.sampled_from([
+    b"data: ", b"data:", b"data", b"event: ", b"event:", b"id: 7", b"retry: 10", b": ping", b":", b"x", b"{\"a\": 1}",
+    b"\r", b"\n", b"\r\n", b"\n\n", " \u2028 \u0085 é ".encode(), b"\xe2\x82", b"\xac", b"\xff", b"\xef\xbb\xbf", b" ",
+])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(_PIECES, max_size=40), cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8))
+def test_equals_the_standard_on_any_stream_cut_anywhere(pieces: list[bytes], cuts: list[int]) -> None:
+    body = b"".join(pieces)
+    points = sorted({c for c in cuts if c <= len(body)})
+    chunks = [body[a:b] for a, b in zip([0, *points], [*points, len(body)])]
+    got = [(f.event, f.text) for f in decode(chunks)]
+    assert got == reference(body)

@@ -165,17 +165,14 @@ def test_the_runtime_probe_detects_httpx(runtime_httpx_loads: dict[str, list[str
     assert "httpx" in runtime_httpx_loads["specwire.transport"]
 
 
-#: The one accepted exception: the ``sse`` framing uses httpx-sse's WHATWG decoders (docs/ARCHITECTURE.md
-#: section 5 names them), and ``httpx_sse/__init__.py`` imports httpx.  Our code there still does not
-#: use httpx; the static test above holds for it.  Copying the decoders to avoid this would mean
-#: maintaining a fork of them.
-LOADS_HTTPX_THROUGH_A_DEPENDENCY = {"specwire.framing.sse"}
+#: Pure modules that load httpx through a third-party package (none: the ``sse`` framing decodes
+#: bytes itself since it stopped using httpx-sse's decoders).
+LOADS_HTTPX_THROUGH_A_DEPENDENCY: set[str] = set()
 
 
 @pytest.mark.parametrize("name", PURE)
 def test_importing_a_pure_module_does_not_load_httpx(name: str, runtime_httpx_loads: dict[str, list[str]]) -> None:
-    """At run time, too: a pure stage must not load httpx, not even through a third-party package,
-    except the documented httpx-sse case."""
+    """At run time, too: a pure stage must not load httpx, not even through a third-party package."""
     if name in LOADS_HTTPX_THROUGH_A_DEPENDENCY:
         assert runtime_httpx_loads[name][:1] == ["httpx"]  # documented; the day it changes, drop the exception
         return
