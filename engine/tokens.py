@@ -103,6 +103,7 @@ def tokenizer_rule(spec_data: Mapping[str, Any], model: str) -> TokenizerRule | 
 
 # ---------------------------------------------------------------------------- encodings
 _encodings: dict[str, Encoding] = {}
+_failed: dict[str, str] = {}  # name -> why it did not load (not tried again in this process)
 _lock = threading.Lock()
 
 
@@ -111,6 +112,7 @@ def register_encoding(name: str, encoding: Encoding) -> None:
     ``tiktoken.Encoding`` built from files you ship, where tiktoken cannot download them)."""
     with _lock:
         _encodings[name] = encoding
+        _failed.pop(name, None)
 
 
 def loaded_encoding(name: str) -> Encoding | None:
@@ -122,7 +124,8 @@ def load_encoding(name: str) -> Encoding:
     """The tiktoken encoding ``name`` (``o200k_base``, ``cl100k_base``…), loaded once per process.
     tiktoken downloads its files on first use and caches them (``TIKTOKEN_CACHE_DIR``).  Raises
     :class:`~specwire.ConfigError` naming the ``tokenizers`` extra when tiktoken is not
-    installed, and when the encoding cannot be loaded (no network access and no cached copy)."""
+    installed, and when the encoding cannot be loaded (no network access and no cached copy; a
+    failed load is not tried again in this process until :func:`register_encoding`)."""
     found = _encodings.get(name)
     if found is not None:
         return found
@@ -130,14 +133,17 @@ def load_encoding(name: str) -> Encoding:
         import tiktoken
     except ImportError:
         raise ConfigError(f"counting tokens with a tokenizer needs tiktoken: pip install 'specwire[{EXTRA}]'") from None
+    if name in _failed:
+        raise ConfigError(_failed[name])
     try:
         encoding: Encoding = tiktoken.get_encoding(name)
     except Exception as exc:  # a download failure, an unknown name: tiktoken raises several kinds
-        raise ConfigError(
-            f"tiktoken could not load the {name!r} encoding ({type(exc).__name__}); it downloads the encoding files on "
-            "first use: allow that once, put them in its cache (TIKTOKEN_CACHE_DIR), or register an encoding with "
-            "specwire.tokens.register_encoding"
-        ) from None
+        why = (f"tiktoken could not load the {name!r} encoding ({type(exc).__name__}); it downloads the encoding files on "
+               "first use: allow that once, put them in its cache (TIKTOKEN_CACHE_DIR), or register an encoding with "
+               "specwire.tokens.register_encoding")
+        with _lock:
+            _failed[name] = why
+        raise ConfigError(why) from None
     with _lock:
         return _encodings.setdefault(name, encoding)
 
