@@ -139,6 +139,18 @@ def test_bedrock_count_tokens_converse_input() -> None:
     assert route.calls[0].request.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIAEXAMPLECOUNT0001/")
 
 
+def test_openai_responses_input_tokens() -> None:
+    """https://platform.openai.com/docs/api-reference/responses/input-tokens : the Responses request's
+    input, instructions and tools; the provider's count wins over the tokenizer."""
+    with respx.mock(assert_all_mocked=True) as mock:
+        route = mock.post("https://api.openai.com/v1/responses/input_tokens").respond(200, json={"object": "response.input_tokens", "input_tokens": 19})
+        count = client().count_tokens("openai-responses:gpt-5.4", MESSAGES, api_key="sk-x")
+    assert (count.input_tokens, count.method) == (19, "provider")
+    body = sent(route)
+    assert (body["model"], body["instructions"]) == ("gpt-5.4", "Be brief.")
+    assert [item["role"] for item in body["input"]] == ["user"] and "tools" not in body
+
+
 def test_bedrock_anthropic_has_no_count_endpoint() -> None:
     """InvokeModel bodies go to CountTokens only base64-encoded: the spec declares no endpoint
     (and does not inherit anthropic's /messages/count_tokens path)."""
