@@ -324,3 +324,9 @@ def test_router_tpm_counts_with_the_loaded_tokenizer() -> None:
     register_encoding("o200k_base", tiny_encoding())
     call(prompt)
     assert in_flight == [pytest.approx(10_000 - 50 - 10), pytest.approx(10_000 - (3 + 3 + 4 + 200) - 10)]
+
+
+def test_a_tokenizer_section_is_checked_by_the_schema(tmp_path: Any) -> None:
+    (tmp_path / "tok.yaml").write_text("spec_version: 1\nprovider: tok\nextends: openai\ntokenizer: {library: sentencepiece, encodings: []}\n", encoding="utf-8")
+    with pytest.raises(specwire.SpecError):
+        SpecRegistry([str(tmp_path)], user_config=False, env={}).get("tok")

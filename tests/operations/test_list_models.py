@@ -110,6 +110,10 @@ def test_together_lists_a_bare_array() -> None:
     ("fireworks", "https://api.fireworks.ai/inference/v1/models", {"id": "accounts/fireworks/models/x", "object": "model", "created": 1, "owned_by": "fireworks"}, (None, None)),
     ("xai", "https://api.x.ai/v1/models", {"id": "grok-x", "object": "model", "created": 1, "owned_by": "xai"}, (None, None)),
     ("deepseek", "https://api.deepseek.com/models", {"id": "deepseek-x", "object": "model", "owned_by": "deepseek"}, (None, None)),
+    ("huggingface", "https://router.huggingface.co/v1/models", {"id": "org/model-x", "object": "model", "created": 1, "owned_by": "org"}, (None, None)),
+    ("siliconflow", "https://api.siliconflow.com/v1/models", {"id": "Qwen/X", "object": "model", "created": 0, "owned_by": ""}, (None, None)),
+    ("ollama", "http://localhost:11434/v1/models", {"id": "llama3.2:latest", "object": "model", "created": 1, "owned_by": "library"}, (None, None)),
+    ("lmstudio", "http://localhost:1234/v1/models", {"id": "qwen-x", "object": "model", "owned_by": "organization_owner"}, (None, None)),
 ])
 def test_openai_compatible_paths_and_limits(provider: str, url: str, item: dict[str, Any], expected: tuple[Any, Any]) -> None:
     with respx.mock(assert_all_mocked=True) as mock:
