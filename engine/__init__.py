@@ -16,7 +16,9 @@ from __future__ import annotations
 import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
+from typing import Literal as _Literal
 from typing import overload as _overload
+from collections.abc import Mapping as _Mapping
 from collections.abc import Sequence as _Sequence
 
 if _TYPE_CHECKING:  # pragma: no cover
@@ -88,7 +90,7 @@ if _TYPE_CHECKING:  # pragma: no cover
     from .otel import (
         Telemetry as Telemetry,
     )
-    from .options import Messages, ModelT, CallOptionsWithoutFormat
+    from .options import Messages, ModelT, CallOptionsWithoutFormat, OperationOptions
     from .registry import (
         SpecRegistry as SpecRegistry,
     )
@@ -325,9 +327,11 @@ __all__ = [
     "WarningEvent",
     "__version__",
     "acomplete",
+    "acount_tokens",
     "aembed",
     "astream",
     "complete",
+    "count_tokens",
     "embed",
     "hooks",
     "stream",
@@ -387,6 +391,24 @@ async def aembed(model_ref: str, inputs: str | _Sequence[str], **options: Unpack
     from .client import default_client
 
     return await default_client().aembed(model_ref, inputs, **options)
+
+
+def count_tokens(model_ref: str, messages: Messages, *, tools: _Sequence[Tool | _Mapping[str, _Any]] | None = None,
+                 method: _Literal["auto", "provider", "tokenizer", "estimate"] = "auto", **options: Unpack[OperationOptions]) -> TokenCount:
+    """Count the input tokens of ``messages`` (and ``tools``) with the default :class:`Client`; see
+    :meth:`Client.count_tokens`.  Returns a :class:`TokenCount` (``method``: ``"provider"``,
+    ``"tokenizer"`` or ``"estimate"``)."""
+    from .client import default_client
+
+    return default_client().count_tokens(model_ref, messages, tools=tools, method=method, **options)
+
+
+async def acount_tokens(model_ref: str, messages: Messages, *, tools: _Sequence[Tool | _Mapping[str, _Any]] | None = None,
+                        method: _Literal["auto", "provider", "tokenizer", "estimate"] = "auto", **options: Unpack[OperationOptions]) -> TokenCount:
+    """Async :func:`count_tokens`."""
+    from .client import default_client
+
+    return await default_client().acount_tokens(model_ref, messages, tools=tools, method=method, **options)
 
 
 def __getattr__(name: str) -> _Any:

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from . import hooks, observe
 from .attempts import Call, Run, aobserved, final, final_event, observed
@@ -43,7 +43,7 @@ from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .streams import AsyncStream, Stream
 from .transport import Transport
-from .types import Request, Response
+from .types import Request, Response, Tool
 from .validate import request_from
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTUR
     import httpx
 
     from .client_ops import Host
-    from .op_types import EmbeddingResponse, ListedModel
+    from .op_types import EmbeddingResponse, ListedModel, TokenCount
     from .options import CallOptions, CallOptionsWithoutFormat, EmbedOptions, Messages, ModelT, OperationOptions
     from .response_cache import ClientCache
 
@@ -289,6 +289,36 @@ class Client:
         timeout, max_retries = opts.pop("timeout", None), opts.pop("max_retries", None)
         _refuse_unknown(opts, "list_models", (*_CALL_OPTIONS[:4], "timeout", "max_retries"))
         return await list_models_async(self._host(), provider, include_catalog=include_catalog, options=opts, timeout=timeout, max_retries=max_retries)
+
+    def count_tokens(self, model_ref: str, messages: Messages, *, tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+                     method: Literal["auto", "provider", "tokenizer", "estimate"] = "auto", **options: Unpack[OperationOptions]) -> TokenCount:
+        """How many input tokens ``messages`` (and ``tools``) would use with ``model_ref``: a
+        :class:`~specwire.TokenCount` whose ``method`` says how it was counted (:mod:`specwire.tokens`).
+        ``method="auto"``: the provider's count endpoint when its spec declares one (a request,
+        sent like :meth:`complete`'s), else the spec's tokenizer (tiktoken, the ``tokenizers``
+        extra), else an estimate (characters ÷ 4, with a ``token-estimate`` warning).
+        ``"provider"`` raises :class:`~specwire.UnsupportedOperationError` when the spec has no
+        count endpoint; ``"tokenizer"`` raises :class:`~specwire.ConfigError` naming the extra when
+        tiktoken or the encoding is missing (and ``UnsupportedOperationError`` when the spec
+        declares none for the model)."""
+        from .client_ops import count_tokens_sync
+
+        return count_tokens_sync(self._host(), self._count_plan(model_ref, messages, tools, method, dict(options)))
+
+    async def acount_tokens(self, model_ref: str, messages: Messages, *, tools: Sequence[Tool | Mapping[str, Any]] | None = None,
+                            method: Literal["auto", "provider", "tokenizer", "estimate"] = "auto", **options: Unpack[OperationOptions]) -> TokenCount:
+        """Async :meth:`count_tokens`."""
+        from .client_ops import count_tokens_async
+
+        return await count_tokens_async(self._host(), self._count_plan(model_ref, messages, tools, method, dict(options)))
+
+    def _count_plan(self, model_ref: str, messages: Any, tools: Any, method: str, opts: dict[str, Any]) -> Any:
+        from .client_ops import count_plan
+
+        check_call_options(opts)
+        timeout, max_retries = opts.pop("timeout", None), opts.pop("max_retries", None)
+        _refuse_unknown(opts, "count_tokens", (*_CALL_OPTIONS[:4], "timeout", "max_retries"))
+        return count_plan(self._host(), model_ref, messages, tools=tools, method=method, options=opts, timeout=timeout, max_retries=max_retries)
 
     def _host(self) -> Host:
         from .client_ops import Host

@@ -10,10 +10,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .accounting import compute_cost
-from .errors import ConfigError, RequestBuildError, ResponseParseError
+from .errors import ConfigError, RequestBuildError, ResponseParseError, UnsupportedOperationError
 from .op_calls import OperationCall, send_async, send_sync
-from .op_types import EmbeddingResponse, ListedModel
-from .operations import build_operation, operation_of, parse_operation
+from .op_types import EmbeddingResponse, ListedModel, TokenCount
+from .operations import build_operation, chat_context, operation_of, parse_operation
+from .render import TemplateFailure
 from .retry import Timeouts
 from .spec.compile import CompiledSpec
 from .spec.operations import OperationSpec
@@ -40,7 +41,8 @@ class Host:
     base_url: Callable[[CompiledSpec, Mapping[str, Any]], str | None]
     authorize: Callable[[CompiledSpec, RequestPlan, dict[str, Any], dict[str, Any]], tuple[RequestPlan, Any]]
 
-__all__ = ["EmbedPlan", "Host", "MAX_EMBED_INPUTS", "MAX_MODEL_PAGES", "embed_plan", "embed_result", "list_models_async", "list_models_sync"]
+__all__ = ["COUNT_METHODS", "CountPlan", "EmbedPlan", "Host", "MAX_EMBED_INPUTS", "MAX_MODEL_PAGES", "count_plan", "count_tokens_async", "count_tokens_sync",
+           "embed_plan", "embed_result", "list_models_async", "list_models_sync"]
 
 #: The most inputs one ``embed`` call takes (it is split into requests of the spec's ``max_batch``).
 MAX_EMBED_INPUTS = 100_000
@@ -236,3 +238,94 @@ def embed_sync(host: Host, plan: EmbedPlan) -> EmbeddingResponse:
 
 async def embed_async(host: Host, plan: EmbedPlan) -> EmbeddingResponse:
     return embed_result(plan, [await send_async(call, host.transport) for call in plan.calls])
+
+
+# ---------------------------------------------------------------------------- count_tokens
+#: The ``method=`` values of ``count_tokens``.
+COUNT_METHODS = ("auto", "provider", "tokenizer", "estimate")
+
+
+@dataclass(frozen=True)
+class CountPlan:
+    """A ``count_tokens`` call prepared: the provider request (``call``) or the local count
+    (``local``), with the warnings so far."""
+
+    spec: CompiledSpec
+    model: str
+    call: OperationCall | None
+    local: TokenCount | None
+    warnings: tuple[CallWarning, ...]
+
+
+def count_plan(host: Host, model_ref: str, messages: Any, *, tools: Any, method: str, options: Mapping[str, Any],
+               timeout: Any = None, max_retries: int | None = None) -> CountPlan:
+    """Resolve the model and either build the provider's count request or count locally (no I/O
+    but loading a tokenizer encoding).  ``method``: ``"auto"`` (the provider's count endpoint when
+    its spec declares one, else the spec's tokenizer when tiktoken and the encoding are available,
+    else the estimate), ``"provider"``, ``"tokenizer"`` or ``"estimate"``.  Raises
+    :class:`RequestBuildError` for an unknown method or invalid messages,
+    :class:`UnsupportedOperationError` when the forced method has nothing to count with, and
+    :class:`ConfigError` when ``"tokenizer"`` lacks tiktoken or the encoding."""
+    from .tokens import estimate_prompt_tokens, load_encoding, tokenizer_count, tokenizer_rule
+    from .validate import request_from
+
+    if method not in COUNT_METHODS:
+        raise RequestBuildError(f"count_tokens method must be one of {', '.join(COUNT_METHODS)}, got {method!r}")
+    spec, model, resolved = host.registry.resolve(model_ref)
+    warnings = list(resolved)
+    request = request_from(messages, {"tools": tools} if tools else {})
+    if method == "provider" or (method == "auto" and "count_tokens" in spec.operations):
+        op = operation_of(spec, "count_tokens")
+        opts = _call_options(options)
+        settings = host.resolve_settings(spec, opts.get("settings") or {})
+        policy, timeouts = _policy(host, timeout, max_retries)
+        try:
+            values = chat_context(spec, request, model)
+        except TemplateFailure as exc:
+            raise spec.render_failure(exc, f"{spec.provider} count_tokens: {exc}") from None
+        call = _prepared(host, spec, op, model, opts, settings, params=None, values=values, warnings=warnings, policy=policy, timeouts=timeouts)
+        return CountPlan(spec, model, call, None, tuple(call.plan.warnings))
+    rule = tokenizer_rule(spec.data, model)
+    if method == "tokenizer" and rule is None:
+        raise UnsupportedOperationError(f"{spec.provider} declares no tokenizer for {model!r} (its spec's tokenizer: section)")
+    if rule is not None and method in ("auto", "tokenizer"):
+        try:
+            encoding = load_encoding(rule.encoding)
+        except ConfigError as exc:
+            if method == "tokenizer":
+                raise
+            warnings.append(CallWarning(kind="token-estimate", detail=f"the {rule.encoding} tokenizer is not available ({exc}); the count is an estimate"))
+        else:
+            count = tokenizer_count(request, rule, encoding)
+            if request.tools:
+                warnings.append(CallWarning(kind="token-estimate", param="tools", detail="tool definitions are counted approximately (the JSON of each definition)"))
+            return CountPlan(spec, model, None, TokenCount(provider=spec.provider, model=model, input_tokens=count, method="tokenizer", warnings=warnings), tuple(warnings))
+    if method == "auto" and rule is None:
+        warnings.append(CallWarning(kind="token-estimate", detail=f"{spec.provider} has no count endpoint or tokenizer for {model!r}; the count is an estimate (characters / 4)"))
+    elif method == "estimate":
+        warnings.append(CallWarning(kind="token-estimate", detail="the count is an estimate (characters / 4)"))
+    count = estimate_prompt_tokens(request)
+    return CountPlan(spec, model, None, TokenCount(provider=spec.provider, model=model, input_tokens=count, method="estimate", warnings=warnings), tuple(warnings))
+
+
+def count_result(plan: CountPlan, body: Any) -> TokenCount:
+    """The :class:`TokenCount` of the provider's parsed response body."""
+    fields = parse_operation(plan.spec, operation_of(plan.spec, "count_tokens"), body)
+    count = fields["input_tokens"]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ResponseParseError(f"{plan.spec.provider} count_tokens: input_tokens is not a count ({type(count).__name__})")
+    return TokenCount(provider=plan.spec.provider, model=plan.model, input_tokens=count, method="provider", warnings=list(plan.warnings))
+
+
+def count_tokens_sync(host: Host, plan: CountPlan) -> TokenCount:
+    if plan.call is None:
+        assert plan.local is not None
+        return plan.local
+    return count_result(plan, send_sync(plan.call, host.transport))
+
+
+async def count_tokens_async(host: Host, plan: CountPlan) -> TokenCount:
+    if plan.call is None:
+        assert plan.local is not None
+        return plan.local
+    return count_result(plan, await send_async(plan.call, host.transport))

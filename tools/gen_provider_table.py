@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 BEGIN, END = "<!-- PROVIDERS:BEGIN -->", "<!-- PROVIDERS:END -->"
 
@@ -19,11 +20,27 @@ def _names(value: object) -> list[str]:
     return [value] if isinstance(value, str) else list(value)  # type: ignore[arg-type]
 
 
+#: The operations in table order (chat is every spec's; the others are its ``operations:`` entries).
+OPERATION_ORDER = ("chat", "embed", "count_tokens", "list_models")
+
+
+def _operations(spec: Any) -> list[str]:
+    """The spec's operations; ``count_tokens (tokenizer)`` when it has no count endpoint but
+    declares a tokenizer for models of its catalog (specwire.tokens)."""
+    from specwire.tokens import tokenizer_rule
+
+    declared = set(spec.operations) | {"chat"}
+    out = [op for op in (*OPERATION_ORDER, *sorted(declared - set(OPERATION_ORDER))) if op in declared]
+    if "count_tokens" not in declared and any(tokenizer_rule(spec.data, m.id) for m in spec.models):
+        out.insert(out.index("list_models") if "list_models" in out else len(out), "count_tokens (tokenizer)")
+    return out
+
+
 def render() -> str:
     from specwire.registry import SpecRegistry
 
     registry = SpecRegistry(user_config=False, env={})
-    rows = ["| provider | wire API | auth | env variables | stream framing | models |", "|---|---|---|---|---|---|"]
+    rows = ["| provider | wire API | auth | env variables | stream framing | operations | models |", "|---|---|---|---|---|---|---|"]
     for provider in registry.providers():
         spec = registry.get(provider)
         data = spec.data
@@ -35,7 +52,7 @@ def render() -> str:
         rows.append(
             f"| `{provider}` | {spec.display_name} | `{auth}` | "
             f"{', '.join(f'`{v}`' for v in dict.fromkeys(variables)) or '—'} | "
-            f"{', '.join(f'`{f}`' for f in framings)} | {len(spec.models)} |"
+            f"{', '.join(f'`{f}`' for f in framings)} | {', '.join(_operations(spec))} | {len(spec.models)} |"
         )
     return "\n".join(rows)
 

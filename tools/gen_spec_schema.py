@@ -329,6 +329,21 @@ SCHEMA = {
             }
         ),
         "models": {"type": "array", "items": {"$ref": "#/$defs/model"}},
+        # the local tokenizer of the spec's model families (engine/tokens.py); inherited under extends
+        "tokenizer": {**obj(
+            {
+                "library": {"enum": ["tiktoken"]},
+                "docs": {**STR, "description": "where the encodings and the framing come from"},
+                "encodings": {"type": "array", "items": obj(
+                    {"models": {"type": "array", "items": STR, "minItems": 1, "description": "fnmatch globs of model ids (case-sensitive)"}, "encoding": STR},
+                    ["models", "encoding"],
+                ), "description": "the first entry whose glob matches the model id names its encoding"},
+                "per_message": {**INT, "description": "tokens of each message's framing"},
+                "per_name": {**INT, "description": "more tokens for a message with a name"},
+                "reply_priming": {**INT, "description": "tokens priming the reply, once per request"},
+            },
+            ["library", "encodings"],
+        ), "description": "count_tokens and the Router's rate limits count with this tokenizer when no count endpoint answers (the tokenizers extra)"},
         "operations": {
             **obj({name: operation(name) for name in OPERATIONS}),
             "description": "requests besides chat, each with its own request template and response fields (docs/ARCHITECTURE.md section 4); inherited under extends (null removes one)",

@@ -28,8 +28,9 @@ does when that variable is set (``botocore/handlers.py`` ``_should_prefer_bearer
 https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-use.html).
 
 Both modes refuse a destination that is not the service's AWS endpoint for the signing region
-over https: for ``service: bedrock``, ``bedrock-runtime[-fips].<region>.<AWS DNS suffix>`` (the
-endpoint rule set of botocore's ``bedrock-runtime`` service model, DNS suffixes from
+over https: for ``service: bedrock``, ``bedrock-runtime[-fips].<region>.<AWS DNS suffix>`` and the
+control plane ``bedrock[-fips].<region>.…`` (the endpoint rule sets of botocore's ``bedrock-runtime``
+and ``bedrock`` service models, DNS suffixes from
 ``botocore/data/partitions.json``).  A third-party spec therefore cannot aim AWS credentials at
 another host by changing ``base_url``.
 """
@@ -84,8 +85,9 @@ UNSIGNED_HEADERS = frozenset(
 )
 
 #: Endpoint host prefixes per signing service (botocore bedrock-runtime endpoint-rule-set-1.json:
-#: ``https://bedrock-runtime[-fips].{Region}.{dnsSuffix | dualStackDnsSuffix}``).
-ENDPOINT_PREFIXES: Mapping[str, tuple[str, ...]] = {"bedrock": ("bedrock-runtime", "bedrock-runtime-fips")}
+#: ``https://bedrock-runtime[-fips].{Region}.{dnsSuffix | dualStackDnsSuffix}``; the control plane,
+#: where ListFoundationModels lives, bedrock endpoint-rule-set-1.json: ``https://bedrock[-fips].{Region}.…``).
+ENDPOINT_PREFIXES: Mapping[str, tuple[str, ...]] = {"bedrock": ("bedrock-runtime", "bedrock-runtime-fips", "bedrock", "bedrock-fips")}
 #: DNS suffixes of the AWS partitions (botocore/data/partitions.json, dnsSuffix and dualStackDnsSuffix).
 DNS_SUFFIXES = (
     "amazonaws.com", "api.aws", "amazonaws.com.cn", "api.amazonwebservices.com.cn", "amazonaws.eu",

@@ -7,6 +7,7 @@
     specwire replay PROVIDER BODY_FILE --json                 a recorded body through a spec, as JSONL
     specwire providers [--json]                               the providers on the search path
     specwire models [PROVIDER] [--json]                       the model catalogs
+    specwire models --remote PROVIDER [--json]                the provider's own list, merged with its catalog
 
 Exit codes: 0 success, 1 a call or replay ended in an error (or standard output was closed:
 ``specwire … | head``), 2 bad usage or configuration (130 on Ctrl-C).  Every error is one line
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the model catalogs")
     models.add_argument("provider", nargs="?")
     models.add_argument("--json", action="store_true")
+    models.add_argument("--remote", action="store_true", help="ask the provider's own /models endpoint (its key from the environment) and merge with the catalog")
     return p
 
 
@@ -95,6 +97,10 @@ def _main(argv: list[str] | None) -> int:
             return _replay(args)
         if args.command == "providers":
             return _providers(args)
+        if getattr(args, "remote", False):
+            from .remote import remote_models
+
+            return remote_models(args, _registry(args))
         return _models(args)
     except SpecwireError as exc:
         print(f"specwire: {type(exc).__name__}: {clean(exc, secret)}", file=sys.stderr)

@@ -188,9 +188,9 @@ class RateLimitConfig:
     """Client-side limits (a deployment's ``rpm``/``tpm``): ``mode: wait`` sleeps until the bucket
     has room (at most ``max_wait`` seconds, within the deadline); ``raise`` treats a full bucket like
     a rate-limit error (fallbacks apply; at the end :class:`LocalRateLimitError`).  Tokens are
-    estimated before the call as ``ceil(prompt characters / chars_per_token)`` plus the call's
-    ``max_output_tokens`` (else ``default_output_tokens``), then corrected with the usage the
-    provider reports."""
+    counted before the call locally (the spec's tokenizer when loaded, else ``ceil(characters /
+    chars_per_token)``; :mod:`specwire.tokens`) plus ``max_output_tokens`` (else
+    ``default_output_tokens``), then corrected with the usage the provider reports."""
 
     mode: str = "wait"
     max_wait: float = 30.0

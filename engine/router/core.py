@@ -52,7 +52,7 @@ from .clock import Clock, SystemClock
 from .config import RouterConfig, load_router_config
 from .failsafe import FailSafeBackend, FailSafeCache, disabled_cache
 from .plan import Attempt, CallPlan, Fail, Wait, circuit_key
-from .ratelimit import buckets_for, estimate_tokens
+from .ratelimit import buckets_for, deployment_tokens
 from .resolve import Deployment, Resolver, Target, check_resolvable
 from .state import CircuitParams, InMemoryBackend, StateBackend
 from .health import HealthChecks
@@ -229,9 +229,9 @@ class Router(HealthChecks):
             return "retryable"
         return "retryable" if isinstance(error, self._fallback_on) else "fatal"
 
-    def estimate(self, request: Request) -> int:
-        rl = self.config.rate_limit
-        return estimate_tokens(request, chars_per_token=rl.chars_per_token, default_output_tokens=rl.default_output_tokens)
+    def estimate(self, request: Request, dep: Any = None) -> int:
+        """The call's token estimate for ``dep``'s rate limits (:func:`.ratelimit.deployment_tokens`)."""
+        return deployment_tokens(self, request, dep)
 
     def _retry_statuses(self, provider: str) -> frozenset[int] | None:
         try:

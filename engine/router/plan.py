@@ -248,7 +248,7 @@ class CallPlan:
             if not ok:
                 self._cooling(dep, stage, mono + retry_in)
                 continue
-            estimate = r.estimate(self.dep_request(dep))
+            estimate = r.estimate(self.dep_request(dep), dep)
             buckets = buckets_for(dep, tokens=estimate)
             if buckets:
                 took, wait = r.backend.bucket_take(buckets, now)

@@ -68,6 +68,7 @@ PYTHON_EXPECTED: list[list[str]] = [
     ["get_weather {'city': 'Paris'}", ANTHROPIC_AFTER_TOOL],  # tools
     ["Person Ada Lovelace 1815"],  # structured output: the schema was sent, the reply parsed
     [f"{OPENAI_TEXT} openai-main"],  # router
+    ["14 provider", "claude-sonnet-5-5 True True", "claude-next-1 True False None"],  # count_tokens, list_models
 ]
 
 #: For each runnable shell command: a string its stdout must contain ("" when it prints nothing).
@@ -156,6 +157,12 @@ def providers(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     saved, sw_client._default_client = sw_client._default_client, None
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
         router.post("https://api.anthropic.com/v1/messages").mock(side_effect=_anthropic)
+        # https://docs.claude.com/en/api/messages-count-tokens and https://docs.claude.com/en/api/models-list
+        router.post("https://api.anthropic.com/v1/messages/count_tokens").respond(200, json={"input_tokens": 14})
+        router.get("https://api.anthropic.com/v1/models").respond(200, json={
+            "data": [{"type": "model", "id": "claude-sonnet-5-5", "display_name": "Claude Sonnet 5.5", "created_at": "2026-01-01T00:00:00Z"},
+                     {"type": "model", "id": "claude-next-1", "display_name": "Claude Next", "created_at": "2026-02-01T00:00:00Z"}],
+            "has_more": False, "first_id": "claude-sonnet-5-5", "last_id": "claude-next-1"})
         router.post("https://api.openai.com/v1/chat/completions").mock(side_effect=_openai)
         router.post(url__startswith="https://generativelanguage.googleapis.com/v1beta/models/").mock(side_effect=_gemini)
         yield router

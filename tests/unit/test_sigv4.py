@@ -193,8 +193,9 @@ def test_endpoint_region() -> None:
     assert endpoint_region("bedrock-runtime-fips.us-gov-west-1.amazonaws.com", "bedrock") == "us-gov-west-1"
     assert endpoint_region("bedrock-runtime.cn-north-1.amazonaws.com.cn", "bedrock") == "cn-north-1"
     assert endpoint_region("bedrock-runtime.eu-west-1.api.aws", "bedrock") == "eu-west-1"
+    assert endpoint_region("bedrock.us-east-1.amazonaws.com", "bedrock") == "us-east-1"  # the control plane (ListFoundationModels)
     for host in ("evil.example", "bedrock-runtime.us-east-1.amazonaws.com.evil.example", "bedrock-runtime.x.s3-website-us-east-1.amazonaws.com",
-                 "bedrock.us-east-1.amazonaws.com", "bedrock-runtime.us-east-1.evil.com", "xbedrock-runtime.us-east-1.amazonaws.com"):
+                 "bedrock.x.s3-website-us-east-1.amazonaws.com", "bedrock-runtime.us-east-1.evil.com", "xbedrock-runtime.us-east-1.amazonaws.com"):
         assert endpoint_region(host, "bedrock") is None, host
     assert endpoint_region("bedrock-runtime.us-east-1.amazonaws.com", "s3") is None
 
