@@ -9,6 +9,8 @@ or a list of cases (the first whose Jinja ``when`` holds applies).  A case can:
 * ``clamp: [lo, hi]`` and ``max_items: n``: bound the value first;
 * ``default`` / ``required``: supply the option when the caller did not;
 * ``unsupported: reason``: drop the option;
+* ``error: message``: refuse the call (:class:`RequestBuildError`), for a value the provider
+  accepts but the engine cannot return (``n`` > 1 while streaming);
 * ``warn: text``: note an adjustment;
 * ``strict_schema: rules``: rewrite ``value.schema`` by a named rule set of
   :data:`specwire.structured.SCHEMA_RULES` before the case renders (structured output);
@@ -67,7 +69,7 @@ def apply_params(
     tools: list[str] | None = None,
 ) -> tuple[list[ParamOp], list[CallWarning]]:
     """The wire operations and warnings for the caller's generic option ``values`` (unset
-    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).  Raises :class:`RequestBuildError` for a required option with no value or a template that fails, :class:`SpecError` for one that hits a sandbox cap."""
+    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).  Raises :class:`RequestBuildError` for a required option with no value, a case with ``error`` or a template that fails, :class:`SpecError` for one that hits a sandbox cap."""
     ops: list[ParamOp] = []
     warnings: list[CallWarning] = []
     params_ctx = {name: values.get(name) for name in GENERIC_PARAMS}
@@ -99,6 +101,8 @@ def apply_params(
         if case is None:
             warnings.append(CallWarning(kind="unsupported-param", param=name, detail=f"no case of the {spec.provider} spec accepts this {name!r}; it was not sent"))
             continue
+        if case.error is not None:
+            raise RequestBuildError(f"{spec.provider}: {case.error}")
         if case.unsupported is not None:
             warnings.append(CallWarning(kind="unsupported-param", param=name, detail=case.unsupported))
             continue

@@ -28,7 +28,7 @@ UNIFIED = {"enum": ["stop", "length", "tool_calls", "content_filter", "error", "
 EMITS = [
     "response_metadata", "text_delta", "text", "reasoning_delta", "reasoning", "tool_call_start",
     "tool_call_delta", "tool_call", "provider_metadata", "provider_part", "part_end", "usage", "finish", "error",
-    "done", "ignore",
+    "done", "ignore", "logprobs", "choice",
 ]
 ROLES = ["system", "developer", "user", "assistant", "tool"]
 PART_KINDS = ["text", "image", "document", "audio", "reasoning", "tool_call", "tool_result", "provider"]
@@ -75,6 +75,9 @@ RULE_FIELDS = {
     "warning": {**JMES, "description": "provider_part: a warning to report when the part opens (a block type the spec does not know)"},
     "streamed_into": {**JMES, "description": "provider_part: the data key that fragments streamed to this part fill (parsed as JSON when they are)"},
     "separate": {**JMES, "description": "text/reasoning without part_id: when truthy, this fragment is a part of its own (ends the open part before it and is closed after it), e.g. a Gemini part carrying a thoughtSignature"},
+    "logprobs": {**JMES, "description": "logprobs: the list of token entries {token, logprob, bytes?, top_logprobs?}; choice: that choice's entries"},
+    "top_logprobs": {**JMES, "description": "logprobs/choice: a list parallel to `logprobs` holding each position's alternatives (providers that send them apart)"},
+    "index": {**JMES, "description": "choice: the index of an extra completion (n > 1)"},
     "finish_detail": {**JMES, "description": "finish: a detail refining the raw finish reason; `<raw>:<detail>` is looked up in finish_reasons first"},
 }
 CASE = obj({"when": JMES, "emit": {"enum": EMITS}, **RULE_FIELDS}, ["emit"])
@@ -117,6 +120,7 @@ PARAM_RULE = obj(
         "default": TREE,
         "required": BOOL,
         "unsupported": STR,
+        "error": {**STR, "description": "refuse the call with this message (RequestBuildError): a value the provider takes but the engine cannot return"},
         "warn": STR,
         "strict_schema": {"enum": SCHEMA_RULES, "description": "rewrite value.schema by these named rules (engine/structured.py) before the case renders"},
         "output_tool": {**TEMPLATE, "description": "forced-tool structured output: the input of the call of this tool is the reply"},

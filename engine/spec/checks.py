@@ -69,6 +69,8 @@ EMIT_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "provider_part": (("data",),),
     "response_metadata": (("id", "model", "set", "append"),),
     "usage": (("usage",),),
+    "logprobs": (("logprobs",),),
+    "choice": (("index",),),
 }
 
 

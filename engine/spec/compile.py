@@ -41,7 +41,7 @@ __all__ = [
 RULE_FIELDS = (
     "part_id", "id", "model", "delta", "text", "tool_call_id", "tool_name", "arguments",
     "provider_executed", "redacted", "finish_reason", "usage", "body", "patches", "finish_detail",
-    "separate", "provider_type", "data", "warning", "streamed_into",
+    "separate", "provider_type", "data", "warning", "streamed_into", "logprobs", "top_logprobs", "index",
 )
 
 
@@ -130,6 +130,7 @@ class ParamCase:
     warn: str | None
     strict_schema: str | None = None
     output_tool: CompiledTree | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +450,7 @@ class _Compiler:
                     warn=item.get("warn"),
                     strict_schema=item.get("strict_schema"),
                     output_tool=self.tree(item["output_tool"], p + ("output_tool",)) if "output_tool" in item else None,
+                    error=item.get("error"),
                 )
             )
         return tuple(out)

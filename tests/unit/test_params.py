@@ -154,6 +154,12 @@ def test_no_option_is_ever_silently_dropped(registry: Any) -> None:
         "parallel_tool_calls": True,
         "user": "u1",
         "metadata": {"k": "v"},
+        "logprobs": True,
+        "top_logprobs": 3,
+        "n": 2,
+        "service_tier": "flex",
+        "prediction": "predicted text",
+        "code_execution": True,
     }
     assert set(values) == set(GENERIC_PARAMS)
     for provider in registry.providers():
