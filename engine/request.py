@@ -151,7 +151,7 @@ def build_request(
             if extra is not OMIT:
                 body = deep_merge(body, extra)
         for mode, path, value in ops:
-            body = set_path(body, path, value, only_if_absent=(mode == "default"))
+            body = set_path(body, path, value, only_if_absent=(mode == "default"), extend=(mode == "append"))
         options = request.provider_options.get(spec.provider)
         if options:
             body = deep_merge(body, options)
@@ -311,7 +311,8 @@ def _render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]
     out = []
     for tool in request.tools:
         try:
-            out.append(spec.request.tool.render({"tool": tool.model_dump(), "model": model, "omit": OMIT}))
+            meta = _Meta(tool.provider_metadata.get(spec.metadata_key) or {})
+            out.append(spec.request.tool.render({"tool": tool.model_dump(exclude={"provider_metadata"}), "meta": meta, "model": model, "omit": OMIT}))
         except TemplateFailure as exc:
             raise spec.render_failure(exc, f"{spec.provider}: tool {tool.name!r}: {exc}") from None
     return out
@@ -323,13 +324,13 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
     into_names = sorted({r.into for rules in req.parts.values() for r in rules if r.into})
     calls: dict[str, ToolCallPart] = {}
     wire: list[Any] = []
-    system_texts: list[str] = []
+    system_texts: list[TextPart] = []  # kept as parts: their provider metadata (cache_control) renders too
     for msg in messages:
         if msg.role in ("system", "developer") and req.system_placement == "top":
             for part in msg.parts:
                 if not isinstance(part, TextPart):
                     raise RequestBuildError(f"{spec.provider} takes only text in system messages, got a {part.type} part")
-                system_texts.append(part.text)
+                system_texts.append(part)
             continue
         role = req.roles.get(msg.role, msg.role)
         template = req.message_by_role.get(msg.role, req.message)
@@ -373,11 +374,11 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
         wire = _merge_consecutive(wire, req.merge_key)
     system_parts: list[Any] = []
     text_rules = req.parts.get("text")
-    for text in system_texts:
+    for text_part in system_texts:
         if text_rules is None:
-            system_parts.append({"text": text})
+            system_parts.append({"text": text_part.text})
             continue
-        rule, pctx = _choose(spec, TextPart(text=text), "system", model, calls)
+        rule, pctx = _choose(spec, text_part, "system", model, calls)
         if rule.value is not None and not rule.drop:
             system_parts.append(_render(rule.value, pctx, spec, "system text"))
     return wire, system_parts

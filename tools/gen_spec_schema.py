@@ -35,6 +35,7 @@ PART_KINDS = ["text", "image", "document", "audio", "reasoning", "tool_call", "t
 GENERIC = [
     "max_output_tokens", "temperature", "top_p", "top_k", "stop_sequences", "seed", "presence_penalty",
     "frequency_penalty", "response_format", "reasoning", "tool_choice", "parallel_tool_calls", "user", "metadata",
+    "logprobs", "top_logprobs", "n", "service_tier", "prediction", "code_execution",
 ]
 ERROR_CLASSES = [
     "APIStatusError", "BadRequestError", "ContextWindowExceededError", "ContentFilterError",
@@ -115,6 +116,7 @@ PARAM_RULE = obj(
         "value": TREE,
         "set": PATH_MAP,
         "set_default": PATH_MAP,
+        "append": {**PATH_MAP, "description": "dotted wire path -> a list template whose items are appended to the list there (created when absent)"},
         "clamp": {"type": "array", "items": NUM, "minItems": 2, "maxItems": 2},
         "max_items": INT,
         "default": TREE,

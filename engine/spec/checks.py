@@ -8,7 +8,7 @@ Rules (the ``[rule]`` printed by ``validate-spec``):
 * ``template-variable``: a template reads a name its location does not provide (did-you-mean);
 * ``unknown-auth-scheme`` / ``unknown-framing``: the named hook is registered (did-you-mean);
 * ``rule-fields``: an event rule has what its ``emit`` needs; ``cases`` only with ``foreach``;
-* ``param-rule``: a parameter case sets something, or says it is unsupported; clamp bounds ordered;
+* ``param-rule``: a parameter case sets something, or says it is unsupported or refused; clamp bounds ordered;
 * ``duplicate-model``: a model id or alias appears twice; ``unknown-profile``: a model names a
   profile that is not defined.
 
@@ -52,7 +52,7 @@ CONTEXTS: dict[str, set[str]] = {
     "base_url": _COMMON | {"settings"},
     "message": _COMMON | {"role", "parts", "text", "only_text", "name"},
     "part": _COMMON | {"part", "meta", "role"},
-    "tool": _COMMON | {"tool"},
+    "tool": _COMMON | {"tool", "meta"},
     "param": _COMMON | {"value", "params", "model_info", "stream", "settings", "tools"},
 }
 
@@ -382,13 +382,13 @@ def _param_issues(params: dict[str, Any], base: tuple[object, ...], source: Sour
         cases = value if isinstance(value, list) else [value]
         for i, case in enumerate(cases):
             path = base + (name,) + ((i,) if isinstance(value, list) else ())
-            if not any(k in case for k in ("to", "set", "set_default", "unsupported")):
-                yield _at(source, file, path, "param-rule", "a parameter case needs `to`, `set`, `set_default` or `unsupported`")
+            if not any(k in case for k in ("to", "set", "set_default", "append", "unsupported", "error")):
+                yield _at(source, file, path, "param-rule", "a parameter case needs `to`, `set`, `set_default`, `append`, `unsupported` or `error`")
             clamp = case.get("clamp")
             if clamp and clamp[0] > clamp[1]:
                 yield _at(source, file, path + ("clamp",), "param-rule", f"clamp bounds {clamp} are in the wrong order")
-            if "unsupported" in case and any(k in case for k in ("to", "set", "set_default")):
-                yield _at(source, file, path, "param-rule", "an `unsupported` case cannot also set fields")
+            if ("unsupported" in case or "error" in case) and any(k in case for k in ("to", "set", "set_default", "append")):
+                yield _at(source, file, path, "param-rule", "an `unsupported` or `error` case cannot also set fields")
 
 
 # ---------------------------------------------------------------------------- credentials

@@ -131,6 +131,7 @@ class ParamCase:
     strict_schema: str | None = None
     output_tool: CompiledTree | None = None
     error: str | None = None
+    appends: tuple[tuple[str, CompiledTree], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,6 +452,7 @@ class _Compiler:
                     strict_schema=item.get("strict_schema"),
                     output_tool=self.tree(item["output_tool"], p + ("output_tool",)) if "output_tool" in item else None,
                     error=item.get("error"),
+                    appends=tuple((k, self.tree(v, p + ("append", k))) for k, v in (item.get("append") or {}).items()),
                 )
             )
         return tuple(out)

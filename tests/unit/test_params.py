@@ -172,7 +172,7 @@ def test_no_option_is_ever_silently_dropped(registry: Any) -> None:
 def _explicitly_nothing(spec: Any, name: str) -> bool:
     # a case with `set: {}` (e.g. response_format text) deliberately sends nothing
     cases = spec.params.get(name) or ()
-    return any(not c.sets and not c.set_defaults and c.unsupported is None for c in cases)
+    return any(not c.sets and not c.set_defaults and not c.appends and c.unsupported is None and c.error is None for c in cases)
 
 
 # --------------------------------------------------------------------------- default / required
