@@ -72,7 +72,7 @@ SAMPLES: dict[str, list[tuple[str, Any]]] = {
 TOOL_OPTIONS = {"code_execution"}
 
 #: Options a streamed call refuses for some providers (``n`` > 1: the stream events carry one
-#: completion), left out of the all-at-once streaming comparison; tests/unit/test_call_options.py covers them.
+#: completion), left out of the all-at-once streaming comparison; tests/providers/test_call_options.py covers them.
 NOT_STREAMED = {"n"}
 
 #: Body keys that carry the conversation; an option must never change them.
