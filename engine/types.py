@@ -41,7 +41,6 @@ from .parts import (
     Part,
     ProviderPart,
     ReasoningPart,
-    Role,
     TextPart,
     ToolCallPart,
     ToolResultPart,
