@@ -374,3 +374,20 @@ def test_a_one_hour_ttl_goes_through(client: specwire.Client) -> None:
     ttl = {"type": "ephemeral", "ttl": "1h"}
     messages = [Message(role="user", content=[TextPart(text="x", provider_metadata={"anthropic": {"cache_control": ttl}})])]
     assert client.build("anthropic:claude-sonnet-5-5", messages).body["messages"][0]["content"][0]["cache_control"] == ttl
+
+
+# --------------------------------------------------------------------------- one call end to end
+def test_complete_sends_the_options_and_returns_logprobs_and_choices(registry: Any) -> None:
+    """The whole path through ``Client.complete`` (httpx, served by respx): the options reach the
+    wire and the body's logprobs and second choice reach the response."""
+    import httpx
+    import respx
+
+    client = specwire.Client(api_keys={"openai": "sk-test"}, registry=registry, load_entry_points=False)
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post("https://api.openai.com/v1/chat/completions").mock(return_value=httpx.Response(200, json=_chat_body()))
+        response = client.complete("openai:gpt-5.5", HI, logprobs=True, top_logprobs=2, n=2, service_tier="default")
+    sent = json.loads(route.calls[0].request.content)
+    assert (sent["logprobs"], sent["top_logprobs"], sent["n"], sent["service_tier"]) == (True, 2, 2, "default")
+    assert response.logprobs == _expected_openai()
+    assert [c.text for c in response.choices] == ["Hi"]
