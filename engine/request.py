@@ -311,8 +311,11 @@ def _render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]
     out = []
     for tool in request.tools:
         try:
-            meta = _Meta(tool.provider_metadata.get(spec.metadata_key) or {})
-            out.append(spec.request.tool.render({"tool": tool.model_dump(exclude={"provider_metadata"}), "meta": meta, "model": model, "omit": OMIT}))
+            ctx = {"tool": tool.model_dump(exclude={"provider_metadata"}), "meta": _Meta(tool.provider_metadata.get(spec.metadata_key) or {}), "model": model, "omit": OMIT}
+            out.append(spec.request.tool.render(ctx))
+            after = spec.request.tool_after.render(ctx) if spec.request.tool_after is not None else OMIT
+            if after is not OMIT and after is not None:
+                out.append(after)
         except TemplateFailure as exc:
             raise spec.render_failure(exc, f"{spec.provider}: tool {tool.name!r}: {exc}") from None
     return out
@@ -362,10 +365,15 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
                 value = _render(rule.value, pctx, spec, part.type)
                 if value is OMIT:
                     continue
+                after = _render(rule.after, pctx, spec, part.type) if rule.after is not None else OMIT
                 if rule.into:
                     collected.setdefault(rule.into, []).append(value)
+                    if after is not OMIT and after is not None:
+                        collected[rule.into].append(after)
                 else:
                     chunk.append((value, part.type, part))
+                    if after is not OMIT and after is not None:
+                        chunk.append((after, "after", part))
         if chunk or collected or not (msg.parts or emitted):
             turn = _render_turn(spec, template, msg, role, model, chunk, collected, into_names)
             if turn is not OMIT:
@@ -381,6 +389,9 @@ def _render_messages(spec: CompiledSpec, messages: list[Message], model: str) ->
         rule, pctx = _choose(spec, text_part, "system", model, calls)
         if rule.value is not None and not rule.drop:
             system_parts.append(_render(rule.value, pctx, spec, "system text"))
+            after = _render(rule.after, pctx, spec, "system text") if rule.after is not None else OMIT
+            if after is not OMIT and after is not None:
+                system_parts.append(after)
     return wire, system_parts
 
 

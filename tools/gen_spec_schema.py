@@ -104,6 +104,7 @@ PART_RULE = obj(
         "as_message": TREE,
         "drop": BOOL,
         "error": {**STR, "description": "refuse the part: raise RequestBuildError with this message"},
+        "after": {**TREE, "description": "an extra block placed right after this part's block (omit: none), e.g. a Bedrock cachePoint"},
     }
 )
 PART_RULES = {"oneOf": [{"$ref": "#/$defs/part_rule"}, {"type": "array", "items": {"$ref": "#/$defs/part_rule"}, "minItems": 1}]}
@@ -262,6 +263,7 @@ SCHEMA = {
                 "message_by_role": obj({r: TREE for r in ROLES}),
                 "parts": obj({k: PART_RULES for k in PART_KINDS}),
                 "tool": TREE,
+                "tool_after": {**TREE, "description": "an extra entry placed right after a tool definition (omit: none); sees `tool` and `meta`"},
             },
             ["path", "body"],
         ),

@@ -305,6 +305,7 @@ def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
         (("request", "body"), request.get("body"), CONTEXTS["request"], False),
         (("request", "message"), request.get("message"), CONTEXTS["message"] | into, False),
         (("request", "tool"), request.get("tool"), CONTEXTS["tool"], False),
+        (("request", "tool_after"), request.get("tool_after"), CONTEXTS["tool"], False),
         (("stream", "path"), stream.get("path"), CONTEXTS["request"], False),
         (("stream", "query"), stream.get("query"), CONTEXTS["request"], False),
         (("stream", "body"), stream.get("body"), CONTEXTS["request"], False),
@@ -314,7 +315,7 @@ def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
     for kind, rules in (request.get("parts") or {}).items():
         for i, rule in enumerate(rules if isinstance(rules, list) else [rules]):
             base = ("request", "parts", kind) + ((i,) if isinstance(rules, list) else ())
-            for key in ("value", "as_message"):
+            for key in ("value", "as_message", "after"):
                 places.append((base + (key,), rule.get(key), CONTEXTS["part"], False))
             places.append((base + ("when",), rule.get("when"), CONTEXTS["part"], True))
     places += _param_places(data.get("params") or {}, ("params",))
@@ -345,7 +346,7 @@ def _param_places(params: dict[str, Any], base: tuple[object, ...]) -> list[tupl
         for i, case in enumerate(value if isinstance(value, list) else [value]):
             path = base + (name,) + ((i,) if isinstance(value, list) else ())
             out.append((path + ("when",), case.get("when"), CONTEXTS["param"], True))
-            for key in ("value", "default", "set", "set_default"):
+            for key in ("value", "default", "set", "set_default", "append"):
                 out.append((path + (key,), case.get(key), CONTEXTS["param"], False))
     return out
 

@@ -99,6 +99,7 @@ class PartRule:
     as_message: CompiledTree | None
     drop: bool
     error: str | None = None
+    after: CompiledTree | None = None  # an extra block right after this one (Bedrock cachePoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ class RequestConfig:
     message_by_role: MappingProxyType[str, CompiledTree]
     parts: MappingProxyType[str, tuple[PartRule, ...]]
     tool: CompiledTree | None
+    tool_after: CompiledTree | None = None  # an extra entry right after a tool definition
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +406,7 @@ class _Compiler:
                     as_message=self.tree(item["as_message"], p + ("as_message",)) if "as_message" in item else None,
                     drop=bool(item.get("drop", False)),
                     error=item.get("error"),
+                    after=self.tree(item["after"], p + ("after",)) if "after" in item else None,
                 )
             )
         return tuple(out)
@@ -424,6 +427,7 @@ class _Compiler:
             message_by_role=MappingProxyType({r: self.tree(t, p + ("message_by_role", r)) for r, t in (data.get("message_by_role") or {}).items()}),
             parts=MappingProxyType({k: self.part_rules(v, p + ("parts", k)) for k, v in (data.get("parts") or {}).items()}),
             tool=self.tree(data["tool"], p + ("tool",)) if "tool" in data else None,
+            tool_after=self.tree(data["tool_after"], p + ("tool_after",)) if "tool_after" in data else None,
         )
 
     # ---------------------------------------------------------------- params

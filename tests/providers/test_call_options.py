@@ -391,3 +391,20 @@ def test_complete_sends_the_options_and_returns_logprobs_and_choices(registry: A
     assert (sent["logprobs"], sent["top_logprobs"], sent["n"], sent["service_tier"]) == (True, 2, 2, "default")
     assert response.logprobs == _expected_openai()
     assert [c.text for c in response.choices] == ["Hi"]
+
+
+def test_bedrock_converse_cache_point_after_a_block(client: specwire.Client) -> None:
+    """https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html : a
+    {cachePoint: {type: default}} block after the system text, a message block and a tool."""
+    meta = {"bedrock": {"cache_point": {"type": "default"}}}
+    point = {"cachePoint": {"type": "default"}}
+    messages = [
+        Message(role="system", content=[TextPart(text="Long instructions", provider_metadata=meta)]),
+        Message(role="user", content=[TextPart(text="Long document", provider_metadata=meta), TextPart(text="Question")]),
+    ]
+    body = client.build("bedrock:global.anthropic.claude-sonnet-5", messages, tools=[Tool(name="lookup", provider_metadata=meta), Tool(name="other")]).body
+    assert body["system"] == [{"text": "Long instructions"}, point]
+    assert body["messages"][0]["content"] == [{"text": "Long document"}, point, {"text": "Question"}]
+    assert [t.get("toolSpec", {}).get("name") or "cachePoint" for t in body["toolConfig"]["tools"]] == ["lookup", "cachePoint", "other"]
+    plain = client.build("bedrock:global.anthropic.claude-sonnet-5", [Message(role="user", content="hi")], tools=[Tool(name="lookup")]).body
+    assert "cachePoint" not in json.dumps(plain)
