@@ -25,6 +25,9 @@ same parts.  It owns the guarantees of docs/ARCHITECTURE.md section 3:
   ``streamed_into`` key of ``data`` (parsed as JSON when it is).  Provider parts have no stream
   events of their own: they appear in the final response's ``parts`` (stream event indexes are
   positions in that list, so a provider part leaves a gap);
+* ``logprobs`` rules add token log probabilities (:mod:`specwire.logprobs`), in arrival order, to
+  ``Response.logprobs``; ``choice`` rules give the extra completions of ``n`` > 1
+  (``Response.choices``, by index).  Neither has a stream event;
 * usage overlays: later non-null numbers win and raw objects merge (Anthropic splits usage between
   ``message_start`` and ``message_delta``), unless the spec says ``usage.snapshot`` (each usage
   object is complete and replaces the previous one, as Gemini's are);
@@ -34,17 +37,19 @@ same parts.  It owns the guarantees of docs/ARCHITECTURE.md section 3:
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .accounting import USAGE_NUMBERS, compute_cost, normalize_usage
+from .logprobs import choice, token_logprobs
+from .patches import apply_patches
 from .mapping import truthy
 from .safejson import loads
 from .spec.compile import ModelInfo, UsageConfig
 from .types import (
     CallWarning,
+    Choice,
     ErrorEvent,
     Finish,
     FinishReason,
@@ -58,6 +63,7 @@ from .types import (
     TextEnd,
     TextPart,
     TextStart,
+    TokenLogprob,
     ToolCallDelta,
     ToolCallEnd,
     ToolCallPart,
@@ -139,6 +145,8 @@ class Assembler:
         self.error_body: Any = None
         self.raw: Any = None
         self.response_meta: dict[str, Any] = {}
+        self._logprobs: list[TokenLogprob] | None = None
+        self._choices: dict[int, Choice] = {}
 
     # ------------------------------------------------------------------ events in
     def apply(self, kind: str, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
@@ -247,7 +255,7 @@ class Assembler:
             part.meta.update(meta)
         patches = fields.get("patches")
         if isinstance(patches, list) and patches:
-            part.patched = _apply_patches(part.patched, patches)
+            part.patched = apply_patches(part.patched, patches)
         args = fields.get("arguments")
         delta = fields.get("delta")
         if isinstance(args, str):
@@ -309,6 +317,18 @@ class Assembler:
         if pid is None:
             self._close(part, out)
         return out
+
+    def _logprobs_in(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        tokens = token_logprobs(fields.get("logprobs"), fields.get("top_logprobs"))
+        if tokens is not None:
+            self._logprobs = (self._logprobs or []) + tokens
+        return []
+
+    def _choice(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
+        extra = choice(fields, self._finish_map)
+        if extra is not None:
+            self._choices[extra.index] = extra
+        return []
 
     def _provider_metadata(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         pid = fields.get("part_id")
@@ -500,6 +520,8 @@ class Assembler:
             warnings=list(self.warnings),
             provider_metadata={self._ns: dict(self.response_meta)} if self.response_meta else {},
             raw=self.raw,
+            logprobs=self._logprobs,
+            choices=[self._choices[i] for i in sorted(self._choices)],
         )
 
     def finish(self) -> list[Any]:
@@ -530,65 +552,11 @@ class Assembler:
         "tool_call": _tool_call,
         "provider_metadata": _provider_metadata,
         "provider_part": _provider_part,
+        "logprobs": _logprobs_in,
+        "choice": _choice,
         "part_end": _part_end,
         "usage": _usage,
         "finish": _finish,
         "error": _error,
         "done": _done,
     }
-
-
-def _parse_json_path(path: object) -> list[str | int] | None:
-    """``$.a.b[0]['c d']`` → ``["a", "b", 0, "c d"]`` (the subset tool-argument patches use)."""
-    if not isinstance(path, str) or not path.startswith("$"):
-        return None
-    steps: list[str | int] = []
-    for m in _PATH_STEP.finditer(path, 1):
-        name, index, quoted = m.group(1), m.group(2), m.group(3)
-        steps.append(int(index) if index is not None else (quoted if quoted is not None else name))
-    rebuilt = sum(len(m.group(0)) for m in _PATH_STEP.finditer(path, 1))
-    return steps if rebuilt == len(path) - 1 else None
-
-
-def _apply_patches(root: Any, patches: list[Any]) -> Any:
-    """Apply ``{path, append | value | null}`` patches: ``append`` extends a string (streamed
-    string values), ``value`` sets a number/bool/object, a truthy ``null`` sets ``None``.
-    Containers along the path are created (a dict for a name, a list for an index)."""
-    for patch in patches:
-        if not isinstance(patch, dict):
-            continue
-        steps = _parse_json_path(patch.get("path"))
-        if not steps:
-            continue
-        if patch.get("append") is not None:
-            op, value = "append", str(patch["append"])
-        elif patch.get("value") is not None:
-            op, value = "set", patch["value"]
-        elif patch.get("null"):
-            op, value = "set", None
-        else:
-            continue
-        root = _patched(root, steps, op, value)
-    return root
-
-
-def _patched(node: Any, steps: list[str | int], op: str, value: Any) -> Any:
-    step, rest = steps[0], steps[1:]
-    if isinstance(step, int):
-        node = list(node) if isinstance(node, list) else []
-        while len(node) <= step:
-            node.append(None)
-    else:
-        node = dict(node) if isinstance(node, dict) else {}
-    current = node[step] if isinstance(step, int) else node.get(step)
-    if rest:
-        node[step] = _patched(current, rest, op, value)
-    elif op == "append":
-        node[step] = (current if isinstance(current, str) else "") + value
-    else:
-        node[step] = value
-    return node
-
-
-_PATH_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['([^']*)'\]")
-

@@ -24,20 +24,24 @@ def deep_merge(base: Any, over: Any, *, null_deletes: bool = False) -> Any:
     return out
 
 
-def set_path(tree: dict[str, Any], path: str, value: Any, *, only_if_absent: bool = False) -> dict[str, Any]:
+def set_path(tree: dict[str, Any], path: str, value: Any, *, only_if_absent: bool = False, extend: bool = False) -> dict[str, Any]:
     """A copy of ``tree`` with ``value`` at the dotted ``path`` (``generationConfig.topK``); maps
     along the path are copied, missing ones created.  Dict values are deep-merged into an existing
-    dict at the same place."""
+    dict at the same place; with ``extend`` a list value is appended to an existing list there
+    (items already in it are not repeated)."""
     head, _, rest = path.partition(".")
     out = dict(tree)
     if rest:
         child = out.get(head)
-        out[head] = set_path(child if isinstance(child, dict) else {}, rest, value, only_if_absent=only_if_absent)
+        out[head] = set_path(child if isinstance(child, dict) else {}, rest, value, only_if_absent=only_if_absent, extend=extend)
         return out
     if only_if_absent and head in out:
         return out
     current = out.get(head)
-    out[head] = deep_merge(current, value) if isinstance(current, dict) and isinstance(value, dict) else value
+    if extend and isinstance(current, list) and isinstance(value, list):
+        out[head] = current + [v for v in value if v not in current]
+    else:
+        out[head] = deep_merge(current, value) if isinstance(current, dict) and isinstance(value, dict) else value
     return out
 
 

@@ -14,7 +14,9 @@ Each option is optional (``total=False``) and ``None`` means "not given".  The t
 the run time accepts: the unified objects (:class:`~specwire.Tool`, :class:`~specwire.ToolChoice`,
 :class:`~specwire.ResponseFormat`, :class:`~specwire.Reasoning`) or their short and OpenAI-style
 forms (``tool_choice="auto"``, ``reasoning="high"`` or ``2048``, ``response_format="json"``,
-tool dicts).  Units: tokens for token counts, seconds for ``timeout``.
+tool dicts).  Units: tokens for token counts, seconds for ``timeout``.  A wire field no option
+covers goes in ``provider_options={"<provider>": {...}}`` (merged into that provider's body
+last); an unknown keyword is a :class:`~specwire.RequestBuildError` with a did-you-mean.
 
 This module holds types only; nothing here runs at call time.
 """
@@ -64,6 +66,12 @@ class _RequestOptionsBase(TypedDict, total=False):
     parallel_tool_calls: bool | None
     user: str | None
     metadata: Mapping[str, str] | None
+    logprobs: bool | None
+    top_logprobs: int | None
+    n: int | None
+    service_tier: str | None
+    prediction: str | Mapping[str, Any] | None
+    code_execution: bool | None
     provider_options: Mapping[str, Mapping[str, Any]]
 
 

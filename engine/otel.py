@@ -13,7 +13,8 @@ Per logical call (all retries included, as the conventions ask) one span of kind
 ``"chat {gen_ai.request.model}"`` with ``gen_ai.operation.name`` (``chat``),
 ``gen_ai.provider.name`` (the spec's provider id), ``gen_ai.request.model``, the request
 parameters that were set (``gen_ai.request.max_tokens``, ``temperature``, ``top_p``, ``top_k``,
-``stop_sequences``, ``seed``, ``presence_penalty``, ``frequency_penalty``), ``server.address`` and
+``stop_sequences``, ``seed``, ``presence_penalty``, ``frequency_penalty``, and ``n`` as
+``gen_ai.request.choice.count``), ``server.address`` and
 ``server.port``; at the end ``gen_ai.response.model``, ``gen_ai.response.id``,
 ``gen_ai.response.finish_reasons``, ``gen_ai.usage.input_tokens`` and
 ``gen_ai.usage.output_tokens``, or ``error.type`` and an error status.  Each retry adds a span
@@ -54,6 +55,7 @@ _REQUEST_ATTRS = {
     "seed": "gen_ai.request.seed",
     "presence_penalty": "gen_ai.request.presence_penalty",
     "frequency_penalty": "gen_ai.request.frequency_penalty",
+    "n": "gen_ai.request.choice.count",
 }
 
 

@@ -6,9 +6,13 @@ or a list of cases (the first whose Jinja ``when`` holds applies).  A case can:
 * ``to: path`` (+ optional ``value:`` template) or ``set: {path: template}``: write wire fields
   (dotted paths such as ``generationConfig.topK``; dict values merge into existing dicts);
 * ``set_default: {path: template}``: write only where nothing is yet;
+* ``append: {path: template}``: add list items to the list at ``path`` (created when absent), so
+  two options can share one list (the Responses API's ``include``, Gemini's ``tools``);
 * ``clamp: [lo, hi]`` and ``max_items: n``: bound the value first;
 * ``default`` / ``required``: supply the option when the caller did not;
 * ``unsupported: reason``: drop the option;
+* ``error: message``: refuse the call (:class:`RequestBuildError`), for a value the provider
+  accepts but the engine cannot return (``n`` > 1 while streaming);
 * ``warn: text``: note an adjustment;
 * ``strict_schema: rules``: rewrite ``value.schema`` by a named rule set of
   :data:`specwire.structured.SCHEMA_RULES` before the case renders (structured output);
@@ -33,7 +37,7 @@ from .types import GENERIC_PARAMS, CallWarning
 
 __all__ = ["ParamOp", "apply_params"]
 
-#: ``(mode, path, value)``; mode is ``set`` or ``default`` (a wire field), or ``output_tool``
+#: ``(mode, path, value)``; mode is ``set``, ``default`` or ``append`` (a wire field), or ``output_tool``
 #: (``value`` names the forced tool whose call input is the structured reply).
 ParamOp = tuple[str, str, Any]
 
@@ -67,7 +71,7 @@ def apply_params(
     tools: list[str] | None = None,
 ) -> tuple[list[ParamOp], list[CallWarning]]:
     """The wire operations and warnings for the caller's generic option ``values`` (unset
-    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).  Raises :class:`RequestBuildError` for a required option with no value or a template that fails, :class:`SpecError` for one that hits a sandbox cap."""
+    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).  Raises :class:`RequestBuildError` for a required option with no value, a case with ``error`` or a template that fails, :class:`SpecError` for one that hits a sandbox cap."""
     ops: list[ParamOp] = []
     warnings: list[CallWarning] = []
     params_ctx = {name: values.get(name) for name in GENERIC_PARAMS}
@@ -99,6 +103,8 @@ def apply_params(
         if case is None:
             warnings.append(CallWarning(kind="unsupported-param", param=name, detail=f"no case of the {spec.provider} spec accepts this {name!r}; it was not sent"))
             continue
+        if case.error is not None:
+            raise RequestBuildError(f"{spec.provider}: {case.error}")
         if case.unsupported is not None:
             warnings.append(CallWarning(kind="unsupported-param", param=name, detail=case.unsupported))
             continue
@@ -107,7 +113,7 @@ def apply_params(
             bounded = min(max(value, lo), hi)
             if bounded != value:
                 warnings.append(CallWarning(kind="clamped-param", param=name, detail=f"{value} is outside the provider's range [{lo:g}, {hi:g}]; sent {bounded:g}"))
-                value = type(value)(bounded) if isinstance(value, float) else bounded
+                value = float(bounded) if isinstance(value, float) or bounded != int(bounded) else int(bounded)  # an int option stays an int
                 ctx = {**base, "value": value}
         if case.max_items is not None and isinstance(value, list) and len(value) > case.max_items:
             warnings.append(CallWarning(kind="truncated-param", param=name, detail=f"the provider takes at most {case.max_items} items; sent the first {case.max_items} of {len(value)}"))
@@ -131,6 +137,10 @@ def apply_params(
                 rendered = tree.render(ctx)
                 if rendered is not OMIT:
                     ops.append(("default", path, rendered))
+            for path, tree in case.appends:
+                rendered = tree.render(ctx)
+                if rendered is not OMIT:
+                    ops.append(("append", path, rendered))
         except TemplateFailure as exc:
             raise spec.render_failure(exc, f"params.{name}: {exc}") from None
     return ops, warnings

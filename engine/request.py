@@ -151,7 +151,7 @@ def build_request(
             if extra is not OMIT:
                 body = deep_merge(body, extra)
         for mode, path, value in ops:
-            body = set_path(body, path, value, only_if_absent=(mode == "default"))
+            body = set_path(body, path, value, only_if_absent=(mode == "default"), extend=(mode == "append"))
         options = request.provider_options.get(spec.provider)
         if options:
             body = deep_merge(body, options)
@@ -311,7 +311,11 @@ def render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]:
     out = []
     for tool in request.tools:
         try:
-            out.append(spec.request.tool.render({"tool": tool.model_dump(), "model": model, "omit": OMIT}))
+            ctx = {"tool": tool.model_dump(exclude={"provider_metadata"}), "meta": _Meta(tool.provider_metadata.get(spec.metadata_key) or {}), "model": model, "omit": OMIT}
+            out.append(spec.request.tool.render(ctx))
+            after = spec.request.tool_after.render(ctx) if spec.request.tool_after is not None else OMIT
+            if after is not OMIT and after is not None:
+                out.append(after)
         except TemplateFailure as exc:
             raise spec.render_failure(exc, f"{spec.provider}: tool {tool.name!r}: {exc}") from None
     return out
@@ -323,13 +327,13 @@ def render_messages(spec: CompiledSpec, messages: list[Message], model: str) -> 
     into_names = sorted({r.into for rules in req.parts.values() for r in rules if r.into})
     calls: dict[str, ToolCallPart] = {}
     wire: list[Any] = []
-    system_texts: list[str] = []
+    system_texts: list[TextPart] = []  # kept as parts: their provider metadata (cache_control) renders too
     for msg in messages:
         if msg.role in ("system", "developer") and req.system_placement == "top":
             for part in msg.parts:
                 if not isinstance(part, TextPart):
                     raise RequestBuildError(f"{spec.provider} takes only text in system messages, got a {part.type} part")
-                system_texts.append(part.text)
+                system_texts.append(part)
             continue
         role = req.roles.get(msg.role, msg.role)
         template = req.message_by_role.get(msg.role, req.message)
@@ -361,10 +365,15 @@ def render_messages(spec: CompiledSpec, messages: list[Message], model: str) -> 
                 value = _render(rule.value, pctx, spec, part.type)
                 if value is OMIT:
                     continue
+                after = _render(rule.after, pctx, spec, part.type) if rule.after is not None else OMIT
                 if rule.into:
                     collected.setdefault(rule.into, []).append(value)
+                    if after is not OMIT and after is not None:
+                        collected[rule.into].append(after)
                 else:
                     chunk.append((value, part.type, part))
+                    if after is not OMIT and after is not None:
+                        chunk.append((after, "after", part))
         if chunk or collected or not (msg.parts or emitted):
             turn = _render_turn(spec, template, msg, role, model, chunk, collected, into_names)
             if turn is not OMIT:
@@ -373,13 +382,16 @@ def render_messages(spec: CompiledSpec, messages: list[Message], model: str) -> 
         wire = _merge_consecutive(wire, req.merge_key)
     system_parts: list[Any] = []
     text_rules = req.parts.get("text")
-    for text in system_texts:
+    for text_part in system_texts:
         if text_rules is None:
-            system_parts.append({"text": text})
+            system_parts.append({"text": text_part.text})
             continue
-        rule, pctx = _choose(spec, TextPart(text=text), "system", model, calls)
+        rule, pctx = _choose(spec, text_part, "system", model, calls)
         if rule.value is not None and not rule.drop:
             system_parts.append(_render(rule.value, pctx, spec, "system text"))
+            after = _render(rule.after, pctx, spec, "system text") if rule.after is not None else OMIT
+            if after is not OMIT and after is not None:
+                system_parts.append(after)
     return wire, system_parts
 
 

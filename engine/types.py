@@ -1,4 +1,8 @@
-"""The unified value types (docs/ARCHITECTURE.md section 3), all in one module.
+"""The unified value types (docs/ARCHITECTURE.md section 3).
+
+Message content (the parts and :class:`Message`) lives in :mod:`specwire.parts` and the option
+types (:class:`Tool`, :class:`ToolChoice`, :class:`ResponseFormat`, :class:`Reasoning`) in
+:mod:`specwire.option_types`; both are re-exported here, so ``specwire.types.TextPart`` keeps working.
 
 Messages and parts go *into* a call; a :class:`Response` and a sequence of stream events come
 *out*.  Every value type is a pydantic v2 model; stream events, built once per chunk on the hot path,
@@ -21,19 +25,32 @@ Units: token counts are integers (tokens); prices and costs are USD.
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, ClassVar, Generic, Literal, Union
+from typing import Any, ClassVar, Generic, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from typing_extensions import TypeVar  # PEP 696 defaults (typing has them from 3.13); pydantic requires typing_extensions
 
 from .errors import SpecwireError
+from .option_types import Reasoning, ResponseFormat, Tool, ToolChoice
+from .parts import (
+    AudioPart,
+    DocumentPart,
+    ImagePart,
+    Message,
+    Part,
+    ProviderPart,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from .safejson import problem
 
 __all__ = [
     "AudioPart",
     "CallWarning",
+    "Choice",
     "Cost",
     "DocumentPart",
     "FinishReason",
@@ -52,275 +69,15 @@ __all__ = [
     "ToolCallPart",
     "ToolChoice",
     "ToolResultPart",
+    "TokenLogprob",
     "UNIFIED_FINISH_REASONS",
     "Usage",
 ]
 
-Role = Literal["system", "developer", "user", "assistant", "tool"]
 UnifiedFinish = Literal["stop", "length", "tool_calls", "content_filter", "error", "other"]
 UNIFIED_FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "error", "other")
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
-
-
-# --------------------------------------------------------------------------- content parts
-class TextPart(BaseModel):
-    """Visible text."""
-
-    model_config = _FROZEN
-    type: Literal["text"] = "text"
-    text: str
-    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-class ImagePart(BaseModel):
-    """An image, given either as an ``url`` (http(s)) or as base64 ``data`` with its ``media_type``."""
-
-    model_config = _FROZEN
-    type: Literal["image"] = "image"
-    url: str | None = None
-    data: str | None = None
-    media_type: str | None = None
-    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ImagePart:
-        if (self.url is None) == (self.data is None):
-            raise ValueError("an image needs exactly one of `url` or `data`")
-        if self.data is not None and not self.media_type:
-            raise ValueError("base64 image data needs a `media_type` such as 'image/png'")
-        return self
-
-
-class DocumentPart(BaseModel):
-    """A document (PDF, plain text…) as ``url`` or base64 ``data`` with ``media_type``."""
-
-    model_config = _FROZEN
-    type: Literal["document"] = "document"
-    url: str | None = None
-    data: str | None = None
-    media_type: str = "application/pdf"
-    filename: str | None = None
-    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> DocumentPart:
-        if (self.url is None) == (self.data is None):
-            raise ValueError("a document needs exactly one of `url` or `data`")
-        return self
-
-
-class AudioPart(BaseModel):
-    """Audio input as base64 ``data``; ``media_type`` such as ``audio/wav`` or ``audio/mpeg``."""
-
-    model_config = _FROZEN
-    type: Literal["audio"] = "audio"
-    data: str
-    media_type: str = "audio/wav"
-    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-class ReasoningPart(BaseModel):
-    """Model reasoning ("thinking").  ``redacted`` parts carry no text, only opaque metadata."""
-
-    model_config = _FROZEN
-    type: Literal["reasoning"] = "reasoning"
-    text: str = ""
-    redacted: bool = False
-    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-class ToolCallPart(BaseModel):
-    """A call of a tool by the model.
-
-    ``arguments`` is the parsed JSON object, or ``None`` when the text the provider streamed is not a
-    JSON object (for example cut off by ``max_tokens``); ``arguments_text`` keeps the raw text as
-    streamed (``None`` when the provider sent an object).  ``provider_executed`` marks calls the
-    provider ran itself (Anthropic ``server_tool_use``); they need no client-side execution.
-    """
-
-    model_config = _FROZEN
-    type: Literal["tool_call"] = "tool_call"
-    tool_call_id: str | None = None
-    tool_name: str
-    arguments: dict[str, Any] | None = Field(default_factory=dict)
-    arguments_text: str | None = None
-    provider_executed: bool = False
-    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-class ToolResultPart(BaseModel):
-    """The result of a tool call, sent back to the model.  ``content`` is text or a list of parts."""
-
-    model_config = _FROZEN
-    type: Literal["tool_result"] = "tool_result"
-    tool_call_id: str
-    tool_name: str | None = None
-    content: str | list[Annotated[Union[TextPart, ImagePart], Field(discriminator="type")]] = ""
-    is_error: bool = False
-    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-class ProviderPart(BaseModel):
-    """A provider-specific content block kept as the provider sent it: results of tools the provider
-    ran itself (Anthropic ``web_search_tool_result``, ``mcp_tool_result``…), OpenAI Responses items
-    such as ``web_search_call`` or ``mcp_list_tools``, and any block type a spec does not know (with
-    a warning).  ``provider`` is the namespace it belongs to (like ``provider_metadata`` keys),
-    ``provider_type`` the provider's type name, ``data`` the block as sent and ``tool_call_id`` the
-    provider-executed call it answers, if any.  It is echoed back only to the same provider (when
-    its spec has a ``request.parts.provider`` rule) and left out for any other."""
-
-    model_config = _FROZEN
-    type: Literal["provider"] = "provider"
-    provider: str
-    provider_type: str
-    data: dict[str, Any] = Field(default_factory=dict)
-    tool_call_id: str | None = None
-    provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-Part = Annotated[
-    Union[TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCallPart, ToolResultPart, ProviderPart],
-    Field(discriminator="type"),
-]
-
-
-class Message(BaseModel):
-    """One conversation turn: a ``role`` and its content (a string, or a list of parts).
-
-    OpenAI-style message dicts are accepted wherever messages are (see :mod:`specwire.messages`).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    role: Role
-    content: str | list[Part]
-    name: str | None = None
-
-    @property
-    def parts(self) -> list[Any]:
-        """The content as a list of parts (a string becomes one :class:`TextPart`)."""
-        if isinstance(self.content, str):
-            return [TextPart(text=self.content)] if self.content else []
-        return list(self.content)
-
-
 # --------------------------------------------------------------------------- call options
-class Tool(BaseModel):
-    """A function the model may call: ``parameters`` is a JSON Schema object."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str
-    description: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
-    strict: bool | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _openai_style(cls, data: Any) -> Any:
-        # {"type": "function", "function": {"name": …, "description": …, "parameters": …}}
-        if isinstance(data, dict) and data.get("type") == "function" and isinstance(data.get("function"), dict):
-            return dict(data["function"])
-        return data
-
-
-class ToolChoice(BaseModel):
-    """``auto`` (model decides), ``none`` (no tools), ``required`` (some tool), or ``tool`` + ``name``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    type: Literal["auto", "none", "required", "tool"]
-    name: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _coerce(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            return {"type": data} if data in ("auto", "none", "required") else {"type": "tool", "name": data}
-        if isinstance(data, dict):
-            if data.get("type") == "function" and isinstance(data.get("function"), dict):
-                return {"type": "tool", "name": data["function"].get("name")}
-            if data.get("type") == "any":
-                return {"type": "required"}
-        return data
-
-    @model_validator(mode="after")
-    def _name_for_tool(self) -> ToolChoice:
-        if (self.type == "tool") != (self.name is not None):
-            raise ValueError("tool_choice type 'tool' needs a `name` (and only it takes one)")
-        return self
-
-
-class ResponseFormat(BaseModel):
-    """``text``, ``json`` (any JSON object) or ``json_schema`` with a ``schema`` (and a ``name``).
-
-    Also accepts a pydantic model class: ``json_schema`` with the class's JSON schema, its name and
-    ``strict=True``; the reply is then validated into an instance (``Response.parsed``,
-    docs/structured-output.md).  :attr:`output_type` is that class (``None`` otherwise).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-    type: Literal["text", "json", "json_schema"]
-    name: str = "response"
-    json_schema: dict[str, Any] | None = Field(default=None, alias="schema")
-    strict: bool | None = None
-    # ``builtins.type``: the field ``type`` above shadows the builtin in the class body
-    _output_type: builtins.type[BaseModel] | None = PrivateAttr(default=None)
-
-    @property
-    def output_type(self) -> builtins.type[BaseModel] | None:
-        """The pydantic model class the reply is validated into, or ``None``."""
-        return self._output_type
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _from_model_class(cls, data: Any, handler: Any) -> Any:
-        if isinstance(data, type) and issubclass(data, BaseModel):
-            out = handler({"type": "json_schema", "name": data.__name__, "schema": data.model_json_schema(), "strict": True})
-            out._output_type = data
-            return out
-        return handler(data)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _coerce(cls, data: Any) -> Any:
-        if isinstance(data, str):
-            return {"type": data}
-        if isinstance(data, dict):
-            if data.get("type") == "json_object":
-                return {"type": "json"}
-            inner = data.get("json_schema")
-            if data.get("type") == "json_schema" and isinstance(inner, dict) and "schema" in inner:
-                return {"type": "json_schema", **inner}  # OpenAI style
-        return data
-
-    @model_validator(mode="after")
-    def _schema_needed(self) -> ResponseFormat:
-        if self.type == "json_schema" and self.json_schema is None:
-            raise ValueError("response_format json_schema needs a `schema`")
-        return self
-
-
-class Reasoning(BaseModel):
-    """How much the model should think: an ``effort`` level, a token ``budget_tokens``, or both.
-
-    Accepts ``"high"`` (an effort), ``2048`` (a budget in tokens) or a dict.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
-    budget_tokens: int | None = Field(default=None, ge=0)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _coerce(cls, data: Any) -> Any:
-        if isinstance(data, bool):
-            raise ValueError("reasoning takes an effort level or a token budget, not a bool")
-        if isinstance(data, str):
-            return {"effort": data}
-        if isinstance(data, int):
-            return {"budget_tokens": data}
-        return data
-
-
 #: The generic call options, named once.  A spec's ``params`` section maps each to wire fields.
 GENERIC_PARAMS: tuple[str, ...] = (
     "max_output_tokens",
@@ -337,6 +94,12 @@ GENERIC_PARAMS: tuple[str, ...] = (
     "parallel_tool_calls",
     "user",
     "metadata",
+    "logprobs",
+    "top_logprobs",
+    "n",
+    "service_tier",
+    "prediction",
+    "code_execution",
 )
 
 
@@ -344,7 +107,18 @@ class Request(BaseModel):
     """The unified request: messages, tools and generic options.
 
     An option left at ``None`` is not sent.  ``provider_options={"<provider>": {...}}`` is merged into
-    the wire body untouched, last.  ``messages`` may be OpenAI-style dicts.
+    the wire body untouched, last: the pass-through for any wire field the generic options do not
+    cover.  ``messages`` may be OpenAI-style dicts.
+
+    Beside the sampling options: ``logprobs`` asks for the output tokens' log probabilities
+    (:attr:`Response.logprobs`) and ``top_logprobs`` for the k most likely tokens at each position
+    too; ``n`` asks for several completions (:attr:`Response.choices`; not with streaming);
+    ``service_tier`` names the provider's processing tier (``"auto"``, ``"default"``, ``"flex"``,
+    ``"priority"`` on OpenAI, ``"auto"`` / ``"standard_only"`` on Anthropic); ``prediction`` is
+    the text most of the reply is expected to repeat (OpenAI Predicted Outputs; the
+    ``{"type": "content", "content": ...}`` form is taken too); ``code_execution=True`` lets the
+    model run code on the provider's side (Gemini code execution).  Each spec maps these to its
+    wire fields or drops them with an ``unsupported-param`` warning (docs/usage.md, "Call options").
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -364,6 +138,12 @@ class Request(BaseModel):
     parallel_tool_calls: bool | None = None
     user: str | None = None
     metadata: dict[str, str] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0)
+    n: int | None = Field(default=None, ge=1, le=128)
+    service_tier: str | None = None
+    prediction: str | None = None
+    code_execution: bool | None = None
     provider_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("messages", mode="before")
@@ -381,6 +161,14 @@ class Request(BaseModel):
         reason = problem(value, info.field_name or "")
         if reason is not None:
             raise ValueError(reason)
+        return value
+
+    @field_validator("prediction", mode="before")
+    @classmethod
+    def _prediction_text(cls, value: Any) -> Any:
+        # OpenAI's own form {"type": "content", "content": "..."} is taken too
+        if isinstance(value, dict) and value.get("type") == "content" and isinstance(value.get("content"), str):
+            return value["content"]
         return value
 
     @field_validator("stop_sequences", mode="before")
@@ -488,6 +276,35 @@ class Cost(BaseModel):
     factor: float = 1.0
 
 
+class TokenLogprob(BaseModel):
+    """One output token with its log probability (natural log, so at most 0.0).
+
+    ``bytes`` are the token's UTF-8 bytes when the provider sends them (a token may hold part of a
+    character); ``top_logprobs`` are the most likely tokens at this position, most likely first
+    (empty unless ``top_logprobs=k`` was asked for; their own ``top_logprobs`` are empty).
+    Shapes: OpenAI ``logprobs.content[]`` (https://platform.openai.com/docs/api-reference/chat/object),
+    Gemini ``logprobsResult`` (https://ai.google.dev/api/generate-content#LogprobsResult)."""
+
+    model_config = ConfigDict(frozen=True)
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+    top_logprobs: list[TokenLogprob] = Field(default_factory=list)
+
+
+class Choice(BaseModel):
+    """One extra completion of a call made with ``n`` > 1 (the first is the :class:`Response`
+    itself): its ``index`` in the provider's list, ``text``, ``finish_reason`` and token
+    ``logprobs`` (when asked for).  Tool calls of extra choices are not unified: they stay in
+    ``Response.raw``."""
+
+    model_config = ConfigDict(frozen=True)
+    index: int
+    text: str = ""
+    finish_reason: FinishReason | None = None
+    logprobs: list[TokenLogprob] | None = None
+
+
 class CallWarning(BaseModel):
     """A non-fatal note about a call: a clamped, dropped or unsupported parameter, an unknown model,
     an event the spec does not map.  ``kind`` is a short kebab-case tag."""
@@ -512,7 +329,10 @@ class Response(BaseModel, Generic[ParsedT]):
     provider returns beside the content, under its id (Perplexity ``citations``…).  ``raw`` is the
     provider's JSON body for non-streaming calls and ``None`` for streams.  ``parsed`` is the reply
     validated into the pydantic model given as ``response_format`` (``None`` when none was given,
-    or when the model answered with tool calls instead).
+    or when the model answered with tool calls instead).  ``logprobs`` are the output tokens with
+    their log probabilities when the call asked for them (``logprobs=True``) and the provider sent
+    them, else ``None``.  ``choices`` holds the extra completions of a call with ``n`` > 1 (the
+    first completion is this response itself); it is empty otherwise.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -531,6 +351,8 @@ class Response(BaseModel, Generic[ParsedT]):
     provider_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
     raw: Any = None
     parsed: ParsedT | None = None
+    logprobs: list[TokenLogprob] | None = None
+    choices: list[Choice] = Field(default_factory=list)
 
     def message(self) -> Message:
         """This response as an assistant :class:`Message`, ready to append to the conversation."""

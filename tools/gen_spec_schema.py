@@ -28,13 +28,14 @@ UNIFIED = {"enum": ["stop", "length", "tool_calls", "content_filter", "error", "
 EMITS = [
     "response_metadata", "text_delta", "text", "reasoning_delta", "reasoning", "tool_call_start",
     "tool_call_delta", "tool_call", "provider_metadata", "provider_part", "part_end", "usage", "finish", "error",
-    "done", "ignore",
+    "done", "ignore", "logprobs", "choice",
 ]
 ROLES = ["system", "developer", "user", "assistant", "tool"]
 PART_KINDS = ["text", "image", "document", "audio", "reasoning", "tool_call", "tool_result", "provider"]
 GENERIC = [
     "max_output_tokens", "temperature", "top_p", "top_k", "stop_sequences", "seed", "presence_penalty",
     "frequency_penalty", "response_format", "reasoning", "tool_choice", "parallel_tool_calls", "user", "metadata",
+    "logprobs", "top_logprobs", "n", "service_tier", "prediction", "code_execution",
 ]
 ERROR_CLASSES = [
     "APIStatusError", "BadRequestError", "ContextWindowExceededError", "ContentFilterError",
@@ -75,6 +76,9 @@ RULE_FIELDS = {
     "warning": {**JMES, "description": "provider_part: a warning to report when the part opens (a block type the spec does not know)"},
     "streamed_into": {**JMES, "description": "provider_part: the data key that fragments streamed to this part fill (parsed as JSON when they are)"},
     "separate": {**JMES, "description": "text/reasoning without part_id: when truthy, this fragment is a part of its own (ends the open part before it and is closed after it), e.g. a Gemini part carrying a thoughtSignature"},
+    "logprobs": {**JMES, "description": "logprobs: the list of token entries {token, logprob, bytes?, top_logprobs?}; choice: that choice's entries"},
+    "top_logprobs": {**JMES, "description": "logprobs/choice: a list parallel to `logprobs` holding each position's alternatives (providers that send them apart)"},
+    "index": {**JMES, "description": "choice: the index of an extra completion (n > 1)"},
     "finish_detail": {**JMES, "description": "finish: a detail refining the raw finish reason; `<raw>:<detail>` is looked up in finish_reasons first"},
 }
 CASE = obj({"when": JMES, "emit": {"enum": EMITS}, **RULE_FIELDS}, ["emit"])
@@ -100,6 +104,7 @@ PART_RULE = obj(
         "as_message": TREE,
         "drop": BOOL,
         "error": {**STR, "description": "refuse the part: raise RequestBuildError with this message"},
+        "after": {**TREE, "description": "an extra block placed right after this part's block (omit: none), e.g. a Bedrock cachePoint"},
     }
 )
 PART_RULES = {"oneOf": [{"$ref": "#/$defs/part_rule"}, {"type": "array", "items": {"$ref": "#/$defs/part_rule"}, "minItems": 1}]}
@@ -112,11 +117,13 @@ PARAM_RULE = obj(
         "value": TREE,
         "set": PATH_MAP,
         "set_default": PATH_MAP,
+        "append": {**PATH_MAP, "description": "dotted wire path -> a list template whose items are appended to the list there (created when absent)"},
         "clamp": {"type": "array", "items": NUM, "minItems": 2, "maxItems": 2},
         "max_items": INT,
         "default": TREE,
         "required": BOOL,
         "unsupported": STR,
+        "error": {**STR, "description": "refuse the call with this message (RequestBuildError): a value the provider takes but the engine cannot return"},
         "warn": STR,
         "strict_schema": {"enum": SCHEMA_RULES, "description": "rewrite value.schema by these named rules (engine/structured.py) before the case renders"},
         "output_tool": {**TEMPLATE, "description": "forced-tool structured output: the input of the call of this tool is the reply"},
@@ -283,6 +290,7 @@ SCHEMA = {
                 "message_by_role": obj({r: TREE for r in ROLES}),
                 "parts": obj({k: PART_RULES for k in PART_KINDS}),
                 "tool": TREE,
+                "tool_after": {**TREE, "description": "an extra entry placed right after a tool definition (omit: none); sees `tool` and `meta`"},
             },
             ["path", "body"],
         ),

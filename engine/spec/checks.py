@@ -8,7 +8,7 @@ Rules (the ``[rule]`` printed by ``validate-spec``):
 * ``template-variable``: a template reads a name its location does not provide (did-you-mean);
 * ``unknown-auth-scheme`` / ``unknown-framing``: the named hook is registered (did-you-mean);
 * ``rule-fields``: an event rule has what its ``emit`` needs; ``cases`` only with ``foreach``;
-* ``param-rule``: a parameter case sets something, or says it is unsupported; clamp bounds ordered;
+* ``param-rule``: a parameter case sets something, or says it is unsupported or refused; clamp bounds ordered;
 * ``operation-field``: an ``operations`` entry maps a response field its operation does not have,
   leaves out one it needs, or accepts an option the operation does not take.
 * ``duplicate-model``: a model id or alias appears twice; ``unknown-profile``: a model names a
@@ -54,7 +54,7 @@ CONTEXTS: dict[str, set[str]] = {
     "base_url": _COMMON | {"settings"},
     "message": _COMMON | {"role", "parts", "text", "only_text", "name"},
     "part": _COMMON | {"part", "meta", "role"},
-    "tool": _COMMON | {"tool"},
+    "tool": _COMMON | {"tool", "meta"},
     "param": _COMMON | {"value", "params", "model_info", "stream", "settings", "tools"},
 }
 
@@ -71,6 +71,8 @@ EMIT_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "provider_part": (("data",),),
     "response_metadata": (("id", "model", "set", "append"),),
     "usage": (("usage",),),
+    "logprobs": (("logprobs",),),
+    "choice": (("index",),),
 }
 
 
@@ -305,6 +307,7 @@ def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
         (("request", "body"), request.get("body"), CONTEXTS["request"], False),
         (("request", "message"), request.get("message"), CONTEXTS["message"] | into, False),
         (("request", "tool"), request.get("tool"), CONTEXTS["tool"], False),
+        (("request", "tool_after"), request.get("tool_after"), CONTEXTS["tool"], False),
         (("stream", "path"), stream.get("path"), CONTEXTS["request"], False),
         (("stream", "query"), stream.get("query"), CONTEXTS["request"], False),
         (("stream", "body"), stream.get("body"), CONTEXTS["request"], False),
@@ -314,7 +317,7 @@ def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
     for kind, rules in (request.get("parts") or {}).items():
         for i, rule in enumerate(rules if isinstance(rules, list) else [rules]):
             base = ("request", "parts", kind) + ((i,) if isinstance(rules, list) else ())
-            for key in ("value", "as_message"):
+            for key in ("value", "as_message", "after"):
                 places.append((base + (key,), rule.get(key), CONTEXTS["part"], False))
             places.append((base + ("when",), rule.get("when"), CONTEXTS["part"], True))
     places += _param_places(data.get("params") or {}, ("params",))
@@ -345,7 +348,7 @@ def _param_places(params: dict[str, Any], base: tuple[object, ...]) -> list[tupl
         for i, case in enumerate(value if isinstance(value, list) else [value]):
             path = base + (name,) + ((i,) if isinstance(value, list) else ())
             out.append((path + ("when",), case.get("when"), CONTEXTS["param"], True))
-            for key in ("value", "default", "set", "set_default"):
+            for key in ("value", "default", "set", "set_default", "append"):
                 out.append((path + (key,), case.get(key), CONTEXTS["param"], False))
     return out
 
@@ -382,13 +385,13 @@ def _param_issues(params: dict[str, Any], base: tuple[object, ...], source: Sour
         cases = value if isinstance(value, list) else [value]
         for i, case in enumerate(cases):
             path = base + (name,) + ((i,) if isinstance(value, list) else ())
-            if not any(k in case for k in ("to", "set", "set_default", "unsupported")):
-                yield _at(source, file, path, "param-rule", "a parameter case needs `to`, `set`, `set_default` or `unsupported`")
+            if not any(k in case for k in ("to", "set", "set_default", "append", "unsupported", "error")):
+                yield _at(source, file, path, "param-rule", "a parameter case needs `to`, `set`, `set_default`, `append`, `unsupported` or `error`")
             clamp = case.get("clamp")
             if clamp and clamp[0] > clamp[1]:
                 yield _at(source, file, path + ("clamp",), "param-rule", f"clamp bounds {clamp} are in the wrong order")
-            if "unsupported" in case and any(k in case for k in ("to", "set", "set_default")):
-                yield _at(source, file, path, "param-rule", "an `unsupported` case cannot also set fields")
+            if ("unsupported" in case or "error" in case) and any(k in case for k in ("to", "set", "set_default", "append")):
+                yield _at(source, file, path, "param-rule", "an `unsupported` or `error` case cannot also set fields")
 
 
 # ---------------------------------------------------------------------------- credentials

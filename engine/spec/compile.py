@@ -42,7 +42,7 @@ __all__ = [
 RULE_FIELDS = (
     "part_id", "id", "model", "delta", "text", "tool_call_id", "tool_name", "arguments",
     "provider_executed", "redacted", "finish_reason", "usage", "body", "patches", "finish_detail",
-    "separate", "provider_type", "data", "warning", "streamed_into",
+    "separate", "provider_type", "data", "warning", "streamed_into", "logprobs", "top_logprobs", "index",
 )
 
 
@@ -100,6 +100,7 @@ class PartRule:
     as_message: CompiledTree | None
     drop: bool
     error: str | None = None
+    after: CompiledTree | None = None  # an extra block right after this one (Bedrock cachePoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class RequestConfig:
     message_by_role: MappingProxyType[str, CompiledTree]
     parts: MappingProxyType[str, tuple[PartRule, ...]]
     tool: CompiledTree | None
+    tool_after: CompiledTree | None = None  # an extra entry right after a tool definition
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,8 @@ class ParamCase:
     warn: str | None
     strict_schema: str | None = None
     output_tool: CompiledTree | None = None
+    error: str | None = None
+    appends: tuple[tuple[str, CompiledTree], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +408,7 @@ class _Compiler:
                     as_message=self.tree(item["as_message"], p + ("as_message",)) if "as_message" in item else None,
                     drop=bool(item.get("drop", False)),
                     error=item.get("error"),
+                    after=self.tree(item["after"], p + ("after",)) if "after" in item else None,
                 )
             )
         return tuple(out)
@@ -424,6 +429,7 @@ class _Compiler:
             message_by_role=MappingProxyType({r: self.tree(t, p + ("message_by_role", r)) for r, t in (data.get("message_by_role") or {}).items()}),
             parts=MappingProxyType({k: self.part_rules(v, p + ("parts", k)) for k, v in (data.get("parts") or {}).items()}),
             tool=self.tree(data["tool"], p + ("tool",)) if "tool" in data else None,
+            tool_after=self.tree(data["tool_after"], p + ("tool_after",)) if "tool_after" in data else None,
         )
 
     # ---------------------------------------------------------------- params
@@ -451,6 +457,8 @@ class _Compiler:
                     warn=item.get("warn"),
                     strict_schema=item.get("strict_schema"),
                     output_tool=self.tree(item["output_tool"], p + ("output_tool",)) if "output_tool" in item else None,
+                    error=item.get("error"),
+                    appends=tuple((k, self.tree(v, p + ("append", k))) for k, v in (item.get("append") or {}).items()),
                 )
             )
         return tuple(out)

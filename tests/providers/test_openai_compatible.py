@@ -165,7 +165,9 @@ def test_spec_holds_only_its_differences(provider: str) -> None:
     assert _restated(raw, parent, ()) == [], "these keys repeat what openai.yaml already says"
     text = (PROVIDERS / f"{provider}.yaml").read_text(encoding="utf-8")
     head = text.split("\nmodels:", 1)[0]
-    assert len(head.splitlines()) <= 100, f"{provider}.yaml is {len(head.splitlines())} lines before `models:`"
+    # 130: the wire differences plus the operations (embeddings, model listing) and the newer
+    # generic options (logprobs, n, service_tier…) each vendor maps or refuses
+    assert len(head.splitlines()) <= 130, f"{provider}.yaml is {len(head.splitlines())} lines before `models:`"
     env = raw.get("env") or {}
     assert "OPENAI_API_KEY" not in json.dumps(env) and "OPENAI_BASE_URL" not in json.dumps(env)
     url, key_var, base_var = ENDPOINTS[provider]

@@ -69,6 +69,17 @@ def every_option(client: Client) -> Response:
     )
 
 
+def logprobs_and_choices(client: Client) -> list[str]:
+    response = client.complete("openai:gpt-5.5", "hi", logprobs=True, top_logprobs=2, n=2, service_tier="flex", prediction="hello", code_execution=False)
+    tokens = [f"{t.token}:{t.logprob:.3f}:{len(t.top_logprobs)}" for t in response.logprobs or []]
+    for choice in response.choices:
+        finish = choice.finish_reason.unified if choice.finish_reason is not None else None
+        tokens.append(f"{choice.index} {choice.text} {finish} {len(choice.logprobs or [])}")
+    cached = {"anthropic": {"cache_control": {"type": "ephemeral"}}}
+    client.complete("anthropic:claude-sonnet-5-5", [Message(role="user", content=[specwire.TextPart(text="doc", provider_metadata=cached)])], tools=[Tool(name="t", provider_metadata=cached)])
+    return tokens
+
+
 def errors() -> None:
     try:
         one_call()

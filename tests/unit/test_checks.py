@@ -620,3 +620,16 @@ def test_builtin_spec_is_clean(path: Path) -> None:
 def test_there_are_builtin_specs() -> None:
     assert {p.stem for p in PROVIDERS} >= {"openai", "anthropic", "gemini"}
     assert all(os.path.getsize(p) < MAX_FILE_BYTES for p in PROVIDERS)
+
+
+# ============================================================================ logprobs, choices, param append / error
+def test_logprobs_rule_needs_logprobs_and_choice_needs_index(check: Any) -> None:
+    check(HEAD + "response:\n  events:\n    lp: {when: data.x, emit: logprobs}\n", issue=(6, 9, "rule-fields"), message="needs 'logprobs'")
+    check(HEAD + "response:\n  events:\n    more: {foreach: data.items, emit: choice, text: t}\n", issue=(6, 11, "rule-fields"), message="needs 'index'")
+    check(HEAD + "response:\n  events:\n    lp: {when: data.x, emit: logprobs, logprobs: data.x, top_logprobs: data.y}\n")
+
+
+def test_param_append_and_error_cases(check: Any) -> None:
+    check(HEAD + "params:\n  logprobs: {append: {include: [x]}}\n")
+    check(HEAD + "params:\n  n: [{when: stream, error: no streaming}, {to: n}]\n")
+    check(HEAD + "params:\n  n: {error: refused, to: n}\n", issue=(5, 6, "param-rule"), message="cannot also set")

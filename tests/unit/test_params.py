@@ -154,6 +154,12 @@ def test_no_option_is_ever_silently_dropped(registry: Any) -> None:
         "parallel_tool_calls": True,
         "user": "u1",
         "metadata": {"k": "v"},
+        "logprobs": True,
+        "top_logprobs": 3,
+        "n": 2,
+        "service_tier": "flex",
+        "prediction": "predicted text",
+        "code_execution": True,
     }
     assert set(values) == set(GENERIC_PARAMS)
     for provider in registry.providers():
@@ -166,7 +172,7 @@ def test_no_option_is_ever_silently_dropped(registry: Any) -> None:
 def _explicitly_nothing(spec: Any, name: str) -> bool:
     # a case with `set: {}` (e.g. response_format text) deliberately sends nothing
     cases = spec.params.get(name) or ()
-    return any(not c.sets and not c.set_defaults and c.unsupported is None for c in cases)
+    return any(not c.sets and not c.set_defaults and not c.appends and c.unsupported is None and c.error is None for c in cases)
 
 
 # --------------------------------------------------------------------------- default / required
@@ -305,3 +311,32 @@ def test_warnings_come_in_generic_option_order(registry: Any) -> None:
     _, warnings = via_request(registry.get("anthropic"), "claude-sonnet-5-5", metadata={"a": "b"}, seed=1, temperature=0.1, top_k=2)
     order = [w.param for w in warnings]
     assert order == [p for p in GENERIC_PARAMS if p in order]
+
+
+# --------------------------------------------------------------------------- append / error / int clamp
+def test_append_adds_to_a_list_another_option_wrote() -> None:
+    spec = mini({
+        "reasoning": {"set": {"include": ["reasoning.encrypted_content"]}},
+        "logprobs": {"append": {"include": ["message.output_text.logprobs"]}},
+        "top_logprobs": {"to": "top_logprobs", "append": {"include": ["message.output_text.logprobs"]}},
+    }, request=MINI_REQUEST)
+    plan = build_request(spec, Request(messages="hi", reasoning="high", logprobs=True, top_logprobs=2), model="m")
+    assert plan.body["include"] == ["reasoning.encrypted_content", "message.output_text.logprobs"]  # no repeat
+    alone = build_request(spec, Request(messages="hi", logprobs=True), model="m")
+    assert alone.body["include"] == ["message.output_text.logprobs"]  # created when absent
+
+
+def test_an_error_case_refuses_the_call() -> None:
+    spec = mini({"n": [{"when": "stream and value > 1", "error": "no n with streaming"}, {"to": "n"}]})
+    with pytest.raises(RequestBuildError, match="mini: no n with streaming"):
+        apply_params(spec, {"n": 2}, model="m", model_info=None, stream=True, settings={})
+    ops, _ = apply_params(spec, {"n": 2}, model="m", model_info=None, stream=False, settings={})
+    assert ops == [("set", "n", 2)]
+
+
+def test_a_clamped_int_option_stays_an_int() -> None:
+    ops, warnings = params(mini({"top_logprobs": {"to": "top_logprobs", "clamp": [0, 20]}}), top_logprobs=99)
+    assert ops == [("set", "top_logprobs", 20)] and isinstance(ops[0][2], int)
+    assert kinds(warnings) == [("clamped-param", "top_logprobs")]
+    ops, _ = params(mini({"temperature": {"to": "temperature", "clamp": [0, 1.5]}}), temperature=5)
+    assert ops == [("set", "temperature", 1.5)]  # a bound that is not whole stays a float
