@@ -129,6 +129,8 @@ def merge_catalog(data: Any, source: SourceMap, spec_file: Path, builtin: Path) 
         for key in ("source", "as_of"):
             if key not in item and isinstance(raw.get(key), str):
                 item[key] = raw[key]
+        if isinstance(item.get("pricing"), dict):  # the prices' provenance is the entry's unless it cites a page
+            item["pricing"] = {**item["pricing"], "source": item["pricing"].get("source") or item.get("source"), "as_of": item["pricing"].get("as_of") or item.get("as_of")}
         if "profile" not in item:
             matched, profile = _rule_profile(rules, mid)
             if matched and profile is not None:
