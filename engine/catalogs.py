@@ -35,12 +35,16 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .spec.issues import SourceMap, SpecIssue
 from .spec.loader import load_file
+from .types import CallWarning
 
-__all__ = ["CATALOG_DIR", "catalog_paths", "merge_catalog"]
+if TYPE_CHECKING:
+    from .spec.compile import CompiledSpec
+
+__all__ = ["CATALOG_DIR", "catalog_paths", "follow_deprecated", "merge_catalog"]
 
 #: The folder (beside the specs) that holds the imported catalogs; never read as specs.
 CATALOG_DIR = "catalogs"
@@ -138,3 +142,35 @@ def merge_catalog(data: Any, source: SourceMap, spec_file: Path, builtin: Path) 
         moves[("models", j)] = ("models", len(models))
         models.append(item)
     return {**data, "models": models}, source.overlay(loaded.source.moved(moves)), issues
+
+
+#: How many replacements :func:`follow_deprecated` follows (a replacement that is deprecated too).
+_MAX_HOPS = 5
+
+
+def follow_deprecated(spec: CompiledSpec, model: str, warnings: list[CallWarning]) -> tuple[str, list[CallWarning]]:
+    """The model to send when the caller opted in to following deprecations
+    (``Client(follow_deprecated=True)``): a catalog entry marked ``deprecated`` with a
+    ``replacement`` is replaced by it (through a chain of at most five), and its
+    ``deprecated-model`` warning by one naming both ids.  A model that is not deprecated, or has
+    no replacement, comes back as given with ``warnings`` unchanged.  The replacement is sent
+    even when the catalog does not list it (an ``unknown-model`` warning then says so)."""
+    from .registry import model_warnings  # registry imports this module
+
+    original, seen = model, {model}
+    for _ in range(_MAX_HOPS):
+        info = spec.model_info(model)
+        replacement = (info.deprecated or {}).get("replacement") if info is not None else None
+        if not replacement or replacement in seen:
+            break
+        seen.add(replacement)
+        model = replacement
+    if model == original:
+        return model, warnings
+    eol = (spec.model_info(original).deprecated or {}).get("end_of_life")  # type: ignore[union-attr]
+    note = CallWarning(
+        kind="deprecated-model",
+        detail=f"{original!r} is deprecated" + (f" (end of life {eol})" if eol else "") + f"; sent its replacement {model!r} instead (follow_deprecated)",
+    )
+    kept = [w for w in warnings if w.kind not in ("deprecated-model", "unknown-model")]
+    return model, [*kept, note, *(w for w in model_warnings(spec, model) if w.kind != "deprecated-model")]
