@@ -101,6 +101,8 @@ def merge_catalog(data: Any, source: SourceMap, spec_file: Path, builtin: Path) 
     if path is None:
         where = " or ".join(str(p) for p in catalog_paths(name, spec_file, builtin))
         return data, source, [_issue(source, spec_name, ("catalog",), "unknown-catalog", f"no catalog file {name!r} ({where})")]
+    if path.parent.resolve() not in path.resolve().parents:  # like spec discovery: no symlink out of its folder
+        return data, source, [_issue(source, spec_name, ("catalog",), "symlink-escape", f"catalog file {path} is a symlink out of {path.parent}")]
     loaded = load_file(path)
     issues = list(loaded.issues)
     raw = loaded.data
@@ -160,14 +162,15 @@ def follow_deprecated(spec: CompiledSpec, model: str, warnings: list[CallWarning
     original, seen = model, {model}
     for _ in range(_MAX_HOPS):
         info = spec.model_info(model)
-        replacement = (info.deprecated or {}).get("replacement") if info is not None else None
+        replacement = info.deprecated.get("replacement") if info is not None and info.deprecated else None
         if not replacement or replacement in seen:
             break
         seen.add(replacement)
         model = replacement
     if model == original:
         return model, warnings
-    eol = (spec.model_info(original).deprecated or {}).get("end_of_life")  # type: ignore[union-attr]
+    first = spec.model_info(original)
+    eol = first.deprecated.get("end_of_life") if first is not None and first.deprecated else None
     note = CallWarning(
         kind="deprecated-model",
         detail=f"{original!r} is deprecated" + (f" (end of life {eol})" if eol else "") + f"; sent its replacement {model!r} instead (follow_deprecated)",

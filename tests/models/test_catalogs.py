@@ -234,6 +234,23 @@ def test_an_unknown_catalog_is_a_spec_error(tmp_path: Path) -> None:
     assert any(i.rule == "unknown-catalog" for i in info.value.issues)
 
 
+@pytest.mark.parametrize("name", ["../acme", "catalogs/acme", "ACME"])
+def test_a_catalog_name_is_never_a_path(tmp_path: Path, name: str) -> None:
+    registry = _folder(tmp_path, SPEC.replace("name: acme", f'name: "{name}"'), CATALOG)
+    with pytest.raises(SpecError):
+        registry.get("acme")
+
+
+def test_a_catalog_symlink_out_of_its_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(textwrap.dedent(CATALOG), encoding="utf-8")
+    registry = _folder(tmp_path, SPEC)
+    (tmp_path / "catalogs" / "acme.yaml").symlink_to(outside)
+    with pytest.raises(SpecError) as info:
+        registry.get("acme")
+    assert any(i.rule == "symlink-escape" for i in info.value.issues)
+
+
 def test_a_bad_imported_entry_is_reported_in_the_catalog_file(tmp_path: Path) -> None:
     registry = _folder(tmp_path, SPEC, CATALOG.replace("context_window: 3000", "context_window: lots"))
     issues = registry.check_file(tmp_path / "acme.yaml")
