@@ -26,6 +26,12 @@ Mapping (docs/ARCHITECTURE.md section 4, "Imported catalogs"):
 * ``deprecation_date`` → ``deprecated.end_of_life``, ``successor_model`` → ``deprecated.replacement``.
 * every entry records ``source`` (the dataset) and ``as_of`` (its date); ``pricing.source`` is the
   vendor page LiteLLM cites, when it cites one.
+
+``--format models.dev`` reads models.dev's ``api.json`` shape instead (https://models.dev,
+https://github.com/anomalyco/models.dev: ``{provider: {models: {id: {cost, limit, tool_call,
+reasoning, structured_output, attachment, modalities, last_updated}}}}``, prices already USD per
+million tokens) for the providers LiteLLM's dataset lacks (:data:`MODELS_DEV_CATALOGS`); a model's
+own ``source`` (its file at a commit) and ``last_updated`` win over ``--source``/``--as-of``.
 """
 
 from __future__ import annotations
@@ -64,6 +70,9 @@ CATALOGS: dict[str, list[tuple[str, tuple[str, ...], bool, bool]]] = {
     "cerebras": [("cerebras", ("cerebras/",), False, False)],
     "zai": [("zai", ("zai/",), False, False)],
 }
+
+#: models.dev provider id → catalog name (only providers the LiteLLM dataset has no entries for)
+MODELS_DEV_CATALOGS = {"siliconflow": "siliconflow"}
 
 CAPABILITIES = {
     "supports_function_calling": "tools",
@@ -196,6 +205,48 @@ def build(dataset: dict[str, Any], source: str, as_of: str, only: set[str] | Non
     return out
 
 
+def convert_models_dev(entry: dict[str, Any], mid: str, source: str, as_of: str) -> dict[str, Any]:
+    """One catalog entry from a models.dev model (prices already USD per million tokens; a
+    capability the entry does not state stays unknown)."""
+    out: dict[str, Any] = {"id": mid}
+    limit = entry.get("limit") if isinstance(entry.get("limit"), dict) else {}
+    if (context := _tokens(limit.get("context"))) is not None:
+        out["context_window"] = context
+    if (max_out := _tokens(limit.get("output"))) is not None:
+        out["max_output_tokens"] = max_out
+    caps: dict[str, bool] = {}
+    for field, name in (("tool_call", "tools"), ("reasoning", "reasoning"), ("structured_output", "json_schema")):
+        if isinstance(entry.get(field), bool):
+            caps[name] = entry[field]
+    inputs = (entry.get("modalities") or {}).get("input") if isinstance(entry.get("modalities"), dict) else None
+    if isinstance(inputs, list):
+        caps.update({"vision": "image" in inputs, "audio": "audio" in inputs, "pdf": "pdf" in inputs})
+    if caps:
+        out["capabilities"] = caps
+    cost = entry.get("cost") if isinstance(entry.get("cost"), dict) else {}
+    prices = {key: value for key, raw in (("input", cost.get("input")), ("output", cost.get("output")),
+                                          ("cache_read", cost.get("cache_read", cost.get("cache_input"))), ("cache_write", cost.get("cache_write")))
+              if (value := per_million(raw / 1_000_000 if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None)) is not None}
+    if prices:
+        out["pricing"] = {"input": None, "output": None, "cache_read": None, "cache_write": None, **prices}
+    out["source"] = entry["source"] if isinstance(entry.get("source"), str) else source
+    last = entry.get("last_updated")
+    out["as_of"] = last if isinstance(last, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", last) else as_of
+    return out
+
+
+def build_models_dev(dataset: dict[str, Any], source: str, as_of: str, only: set[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """``{catalog name: [entries sorted by id]}`` from models.dev's ``api.json`` shape."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for provider, name in MODELS_DEV_CATALOGS.items():
+        if only is not None and name not in only:
+            continue
+        models = (dataset.get(provider) or {}).get("models") if isinstance(dataset.get(provider), dict) else None
+        entries = [convert_models_dev(m, mid, source, as_of) for mid, m in sorted((models or {}).items()) if isinstance(m, dict)]
+        out[name] = [e for e in entries if "context_window" in e or "pricing" in e]
+    return out
+
+
 def _scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)  # JSON scalars are YAML flow scalars
 
@@ -224,8 +275,8 @@ def render(name: str, entries: list[dict[str, Any]], source: str, as_of: str, co
     for entry in entries:
         first = True
         for key, value in entry.items():
-            if key in ("source", "as_of"):
-                continue  # the file's source/as_of apply to every entry
+            if key in ("source", "as_of") and value == {"source": source, "as_of": as_of}[key]:
+                continue  # the file's source/as_of apply to every entry that names none
             lead = "  - " if first else "    "
             first = False
             lines.append(f"{lead}{key}: {_flow(value)}")
@@ -239,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", required=True, help="the dataset's date, YYYY-MM-DD")
     parser.add_argument("--out", default=str(OUT_DIR), help="the folder to write (default providers.d/catalogs)")
     parser.add_argument("--only", action="append", help="write only this catalog (repeatable)")
+    parser.add_argument("--format", choices=("litellm", "models.dev"), default="litellm", help="the dataset's shape (default: LiteLLM's)")
     args = parser.parse_args(argv)
     dataset = json.loads(Path(args.dataset).read_text(encoding="utf-8"))
     if not isinstance(dataset, dict):
@@ -246,8 +298,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    command = f'python tools/import_catalog.py <model_prices_and_context_window.json> --source "{args.source}" --as-of {args.as_of}'
-    for name, entries in build(dataset, args.source, args.as_of, set(args.only) if args.only else None).items():
+    litellm = args.format == "litellm"
+    command = (f'python tools/import_catalog.py <{"model_prices_and_context_window" if litellm else "api"}.json> --source "{args.source}" --as-of {args.as_of}'
+               + ("" if litellm else " --format models.dev"))
+    builder = build if litellm else build_models_dev
+    for name, entries in builder(dataset, args.source, args.as_of, set(args.only) if args.only else None).items():
         if not entries:
             print(f"{name}: no chat entries in the dataset; not written", file=sys.stderr)
             continue

@@ -145,6 +145,36 @@ def test_the_tool_writes_files_with_a_generated_header(tmp_path: Path) -> None:
     assert loaded.providers()  # discovery unaffected
 
 
+def test_a_models_dev_dataset_fills_the_providers_litellm_lacks() -> None:
+    """models.dev's api.json shape (https://github.com/anomalyco/models.dev): prices already USD per
+    million tokens, ``cache_input`` an older name of ``cache_read``, capabilities from the flags and
+    the input modalities; the model's own file and date are its source."""
+    dataset = {"siliconflow": {"models": {
+        "zai-org/GLM-5.2": {"cost": {"input": 1.4, "output": 4.4, "cache_input": 0.26, "cache_write": 0}, "limit": {"context": 1049000, "output": 262000},
+                            "source": "https://github.com/anomalyco/models.dev/blob/abc/providers/siliconflow/models/zai-org/GLM-5.2.toml"},
+        "Qwen/Qwen3-VL-32B-Thinking": {"cost": {"input": 0.2, "output": 1.5}, "limit": {"context": 262000}, "reasoning": True, "tool_call": True,
+                                       "modalities": {"input": ["text", "image"]}, "last_updated": "2025-11-25"},
+        "nothing/known": {"name": "no facts"},
+    }}, "openai": {"models": {"gpt-4o": {"cost": {"input": 2.5}}}}}
+    out = tool.build_models_dev(dataset, SOURCE, AS_OF)
+    assert list(out) == ["siliconflow"]  # only the providers LiteLLM's dataset lacks
+    glm, qwen = {e["id"]: e for e in out["siliconflow"]}["zai-org/GLM-5.2"], {e["id"]: e for e in out["siliconflow"]}["Qwen/Qwen3-VL-32B-Thinking"]
+    assert glm["pricing"] == {"input": 1.4, "output": 4.4, "cache_read": 0.26, "cache_write": 0}
+    assert glm["context_window"] == 1049000 and glm["max_output_tokens"] == 262000
+    assert glm["source"].endswith("GLM-5.2.toml") and glm["as_of"] == AS_OF
+    assert qwen["capabilities"] == {"tools": True, "reasoning": True, "vision": True, "audio": False, "pdf": False}
+    assert qwen["source"] == SOURCE and qwen["as_of"] == "2025-11-25"
+    assert [e["id"] for e in out["siliconflow"]] == ["Qwen/Qwen3-VL-32B-Thinking", "zai-org/GLM-5.2"]
+
+
+def test_siliconflow_and_alibaba_models_have_prices() -> None:
+    registry = SpecRegistry(user_config=False, env={})
+    for ref in ("siliconflow:zai-org/GLM-5.2", "siliconflow:Qwen/Qwen3-235B-A22B", "alibaba:qwen-max"):
+        provider, model = ref.split(":", 1)
+        info = registry.get(provider).model_info(model)
+        assert info is not None and info.catalog == provider and info.pricing is not None and info.pricing.input
+
+
 # ---------------------------------------------------------------------------- merging into a spec
 def _folder(tmp_path: Path, spec: str, catalog: str = "") -> SpecRegistry:
     (tmp_path / "catalogs").mkdir(exist_ok=True)
