@@ -40,6 +40,7 @@ from .redact import Secret
 from .registry import SpecRegistry, default_registry
 from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem
 from .retry import RetryPolicy, Timeouts
+from .catalogs import follow_deprecated
 from .spec.compile import CompiledSpec
 from .streams import AsyncStream, Stream
 from .transport import Transport
@@ -94,6 +95,8 @@ class Client:
     :class:`~specwire.router.SQLiteCache`, or a state backend such as
     :class:`~specwire.router.RedisBackend`; same key and entries as the Router's
     (:mod:`specwire.response_cache`).  Raises :class:`ConfigError` for a bad value.
+    ``follow_deprecated``: send a deprecated catalog model's ``replacement`` instead of it, with a
+    ``deprecated-model`` warning naming both (default: send it as given, with that warning).
     """
 
     def __init__(
@@ -121,6 +124,7 @@ class Client:
         callbacks: Sequence[Any] | None = None,
         telemetry: Any = None,
         strict_capabilities: bool = False,
+        follow_deprecated: bool = False,
     ) -> None:
         self._hooks = observe.Hooks.of([*(callbacks or ()), *observe.telemetry_consumers(telemetry)])
         if load_entry_points:
@@ -145,6 +149,7 @@ class Client:
         if not isinstance(strict_capabilities, bool):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
             raise ConfigError("strict_capabilities must be a bool")
         self._strict_capabilities = strict_capabilities
+        self._follow_deprecated = bool(follow_deprecated)  # send a deprecated model's replacement (engine/catalogs.py)
         self._timeouts = Timeouts.of(timeout)
         self._retry = retry or RetryPolicy()
         if max_retries is not None:
@@ -330,6 +335,8 @@ class Client:
         check_call_options(options)
         spec, model, warnings = self.registry.resolve(model_ref)
         _opts(options).pop("cache", None)
+        if self._follow_deprecated:
+            model, warnings = follow_deprecated(spec, model, warnings)
         request, call_opts = _split_options(messages, _opts(options))
         return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
 
@@ -377,6 +384,8 @@ class Client:
 
     def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> Call:
         spec, model, warnings = self.registry.resolve(model_ref)
+        if self._follow_deprecated:
+            model, warnings = follow_deprecated(spec, model, warnings)
         request, call_opts = _split_options(messages, options)
         settings = self._resolve_settings(spec, call_opts.get("settings") or {})
         plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings, settings=settings)

@@ -10,7 +10,7 @@ folder are read; a symlink must resolve inside its folder; a file that reuses a 
 id is refused unless it says ``override: true`` (then a warning); ``extends: <id>`` merges the
 parent under the file (maps merge, lists replace, ``null`` removes an inherited key, and a rule
 such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``provider``,
-``display_name``, ``docs``, ``description``, ``models``, ``bare_names``, ``default_model`` and
+``display_name``, ``docs``, ``description``, ``models``, ``catalog``, ``bare_names``, ``default_model`` and
 ``provider_aliases`` are not inherited), and a file that
 extends its own id extends the next lower layer.  Compiled specs are cached per registry.
 
@@ -30,6 +30,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from .catalogs import merge_catalog
 from .errors import ModelNotFoundError, SpecError
 from .model_refs import alias_map, bare_owners, resolve_bare
 from .spec.checks import check_own_keys, check_tree, credential_issues, settings_secret_issues
@@ -45,7 +46,7 @@ __all__ = ["BUILTIN_LAYER", "REGISTERED_LAYER", "FileLint", "SpecRegistry", "bui
 BUILTIN_LAYER = "builtin"
 #: The layer of the specs added by :meth:`SpecRegistry.register`.
 REGISTERED_LAYER = "registered"
-_NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models", "bare_names", "default_model", "provider_aliases")
+_NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models", "catalog", "bare_names", "default_model", "provider_aliases")
 # (profiles are inherited: a child's catalog may name its parent's profiles)
 
 
@@ -301,6 +302,8 @@ class SpecRegistry:
         if merged.data is None:
             own = [] if merged.own is None else check_own_keys(merged.own, merged.source, str(path))
             return merged, None, merged.issues + own, merged.root
+        merged.data, merged.source, imported = merge_catalog(merged.data, merged.source, path, builtin_dir())
+        merged.issues = merged.issues + imported
         spec, issues = check_tree(merged.data, merged.source, str(path))
         # a built-in spec is trusted not to read another's key; asking which variables are keys
         # would merge every spec on the first call

@@ -6,7 +6,7 @@
     specwire render MODEL_REF --request REQUEST.json --json   the exact HTTP request, secrets masked
     specwire replay PROVIDER BODY_FILE --json                 a recorded body through a spec, as JSONL
     specwire providers [--json]                               the providers on the search path
-    specwire models [PROVIDER] [--json]                       the model catalogs
+    specwire models [PROVIDER] [--json]                       the model catalogs (with each entry's source and date)
     specwire models --remote PROVIDER [--json]                the provider's own list, merged with its catalog
 
 Exit codes: 0 success, 1 a call or replay ended in an error (or standard output was closed:
@@ -221,6 +221,9 @@ def _models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        columns = ["model", "context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write"]
-        print(table(rows, columns, {"context_window": "context", "max_output_tokens": "max out", "input": "$/M in", "output": "$/M out", "cache_read": "$/M cache rd", "cache_write": "$/M cache wr"}))
+        columns = ["model", "context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write", "origin", "as_of"]
+        print(table(rows, columns, {"context_window": "context", "max_output_tokens": "max out", "input": "$/M in", "output": "$/M out", "cache_read": "$/M cache rd", "cache_write": "$/M cache wr", "as_of": "as of"}))
+        # where the imported entries come from, once per catalog (hand-written entries cite theirs in --json)
+        for origin, source, as_of in sorted({(r["origin"], r["source"], r["as_of"]) for r in rows if r["origin"] != "hand-written"}, key=str):
+            print(f"{origin}: {source}, as of {as_of}")
     return 0

@@ -139,6 +139,10 @@ def model_rows(spec: Any) -> list[dict[str, Any]]:
                 "capabilities": d["capabilities"],
                 "pricing_source": p.get("source"),
                 "deprecated": d["deprecated"],
+                # provenance: an imported catalog (its dataset and date) or the spec's own entry
+                "origin": f"imported ({m.catalog})" if m.catalog else "hand-written",
+                "source": m.source or p.get("source"),
+                "as_of": m.as_of or p.get("as_of"),
             }
         )
     return rows

@@ -52,6 +52,15 @@ class SourceMap:
         """A new map: this one with ``other``'s entries on top."""
         return SourceMap({**self._marks, **other._marks}, {**self._keys, **other._keys})
 
+    def moved(self, moves: dict[tuple[object, ...], tuple[object, ...]]) -> SourceMap:
+        """A new map of the entries at or under the keys of ``moves`` (prefixes of one length),
+        each re-rooted at its value (imported catalog entries placed in a spec's ``models``)."""
+        n = len(next(iter(moves))) if moves else 0
+        return SourceMap(
+            {moves[k[:n]] + k[n:]: v for k, v in self._marks.items() if k[:n] in moves},
+            {moves[k[:n]] + k[n:]: v for k, v in self._keys.items() if k[:n] in moves},
+        )
+
     def locate_key(self, path: tuple[object, ...] | list[object]) -> tuple[str, int, int]:
         """The position of the key naming ``path`` (for "unknown key" errors), else :meth:`locate`."""
         key = tuple(path)

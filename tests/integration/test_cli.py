@@ -34,6 +34,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from specwire.registry import SpecRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -483,7 +484,8 @@ def test_providers_lists_the_builtins(workdir: Path, run_inproc: Callable[..., R
         row = rows[provider]
         assert row["source"] == "builtin" and row["error"] is None
         assert Path(row["file"]).name == f"{provider}.yaml"
-        assert row["models"] == len(load_yaml(PROVIDERS_DIR / f"{provider}.yaml")["models"])
+        # the spec's own entries plus its imported catalog (engine/catalogs.py)
+        assert row["models"] == len(SpecRegistry(user_config=False, env={}).get(provider).models) > len(load_yaml(PROVIDERS_DIR / f"{provider}.yaml")["models"])
         assert row["display_name"] == load_yaml(PROVIDERS_DIR / f"{provider}.yaml")["display_name"]
     table = run_inproc(["providers"])
     assert table.returncode == 0
@@ -497,8 +499,10 @@ def test_models_json_lists_the_catalogs(workdir: Path, run_inproc: Callable[...,
     rows = json.loads(result.stdout)
     for provider in PROVIDERS:
         catalog = load_yaml(PROVIDERS_DIR / f"{provider}.yaml")["models"]
-        mine = [r for r in rows if r["provider"] == provider]
+        mine = [r for r in rows if r["provider"] == provider and r["origin"] == "hand-written"]
         assert [r["id"] for r in mine] == [m["id"] for m in catalog]
+        imported = [r for r in rows if r["provider"] == provider and r["origin"] != "hand-written"]
+        assert imported and all(r["source"] and r["as_of"] for r in imported)
         for row, entry in zip(mine, catalog):
             assert row["model"] == f"{provider}:{entry['id']}"
             pricing = entry.get("pricing") or {}

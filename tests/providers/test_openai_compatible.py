@@ -136,7 +136,7 @@ def _sse(*chunks: Any, done: bool = True) -> bytes:
 #: Entries a child replaces whole under `extends` (engine/registry.py _ATOMIC): compared as a whole.
 _ATOMIC = {("params",), ("stream", "events"), ("response", "events"), ("errors", "classes"), ("request", "parts"),
            ("request", "message_by_role"), ("finish_reasons",), ("profiles",)}
-_NOT_INHERITED = {"spec_version", "provider", "display_name", "docs", "description", "extends", "models", "bare_names", "default_model", "provider_aliases"}
+_NOT_INHERITED = {"spec_version", "provider", "display_name", "docs", "description", "extends", "models", "catalog", "bare_names", "default_model", "provider_aliases"}
 
 
 def _restated(child: Any, parent: Any, path: tuple[str, ...]) -> list[str]:

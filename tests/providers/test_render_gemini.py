@@ -486,8 +486,8 @@ def test_unknown_model_is_sent_as_given_with_a_did_you_mean(client: specwire.Cli
     """A model id missing from the catalog is still used (in the URL), with an ``unknown-model``
     warning and a did-you-mean (docs/ARCHITECTURE.md "Provider facts move").
     https://ai.google.dev/api/generate-content (model path parameter)."""
-    plan = client.build("gemini:gemini-3.8-flash-preview", "hi")
-    assert plan.url == f"{BASE}/models/gemini-3.8-flash-preview:generateContent"
+    plan = client.build("gemini:gemini-3.8-flash-001", "hi")
+    assert plan.url == f"{BASE}/models/gemini-3.8-flash-001:generateContent"
     [warning] = plan.warnings
     assert warning.kind == "unknown-model"
     assert "did you mean 'gemini-3.8-flash'" in warning.detail

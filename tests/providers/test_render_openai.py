@@ -428,8 +428,8 @@ def test_unknown_model_is_sent_as_given_with_a_did_you_mean(client: specwire.Cli
     """A model id missing from the catalog is still sent, with an ``unknown-model`` warning that
     suggests the close catalog id (docs/ARCHITECTURE.md "Provider facts move").
     https://platform.openai.com/docs/api-reference/chat/create (model)."""
-    plan = client.build("openai:gpt-5.5-turbo", "hi")
-    assert plan.body["model"] == "gpt-5.5-turbo"
+    plan = client.build("openai:gpt-5.55", "hi")
+    assert plan.body["model"] == "gpt-5.55"
     [warning] = plan.warnings
     assert warning.kind == "unknown-model"
     assert "did you mean 'gpt-5.5'" in warning.detail

@@ -235,4 +235,5 @@ def test_catalog_ids_and_aliases_are_unique(registry: SpecRegistry, name: str) -
     names = [n for m in spec.models for n in (m.id, *m.aliases)]
     assert len(names) == len(set(names))
     assert all(spec.model_info(n) is not None for n in names)
-    assert all(m.pricing is not None and m.pricing.source and m.pricing.as_of for m in spec.models)
+    assert all(m.pricing is not None and m.pricing.source and m.pricing.as_of for m in spec.models if m.catalog is None)
+    assert all(m.source and m.as_of and (m.pricing is None or m.pricing.as_of) for m in spec.models if m.catalog is not None)
