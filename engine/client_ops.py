@@ -13,7 +13,7 @@ from .accounting import compute_cost
 from .errors import ConfigError, RequestBuildError, ResponseParseError
 from .op_calls import OperationCall, send_async, send_sync
 from .op_types import EmbeddingResponse, ListedModel
-from .operations import build_operation, operation_of, parse_operation
+from .operations import batch_size, build_operation, operation_of, parse_operation
 from .retry import Timeouts
 from .spec.compile import CompiledSpec
 from .spec.operations import OperationSpec
@@ -98,7 +98,7 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
     opts = _call_options(options)
     settings = host.resolve_settings(spec, opts.get("settings") or {})
     policy, timeouts = _policy(host, timeout, max_retries)
-    size = op.max_batch or len(texts)
+    size = batch_size(spec, op, model=model, settings=settings) or len(texts)
     batches = [texts[i:i + size] for i in range(0, len(texts), size)]
     calls: list[OperationCall] = []
     for n, batch in enumerate(batches):
