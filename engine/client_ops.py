@@ -93,6 +93,7 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
     for i, text in enumerate(texts):
         if not isinstance(text, str) or not text:  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
             raise RequestBuildError(f"embed input {i} must be a non-empty string, got {type(text).__name__ if not isinstance(text, str) else 'an empty string'}")  # pyright: ignore[reportUnnecessaryIsInstance]
+    _check_embed_params(params)
     spec, model, warnings = host.registry.resolve(model_ref)
     op = operation_of(spec, "embed")
     opts = _call_options(options)
@@ -106,6 +107,32 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
                          policy=policy, timeouts=timeouts)
         calls.append(call)
     return EmbedPlan(spec, model, tuple(calls), tuple(len(b) for b in batches), tuple(calls[0].plan.warnings), settings)
+
+
+#: The values of the embed options that take a fixed set (engine/options.py EmbedOptions).
+_EMBED_CHOICES = {"input_type": ("query", "document", "classification", "clustering"), "truncate": ("none", "start", "end")}
+
+
+def _check_embed_params(params: Mapping[Any, Any]) -> None:
+    """Raises :class:`RequestBuildError` for an embed option value the generic API does not have."""
+    for name, choices in _EMBED_CHOICES.items():
+        value = params.get(name)
+        if value is not None and value not in choices:
+            raise RequestBuildError(f"embed {name} must be one of {', '.join(choices)}; got {value!r}")
+    dims = params.get("dimensions")
+    if dims is not None and (not isinstance(dims, int) or isinstance(dims, bool) or dims < 1):
+        raise RequestBuildError(f"embed dimensions must be a positive integer; got {dims!r}")
+
+
+def _count(value: Any) -> int | None:
+    """A token count from a body: an integer, or a float with no fraction (JSON numbers summed by JMESPath)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    return None
 
 
 def _vectors(spec: CompiledSpec, fields: dict[str, Any], expected: int) -> list[list[float]]:
@@ -136,8 +163,8 @@ def embed_result(plan: EmbedPlan, bodies: list[Any]) -> EmbeddingResponse:
     for body, size in zip(bodies, plan.sizes):
         fields = parse_operation(plan.spec, op, body)
         vectors += _vectors(plan.spec, fields, size)
-        count = fields.get("input_tokens") if fields.get("input_tokens") is not None else fields.get("total_tokens")
-        tokens = tokens + count if tokens is not None and isinstance(count, int) and not isinstance(count, bool) else None
+        count = _count(fields.get("input_tokens") if fields.get("input_tokens") is not None else fields.get("total_tokens"))
+        tokens = tokens + count if tokens is not None and count is not None else None
         reported = fields.get("model")
         model = reported if isinstance(reported, str) and reported else model
     usage = Usage(input_tokens=tokens, output_tokens=0, total_tokens=tokens) if tokens is not None else None
