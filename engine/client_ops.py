@@ -40,7 +40,7 @@ class Host:
     base_url: Callable[[CompiledSpec, Mapping[str, Any]], str | None]
     authorize: Callable[[CompiledSpec, RequestPlan, dict[str, Any], dict[str, Any]], tuple[RequestPlan, Any]]
 
-__all__ = ["EmbedPlan", "Host", "MAX_EMBED_INPUTS", "MAX_MODEL_PAGES", "embed_plan", "embed_result", "list_models_async", "list_models_sync"]
+__all__ = ["EmbedPlan", "Host", "MAX_EMBED_INPUTS", "check_embed_inputs", "check_embed_params", "MAX_MODEL_PAGES", "embed_plan", "embed_result", "list_models_async", "list_models_sync"]
 
 #: The most inputs one ``embed`` call takes (it is split into requests of the spec's ``max_batch``).
 MAX_EMBED_INPUTS = 100_000
@@ -85,15 +85,8 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
     """Check the inputs and build the batch requests (no I/O).  Raises :class:`RequestBuildError`
     for inputs that are not non-empty strings, :class:`UnsupportedOperationError` for a provider
     without embeddings, :class:`ConfigError` for a missing key."""
-    texts = [inputs] if isinstance(inputs, str) else list(inputs)
-    if not texts:
-        raise RequestBuildError("embed needs at least one input")
-    if len(texts) > MAX_EMBED_INPUTS:
-        raise RequestBuildError(f"embed takes at most {MAX_EMBED_INPUTS} inputs per call, got {len(texts)}")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str) or not text:  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
-            raise RequestBuildError(f"embed input {i} must be a non-empty string, got {type(text).__name__ if not isinstance(text, str) else 'an empty string'}")  # pyright: ignore[reportUnnecessaryIsInstance]
-    _check_embed_params(params)
+    texts = check_embed_inputs(inputs)
+    check_embed_params(params)
     spec, model, warnings = host.registry.resolve(model_ref)
     op = operation_of(spec, "embed")
     opts = _call_options(options)
@@ -113,7 +106,21 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
 _EMBED_CHOICES = {"input_type": ("query", "document", "classification", "clustering"), "truncate": ("none", "start", "end")}
 
 
-def _check_embed_params(params: Mapping[Any, Any]) -> None:
+def check_embed_inputs(inputs: str | Sequence[str]) -> list[str]:
+    """The texts of an embed call (one string or a list).  Raises :class:`RequestBuildError` for
+    none, more than :data:`MAX_EMBED_INPUTS`, or one that is not a non-empty string."""
+    texts = [inputs] if isinstance(inputs, str) else list(inputs)
+    if not texts:
+        raise RequestBuildError("embed needs at least one input")
+    if len(texts) > MAX_EMBED_INPUTS:
+        raise RequestBuildError(f"embed takes at most {MAX_EMBED_INPUTS} inputs per call, got {len(texts)}")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text:  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
+            raise RequestBuildError(f"embed input {i} must be a non-empty string, got {type(text).__name__ if not isinstance(text, str) else 'an empty string'}")  # pyright: ignore[reportUnnecessaryIsInstance]
+    return texts
+
+
+def check_embed_params(params: Mapping[Any, Any]) -> None:
     """Raises :class:`RequestBuildError` for an embed option value the generic API does not have."""
     for name, choices in _EMBED_CHOICES.items():
         value = params.get(name)

@@ -33,13 +33,14 @@ import asyncio
 import os
 import random
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from .. import errors as _errors
 from .. import observe
+from . import embed as _embed
 from .observe import RouterObserver, router_observer
 from ..binding import check_credential_destination, host_pattern
 from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError
@@ -63,6 +64,7 @@ from .strategies import inflight_key
 if TYPE_CHECKING:
     from typing import Unpack
 
+    from ..op_types import EmbeddingResponse
     from ..options import Messages, ModelT, RouterCallOptions, RouterCallOptionsWithoutFormat
 
 __all__ = ["Router"]
@@ -584,6 +586,14 @@ class Router(HealthChecks):
                 raise
             if done:
                 return
+
+    def embed(self, model: str, inputs: str | Sequence[str], **options: Any) -> EmbeddingResponse:
+        """Route one embed call (``Client.embed``'s options plus ``tags``, ``timeout``, ``max_retries``): :mod:`specwire.router.embed`."""
+        return _embed.embed(self, model, inputs, options)
+
+    async def aembed(self, model: str, inputs: str | Sequence[str], **options: Any) -> EmbeddingResponse:
+        """Async :meth:`embed`."""
+        return await _embed.aembed(self, model, inputs, options)
 
     def _deployments(self) -> list[Deployment]:
         with self._lock:
