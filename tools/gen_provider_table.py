@@ -23,19 +23,20 @@ def render() -> str:
     from specwire.registry import SpecRegistry
 
     registry = SpecRegistry(user_config=False, env={})
-    rows = ["| provider | wire API | auth | env variables | stream framing | models |", "|---|---|---|---|---|---|"]
+    rows = ["| provider | wire API | auth | env variables | stream framing | operations | models |", "|---|---|---|---|---|---|---|"]
     for provider in registry.providers():
         spec = registry.get(provider)
         data = spec.data
         env = data.get("env") or {}
         variables = _names(env.get("api_key")) + _names(env.get("base_url"))
         variables += [v for s in (data.get("settings") or {}).values() for v in _names((s or {}).get("env"))]
-        framings = [spec.stream.framing] + [m.framing for m in spec.stream_modes.values() if m.framing != spec.stream.framing]
+        framings = ([spec.stream.framing] + [m.framing for m in spec.stream_modes.values() if m.framing != spec.stream.framing]) if spec.chat else []
+        operations = (["chat"] if spec.chat else []) + sorted(spec.operations)
         auth = spec.auth.get("scheme", "none") + (" (optional)" if spec.auth.get("optional") else "")
         rows.append(
             f"| `{provider}` | {spec.display_name} | `{auth}` | "
             f"{', '.join(f'`{v}`' for v in dict.fromkeys(variables)) or '—'} | "
-            f"{', '.join(f'`{f}`' for f in framings)} | {len(spec.models)} |"
+            f"{', '.join(f'`{f}`' for f in framings) or '—'} | {', '.join(operations)} | {len(spec.models)} |"
         )
     return "\n".join(rows)
 

@@ -236,9 +236,14 @@ SCHEMA = {
     "description": "One YAML file per wire API. See docs/ARCHITECTURE.md section 4 and the README.",
     "type": "object",
     "additionalProperties": False,
-    "required": ["spec_version", "provider", "base_url", "request", "response", "stream"],
+    "required": ["spec_version", "provider", "base_url"],
+    # a chat API needs request, response and stream; a provider without one (chat: false) declares operations
+    "if": {"properties": {"chat": {"const": False}}, "required": ["chat"]},
+    "then": {"required": ["operations"]},
+    "else": {"required": ["request", "response", "stream"]},
     "properties": {
         "spec_version": {"const": 1},
+        "chat": {**BOOL, "description": "false: the provider has no chat API (an embeddings-only provider); the spec declares only operations, and chat calls raise UnsupportedOperationError"},
         "provider": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"},
         "display_name": STR,
         "description": STR,
