@@ -43,7 +43,7 @@ from .. import observe
 from . import embed as _embed
 from .observe import RouterObserver, router_observer
 from ..binding import check_credential_destination, host_pattern
-from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError
+from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError, UnsupportedOperationError
 from ..request import check_call_options, check_extra_headers
 from ..retry import RetryPolicy, Timeouts
 from ..types import ErrorEvent, Finish, Request, Response, ResponseStart
@@ -275,7 +275,10 @@ class Router(HealthChecks):
         opts: dict[str, Any] = {"base_url": dep.base_url} if dep.base_url else {}
         if dep.settings:
             opts["settings"] = dict(dep.settings)
-        url = self.client.build(dep.ref, "x", **opts).url
+        try:
+            url = self.client.build(dep.ref, "x", **opts).url
+        except UnsupportedOperationError:  # a provider without chat (chat: false): its embed request's host
+            url = _embed.embed_url(self.client, dep.ref, opts)
         binding = self.registry.credential_binding(var)
         env = self._environ()
         hosts = None

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..op_types import EmbeddingResponse
     from .core import Router
 
-__all__ = ["EMBED_PARAMS", "EmbedCallPlan", "aembed", "embed"]
+__all__ = ["EMBED_PARAMS", "EmbedCallPlan", "aembed", "embed", "embed_url"]
 
 #: The generic embed options a router call passes on to the deployment (specwire.Client.embed).
 EMBED_PARAMS = ("dimensions", "input_type", "truncate", "user")
@@ -63,6 +63,19 @@ class EmbedCallPlan(CallPlan):
         opts["max_retries"] = 0
         opts["timeout"] = replace(self.timeouts, total=left)
         return opts
+
+
+def embed_url(client: Any, model_ref: str, options: Mapping[str, Any]) -> str:
+    """The URL an embed request of ``model_ref`` goes to with ``options`` (``base_url``,
+    ``settings``), built without credentials: where a deployment of a provider without chat sends
+    its key (the router's credential binding check)."""
+    from ..operations import build_operation, operation_of
+
+    host = client._host()
+    spec, model, _ = host.registry.resolve(model_ref)
+    settings = host.resolve_settings(spec, options.get("settings") or {})
+    return build_operation(spec, operation_of(spec, "embed"), model=model, settings=settings, values={"inputs": ["x"]},
+                           base_url=host.base_url(spec, options)).url
 
 
 def _plan(router: Router, model: str, inputs: str | Sequence[str], options: Mapping[str, Any]) -> EmbedCallPlan:

@@ -139,6 +139,38 @@ CASES = [
         client={"api_keys": {"fireworks": "fw-test"}}, options={"dimensions": 3},
     ),
     Case(
+        "voyage:voyage-3.5", "https://api.voyageai.com/v1/embeddings", ("authorization", "Bearer vo-test"),
+        {"model": "voyage-3.5", "input": ["The food was delicious", "and the waiter"], "input_type": "document", "output_dimension": 256, "truncation": False},
+        {"object": "list", "data": [{"object": "embedding", "embedding": V1, "index": 0}, {"object": "embedding", "embedding": V2, "index": 1}],
+         "model": "voyage-3.5", "usage": {"total_tokens": 10}}, 10, 10 * 0.06 / 1e6,
+        "https://docs.voyageai.com/reference/embeddings-api",
+        client={"api_keys": {"voyage": "vo-test"}}, options={"dimensions": 256, "input_type": "document", "truncate": "none"},
+    ),
+    Case(   # Voyage has query/document only: a clustering text is sent without an input_type
+        "voyage:voyage-3-large", "https://api.voyageai.com/v1/embeddings", ("authorization", "Bearer vo-test"),
+        {"model": "voyage-3-large", "input": ["The food was delicious", "and the waiter"]},
+        {"object": "list", "data": [{"object": "embedding", "embedding": V1, "index": 0}, {"object": "embedding", "embedding": V2, "index": 1}],
+         "model": "voyage-3-large", "usage": {"total_tokens": 10}}, 10, 10 * 0.18 / 1e6,
+        "https://docs.voyageai.com/reference/embeddings-api",
+        client={"api_keys": {"voyage": "vo-test"}}, options={"input_type": "clustering"},
+    ),
+    Case(
+        "jina:jina-embeddings-v3", "https://api.jina.ai/v1/embeddings", ("authorization", "Bearer jina-test"),
+        {"model": "jina-embeddings-v3", "input": ["The food was delicious", "and the waiter"], "embedding_type": "float", "task": "retrieval.query", "dimensions": 32, "truncate": True},
+        {"model": "jina-embeddings-v3", "object": "list", "usage": {"total_tokens": 14, "prompt_tokens": 14},
+         "data": [{"object": "embedding", "index": 0, "embedding": V1}, {"object": "embedding", "index": 1, "embedding": V2}]}, 14, 14 * 0.05 / 1e6,
+        "https://jina.ai/embeddings/",
+        client={"api_keys": {"jina": "jina-test"}}, options={"dimensions": 32, "input_type": "query", "truncate": "end"},
+    ),
+    Case(
+        "jina:jina-embeddings-v3", "https://api.jina.ai/v1/embeddings", ("authorization", "Bearer jina-test"),
+        {"model": "jina-embeddings-v3", "input": ["The food was delicious", "and the waiter"], "embedding_type": "float", "task": "separation"},
+        {"model": "jina-embeddings-v3", "object": "list", "usage": {"total_tokens": 14, "prompt_tokens": 14},
+         "data": [{"object": "embedding", "index": 1, "embedding": V2}, {"object": "embedding", "index": 0, "embedding": V1}]}, 14, 14 * 0.05 / 1e6,
+        "https://jina.ai/embeddings/",
+        client={"api_keys": {"jina": "jina-test"}}, options={"input_type": "clustering"},
+    ),
+    Case(
         "ollama:nomic-embed-text", "http://localhost:11434/v1/embeddings", ("authorization", ""),
         {"model": "nomic-embed-text", "input": ["The food was delicious", "and the waiter"], "encoding_format": "float"},
         _openai_body("nomic-embed-text", [V1, V2], 6), 6, None,
@@ -156,7 +188,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.ref for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.ref}-{i}" for i, c in enumerate(CASES)])
 def test_embed_wire_and_result(case: Case) -> None:
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(case.url).respond(json=case.response)

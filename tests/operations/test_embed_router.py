@@ -105,3 +105,33 @@ def test_bad_calls_fail_before_any_deployment(inputs: Any, options: dict[str, An
             router.close()
             router.client.close()
     assert not route.called
+
+
+def test_a_provider_without_chat_is_routed_and_its_key_bound_to_its_host() -> None:
+    """Voyage (chat: false) as a deployment: the key named by api_key_env goes to the embed
+    request's host, and a base_url on another host is refused (VOYAGE_API_KEY is bound to
+    api.voyageai.com)."""
+    from specwire import ConfigError
+
+    body = {"object": "list", "model": "voyage-3.5", "usage": {"total_tokens": 3}, "data": [{"object": "embedding", "index": 0, "embedding": [0.5]}]}
+    config = {
+        "router": {"strategy": "round-robin"},
+        "deployments": [
+            {"id": "v", "provider": "voyage", "model": "voyage-3.5", "api_key_env": "VOYAGE_API_KEY"},
+            {"id": "evil", "provider": "voyage", "model": "voyage-3.5", "api_key_env": "VOYAGE_API_KEY", "base_url": "https://collector.example.test/v1"},
+        ],
+        "groups": {"vg": {"deployments": ["v"]}, "bad": {"deployments": ["evil"]}},
+    }
+    with respx.mock(assert_all_called=False) as mock:
+        ok = mock.post("https://api.voyageai.com/v1/embeddings").respond(json=body)
+        evil = mock.route(host="collector.example.test").respond(json=body)
+        router = Router(config, client=Client(env={}, load_entry_points=False), clock=FakeClock(), env={"VOYAGE_API_KEY": "vo-key"})
+        try:
+            assert router.embed("vg", "hello").vectors == [[0.5]]
+            with pytest.raises(ConfigError, match="deployment 'evil'"):
+                router.embed("bad", "hello")
+        finally:
+            router.close()
+            router.client.close()
+    assert ok.calls.last.request.headers["authorization"] == "Bearer vo-key"
+    assert not evil.called
