@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from ..op_types import EmbeddingResponse
-    from ..options import Messages, ModelT, RouterCallOptions, RouterCallOptionsWithoutFormat
+    from ..options import Messages, ModelT, RouterCallOptions, RouterCallOptionsWithoutFormat, RouterEmbedOptions
 
 __all__ = ["Router"]
 
@@ -590,13 +590,13 @@ class Router(HealthChecks):
             if done:
                 return
 
-    def embed(self, model: str, inputs: str | Sequence[str], **options: Any) -> EmbeddingResponse:
+    def embed(self, model: str, inputs: str | Sequence[str], **options: Unpack[RouterEmbedOptions]) -> EmbeddingResponse:
         """Route one embed call (``Client.embed``'s options plus ``tags``, ``timeout``, ``max_retries``): :mod:`specwire.router.embed`."""
-        return _embed.embed(self, model, inputs, options)
+        return _embed.embed(self, model, inputs, cast("dict[str, Any]", options))
 
-    async def aembed(self, model: str, inputs: str | Sequence[str], **options: Any) -> EmbeddingResponse:
+    async def aembed(self, model: str, inputs: str | Sequence[str], **options: Unpack[RouterEmbedOptions]) -> EmbeddingResponse:
         """Async :meth:`embed`."""
-        return await _embed.aembed(self, model, inputs, options)
+        return await _embed.aembed(self, model, inputs, cast("dict[str, Any]", options))
 
     def _deployments(self) -> list[Deployment]:
         with self._lock:
