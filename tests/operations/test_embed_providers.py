@@ -215,7 +215,7 @@ def test_embed_wire_and_result(case: Case) -> None:
         assert result.cost is not None and result.cost.total == pytest.approx(case.cost)
 
 
-@pytest.mark.parametrize("ref", ["anthropic:claude-sonnet-5-5", "deepseek:deepseek-chat", "groq:llama-3.3-70b-versatile", "cerebras:gpt-oss-120b", "xai:grok-4", "perplexity:sonar"])
+@pytest.mark.parametrize("ref", ["anthropic:claude-sonnet-5-5", "deepseek:deepseek-chat", "groq:llama-3.3-70b-versatile", "cerebras:gpt-oss-120b", "perplexity:sonar", "huggingface:openai/gpt-oss-120b"])
 def test_providers_without_embeddings(ref: str) -> None:
     from specwire import UnsupportedOperationError
 
