@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..client_ops import check_embed_inputs, check_embed_params
 from ..errors import ConfigError, SpecwireError
@@ -121,14 +121,14 @@ def embed(router: Router, model: str, inputs: str | Sequence[str], options: Mapp
             router._record_call(plan, ok=False, error=action.error)
             raise action.error
         try:
-            response = router.client.embed(action.dep.ref, plan.inputs, **action.options)
+            response: EmbeddingResponse = router.client.embed(action.dep.ref, plan.inputs, **action.options)
         except SpecwireError as exc:
             plan.failed(action, exc)
             continue
         except BaseException:
             plan.abandoned(action)
             raise
-        plan.succeeded(action, response)
+        plan.succeeded(action, cast(Any, response))  # it reads the usage only, which an EmbeddingResponse has too
         router._record_call(plan, ok=True, response=response)
         return response
 
@@ -145,7 +145,7 @@ async def aembed(router: Router, model: str, inputs: str | Sequence[str], option
             router._record_call(plan, ok=False, error=action.error)
             raise action.error
         try:
-            response = await router.client.aembed(action.dep.ref, plan.inputs, **action.options)
+            response: EmbeddingResponse = await router.client.aembed(action.dep.ref, plan.inputs, **action.options)
         except SpecwireError as exc:
             await router._off(plan.failed, action, exc)
             continue
