@@ -13,7 +13,7 @@ from .accounting import compute_cost
 from .errors import ConfigError, RequestBuildError, ResponseParseError, UnsupportedOperationError
 from .op_calls import OperationCall, send_async, send_sync
 from .op_types import EmbeddingResponse, ListedModel, TokenCount
-from .operations import build_operation, chat_context, operation_of, parse_operation
+from .operations import batch_size, build_operation, chat_context, operation_of, parse_operation
 from .render import TemplateFailure
 from .retry import Timeouts
 from .spec.compile import CompiledSpec
@@ -41,8 +41,8 @@ class Host:
     base_url: Callable[[CompiledSpec, Mapping[str, Any]], str | None]
     authorize: Callable[[CompiledSpec, RequestPlan, dict[str, Any], dict[str, Any]], tuple[RequestPlan, Any]]
 
-__all__ = ["COUNT_METHODS", "CountPlan", "EmbedPlan", "Host", "MAX_EMBED_INPUTS", "MAX_MODEL_PAGES", "count_plan", "count_tokens_async", "count_tokens_sync",
-           "embed_plan", "embed_result", "list_models_async", "list_models_sync"]
+__all__ = ["COUNT_METHODS", "CountPlan", "EmbedPlan", "Host", "MAX_EMBED_INPUTS", "MAX_MODEL_PAGES", "check_embed_inputs", "check_embed_params", "count_plan",
+           "count_tokens_async", "count_tokens_sync", "embed_plan", "embed_result", "list_models_async", "list_models_sync"]
 
 #: The most inputs one ``embed`` call takes (it is split into requests of the spec's ``max_batch``).
 MAX_EMBED_INPUTS = 100_000
@@ -87,6 +87,30 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
     """Check the inputs and build the batch requests (no I/O).  Raises :class:`RequestBuildError`
     for inputs that are not non-empty strings, :class:`UnsupportedOperationError` for a provider
     without embeddings, :class:`ConfigError` for a missing key."""
+    texts = check_embed_inputs(inputs)
+    check_embed_params(params)
+    spec, model, warnings = host.registry.resolve(model_ref)
+    op = operation_of(spec, "embed")
+    opts = _call_options(options)
+    settings = host.resolve_settings(spec, opts.get("settings") or {})
+    policy, timeouts = _policy(host, timeout, max_retries)
+    size = batch_size(spec, op, model=model, settings=settings) or len(texts)
+    batches = [texts[i:i + size] for i in range(0, len(texts), size)]
+    calls: list[OperationCall] = []
+    for n, batch in enumerate(batches):
+        call = _prepared(host, spec, op, model, opts, settings, params=params, values={"inputs": batch}, warnings=warnings if n == 0 else [],
+                         policy=policy, timeouts=timeouts)
+        calls.append(call)
+    return EmbedPlan(spec, model, tuple(calls), tuple(len(b) for b in batches), tuple(calls[0].plan.warnings), settings)
+
+
+#: The values of the embed options that take a fixed set (engine/options.py EmbedOptions).
+_EMBED_CHOICES = {"input_type": ("query", "document", "classification", "clustering"), "truncate": ("none", "start", "end")}
+
+
+def check_embed_inputs(inputs: str | Sequence[str]) -> list[str]:
+    """The texts of an embed call (one string or a list).  Raises :class:`RequestBuildError` for
+    none, more than :data:`MAX_EMBED_INPUTS`, or one that is not a non-empty string."""
     texts = [inputs] if isinstance(inputs, str) else list(inputs)
     if not texts:
         raise RequestBuildError("embed needs at least one input")
@@ -95,19 +119,29 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
     for i, text in enumerate(texts):
         if not isinstance(text, str) or not text:  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
             raise RequestBuildError(f"embed input {i} must be a non-empty string, got {type(text).__name__ if not isinstance(text, str) else 'an empty string'}")  # pyright: ignore[reportUnnecessaryIsInstance]
-    spec, model, warnings = host.registry.resolve(model_ref)
-    op = operation_of(spec, "embed")
-    opts = _call_options(options)
-    settings = host.resolve_settings(spec, opts.get("settings") or {})
-    policy, timeouts = _policy(host, timeout, max_retries)
-    size = op.max_batch or len(texts)
-    batches = [texts[i:i + size] for i in range(0, len(texts), size)]
-    calls: list[OperationCall] = []
-    for n, batch in enumerate(batches):
-        call = _prepared(host, spec, op, model, opts, settings, params=params, values={"inputs": batch}, warnings=warnings if n == 0 else [],
-                         policy=policy, timeouts=timeouts)
-        calls.append(call)
-    return EmbedPlan(spec, model, tuple(calls), tuple(len(b) for b in batches), tuple(calls[0].plan.warnings), settings)
+    return texts
+
+
+def check_embed_params(params: Mapping[Any, Any]) -> None:
+    """Raises :class:`RequestBuildError` for an embed option value the generic API does not have."""
+    for name, choices in _EMBED_CHOICES.items():
+        value = params.get(name)
+        if value is not None and value not in choices:
+            raise RequestBuildError(f"embed {name} must be one of {', '.join(choices)}; got {value!r}")
+    dims = params.get("dimensions")
+    if dims is not None and (not isinstance(dims, int) or isinstance(dims, bool) or dims < 1):
+        raise RequestBuildError(f"embed dimensions must be a positive integer; got {dims!r}")
+
+
+def _count(value: Any) -> int | None:
+    """A token count from a body: an integer, or a float with no fraction (JSON numbers summed by JMESPath)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    return None
 
 
 def _vectors(spec: CompiledSpec, fields: dict[str, Any], expected: int) -> list[list[float]]:
@@ -138,8 +172,8 @@ def embed_result(plan: EmbedPlan, bodies: list[Any]) -> EmbeddingResponse:
     for body, size in zip(bodies, plan.sizes):
         fields = parse_operation(plan.spec, op, body)
         vectors += _vectors(plan.spec, fields, size)
-        count = fields.get("input_tokens") if fields.get("input_tokens") is not None else fields.get("total_tokens")
-        tokens = tokens + count if tokens is not None and isinstance(count, int) and not isinstance(count, bool) else None
+        count = _count(fields.get("input_tokens") if fields.get("input_tokens") is not None else fields.get("total_tokens"))
+        tokens = tokens + count if tokens is not None and count is not None else None
         reported = fields.get("model")
         model = reported if isinstance(reported, str) and reported else model
     usage = Usage(input_tokens=tokens, output_tokens=0, total_tokens=tokens) if tokens is not None else None

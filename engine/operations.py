@@ -2,7 +2,8 @@
 entry, and its response body → output fields (docs/ARCHITECTURE.md section 4, "Operations").
 
 The operation's templates see ``model``, ``settings``, ``model_info``, ``params`` (the
-operation's options), ``omit``, and per operation: ``inputs`` (embed: the texts of this batch),
+operation's options), ``omit``, and per operation: ``inputs`` (embed: the texts of this batch) and
+``items`` (embed: the operation's ``item`` tree rendered for each input, with ``input``/``index``),
 ``messages``/``system_parts``/``system_text``/``tools`` rendered by the spec's chat request rules
 (count_tokens), ``page`` (list_models: the cursor of the next page, ``None`` first).
 """
@@ -13,14 +14,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from .errors import ResponseParseError, SpecwireError, UnsupportedOperationError
+from .errors import ResponseParseError, SpecError, SpecwireError, UnsupportedOperationError
 from .render import OMIT, TemplateFailure
 from .request import RequestPlan, check_headers, check_url, query_value, render_messages, render_tools, check_extra_headers, check_model
 from .spec.compile import CompiledSpec
 from .spec.operations import ITEM_FIELDS, OPERATION_OPTIONS, OPERATIONS, OperationSpec
 from .types import CallWarning, Request
 
-__all__ = ["build_operation", "chat_context", "operation_of", "parse_operation"]
+__all__ = ["batch_size", "build_operation", "chat_context", "operation_of", "parse_operation"]
 
 
 def operation_of(spec: CompiledSpec, name: str) -> OperationSpec:
@@ -84,6 +85,8 @@ def build_operation(
         **(values or {}),
     }
     try:
+        if op.item is not None:
+            ctx["items"] = [op.item.render({**ctx, "input": text, "index": i}) for i, text in enumerate(ctx.get("inputs") or ())]
         body = op.body.render(ctx) if op.body is not None else None
         if body is OMIT:
             body = {}
@@ -110,6 +113,29 @@ def build_operation(
     plan = RequestPlan(op.method, url, headers, body, all_warnings)
     plan.content()
     return plan
+
+
+def batch_size(spec: CompiledSpec, op: OperationSpec, *, model: str, settings: Mapping[str, Any] | None = None) -> int | None:
+    """The most inputs one request of ``op`` carries for ``model`` (``None``: no limit): the
+    operation's ``max_batch``, an integer or a template of ``model``/``settings``/``model_info``.
+    Raises :class:`~specwire.SpecError` when the template fails or gives no positive integer."""
+    if op.max_batch is None or isinstance(op.max_batch, int):
+        return op.max_batch
+    info = spec.model_info(model)
+    try:
+        value = op.max_batch.render({"model": model, "settings": dict(settings or {}), "model_info": info.as_dict() if info else None, "omit": OMIT})
+    except TemplateFailure as exc:
+        raise spec.render_failure(exc, f"{spec.provider} {op.name}: max_batch: {exc}") from None
+    if value is OMIT or value is None:
+        return None
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if size < 1:
+        file, line, col = spec.locate(("operations", op.name, "max_batch"))
+        raise SpecError(f"{spec.provider} {op.name}: max_batch gave {value!r}, not a positive integer", file=file, line=line, col=col, rule="template")
+    return size
 
 
 def _option_names(op: OperationSpec) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .retry import Timeouts
     from .types import Message, Reasoning, ResponseFormat, Tool, ToolChoice
 
-__all__ = ["CallOptions", "EmbedOptions", "Messages", "OperationOptions", "RequestOptions", "RouterCallOptions"]
+__all__ = ["CallOptions", "EmbedOptions", "Messages", "OperationOptions", "RequestOptions", "RouterCallOptions", "RouterEmbedOptions"]
 
 #: What a call takes as ``messages``: one string (a user message), one :class:`~specwire.Message`
 #: or message dict, or an iterable of messages and OpenAI-style message dicts
@@ -162,3 +162,22 @@ class EmbedOptions(OperationOptions, total=False):
     input_type: Literal["query", "document", "classification", "clustering"] | None
     truncate: Literal["none", "start", "end"] | None
     user: str | None
+
+
+class RouterEmbedOptions(TypedDict, total=False):
+    """The options of :meth:`specwire.router.Router.embed`: the embed options of
+    :class:`EmbedOptions` (``dimensions``, ``input_type``, ``truncate``, ``user``), the call
+    options a router passes on (``settings``, ``extra_headers``), ``timeout`` (its ``total``
+    bounds the whole router call), ``max_retries`` (retries and fallbacks together) and ``tags``
+    (only deployments carrying all these tags).  ``api_key`` and ``base_url`` belong to
+    deployments and are refused on a call."""
+
+    dimensions: int | None
+    input_type: Literal["query", "document", "classification", "clustering"] | None
+    truncate: Literal["none", "start", "end"] | None
+    user: str | None
+    settings: Mapping[str, Any] | None
+    extra_headers: Mapping[str, str] | None
+    timeout: float | Timeouts | None
+    max_retries: int | None
+    tags: Iterable[str] | None

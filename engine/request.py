@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urlsplit
 from .binding import ConnectGuard
 from .capabilities import check_capabilities
 from .dicts import deep_merge, set_path
-from .errors import RequestBuildError
+from .errors import RequestBuildError, UnsupportedOperationError
 from .params import apply_params
 from .redact import redact_headers, redact_url
 from .render import OMIT, TemplateFailure
@@ -109,7 +109,11 @@ def build_request(
     a header, a header value that is not ASCII text, a body JSON cannot carry) are refused here,
     before any I/O, naming the field; they are never retried.  What the call sends that the model's
     catalog entry says it cannot take is a warning, or with ``strict_capabilities`` a
-    :class:`CapabilityError` (:mod:`specwire.capabilities`)."""
+    :class:`CapabilityError` (:mod:`specwire.capabilities`).  A spec without chat (``chat: false``)
+    raises :class:`UnsupportedOperationError`."""
+    if not spec.chat:
+        have = ", ".join(sorted(spec.operations)) or "none"
+        raise UnsupportedOperationError(f"{spec.provider} has no chat API (its spec declares chat: false; operations: {have})")
     check_model(model)
     given_headers = check_extra_headers(extra_headers)
     settings = dict(settings or {})

@@ -20,7 +20,8 @@ def _names(value: object) -> list[str]:
     return [value] if isinstance(value, str) else list(value)  # type: ignore[arg-type]
 
 
-#: The operations in table order (chat is every spec's; the others are its ``operations:`` entries).
+#: The operations in table order (chat unless the spec says ``chat: false``; the others are its
+#: ``operations:`` entries).
 OPERATION_ORDER = ("chat", "embed", "count_tokens", "list_models")
 
 
@@ -29,9 +30,9 @@ def _operations(spec: Any) -> list[str]:
     declares a tokenizer for models of its catalog (specwire.tokens)."""
     from specwire.tokens import tokenizer_rule
 
-    declared = set(spec.operations) | {"chat"}
+    declared = set(spec.operations) | ({"chat"} if spec.chat else set())
     out = [op for op in (*OPERATION_ORDER, *sorted(declared - set(OPERATION_ORDER))) if op in declared]
-    if "count_tokens" not in declared and any(tokenizer_rule(spec.data, m.id) for m in spec.models):
+    if spec.chat and "count_tokens" not in declared and any(tokenizer_rule(spec.data, m.id) for m in spec.models):
         out.insert(out.index("list_models") if "list_models" in out else len(out), "count_tokens (tokenizer)")
     return out
 
@@ -47,12 +48,12 @@ def render() -> str:
         env = data.get("env") or {}
         variables = _names(env.get("api_key")) + _names(env.get("base_url"))
         variables += [v for s in (data.get("settings") or {}).values() for v in _names((s or {}).get("env"))]
-        framings = [spec.stream.framing] + [m.framing for m in spec.stream_modes.values() if m.framing != spec.stream.framing]
+        framings = ([spec.stream.framing] + [m.framing for m in spec.stream_modes.values() if m.framing != spec.stream.framing]) if spec.chat else []
         auth = spec.auth.get("scheme", "none") + (" (optional)" if spec.auth.get("optional") else "")
         rows.append(
             f"| `{provider}` | {spec.display_name} | `{auth}` | "
             f"{', '.join(f'`{v}`' for v in dict.fromkeys(variables)) or '—'} | "
-            f"{', '.join(f'`{f}`' for f in framings)} | {', '.join(_operations(spec))} | {len(spec.models)} |"
+            f"{', '.join(f'`{f}`' for f in framings) or '—'} | {', '.join(_operations(spec))} | {len(spec.models)} |"
         )
     return "\n".join(rows)
 

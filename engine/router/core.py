@@ -33,16 +33,17 @@ import asyncio
 import os
 import random
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from .. import errors as _errors
 from .. import observe
+from . import embed as _embed
 from .observe import RouterObserver, router_observer
 from ..binding import check_credential_destination, host_pattern
-from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError
+from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError, UnsupportedOperationError
 from ..request import check_call_options, check_extra_headers
 from ..retry import RetryPolicy, Timeouts
 from ..types import ErrorEvent, Finish, Request, Response, ResponseStart
@@ -63,7 +64,8 @@ from .strategies import inflight_key
 if TYPE_CHECKING:
     from typing import Unpack
 
-    from ..options import Messages, ModelT, RouterCallOptions, RouterCallOptionsWithoutFormat
+    from ..op_types import EmbeddingResponse
+    from ..options import Messages, ModelT, RouterCallOptions, RouterCallOptionsWithoutFormat, RouterEmbedOptions
 
 __all__ = ["Router"]
 
@@ -273,7 +275,10 @@ class Router(HealthChecks):
         opts: dict[str, Any] = {"base_url": dep.base_url} if dep.base_url else {}
         if dep.settings:
             opts["settings"] = dict(dep.settings)
-        url = self.client.build(dep.ref, "x", **opts).url
+        try:
+            url = self.client.build(dep.ref, "x", **opts).url
+        except UnsupportedOperationError:  # a provider without chat (chat: false): its embed request's host
+            url = _embed.embed_url(self.client, dep.ref, opts)
         binding = self.registry.credential_binding(var)
         env = self._environ()
         hosts = None
@@ -308,7 +313,7 @@ class Router(HealthChecks):
             connect=t.connect, read=t.read, first_event=t.first_event, idle=t.idle, total=t.total, pool=t.pool)
         started = self.clock.monotonic()
         plan = CallPlan(
-            router=_CallScope(self, timeouts.total, started, hooks), target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
+            router=CallScope(self, timeouts.total, started, hooks), target=target, request=request, options={k: options[k] for k in _CALL_ONLY if k in options},
             stream=stream, stream_mode=stream_mode, tags=tags,
             budget=self.config.retry.retries if max_retries is None else int(max_retries),
             timeouts=timeouts, started=started, estimate=0,
@@ -346,7 +351,7 @@ class Router(HealthChecks):
                         extra_headers=plan.dep_headers(dep), namespace=self.config.cache.namespace)
         self.cache.set(key, encode_entry(response, events), self.config.cache.ttl, left=plan.left())
 
-    def _record_call(self, plan: CallPlan, *, ok: bool, response: Any = None, error: BaseException | None = None, cache_hit: bool = False) -> None:
+    def record_call(self, plan: CallPlan, *, ok: bool, response: Any = None, error: BaseException | None = None, cache_hit: bool = False) -> None:
         self.stats.call(plan.target.route, ok=ok, latency=self.clock.monotonic() - plan.started, attempts=plan.attempts,
                         fallbacks=plan.fallbacks, response=response, error=error, cache_hit=cache_hit)
 
@@ -385,7 +390,7 @@ class Router(HealthChecks):
         if use_cache:
             hit = self._cache_lookup(plan)
             if hit is not None:
-                self._record_call(plan, ok=True, cache_hit=True)
+                self.record_call(plan, ok=True, cache_hit=True)
                 return plan.annotate(hit[0], cache_hit=True)
         while True:
             action = plan.next()
@@ -395,7 +400,7 @@ class Router(HealthChecks):
                 self.clock.sleep(action.seconds)
                 continue
             if isinstance(action, Fail):
-                self._record_call(plan, ok=False, error=action.error)
+                self.record_call(plan, ok=False, error=action.error)
                 raise action.error
             opts = action.options if obs is None else obs.attempt(action.dep, action.options, plan.last_error)
             try:
@@ -409,7 +414,7 @@ class Router(HealthChecks):
             plan.succeeded(action, response)
             if use_cache:
                 self._cache_store(plan, action.dep, response, None)
-            self._record_call(plan, ok=True, response=response)
+            self.record_call(plan, ok=True, response=response)
             return plan.annotate(response)
 
     def stream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> RouterStream:
@@ -436,7 +441,7 @@ class Router(HealthChecks):
                 self.clock.sleep(action.seconds)
                 continue
             if isinstance(action, Fail):
-                self._record_call(plan, ok=False, error=action.error)
+                self.record_call(plan, ok=False, error=action.error)
                 yield from self._failure_events(plan, action.error)
                 return
             opts = action.options if obs is None else obs.attempt(action.dep, action.options, plan.last_error)
@@ -466,12 +471,12 @@ class Router(HealthChecks):
         return machine.ended()
 
     def _replay(self, plan: CallPlan, response: Response, events: list[Any] | None) -> list[Any]:
-        self._record_call(plan, ok=True, cache_hit=True)
+        self.record_call(plan, ok=True, cache_hit=True)
         seq = list(events) if events else events_from_response(response)
         return [*seq[:-1], Finish(response=plan.annotate(response, cache_hit=True))]
 
     # ------------------------------------------------------------------ async API
-    async def _off(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a state/cache operation: in a worker thread when the backend does network I/O."""
         if self.backend.blocking or getattr(self.cache, "blocking", False):
             return await asyncio.to_thread(fn, *args)
@@ -500,33 +505,33 @@ class Router(HealthChecks):
 
     async def _acomplete(self, plan: CallPlan, use_cache: bool, obs: RouterObserver | None) -> Response:
         if use_cache:
-            hit = await self._off(self._cache_lookup, plan)
+            hit = await self.off_loop(self._cache_lookup, plan)
             if hit is not None:
-                self._record_call(plan, ok=True, cache_hit=True)
+                self.record_call(plan, ok=True, cache_hit=True)
                 return plan.annotate(hit[0], cache_hit=True)
         while True:
-            action = await self._off(plan.next)
+            action = await self.off_loop(plan.next)
             if isinstance(action, Wait):
                 if obs is not None:
                     obs.waited += action.seconds
                 await self.clock.asleep(action.seconds)
                 continue
             if isinstance(action, Fail):
-                self._record_call(plan, ok=False, error=action.error)
+                self.record_call(plan, ok=False, error=action.error)
                 raise action.error
             opts = action.options if obs is None else await obs.aattempt(action.dep, action.options, plan.last_error)
             try:
                 response = await self.client.acomplete(action.dep.ref, plan.request.messages, **opts)
             except SpecwireError as exc:
-                await self._off(plan.failed, action, exc)
+                await self.off_loop(plan.failed, action, exc)
                 continue
             except BaseException:
                 plan.abandoned(action)
                 raise
-            await self._off(plan.succeeded, action, response)
+            await self.off_loop(plan.succeeded, action, response)
             if use_cache:
-                await self._off(self._cache_store, plan, action.dep, response, None)
-            self._record_call(plan, ok=True, response=response)
+                await self.off_loop(self._cache_store, plan, action.dep, response, None)
+            self.record_call(plan, ok=True, response=response)
             return plan.annotate(response)
 
     def astream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> AsyncRouterStream:
@@ -539,21 +544,21 @@ class Router(HealthChecks):
 
     async def _aevents(self, plan: CallPlan, use_cache: bool, holder: ResultHolder, obs: RouterObserver | None = None) -> AsyncIterator[Any]:
         if use_cache:
-            hit = await self._off(self._cache_lookup, plan)
+            hit = await self.off_loop(self._cache_lookup, plan)
             if hit is not None:
                 holder.cached = hit[0]
                 for event in self._replay(plan, *hit):
                     yield event
                 return
         while True:
-            action = await self._off(plan.next)
+            action = await self.off_loop(plan.next)
             if isinstance(action, Wait):
                 if obs is not None:
                     obs.waited += action.seconds
                 await self.clock.asleep(action.seconds)
                 continue
             if isinstance(action, Fail):
-                self._record_call(plan, ok=False, error=action.error)
+                self.record_call(plan, ok=False, error=action.error)
                 for event in self._failure_events(plan, action.error):
                     yield event
                 return
@@ -561,7 +566,7 @@ class Router(HealthChecks):
             try:
                 inner = self.client.astream(action.dep.ref, plan.request.messages, raise_on_error=False, **opts)
             except SpecwireError as exc:
-                await self._off(plan.failed, action, exc)
+                await self.off_loop(plan.failed, action, exc)
                 continue
             holder.inner = inner
             machine = AttemptEvents(self, plan, action, use_cache)
@@ -570,7 +575,7 @@ class Router(HealthChecks):
                 async with inner, aclosing(inner.__aiter__()) as events:
                     async for event in events:
                         if event.type in ("finish", "error"):  # the only events that touch shared state
-                            out, done = await self._off(machine.feed, event)
+                            out, done = await self.off_loop(machine.feed, event)
                         else:
                             out, done = machine.feed(event)
                         for item in out:
@@ -578,12 +583,20 @@ class Router(HealthChecks):
                         if done is not None:
                             break
                     else:
-                        done = await self._off(machine.ended)
+                        done = await self.off_loop(machine.ended)
             except BaseException:
                 plan.abandoned(action)
                 raise
             if done:
                 return
+
+    def embed(self, model: str, inputs: str | Sequence[str], **options: Unpack[RouterEmbedOptions]) -> EmbeddingResponse:
+        """Route one embed call (``Client.embed``'s options plus ``tags``, ``timeout``, ``max_retries``): :mod:`specwire.router.embed`."""
+        return _embed.embed(self, model, inputs, cast("dict[str, Any]", options))
+
+    async def aembed(self, model: str, inputs: str | Sequence[str], **options: Unpack[RouterEmbedOptions]) -> EmbeddingResponse:
+        """Async :meth:`embed`."""
+        return await _embed.aembed(self, model, inputs, cast("dict[str, Any]", options))
 
     def _deployments(self) -> list[Deployment]:
         with self._lock:
@@ -613,7 +626,7 @@ def _fail_safe(backend: StateBackend) -> StateBackend:
     return backend if isinstance(backend, (InMemoryBackend, FailSafeBackend)) else FailSafeBackend(backend)
 
 
-class _CallScope:
+class CallScope:
     """The router as one call's :class:`CallPlan` sees it: the router itself, except that its
     ``backend`` bounds every operation by what is left of the call's ``total`` deadline."""
 

@@ -45,7 +45,7 @@ class HealthChecks:
     def _credentials(self, dep: Deployment) -> dict[str, Any]:
         raise NotImplementedError
 
-    async def _off(self, fn: Any, *args: Any) -> Any:
+    async def off_loop(self, fn: Any, *args: Any) -> Any:
         raise NotImplementedError
 
     def _probe_one(self, dep: Deployment) -> tuple[Attempt | None, dict[str, Any] | None]:
@@ -102,7 +102,7 @@ class HealthChecks:
         """Async :meth:`probe` (the deployments are probed concurrently)."""
 
         async def one(dep: Deployment) -> tuple[str, bool | None]:
-            att, opts = await self._off(self._probe_one, dep)
+            att, opts = await self.off_loop(self._probe_one, dep)
             if att is None or opts is None:
                 return dep.id, None
             error: BaseException | None = None
@@ -110,7 +110,7 @@ class HealthChecks:
                 await self.client.acomplete(dep.ref, self.config.health.probe.prompt, **opts)
             except SpecwireError as exc:
                 error = exc
-            return dep.id, await self._off(self._probe_done, att, error)
+            return dep.id, await self.off_loop(self._probe_done, att, error)
 
         deps = [d for d in self._deployments() if deployments is None or d.id in deployments]
         return dict(await asyncio.gather(*(one(d) for d in deps)))

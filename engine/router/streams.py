@@ -93,11 +93,11 @@ class AttemptEvents:
             self.plan.succeeded(self.att, event.response, ttft=self.ttft)
             if self.use_cache:
                 self.router._cache_store(self.plan, self.att.dep, event.response, self.seen)
-            self.router._record_call(self.plan, ok=True, response=event.response)
+            self.router.record_call(self.plan, ok=True, response=event.response)
             return [*out, Finish(response=self.plan.annotate(event.response))], True
         if kind == "error":
             self.plan.failed(self.att, event.error, after_content=True)
-            self.router._record_call(self.plan, ok=False, error=event.error)
+            self.router.record_call(self.plan, ok=False, error=event.error)
             return [event], True
         self.seen.append(event)
         return [event], None

@@ -200,6 +200,7 @@ class CompiledSpec:
     idempotency_header: str | None = None
     source: SourceMap | None = field(default=None, repr=False, compare=False)
     operations: MappingProxyType[str, OperationSpec] = field(default_factory=lambda: MappingProxyType({}))
+    chat: bool = True  # False: no chat API (``chat: false``), only operations
 
     def locate(self, path: tuple[object, ...]) -> tuple[str, int, int]:
         """``(file, line, col)`` of the node at key ``path`` (the file it came from, through
@@ -531,5 +532,6 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>", source: SourceMap |
         idempotency_header=(data.get("retry") or {}).get("idempotency_header"),
         source=source,
         operations=compile_operations(c, data.get("operations")),
+        chat=data.get("chat") is not False,
     )
     return spec, c.problems

@@ -4,7 +4,10 @@ section 4, "Operations").
 
 An operation reuses the spec's base URL, auth, headers and error rules; it declares its own
 ``method``/``path``/``query``/``body`` (templates, as ``request:``), optionally another
-``base_url``, the options it ``accepts``, a ``max_batch`` (inputs per request), for list_models an
+``base_url``, the options it ``accepts``, a ``max_batch`` (inputs per request: an integer, or a
+template of ``model``/``settings``/``model_info`` giving one, for a provider whose models take
+different batch sizes), for embed an ``item`` (a tree rendered once per input, with ``input`` and
+``index``; the list is the template value ``items``, for a body that wraps each text), for list_models an
 ``id_prefix`` taken off each listed id (Gemini's ``models/``) and ``response``:
 one JMESPath per output field, evaluated on the parsed JSON body.  Which output fields an
 operation must declare is :data:`OPERATIONS`.
@@ -57,10 +60,11 @@ class OperationSpec:
     body: CompiledTree | None
     headers: tuple[tuple[str, CompiledTree], ...]
     accepts: frozenset[str]
-    max_batch: int | None
+    max_batch: int | CompiledTree | None
     response: MappingProxyType[str, JPath]
     docs: str | None = None
     id_prefix: str | None = None
+    item: CompiledTree | None = None
 
 
 def compile_operations(c: Any, data: Any) -> MappingProxyType[str, OperationSpec]:
@@ -85,6 +89,9 @@ def compile_operations(c: Any, data: Any) -> MappingProxyType[str, OperationSpec
         unknown = [a for a in accepts if a not in OPERATION_OPTIONS.get(name, ())]
         if unknown:
             c.problem(p + ("accepts",), "operation-field", f"operation {name!r} has no option(s) {', '.join(unknown)} (it has: {', '.join(OPERATION_OPTIONS.get(name, ())) or 'none'})")
+        max_batch = entry.get("max_batch")
+        if isinstance(max_batch, str):
+            max_batch = c.tree(max_batch, p + ("max_batch",))
         out[name] = OperationSpec(
             name=name,
             method=entry.get("method", "POST"),
@@ -94,9 +101,10 @@ def compile_operations(c: Any, data: Any) -> MappingProxyType[str, OperationSpec
             body=c.tree(entry["body"], p + ("body",)) if entry.get("body") is not None else None,
             headers=tuple((k, c.tree(v, p + ("headers", k))) for k, v in (entry.get("headers") or {}).items()),
             accepts=frozenset(accepts),
-            max_batch=entry.get("max_batch"),
+            max_batch=max_batch,
             response=MappingProxyType(response),
             docs=entry.get("docs"),
             id_prefix=entry.get("id_prefix"),
+            item=c.tree(entry["item"], p + ("item",)) if entry.get("item") is not None else None,
         )
     return MappingProxyType(out)

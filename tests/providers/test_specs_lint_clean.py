@@ -201,7 +201,7 @@ def test_every_template_compiles_and_reads_only_its_context(registry: SpecRegist
         count += 1
         if names - allowed:
             bad.append(f"{where}: reads {sorted(names - allowed)}")
-    assert count > 5
+    assert count > (5 if registry.get(name).chat else 0)  # a spec without chat (chat: false) has only its operations
     assert bad == []
 
 

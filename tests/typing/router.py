@@ -16,6 +16,8 @@ def route() -> Response:
         for event in router.stream("fast", "Hi", timeout=30):
             if event.type == "text_delta":
                 print(event.delta, end="")
+        vectors: list[list[float]] = router.embed("embeddings", ["a", "b"], dimensions=256, input_type="document", tags=["eu"]).vectors
+        print(len(vectors))
         snapshot = router.snapshot()
         print(snapshot.routes["default"].latency.p90)
         return response

@@ -40,7 +40,7 @@ MODULES: dict[str, Path] = {_module_name(p): p for p in sorted(ENGINE.rglob("*.p
 
 def _allowed(path: Path) -> bool:
     rel = path.relative_to(ENGINE).as_posix()
-    return rel in ("transport.py", "client.py", "attempts.py", "client_ops.py", "op_calls.py", "router/core.py") or rel.startswith(("auth/", "cli/"))
+    return rel in ("transport.py", "client.py", "attempts.py", "client_ops.py", "op_calls.py", "router/core.py", "router/embed.py") or rel.startswith(("auth/", "cli/"))
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,0 +1,157 @@
+"""Embeddings through the router: :meth:`Router.embed` / :meth:`Router.aembed`.
+
+An embed call is routed like a chat call (:mod:`specwire.router.plan`): the name resolves to a
+group and its fallback chains, the group's strategy picks a deployment whose circuit admits a
+call, each attempt is one :meth:`specwire.Client.embed` with ``max_retries=0``, and the one retry
+budget and total deadline cover retries and fallbacks together.  A deployment whose provider has
+no ``embed`` operation (:class:`~specwire.UnsupportedOperationError`) is skipped for the next.
+The inputs and option values are checked once, before the first attempt, so a bad call fails
+without touching any deployment.
+
+Differences from chat: the ``rpm``/``tpm`` estimate counts the inputs' characters (plus the
+configured output allowance, corrected by the reported usage afterwards); embeddings are not
+cached; the router's callbacks are not called for embeddings; the result is the served
+:class:`~specwire.EmbeddingResponse` as is (it has no ``provider_metadata`` to carry the route).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, cast
+
+from ..client_ops import check_embed_inputs, check_embed_params
+from ..errors import ConfigError, SpecwireError
+from ..request import check_call_options, check_extra_headers
+from ..retry import Timeouts
+from ..types import Request
+from .plan import CallPlan, Fail, Wait
+from .resolve import Deployment
+
+if TYPE_CHECKING:
+    from ..op_types import EmbeddingResponse
+    from .core import Router
+
+__all__ = ["EMBED_PARAMS", "EmbedCallPlan", "aembed", "embed", "embed_url"]
+
+#: The generic embed options a router call passes on to the deployment (specwire.Client.embed).
+EMBED_PARAMS = ("dimensions", "input_type", "truncate", "user")
+#: The router's own options and the call options it passes on.
+_ROUTER_OPTIONS = ("settings", "extra_headers", "tags", "timeout", "max_retries")
+
+
+@dataclass
+class EmbedCallPlan(CallPlan):
+    """A :class:`CallPlan` whose attempts are ``Client.embed`` calls: ``inputs`` (the texts) and
+    ``params`` (the embed options) go to every deployment; ``request`` is the inputs as one user
+    message, for the rate-limit estimate only."""
+
+    inputs: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def dep_request(self, dep: Deployment) -> Request:
+        return self.request
+
+    def call_options(self, dep: Deployment, left: float | None) -> dict[str, Any]:
+        opts: dict[str, Any] = dict(self.params)
+        settings, headers = self.dep_settings(dep), self.dep_headers(dep)
+        if settings:
+            opts["settings"] = settings
+        if headers:
+            opts["extra_headers"] = headers
+        opts.update(self.router._credentials(dep))
+        opts["max_retries"] = 0
+        opts["timeout"] = replace(self.timeouts, total=left)
+        return opts
+
+
+def embed_url(client: Any, model_ref: str, options: Mapping[str, Any]) -> str:
+    """The URL an embed request of ``model_ref`` goes to with ``options`` (``base_url``,
+    ``settings``), built without credentials: where a deployment of a provider without chat sends
+    its key (the router's credential binding check)."""
+    from ..operations import build_operation, operation_of
+
+    host = client._host()
+    spec, model, _ = host.registry.resolve(model_ref)
+    settings = host.resolve_settings(spec, options.get("settings") or {})
+    return build_operation(spec, operation_of(spec, "embed"), model=model, settings=settings, values={"inputs": ["x"]},
+                           base_url=host.base_url(spec, options)).url
+
+
+def _plan(router: Router, model: str, inputs: str | Sequence[str], options: Mapping[str, Any]) -> EmbedCallPlan:
+    from .core import CallScope
+
+    options = dict(options)
+    for name in ("api_key", "base_url"):
+        if name in options:
+            raise ConfigError(f"{name}= is set per deployment in the router config, not per call")
+    unknown = [k for k in options if k not in EMBED_PARAMS and k not in _ROUTER_OPTIONS]
+    if unknown:
+        raise ConfigError(f"Router.embed takes no option(s) {', '.join(map(repr, unknown))} (it takes: {', '.join((*EMBED_PARAMS, *_ROUTER_OPTIONS))})")
+    texts = check_embed_inputs(inputs)
+    params = {k: options[k] for k in EMBED_PARAMS if options.get(k) is not None}
+    check_embed_params(params)
+    check_call_options(options)
+    check_extra_headers(options.get("extra_headers"))
+    target = router.resolver.resolve(model)
+    t = router.config.timeout
+    timeout, max_retries = options.get("timeout"), options.get("max_retries")
+    timeouts = Timeouts.of(timeout) if timeout is not None else Timeouts(connect=t.connect, read=t.read, total=t.total, pool=t.pool)
+    started = router.clock.monotonic()
+    request = Request.model_validate({"messages": [{"role": "user", "content": "\n".join(texts)}]})
+    return EmbedCallPlan(
+        router=CallScope(router, timeouts.total, started), target=target, request=request,
+        options={k: options[k] for k in ("settings", "extra_headers") if options.get(k) is not None},
+        stream=False, stream_mode=None, tags=frozenset(options.get("tags") or ()),
+        budget=router.config.retry.retries if max_retries is None else int(max_retries),
+        timeouts=timeouts, started=started, estimate=0, inputs=texts, params=params,
+    )
+
+
+def embed(router: Router, model: str, inputs: str | Sequence[str], options: Mapping[str, Any]) -> EmbeddingResponse:
+    """Route one embed call (see the module docstring); raises the last attempt's error, or
+    :class:`~specwire.router.NoDeploymentAvailableError`, when no deployment served it."""
+    plan = _plan(router, model, inputs, options)
+    while True:
+        action = plan.next()
+        if isinstance(action, Wait):
+            router.clock.sleep(action.seconds)
+            continue
+        if isinstance(action, Fail):
+            router.record_call(plan, ok=False, error=action.error)
+            raise action.error
+        try:
+            response: EmbeddingResponse = router.client.embed(action.dep.ref, plan.inputs, **action.options)
+        except SpecwireError as exc:
+            plan.failed(action, exc)
+            continue
+        except BaseException:
+            plan.abandoned(action)
+            raise
+        plan.succeeded(action, cast(Any, response))  # it reads the usage only, which an EmbeddingResponse has too
+        router.record_call(plan, ok=True, response=response)
+        return response
+
+
+async def aembed(router: Router, model: str, inputs: str | Sequence[str], options: Mapping[str, Any]) -> EmbeddingResponse:
+    """Async :func:`embed` (state operations off the event loop when the backend does I/O)."""
+    plan = _plan(router, model, inputs, options)
+    while True:
+        action = await router.off_loop(plan.next)
+        if isinstance(action, Wait):
+            await router.clock.asleep(action.seconds)
+            continue
+        if isinstance(action, Fail):
+            router.record_call(plan, ok=False, error=action.error)
+            raise action.error
+        try:
+            response: EmbeddingResponse = await router.client.aembed(action.dep.ref, plan.inputs, **action.options)
+        except SpecwireError as exc:
+            await router.off_loop(plan.failed, action, exc)
+            continue
+        except BaseException:
+            plan.abandoned(action)
+            raise
+        await router.off_loop(plan.succeeded, action, response)
+        router.record_call(plan, ok=True, response=response)
+        return response
