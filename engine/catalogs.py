@@ -83,6 +83,24 @@ def _rule_profile(rules: list[Any], model_id: str) -> tuple[bool, str | None]:
     return False, None
 
 
+#: Parsed catalog files by (path, mtime, size): several specs name one file (bedrock and its three
+#: variants, the three Azure specs), and each registry loads them again.  Read-only once loaded.
+_LOADED: dict[tuple[str, int, int], Any] = {}
+_MAX_LOADED = 64
+
+
+def _load(path: Path) -> Any:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        loaded = load_file(path)
+        if len(_LOADED) >= _MAX_LOADED:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = loaded
+    return loaded
+
+
 def merge_catalog(data: Any, source: SourceMap, spec_file: Path, builtin: Path) -> tuple[Any, SourceMap, list[SpecIssue]]:
     """``data`` (a merged spec tree) with its ``catalog`` merged into ``models``; the source map
     with the imported entries located in their file; the problems found (an unknown or broken
@@ -103,7 +121,7 @@ def merge_catalog(data: Any, source: SourceMap, spec_file: Path, builtin: Path) 
         return data, source, [_issue(source, spec_name, ("catalog",), "unknown-catalog", f"no catalog file {name!r} ({where})")]
     if path.parent.resolve() not in path.resolve().parents:  # like spec discovery: no symlink out of its folder
         return data, source, [_issue(source, spec_name, ("catalog",), "symlink-escape", f"catalog file {path} is a symlink out of {path.parent}")]
-    loaded = load_file(path)
+    loaded = _load(path)
     issues = list(loaded.issues)
     raw = loaded.data
     if any(i.level == "error" for i in issues) or not isinstance(raw, dict) or not isinstance(raw.get("models"), list):

@@ -236,34 +236,41 @@ def _pages(host: Host, provider: str, options: Mapping[str, Any], timeout: Any, 
     return page
 
 
-def list_models_sync(host: Host, provider: str, *, include_catalog: bool, options: Mapping[str, Any], timeout: Any = None, max_retries: int | None = None) -> list[ListedModel]:
-    page = _pages(host, provider, options, timeout, max_retries)
-    listed: list[dict[str, Any]] = []
-    cursor: Any = None
-    call = page(cursor)
-    for n in range(MAX_MODEL_PAGES):
-        call = page(cursor) if n else call
-        fields = parse_operation(call.spec, operation_of(call.spec, "list_models"), send_sync(call, host.transport))
-        listed += fields["models"]
+class _Pager:
+    """The pages of one list_models call (pure): ``take`` reads a page's body and gives the next
+    page's call, or ``None`` once there is no cursor or :data:`MAX_MODEL_PAGES` were read."""
+
+    def __init__(self, page: Callable[[Any], OperationCall]) -> None:
+        self.page = page
+        self.call = page(None)
+        self.listed: list[dict[str, Any]] = []
+        self.read = 0
+
+    def take(self, body: Any) -> OperationCall | None:
+        fields = parse_operation(self.call.spec, operation_of(self.call.spec, "list_models"), body)
+        self.listed += fields["models"]
+        self.read += 1
         cursor = fields.get("next_page")
-        if not cursor:
-            break
-    return _merge_catalog(call.spec, listed, include_catalog)
+        if not cursor or self.read >= MAX_MODEL_PAGES:
+            return None
+        self.call = self.page(cursor)
+        return self.call
+
+
+def list_models_sync(host: Host, provider: str, *, include_catalog: bool, options: Mapping[str, Any], timeout: Any = None, max_retries: int | None = None) -> list[ListedModel]:
+    pager = _Pager(_pages(host, provider, options, timeout, max_retries))
+    call: OperationCall | None = pager.call
+    while call is not None:
+        call = pager.take(send_sync(call, host.transport))
+    return _merge_catalog(pager.call.spec, pager.listed, include_catalog)
 
 
 async def list_models_async(host: Host, provider: str, *, include_catalog: bool, options: Mapping[str, Any], timeout: Any = None, max_retries: int | None = None) -> list[ListedModel]:
-    page = _pages(host, provider, options, timeout, max_retries)
-    listed: list[dict[str, Any]] = []
-    cursor: Any = None
-    call = page(cursor)
-    for n in range(MAX_MODEL_PAGES):
-        call = page(cursor) if n else call
-        fields = parse_operation(call.spec, operation_of(call.spec, "list_models"), await send_async(call, host.transport))
-        listed += fields["models"]
-        cursor = fields.get("next_page")
-        if not cursor:
-            break
-    return _merge_catalog(call.spec, listed, include_catalog)
+    pager = _Pager(_pages(host, provider, options, timeout, max_retries))
+    call: OperationCall | None = pager.call
+    while call is not None:
+        call = pager.take(await send_async(call, host.transport))
+    return _merge_catalog(pager.call.spec, pager.listed, include_catalog)
 
 
 def embed_sync(host: Host, plan: EmbedPlan) -> EmbeddingResponse:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from .errors import ResponseParseError, SpecError, SpecwireError, UnsupportedOperationError
 from .render import OMIT, TemplateFailure
-from .request import RequestPlan, check_headers, check_url, query_value, render_messages, render_tools, check_extra_headers, check_model
+from .request import RequestPlan, check_extra_headers, check_model, finish_plan, render_headers, render_messages, render_tools
 from .spec.compile import CompiledSpec
 from .spec.operations import ITEM_FIELDS, OPERATION_OPTIONS, OPERATIONS, OperationSpec
 from .types import CallWarning, Request
@@ -81,6 +80,7 @@ def build_operation(
         "settings": settings,
         "model_info": info.as_dict() if info else None,
         "params": {name: kept.get(name) for name in _option_names(op)},
+        "stream": False,  # the spec's headers may read it
         "omit": OMIT,
         **(values or {}),
     }
@@ -97,22 +97,10 @@ def build_operation(
         headers = {"accept": "application/json"}
         if body is not None:
             headers["content-type"] = "application/json"
-        for name, tree in (*spec.headers, *op.headers):
-            value = tree.render(ctx)
-            if value is not OMIT and value is not None:
-                headers[name.lower()] = str(value)
+        render_headers((*spec.headers, *op.headers), ctx, headers)
     except TemplateFailure as exc:
         raise spec.render_failure(exc, f"{spec.provider} {op.name}: {exc}") from None
-    for name, value in given_headers.items():
-        headers[name.lower()] = value
-    url = str(root).rstrip("/") + str(path)
-    if query:
-        url += ("&" if "?" in url else "?") + urlencode({k: query_value(v) for k, v in query.items()})
-    check_headers(headers, given_headers)
-    check_url(url)
-    plan = RequestPlan(op.method, url, headers, body, all_warnings)
-    plan.content()
-    return plan
+    return finish_plan(op.method, str(root), str(path), query, headers, given_headers, body, all_warnings)
 
 
 def batch_size(spec: CompiledSpec, op: OperationSpec, *, model: str, settings: Mapping[str, Any] | None = None) -> int | None:

@@ -82,14 +82,21 @@ class RequestOptions(_RequestOptionsBase, total=False):
     response_format: ResponseFormat | type[BaseModel] | Literal["text", "json"] | Mapping[str, Any] | None
 
 
-class _CallOwnOptions(TypedDict, total=False):
-    # The call's own options (documented on CallOptions).
+class OperationOptions(TypedDict, total=False):
+    """The options of the operations besides chat (:meth:`specwire.Client.list_models`,
+    ``count_tokens``): ``api_key``, ``base_url``, ``settings`` and ``extra_headers`` as for a call;
+    ``timeout`` in seconds or a :class:`~specwire.retry.Timeouts`; ``max_retries``."""
+
     api_key: str | None
     base_url: str | None
     settings: Mapping[str, Any] | None
     extra_headers: Mapping[str, str] | None
     timeout: float | Timeouts | None
     max_retries: int | None
+
+
+class _CallOwnOptions(OperationOptions, total=False):
+    # The call's own options (documented on CallOptions): the operations' plus these.
     raise_on_content_filter: bool | None
     strict_capabilities: bool | None
     callbacks: Sequence[Callbacks] | None
@@ -137,19 +144,6 @@ class RouterCallOptions(RequestOptions, _RouterOwnOptions, total=False):
 class RouterCallOptionsWithoutFormat(_RequestOptionsBase, _RouterOwnOptions, total=False):
     """:class:`RouterCallOptions` without ``response_format`` (the typed overloads taking a model
     class)."""
-
-
-class OperationOptions(TypedDict, total=False):
-    """The options of the operations besides chat (:meth:`specwire.Client.list_models`,
-    ``count_tokens``): ``api_key``, ``base_url``, ``settings`` and ``extra_headers`` as for a call;
-    ``timeout`` in seconds or a :class:`~specwire.retry.Timeouts`; ``max_retries``."""
-
-    api_key: str | None
-    base_url: str | None
-    settings: Mapping[str, Any] | None
-    extra_headers: Mapping[str, str] | None
-    timeout: float | Timeouts | None
-    max_retries: int | None
 
 
 class EmbedOptions(OperationOptions, total=False):

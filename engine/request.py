@@ -21,7 +21,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -166,20 +166,34 @@ def build_request(
             query.update({k: v for k, t in cfg.query if (v := t.render(ctx)) is not OMIT})
         root = base_url if base_url is not None else spec.base_url.render({"settings": settings, "model": model})
         headers = {"content-type": "application/json", "accept": "text/event-stream" if cfg is not None and cfg.framing == "sse" else "application/json"}
-        for name, tree in spec.headers:
-            value = tree.render(ctx)
-            if value is not OMIT and value is not None:
-                headers[name.lower()] = str(value)
+        render_headers(spec.headers, ctx, headers)
     except TemplateFailure as exc:
         raise spec.render_failure(exc, f"{spec.provider}: {exc}") from None
+    return finish_plan(spec.request.method, str(root), str(path), query, headers, given_headers, body, all_warnings, output=output)
+
+
+def render_headers(trees: Iterable[tuple[str, Any]], ctx: Mapping[str, Any], headers: dict[str, str]) -> None:
+    """Render the spec's header templates into ``headers`` (lower-cased names; an omitted or
+    ``None`` value sends no header).  Raises :class:`TemplateFailure`."""
+    for name, tree in trees:
+        value = tree.render(ctx)
+        if value is not OMIT and value is not None:
+            headers[name.lower()] = str(value)
+
+
+def finish_plan(method: str, root: str, path: str, query: Mapping[str, Any], headers: dict[str, str], given_headers: Mapping[str, str], body: Any,
+                warnings: list[CallWarning], *, output: OutputSpec | None = None) -> RequestPlan:
+    """The :class:`RequestPlan` of a rendered request: the caller's headers over the spec's, the
+    URL joined and its query encoded, both checked, and the body encoded once (refused, before any
+    I/O, when JSON cannot carry it).  Raises :class:`RequestBuildError`."""
     for name, value in given_headers.items():
         headers[name.lower()] = value
-    url = str(root).rstrip("/") + str(path)
+    url = root.rstrip("/") + path
     if query:
         url += ("&" if "?" in url else "?") + urlencode({k: query_value(v) for k, v in query.items()})
-    check_headers(headers, given_headers)
+    check_headers(headers, dict(given_headers))
     check_url(url)
-    plan = RequestPlan(spec.request.method, url, headers, body, all_warnings, output=output)
+    plan = RequestPlan(method, url, headers, body, warnings, output=output)
     plan.content()  # refuses (and caches) a body JSON cannot carry, before any I/O
     return plan
 

@@ -56,6 +56,11 @@ CONTEXTS: dict[str, set[str]] = {
     "part": _COMMON | {"part", "meta", "role"},
     "tool": _COMMON | {"tool", "meta"},
     "param": _COMMON | {"value", "params", "model_info", "stream", "settings", "tools"},
+    # operations (engine/operations.py): every one sees these; embed adds inputs/items, list_models
+    # page, count_tokens the chat request's rendered messages and tools
+    "operation": _COMMON | {"settings", "model_info", "params", "stream", "inputs", "items", "page", "messages", "system_parts", "system_text", "tools"},
+    "operation_item": _COMMON | {"settings", "model_info", "params", "stream", "inputs", "input", "index"},
+    "operation_batch": _COMMON | {"settings", "model_info"},
 }
 
 EMIT_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -312,6 +317,12 @@ def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
         (("stream", "query"), stream.get("query"), CONTEXTS["request"], False),
         (("stream", "body"), stream.get("body"), CONTEXTS["request"], False),
     ]
+    for name, op in (data.get("operations") or {}).items():
+        for key in ("base_url", "path", "query", "headers", "body"):
+            places.append((("operations", name, key), (op or {}).get(key), CONTEXTS["operation"], False))
+        places.append((("operations", name, "item"), (op or {}).get("item"), CONTEXTS["operation_item"], False))
+        if isinstance((op or {}).get("max_batch"), str):
+            places.append((("operations", name, "max_batch"), op["max_batch"], CONTEXTS["operation_batch"], False))
     for role, tree in (request.get("message_by_role") or {}).items():
         places.append((("request", "message_by_role", role), tree, CONTEXTS["message"] | into, False))
     for kind, rules in (request.get("parts") or {}).items():

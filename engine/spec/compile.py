@@ -235,6 +235,7 @@ class _Compiler:
     def __init__(self) -> None:
         self.problems: list[tuple[tuple[object, ...], str, str]] = []  # (path, rule, message)
         self.serial = 0
+        self.profile_params: dict[str, MappingProxyType[str, tuple[ParamCase, ...] | None]] = {}
 
     def problem(self, path: tuple[object, ...], rule: str, message: str) -> None:
         self.problems.append((path, rule, message))
@@ -410,13 +411,17 @@ class _Compiler:
         )
 
     def model(self, data: dict[str, Any], path: tuple[object, ...], profiles: dict[str, Any]) -> ModelInfo:
-        params = dict(data.get("params") or {})
+        own = data.get("params")
+        params = self.params(own, path + ("params",)) if own else _NO_PARAMS
         name = data.get("profile")
         if name is not None:
             if name not in profiles:
                 self.problem(path + ("profile",), "unknown-profile", f"profile {name!r} is not defined in `profiles` (defined: {', '.join(profiles) or 'none'})")
             else:
-                params = {**((profiles[name] or {}).get("params") or {}), **params}
+                base = self.profile_params.get(name)
+                if base is None:
+                    base = self.profile_params[name] = self.params((profiles[name] or {}).get("params"), ("profiles", name, "params"))
+                params = MappingProxyType({**base, **params}) if params else base
         return ModelInfo(
             id=data["id"],
             aliases=tuple(data.get("aliases") or ()),
@@ -426,9 +431,12 @@ class _Compiler:
             capabilities=MappingProxyType(dict(data.get("capabilities") or {})),
             pricing=self.pricing(data.get("pricing"), path + ("pricing",)),
             deprecated=MappingProxyType(dict(data["deprecated"])) if data.get("deprecated") else None,
-            params=self.params(params, path + ("params",)),
+            params=params,
             source=data.get("source"), as_of=data.get("as_of"), catalog=data.get("catalog"),
         )
+
+
+_NO_PARAMS: MappingProxyType[str, tuple[ParamCase, ...] | None] = MappingProxyType({})
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -475,8 +483,8 @@ def compile_spec(data: dict[str, Any], file: str = "<spec>", source: SourceMap |
         if r is not None
     )
     profiles = data.get("profiles") or {}
-    for name, profile in profiles.items():
-        c.params((profile or {}).get("params"), ("profiles", name, "params"))  # compile once to report problems at the profile
+    for name, profile in profiles.items():  # compiled once, shared by every model naming it (problems reported at the profile)
+        c.profile_params[name] = c.params((profile or {}).get("params"), ("profiles", name, "params"))
     models = tuple(c.model(m, ("models", i), profiles) for i, m in enumerate(data.get("models") or ()))
     index: dict[str, ModelInfo] = {}
     for m in models:

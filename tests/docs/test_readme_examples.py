@@ -68,6 +68,7 @@ PYTHON_EXPECTED: list[list[str]] = [
     ["get_weather {'city': 'Paris'}", ANTHROPIC_AFTER_TOOL],  # tools
     ["Person Ada Lovelace 1815"],  # structured output: the schema was sent, the reply parsed
     [f"{OPENAI_TEXT} openai-main"],  # router
+    ["2 [0.1, 0.2, 0.3] 4 8e-08"],  # embed: two vectors, 4 tokens at $0.02 per million
     ["14 provider", "claude-sonnet-5-5 True True", "claude-next-1 True False None"],  # count_tokens, list_models
 ]
 
@@ -164,6 +165,10 @@ def providers(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
                      {"type": "model", "id": "claude-next-1", "display_name": "Claude Next", "created_at": "2026-02-01T00:00:00Z"}],
             "has_more": False, "first_id": "claude-sonnet-5-5", "last_id": "claude-next-1"})
         router.post("https://api.openai.com/v1/chat/completions").mock(side_effect=_openai)
+        # https://platform.openai.com/docs/api-reference/embeddings/object
+        router.post("https://api.openai.com/v1/embeddings").respond(200, json={
+            "object": "list", "model": "text-embedding-3-small", "usage": {"prompt_tokens": 4, "total_tokens": 4},
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}, {"object": "embedding", "index": 1, "embedding": [0.3, 0.2, 0.1]}]})
         router.post(url__startswith="https://generativelanguage.googleapis.com/v1beta/models/").mock(side_effect=_gemini)
         yield router
     client, sw_client._default_client = sw_client._default_client, saved

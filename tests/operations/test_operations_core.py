@@ -266,3 +266,11 @@ def test_validate_spec_reports_operation_mistakes(tmp_path: Path, entry: str, me
     errors = [i for i in issues if i.level == "error"]
     assert errors, issues
     assert any(message in i.message for i in errors), [i.message for i in errors]
+
+
+def test_validate_spec_reports_a_template_variable_an_operation_does_not_provide(tmp_path: Path) -> None:
+    path = tmp_path / "opsvar.yaml"
+    path.write_text("spec_version: 1\nprovider: opsvar\nextends: openai\noperations:\n  embed:\n    body: {input: \"{{ input }}\"}\n", encoding="utf-8")
+    issues = [i for i in SpecRegistry([tmp_path], user_config=False, env={}).check_file(path) if i.rule == "template-variable"]
+    assert [i.message.split(",")[0] for i in issues] == ["template reads 'input'"]
+    assert "did you mean 'inputs'" in issues[0].message
