@@ -123,6 +123,7 @@ class SpecRegistry:
         self._failures: dict[tuple[str, int], tuple[str, list[SpecIssue]] | None] = {}
         self._lock = threading.RLock()
         self._next_rank = -1  # the rank of the next registered spec
+        self._winners: tuple[tuple[str, str], ...] | None = None  # (provider, winning file) of every id
         for rank, (label, folder) in enumerate(layers):
             self._discover(rank, label, folder)
 
@@ -216,6 +217,7 @@ class SpecRegistry:
             self._failures.clear()
             self._aliases = None
             self._bare.clear()
+            self._winners = None
             self._cache[provider] = compiled
             return compiled
 
@@ -230,6 +232,11 @@ class SpecRegistry:
             if provider not in self._entries:
                 raise ModelNotFoundError(f"unknown provider {provider!r}", suggestion=closest(provider, self.providers()))
             entry = self._entries[provider][0]
+            key = self._shared_key(entry)
+            shared = _SHARED.get(key) if key is not None else None
+            if shared is not None:
+                self._cache[provider] = shared
+                return shared
             _merged, spec, issues, _root = self._evaluate(entry, entry.path)
             if spec is None:
                 # the file's own problems first; a spec whose parent failed to load says so once
@@ -242,7 +249,26 @@ class SpecRegistry:
                 more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
                 raise SpecError(first.message + more, file=first.file, line=first.line, col=first.col, rule=first.rule, issues=issues)
             self._cache[provider] = spec
+            if key is not None:
+                if len(_SHARED) >= _MAX_SHARED:
+                    _SHARED.pop(next(iter(_SHARED)))
+                _SHARED[key] = spec
             return spec
+
+    def _shared_key(self, entry: _Entry) -> tuple[object, ...] | None:
+        """The key under which a built-in spec compiled by any registry of the process can be
+        reused: the same file (and its size and time) and the same winning file for every provider
+        id (so ``extends`` and the catalogs resolve alike).  ``None`` for a spec outside the
+        built-in folder."""
+        if entry.layer != BUILTIN_LAYER or entry.text is not None:
+            return None
+        if self._winners is None:
+            self._winners = tuple(sorted((p, str(es[0].path)) for p, es in self._entries.items() if es))
+        try:
+            st = entry.path.stat()
+        except OSError:
+            return None
+        return (entry.provider, str(entry.path), st.st_mtime_ns, st.st_size, self._winners)
 
     def check_file(self, path: str | Path) -> list[SpecIssue]:
         """Every issue of one spec file, resolving its ``extends`` against this registry (the
@@ -488,6 +514,11 @@ class SpecRegistry:
 
 #: How many bare-name resolutions a registry remembers.
 _MAX_BARE = 1024
+
+#: Built-in specs compiled by any registry of the process, reused by the others with the same
+#: winning files (compiled specs are immutable): a new registry costs a directory listing.
+_SHARED: dict[tuple[object, ...], CompiledSpec] = {}
+_MAX_SHARED = 256
 
 #: Under ``extends``, these entries are whole rules: a child's entry replaces the parent's rather
 #: than merging into it (a ``to:`` must not meet an inherited ``unsupported:``).

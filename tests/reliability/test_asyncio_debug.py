@@ -40,15 +40,16 @@ ENGINE_GAP_ROWS = frozenset(
 )
 
 
-#: The async flavors of the suite, one debug leg each: httpx's pool in the default run, aiohttp's
-#: (which doubles the leg's ~2-3 min) with the slow tests.
+#: The async flavors of the suite, one debug leg each, both with the slow tests (a leg takes about a
+#: minute on two cores; CI runs them with `pytest -m slow`).
 LEGS = {
     "async": "async and not aiohttp",
     "async-aiohttp": "async-aiohttp",
 }
 
 
-@pytest.mark.parametrize("leg", [pytest.param("async"), pytest.param("async-aiohttp", marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("leg", ["async", "async-aiohttp"])
 def test_async_suite_under_asyncio_debug(tmp_path: Path, leg: str) -> None:
     """``PYTHONASYNCIODEBUG=1 pytest tests/reliability -k "<flavor> and not canary_secret_scan"``:
     at least 150 async tests run, and nothing fails but the engine-gap rows."""
