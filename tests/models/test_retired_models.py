@@ -165,3 +165,23 @@ def test_each_replacement_is_a_current_model_of_the_same_spec(client: specwire.C
     plan = client.build(ref, "hi")
     assert sent_model(plan) == ref.split(":", 1)[1]
     assert not kinds(plan, "unknown-model") and not kinds(plan, "deprecated-model")
+
+
+#: Vertex AI served Gemini 1.5 too (providers.d/vertex.yaml); a bare name still goes to the Gemini API
+VERTEX: list[tuple[str, str]] = [("gemini-1.5-pro", "gemini-3.8-flash"), ("gemini-1.5-flash", "gemini-3.1-flash-lite")]
+VERTEX_SETTINGS = {"project": "proj-1", "location": "us-central1"}
+
+
+@pytest.mark.parametrize(("model", "replacement"), VERTEX, ids=[m for m, _ in VERTEX])
+def test_vertex_ai_gemini_1_5_is_priced_and_follows_to_its_replacement(registry: SpecRegistry, client: specwire.Client, following: specwire.Client, model: str, replacement: str) -> None:
+    info = registry.get("vertex").model_info(model)
+    assert info is not None and info.context_window and info.pricing is not None
+    cost, reason = compute_cost(Usage(input_tokens=10_000, output_tokens=10_000), info, model)
+    assert reason is None and cost is not None and cost.total > 0
+    plan = client.build(f"vertex:{model}", "hi", settings=VERTEX_SETTINGS)
+    assert sent_model(plan) == model and kinds(plan, "deprecated-model")
+    followed = following.build(f"vertex:{model}", "hi", settings=VERTEX_SETTINGS)
+    assert sent_model(followed) == replacement
+    assert not kinds(followed, "unknown-model")
+    current = client.build(f"vertex:{replacement}", "hi", settings=VERTEX_SETTINGS)
+    assert not kinds(current, "unknown-model") and not kinds(current, "deprecated-model")
