@@ -257,13 +257,15 @@ class SpecRegistry:
 
     def _shared_key(self, entry: _Entry) -> tuple[object, ...] | None:
         """The key under which a built-in spec compiled by any registry of the process can be
-        reused: the same file (and its size and time) and the same winning file for every provider
-        id (so ``extends`` and the catalogs resolve alike).  ``None`` for a spec outside the
+        reused: the same file (and its size and time) and the same winning file for every built-in
+        provider id (so ``extends`` resolves alike; built-in specs extend built-in ids only).  ``None`` for a spec outside the
         built-in folder."""
         if entry.layer != BUILTIN_LAYER or entry.text is not None:
             return None
         if self._winners is None:
-            self._winners = tuple(sorted((p, str(es[0].path)) for p, es in self._entries.items() if es))
+            # the winning file of every built-in id: a user's new provider changes nothing here,
+            # a user file overriding a built-in id (a parent, perhaps) changes the key
+            self._winners = tuple(sorted((p, str(es[0].path)) for p, es in self._entries.items() if any(e.layer == BUILTIN_LAYER for e in es)))
         try:
             st = entry.path.stat()
         except OSError:

@@ -232,22 +232,28 @@ def test_replay_matches_expected(registry: Any, case_dir: Path, data: dict[str, 
     check_grammar(events)
 
 
-def _partitions(body: bytes, seed: str) -> list[list[bytes]]:
+def _partitions(body: bytes, seed: str, singles: int = 200, multis: int = 40) -> list[list[bytes]]:
     if len(body) <= SMALL_BODY:
         return [[body[:i], body[i:]] for i in range(1, len(body))]
     rng = random.Random(seed)
-    out = [[body[:i], body[i:]] for i in sorted(rng.sample(range(1, len(body)), 200))]
-    for _ in range(40):
+    out = [[body[:i], body[i:]] for i in sorted(rng.sample(range(1, len(body)), singles))]
+    for _ in range(multis):
         cuts = sorted(rng.sample(range(1, len(body)), rng.randint(2, 60)))
         out.append([body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])])
     return out
 
 
+#: The partitions of a large body: (single cuts, multi-cut partitions), in the default run and in
+#: the slow one (CI runs both).
+SPLITS = {"default": (40, 10), "slow": (200, 40)}
+
+
+@pytest.mark.parametrize("depth", [pytest.param("default"), pytest.param("slow", marks=pytest.mark.slow)])
 @pytest.mark.parametrize(("case_dir", "data"), CASES, ids=IDS)
-def test_replay_is_split_invariant(registry: Any, case_dir: Path, data: dict[str, Any]) -> None:
+def test_replay_is_split_invariant(registry: Any, case_dir: Path, data: dict[str, Any], depth: str) -> None:
     body = _body(case_dir, data)
     whole = replay(registry, data, [body])
-    for pieces in _partitions(body, data["id"]):
+    for pieces in _partitions(body, data["id"], *SPLITS[depth]):
         assert replay(registry, data, pieces) == whole, f"split at {[len(p) for p in pieces][:5]}…"
     if len(body) > SMALL_BODY:
         assert replay(registry, data, [body[i : i + 1] for i in range(len(body))]) == whole
