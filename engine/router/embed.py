@@ -17,7 +17,7 @@ cached; the router's callbacks are not called for embeddings; the result is the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ..client_ops import check_embed_inputs, check_embed_params
@@ -53,16 +53,7 @@ class EmbedCallPlan(CallPlan):
         return self.request
 
     def call_options(self, dep: Deployment, left: float | None) -> dict[str, Any]:
-        opts: dict[str, Any] = dict(self.params)
-        settings, headers = self.dep_settings(dep), self.dep_headers(dep)
-        if settings:
-            opts["settings"] = settings
-        if headers:
-            opts["extra_headers"] = headers
-        opts.update(self.router._credentials(dep))
-        opts["max_retries"] = 0
-        opts["timeout"] = replace(self.timeouts, total=left)
-        return opts
+        return {**self.params, **self.attempt_options(dep, left)}
 
 
 def embed_url(client: Any, model_ref: str, options: Mapping[str, Any]) -> str:

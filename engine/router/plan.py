@@ -173,6 +173,21 @@ class CallPlan:
     def dep_headers(self, dep: Deployment) -> dict[str, str]:
         return {**(dep.options.get("extra_headers") or {}), **(self.options.get("extra_headers") or {})}
 
+    def attempt_options(self, dep: Deployment, left: float | None) -> dict[str, Any]:
+        """What every attempt's client call gets whatever its operation: the deployment's settings,
+        headers and credentials, no retries of its own (the router's budget covers them), and
+        what is left of the total deadline."""
+        opts: dict[str, Any] = {}
+        settings, headers = self.dep_settings(dep), self.dep_headers(dep)
+        if settings:
+            opts["settings"] = settings
+        if headers:
+            opts["extra_headers"] = headers
+        opts.update(self.router._credentials(dep))
+        opts["max_retries"] = 0
+        opts["timeout"] = replace(self.timeouts, total=left)
+        return opts
+
     def call_options(self, dep: Deployment, left: float | None) -> dict[str, Any]:
         """The keyword options of the client call for one attempt."""
         request = self.dep_request(dep)
@@ -184,14 +199,7 @@ class CallPlan:
             opts.pop("provider_options", None)
         if not opts.get("tools"):
             opts.pop("tools", None)
-        settings, headers = self.dep_settings(dep), self.dep_headers(dep)
-        if settings:
-            opts["settings"] = settings
-        if headers:
-            opts["extra_headers"] = headers
-        opts.update(self.router._credentials(dep))
-        opts["max_retries"] = 0
-        opts["timeout"] = replace(self.timeouts, total=left)
+        opts.update(self.attempt_options(dep, left))
         if self.stream and self.stream_mode is not None and self.stream_mode in self.router._stream_modes(dep.provider):
             opts["stream_mode"] = self.stream_mode
         return opts
