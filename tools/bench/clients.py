@@ -24,17 +24,22 @@ from __future__ import annotations
 import inspect
 import json
 import struct
+import warnings
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 PROMPT = [{"role": "user", "content": "Say hello in one short sentence."}]
 MAX_TOKENS = 256
+#: The model id of each wire shape.  Each must be in its spec's catalog: an unknown id costs a
+#: did-you-mean search and a warning per call, which would be measured as specwire's own cost.
+#: :class:`Specwire` refuses to run when the id resolves with any call warning (see
+#: :class:`CatalogMismatch`); the reference clients send the same ids.
 MODELS = {
     "openai": "gpt-5.5",
     "anthropic": "claude-sonnet-5-5",
     "gemini": "gemini-3.8-flash",
-    "bedrock": None,  # first catalog entry of providers.d/bedrock.yaml, when that spec exists
+    "bedrock": "global.anthropic.claude-sonnet-5",  # providers.d/bedrock.yaml default_model
 }
 API_KEY = "sk-bench-not-a-real-key"
 
@@ -43,6 +48,11 @@ First = Callable[[], Any] | None
 
 class NotAvailable(Exception):
     """This client cannot run here (missing spec, library or feature); the row shows the reason."""
+
+
+class CatalogMismatch(RuntimeError):
+    """specwire planned the benchmark call with warnings (an unknown or deprecated model id, a
+    dropped or clamped parameter): the measurement would include their cost, so it is refused."""
 
 
 async def _call_first(first: First) -> None:
@@ -187,8 +197,8 @@ class RawHttpx:
             self.stream_url = root + f"/v1beta/models/{MODELS['gemini']}:streamGenerateContent" + ("?alt=sse" if api == "gemini-sse" else "")
             self.headers = {"x-goog-api-key": API_KEY}
         elif api == "bedrock":
-            self.url = root + "/model/bench-model/converse"
-            self.stream_url = root + "/model/bench-model/converse-stream"
+            self.url = root + f"/model/{MODELS['bedrock']}/converse"
+            self.stream_url = root + f"/model/{MODELS['bedrock']}/converse-stream"
             self.headers = {"authorization": "AWS4-HMAC-SHA256 (not signed in the baseline)"}
         else:
             raise NotAvailable(f"raw httpx: unknown api {api}")
@@ -378,21 +388,26 @@ class Specwire:
             kwargs["http_client"] = httpx.Client(limits=limits, timeout=httpx.Timeout(600.0, connect=10.0), follow_redirects=False)
         kwargs.update(extra or {})
         self.client = specwire.Client(**kwargs)
-        model = MODELS[provider] or self._first_model(provider)
-        self.ref = f"{provider}:{model}"
+        self.ref = f"{provider}:{MODELS[provider]}"
         self.opts = {"max_output_tokens": MAX_TOKENS}
         if self.stream_mode:
             self.sopts = {**self.opts, "stream_mode": self.stream_mode}
         else:
             self.sopts = dict(self.opts)
-        self.client.build(self.ref, PROMPT, **self.opts)  # fail early (unknown provider/model)
+        self.check_plans()
+        # and at run time: a warning of a measured call (issued once per call site) fails it
+        warnings.filterwarnings("error", category=specwire.SpecwireWarning)
 
-    def _first_model(self, provider: str) -> str:
-        try:
-            spec = self.client.registry.get(provider)
-            return str(spec.data["models"][0]["id"])
-        except Exception as exc:  # noqa: BLE001
-            raise NotAvailable(f"no {provider} spec/catalog: {exc}") from None
+    def check_plans(self) -> None:
+        """Build the non-stream and the stream call once (no I/O) and refuse to measure when
+        either carries a call warning: an id missing from the catalog (did-you-mean search, cost
+        unknown), a deprecated id, or a parameter the spec drops or clamps.  Raises
+        :class:`CatalogMismatch` (an unknown provider raises specwire's own error)."""
+        for stream, opts in ((False, self.opts), (True, self.sopts)):
+            plan = self.client.build(self.ref, PROMPT, stream=stream, **opts)
+            if plan.warnings:
+                notes = "; ".join(f"{w.kind}: {w.detail}" for w in plan.warnings)
+                raise CatalogMismatch(f"{self.ref} ({'stream' if stream else 'non-stream'}) plans with warnings, not measured: {notes}")
 
     @staticmethod
     def _bedrock(specwire: Any, root: str, pool: int | None) -> dict[str, Any]:

@@ -11,7 +11,8 @@ is ``{"client": name, "metrics": [...], "port": n, ...knobs}``; metrics:
 ``stream_sync``  the same with the sync API
 ``ttfe``         async streams of 20 chunks: time from the call to the first text event (ms)
 ``rss_streams``  ``streams`` concurrent async streams held open together (a barrier after each
-                 stream's first text event), then read to the end: peak RSS (VmHWM), RSS before
+                 stream's first text event), then read to the end: peak RSS (VmHWM), RSS before;
+                 an error unless all ``streams`` were open at once and none failed
 ``rss_growth``   ``calls`` sequential async calls (non-stream and 20-chunk streams alternating):
                  RSS (VmRSS after gc) at each checkpoint
 ``profile``      cProfile of specwire's stream and non-stream paths (writes .prof/.txt files)
@@ -227,6 +228,10 @@ async def _rss_streams(job: dict[str, Any]) -> dict[str, Any]:
         wall = time.perf_counter() - t0
         errors = [repr(c) for c in counts if isinstance(c, BaseException)]
         hwm = proc_status("VmHWM")
+        if state["max_open"] < n_streams or state["broken"] or errors:
+            # the peak would not be that of n_streams open streams: refuse the number
+            raise RuntimeError(f"only {state['max_open']} of {n_streams} streams were open at once ({state['broken']} barrier timeouts, "
+                               f"{len(errors)} errors{', first: ' + errors[0] if errors else ''}); peak RSS {hwm:.1f} MB not reported")
         return {"streams": n_streams, "max_open": state["max_open"], "barrier_timeouts": state["broken"], "errors": len(errors),
                 "first_error": errors[0] if errors else None, "peak_rss_mb": hwm, "rss_before_mb": rss_before,
                 "hwm_before_mb": hwm_before, "delta_mb": hwm - rss_before, "wall_s": wall}
