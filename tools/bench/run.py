@@ -2,8 +2,9 @@
 anthropic SDKs and LiteLLM, on a loopback fake provider, in one invocation.
 
     python tools/bench/run.py --setup     # once: tools/bench/.venv and .venv-litellm
-    python tools/bench/run.py             # full run (~20-25 min): results.json + RESULTS.md
-    python tools/bench/run.py --quick     # smoke run (~2 min), written to out/ instead
+    python tools/bench/run.py             # full run (~24 min): results.json + RESULTS.md
+    python tools/bench/run.py --quick     # smoke run (~1-2 min), written to out/ instead
+    python tools/bench/run.py --targets   # the targets table of the last results.json
 
 This file uses the standard library only; every measurement runs in a fresh subprocess of the
 benchmark's own virtual environments (worker.py), against fakeserver.py in another process.
@@ -235,11 +236,11 @@ def run_worker(client: str, metrics: list[str], server: FakeServer, args: argpar
 
 
 def time_processes(targets: dict[str, tuple[str, str]], labels: list[str], args: argparse.Namespace, *, reps: int, budget: float,
-                   warm: bool, root: str = "") -> dict[str, Any]:
+                   warm: bool, root: str = "", min_reps: int = 3) -> dict[str, Any]:
     """Wall time of ``python -c CODE`` per label, in fresh processes interleaved label by label
     (``__ROOT__`` in CODE replaced by ``root``): ``reps`` repetitions (a label that has spent
-    ``budget`` seconds stops after 3), after one warm-up of each (bytecode and file caches) when
-    ``warm``.  Returns the median seconds per label (``raw_s``), the repetitions, and ``value_s``:
+    ``budget`` seconds stops after ``min_reps``), after one warm-up of each (bytecode and file
+    caches) when ``warm``.  Returns the median seconds per label (``raw_s``), the repetitions, and ``value_s``:
     each median minus the empty interpreter of the same venv (labels ``empty``/``empty-litellm``)."""
     env = worker_env()
     samples: dict[str, list[float]] = {lab: [] for lab in labels}
@@ -253,7 +254,7 @@ def time_processes(targets: dict[str, tuple[str, str]], labels: list[str], args:
         subprocess.run(command(lab), env=env, capture_output=True, check=False)
     for rep in range(reps):
         for lab in labels:
-            if rep >= 3 and spent[lab] > budget:
+            if rep >= min_reps and spent[lab] > budget:
                 continue
             t0 = time.perf_counter()
             r = subprocess.run(pinned(command(lab), 0, args.pin), env=env, capture_output=True, check=False)
@@ -287,10 +288,13 @@ def measure_imports(args: argparse.Namespace) -> dict[str, Any]:
 
 def measure_cold(server: FakeServer, args: argparse.Namespace, first_run: bool) -> dict[str, Any]:
     """One run of cold-first-call timings (cold.py): a fresh process imports the library, builds
-    its client and makes one non-stream call; ``cold_s`` per label, minus the empty interpreter."""
+    its client and makes one non-stream call; ``cold_s`` per label, minus the empty interpreter.
+    Up to ``cold_reps`` per run; a program past 4 s stops after one (LiteLLM: about 6 s each).
+    The import timings just before warmed the bytecode and file caches; without them the first
+    run warms them once."""
     root = f"http://127.0.0.1:{server.port}/bench/n64-s{args.chunk_size}-t0"
-    res = time_processes(COLD_CALLS, _labels(COLD_CALLS, args), args, reps=args.cold_reps, budget=args.import_budget,
-                         warm=first_run and not args.quick, root=root)
+    res = time_processes(COLD_CALLS, _labels(COLD_CALLS, args), args, reps=args.cold_reps, budget=4.0, min_reps=1,
+                         warm=first_run and not args.quick and "import" not in args.metrics, root=root)
     return {"raw_s": res["raw_s"], "reps": res["reps"], "cold_s": res["value_s"]}
 
 
