@@ -36,12 +36,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
+from clients import MODELS  # noqa: E402  (constants; clients.py imports its libraries lazily)
 from cold import COLD_CALLS, COLD_WHAT  # noqa: E402  (standard library only, like this file)
 
 VENVS = {"main": HERE / ".venv", "litellm": HERE / ".venv-litellm"}
 REQUIREMENTS = {"main": HERE / "requirements.txt", "litellm": HERE / "requirements-litellm.txt"}
 
-# name -> virtual environment (mirrors clients.CLIENTS; run.py never imports the clients)
+# name -> virtual environment (mirrors clients.CLIENTS; run.py imports none of the measured libraries)
 CLIENT_VENV = {"litellm": "litellm"}
 MAIN_CLIENTS = ["aiohttp", "httpx", "specwire", "specwire+aiohttp", "openai-sdk", "anthropic-sdk", "specwire-anthropic", "litellm"]
 API_CLIENTS = ["httpx-anthropic", "specwire-anthropic", "httpx-gemini", "specwire-gemini", "httpx-gemini-sse", "specwire-gemini-sse",
@@ -82,7 +83,8 @@ IMPORTS: dict[str, tuple[str, str]] = {
     "aiohttp": ("main", "import aiohttp"),
     "specwire": ("main", "import specwire"),
     "specwire-client": ("main", "from specwire import Client"),
-    "specwire-ready": ("main", "import specwire; specwire.Client(api_keys={'openai': 'k'}).build('openai:gpt-5.5', 'hi')"),
+    # a catalog id (clients.MODELS): an unknown one would add a did-you-mean search, so it fails
+    "specwire-ready": ("main", f"import specwire; p = specwire.Client(api_keys={{'openai': 'k'}}).build('openai:{MODELS['openai']}', 'hi'); assert not p.warnings, p.warnings"),
     "openai-sdk": ("main", "import openai"),
     "anthropic-sdk": ("main", "import anthropic"),
     "litellm": ("litellm", "import litellm"),
