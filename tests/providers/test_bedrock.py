@@ -872,3 +872,20 @@ def test_unfinished_invoke_stream_fails_loudly(mock: respx.MockRouter) -> None:
     with make_client() as client:
         out = run_stream(client, f"bedrock-llama:{LLAMA}")
     assert out[-1].type == "error" and isinstance(out[-1].error, StreamError)
+
+
+@pytest.mark.parametrize(("ref", "path"), [
+    (f"bedrock:{CLAUDE}", f"/model/{CLAUDE}/converse"),
+    (f"bedrock-llama:{LLAMA}", f"{LLAMA_PATH}/invoke"),
+    (f"bedrock-titan:{TITAN}", f"/model/{TITAN}/invoke"),
+])
+def test_http_error_type_comes_from_the_error_type_header(ref: str, path: str, mock: respx.MockRouter) -> None:
+    """Bedrock's HTTP error body is ``{"message": …}``; the type is only in ``x-amzn-ErrorType``
+    (https://docs.aws.amazon.com/bedrock/latest/APIReference/CommonErrors.html): every Bedrock spec
+    reads it there."""
+    mock.post(f"{BASE}{path}").mock(return_value=httpx.Response(
+        400, json={"message": "Malformed input request"},
+        headers={"x-amzn-ErrorType": "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/", "x-amzn-requestid": "rid-7"}))
+    with make_client() as client, pytest.raises(BadRequestError) as info:
+        client.complete(ref, "Hello")
+    assert info.value.error_type == "ValidationException" and info.value.request_id == "rid-7"
