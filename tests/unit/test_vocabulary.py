@@ -129,13 +129,14 @@ def test_operations_are_re_exported_by_the_spec_compiler() -> None:
 
 def test_the_capabilities_a_call_relies_on_are_declared() -> None:
     from specwire.capabilities import _needs  # pyright: ignore[reportPrivateUsage]
+    from specwire.option_types import Reasoning, ResponseFormat, Tool
     from specwire.types import ImagePart, Message, Request, TextPart
 
     request = Request(
         messages=[Message(role="user", content=[TextPart(text="hi"), ImagePart(url="https://example.com/a.png", media_type="image/png")])],
-        tools=[{"name": "f", "parameters": {"type": "object"}}],
-        reasoning={"effort": "high"},
-        response_format={"type": "json_schema", "schema": {"type": "object"}, "name": "x"},
+        tools=[Tool(name="f", parameters={"type": "object"})],
+        reasoning=Reasoning(effort="high"),
+        response_format=ResponseFormat(type="json_schema", schema={"type": "object"}, name="x"),
     )
     for by_tool in (False, True):
         used = {capability for capability, _, _ in _needs(request, schema_by_tool=by_tool)}
