@@ -46,6 +46,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .redact import redact_headers, redact_text
+from .vocabulary import ERROR_CLASS_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .types import Response
@@ -103,7 +104,8 @@ class SpecError(SpecwireError):
     """A provider spec failed to load, validate or compile.
 
     ``file``, ``line`` and ``col`` (1-based) point at the offending node; ``rule`` names the check
-    (``yaml-syntax``, ``schema``, ``jmespath``, ``template``, ``unknown-hook``…).  ``issues`` holds
+    (``yaml-syntax``, ``schema``, ``jmespath``, ``template``, ``unknown-framing``…: a key of
+    :data:`specwire.vocabulary.LINT_RULES`).  ``issues`` holds
     every problem found when several were collected.
     """
 
@@ -342,26 +344,16 @@ class StructuredOutputError(SpecwireError):
         super().__init__(message)
 
 
-#: Error classes a spec may name in its ``errors.classes`` rules, by class name.
-ERROR_CLASSES: dict[str, type[APIStatusError]] = {
-    cls.__name__: cls
-    for cls in (
-        APIStatusError,
-        BadRequestError,
-        ContextWindowExceededError,
-        ContentFilterError,
-        AuthenticationError,
-        PermissionDeniedError,
-        NotFoundError,
-        ConflictError,
-        RequestTooLargeError,
-        UnprocessableEntityError,
-        RateLimitError,
-        ServerError,
-        ServiceUnavailableError,
-        OverloadedError,
-    )
-}
+def _nameable(name: str) -> type[APIStatusError]:
+    cls = globals().get(name)
+    if not (isinstance(cls, type) and issubclass(cls, APIStatusError)):  # pragma: no cover - a vocabulary slip
+        raise TypeError(f"specwire.vocabulary.ERROR_CLASS_NAMES names {name!r}, which is not an APIStatusError class")
+    return cls
+
+
+#: Error classes a spec may name in its ``errors.classes`` rules, by class name: the names are
+#: :data:`specwire.vocabulary.ERROR_CLASS_NAMES` (the spec schema's enum is generated from them).
+ERROR_CLASSES: dict[str, type[APIStatusError]] = {name: _nameable(name) for name in ERROR_CLASS_NAMES}
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     400: BadRequestError,

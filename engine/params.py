@@ -1,6 +1,6 @@
 """Generic call options → wire fields, by a spec's ``params`` section.  Pure.
 
-For each generic option, in :data:`~specwire.types.GENERIC_PARAMS` order, the spec gives one case
+For each generic option, in :data:`~specwire.vocabulary.GENERIC_PARAMS` order, the spec gives one case
 or a list of cases (the first whose Jinja ``when`` holds applies).  A case can:
 
 * ``to: path`` (+ optional ``value:`` template) or ``set: {path: template}``: write wire fields
@@ -19,7 +19,8 @@ or a list of cases (the first whose Jinja ``when`` holds applies).  A case can:
 * ``output_tool: template``: the structured reply is the input of the call of this (forced) tool,
   returned as an ``("output_tool", "", name)`` operation, not a wire field.
 
-Every clamp, truncation, drop or adjustment becomes a :class:`~specwire.types.CallWarning`, never
+Every clamp, truncation, drop or adjustment becomes a :class:`~specwire.types.CallWarning` (kinds:
+:data:`specwire.vocabulary.WARNING_KINDS`), never
 silent (docs/ARCHITECTURE.md section 9.5).  An option the spec does not map at all is dropped with a warning too.
 A catalog entry's ``params`` override the spec's for that model.
 """
@@ -33,7 +34,8 @@ from .errors import RequestBuildError
 from .render import OMIT, TemplateFailure
 from .spec.compile import CompiledSpec, ModelInfo, ParamCase
 from .structured import strict_schema
-from .types import GENERIC_PARAMS, CallWarning
+from .types import CallWarning
+from .vocabulary import GENERIC_PARAMS
 
 __all__ = ["ParamOp", "apply_params"]
 

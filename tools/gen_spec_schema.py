@@ -1,8 +1,11 @@
 """Regenerate schemas/provider-spec.schema.json (the JSON Schema of a provider spec).
 
 The schema is written here as Python data because it is easier to keep readable and consistent
-than hand-edited JSON; tests/unit/test_schema_drift.py fails when the committed file differs from
-what this script would write.  Run: python tools/gen_spec_schema.py
+than hand-edited JSON.  Every name set in it (emits, rule fields, generic params, finish reasons,
+error classes, operations…) comes from specwire.vocabulary (and the usage fields and schema rule
+sets from the modules that define them), never a copy; tests/unit/test_schema_drift.py fails when
+the committed file differs from what this script would write.
+Run, with the package installed (the dev set-up): .venv/bin/python tools/gen_spec_schema.py
 """
 
 from __future__ import annotations
@@ -10,6 +13,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+from specwire import vocabulary
+from specwire.accounting import USAGE_NUMBERS
+from specwire.structured import SCHEMA_RULES as _SCHEMA_RULE_FUNCTIONS
+from specwire.vocabulary import ERROR_CLASS_NAMES, FINISH_REASONS, GENERIC_PARAMS, OPERATION_OPTIONS, OPERATIONS
 
 STR = {"type": "string"}
 JMES = {"type": "string", "description": "a JMESPath expression (compiled at load time)"}
@@ -24,33 +32,16 @@ BOOL = {"type": "boolean"}
 NUM = {"type": "number"}
 INT = {"type": "integer", "minimum": 0}
 STR_OR_LIST = {"oneOf": [STR, {"type": "array", "items": STR, "minItems": 1}]}
-UNIFIED = {"enum": ["stop", "length", "tool_calls", "content_filter", "error", "other"]}
-EMITS = [
-    "response_metadata", "text_delta", "text", "reasoning_delta", "reasoning", "tool_call_start",
-    "tool_call_delta", "tool_call", "provider_metadata", "provider_part", "part_end", "usage", "finish", "error",
-    "done", "ignore", "logprobs", "choice",
-]
-ROLES = ["system", "developer", "user", "assistant", "tool"]
-PART_KINDS = ["text", "image", "document", "audio", "reasoning", "tool_call", "tool_result", "provider"]
-GENERIC = [
-    "max_output_tokens", "temperature", "top_p", "top_k", "stop_sequences", "seed", "presence_penalty",
-    "frequency_penalty", "response_format", "reasoning", "tool_choice", "parallel_tool_calls", "user", "metadata",
-    "logprobs", "top_logprobs", "n", "service_tier", "prediction", "code_execution",
-]
-ERROR_CLASSES = [
-    "APIStatusError", "BadRequestError", "ContextWindowExceededError", "ContentFilterError",
-    "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
-    "RequestTooLargeError", "UnprocessableEntityError", "RateLimitError", "ServerError",
-    "ServiceUnavailableError", "OverloadedError",
-]
-# the rule sets of specwire.structured.SCHEMA_RULES (tests/structured compares them)
-SCHEMA_RULES = ["closed-required", "closed-subset"]
-# the numeric attributes of specwire.types.Usage (specwire.accounting.USAGE_NUMBERS; a test compares them)
-USAGE_FIELDS = [
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "total_tokens",
-    "cache_write_long_tokens", "input_audio_tokens", "output_audio_tokens", "input_image_tokens", "output_image_tokens",
-    "citation_tokens", "search_requests",
-]
+UNIFIED = {"enum": list(FINISH_REASONS)}
+EMITS = list(vocabulary.EMITS)
+ROLES = list(vocabulary.ROLES)
+PART_KINDS = list(vocabulary.PART_KINDS)
+GENERIC = list(GENERIC_PARAMS)
+ERROR_CLASSES = list(ERROR_CLASS_NAMES)
+# the rule sets of specwire.structured.SCHEMA_RULES
+SCHEMA_RULES = list(_SCHEMA_RULE_FUNCTIONS)
+# the numeric attributes of specwire.types.Usage
+USAGE_FIELDS = list(USAGE_NUMBERS)
 
 
 def obj(props: dict, required: list[str] | None = None, **extra) -> dict:
@@ -64,22 +55,26 @@ def string_map(values: dict) -> dict:
     return {"type": "object", "additionalProperties": values}
 
 
+# descriptions of the event rule fields (specwire.vocabulary.RULE_FIELDS are JMESPath, RULE_MAPS maps
+# of key -> JMESPath); a map needs one, a field may have one
+RULE_FIELD_NOTES = {
+    "patches": "a list of {path: JSONPath like $.a.b[0], append: str, value: any, null: bool}: argument patches for a tool call",
+    "set": "provider metadata to merge into the part (or, on response_metadata, the response): key -> JMESPath",
+    "append": "response_metadata: strings appended to response metadata keys (streamed pieces)",
+    "provider_type": "provider_part: the provider's type name of the block",
+    "data": "provider_part: the block as sent (an object)",
+    "warning": "provider_part: a warning to report when the part opens (a block type the spec does not know)",
+    "streamed_into": "provider_part: the data key that fragments streamed to this part fill (parsed as JSON when they are)",
+    "separate": "text/reasoning without part_id: when truthy, this fragment is a part of its own (ends the open part before it and is closed after it), e.g. a Gemini part carrying a thoughtSignature",
+    "logprobs": "logprobs: the list of token entries {token, logprob, bytes?, top_logprobs?}; choice: that choice's entries",
+    "top_logprobs": "logprobs/choice: a list parallel to `logprobs` holding each position's alternatives (providers that send them apart)",
+    "index": "choice: the index of an extra completion (n > 1)",
+    "finish_detail": "finish: a detail refining the raw finish reason; `<raw>:<detail>` is looked up in finish_reasons first",
+}
+assert set(RULE_FIELD_NOTES) <= {*vocabulary.RULE_FIELDS, *vocabulary.RULE_MAPS}, "a note for a field the vocabulary does not declare"
 RULE_FIELDS = {
-    "part_id": JMES, "id": JMES, "model": JMES, "delta": JMES, "text": JMES, "tool_call_id": JMES,
-    "tool_name": JMES, "arguments": JMES, "provider_executed": JMES, "redacted": JMES,
-    "finish_reason": JMES, "usage": JMES, "body": JMES,
-    "patches": {**JMES, "description": "a list of {path: JSONPath like $.a.b[0], append: str, value: any, null: bool}: argument patches for a tool call"},
-    "set": {**string_map(JMES), "description": "provider metadata to merge into the part (or, on response_metadata, the response): key -> JMESPath"},
-    "append": {**string_map(JMES), "description": "response_metadata: strings appended to response metadata keys (streamed pieces)"},
-    "provider_type": {**JMES, "description": "provider_part: the provider's type name of the block"},
-    "data": {**JMES, "description": "provider_part: the block as sent (an object)"},
-    "warning": {**JMES, "description": "provider_part: a warning to report when the part opens (a block type the spec does not know)"},
-    "streamed_into": {**JMES, "description": "provider_part: the data key that fragments streamed to this part fill (parsed as JSON when they are)"},
-    "separate": {**JMES, "description": "text/reasoning without part_id: when truthy, this fragment is a part of its own (ends the open part before it and is closed after it), e.g. a Gemini part carrying a thoughtSignature"},
-    "logprobs": {**JMES, "description": "logprobs: the list of token entries {token, logprob, bytes?, top_logprobs?}; choice: that choice's entries"},
-    "top_logprobs": {**JMES, "description": "logprobs/choice: a list parallel to `logprobs` holding each position's alternatives (providers that send them apart)"},
-    "index": {**JMES, "description": "choice: the index of an extra completion (n > 1)"},
-    "finish_detail": {**JMES, "description": "finish: a detail refining the raw finish reason; `<raw>:<detail>` is looked up in finish_reasons first"},
+    **{f: {**JMES, "description": RULE_FIELD_NOTES[f]} if f in RULE_FIELD_NOTES else JMES for f in vocabulary.RULE_FIELDS},
+    **{m: {**string_map(JMES), "description": RULE_FIELD_NOTES[m]} for m in vocabulary.RULE_MAPS},
 }
 CASE = obj({"when": JMES, "emit": {"enum": EMITS}, **RULE_FIELDS}, ["emit"])
 RULE = obj(
@@ -190,7 +185,7 @@ MODEL = obj(
         "display_name": STR,
         "context_window": {"type": ["integer", "null"], "minimum": 1},
         "max_output_tokens": {"type": ["integer", "null"], "minimum": 1},
-        "capabilities": obj({k: {"type": ["boolean", "null"]} for k in ("tools", "vision", "reasoning", "json_schema", "audio", "pdf")}),
+        "capabilities": obj({k: {"type": ["boolean", "null"]} for k in vocabulary.CAPABILITIES}),
         "pricing": obj(
             {
                 **PRICES,
@@ -210,15 +205,6 @@ MODEL = obj(
     ["id"],
 )
 PROFILE = obj({"description": STR, "params": PARAMS})
-# the operations of specwire.spec.operations.OPERATIONS (tests/operations compares them)
-OPERATIONS = {
-    "embed": (["vectors"], ["input_tokens", "total_tokens", "model", "index"]),
-    "count_tokens": (["input_tokens"], []),
-    "list_models": (["models", "id"], ["created", "owned_by", "display_name", "context_window", "max_output_tokens", "next_page"]),
-}
-OPERATION_OPTIONS = {"embed": ["dimensions", "input_type", "truncate", "user"], "count_tokens": [], "list_models": []}
-
-
 def operation(name: str) -> dict:
     required, optional = OPERATIONS[name]
     return {"oneOf": [obj(

@@ -1,6 +1,7 @@
 """Spec lint: JSON Schema plus semantic checks, every finding a located :class:`SpecIssue`.
 
-Rules (the ``[rule]`` printed by ``validate-spec``):
+Rules (the ``[rule]`` printed by ``validate-spec``; every rule id of the engine is a key of
+:data:`specwire.vocabulary.LINT_RULES`):
 
 * ``schema``: the tree against ``schemas/provider-spec.schema.json`` (draft 2020-12; unknown keys are
   errors, with a did-you-mean);
@@ -63,8 +64,10 @@ CONTEXTS: dict[str, set[str]] = {
     "operation_batch": _COMMON | {"settings", "model_info"},
 }
 
+#: An ``emit`` (:data:`specwire.vocabulary.EMITS`) → groups of rule fields
+#: (:data:`~specwire.vocabulary.RULE_FIELDS`, :data:`~specwire.vocabulary.RULE_MAPS`); each group needs
+#: at least one of its fields.
 EMIT_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    # emit -> groups of fields; each group needs at least one of its fields
     "text_delta": (("delta", "set"),),
     "reasoning_delta": (("delta", "set"),),
     "text": (("text", "set"),),

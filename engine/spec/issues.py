@@ -10,7 +10,9 @@ __all__ = ["SourceMap", "SpecIssue"]
 
 @dataclass(frozen=True, slots=True)
 class SpecIssue:
-    """A problem in a spec file.  ``path`` is the key path inside the spec (``stream.events.text``)."""
+    """A problem in a spec file.  ``rule`` is a key of :data:`specwire.vocabulary.LINT_RULES` (of
+    :data:`~specwire.vocabulary.ROUTER_LINT_RULES` for a router config); ``path`` is the key path
+    inside the spec (``stream.events.text``)."""
 
     file: str
     line: int

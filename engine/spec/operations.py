@@ -10,7 +10,7 @@ different batch sizes), for embed an ``item`` (a tree rendered once per input, w
 ``index``; the list is the template value ``items``, for a body that wraps each text), for list_models an
 ``id_prefix`` taken off each listed id (Gemini's ``models/``) and ``response``:
 one JMESPath per output field, evaluated on the parsed JSON body.  Which output fields an
-operation must declare is :data:`OPERATIONS`.
+operation must declare is :data:`specwire.vocabulary.OPERATIONS` (re-exported here).
 """
 
 from __future__ import annotations
@@ -22,28 +22,12 @@ from typing import Any
 from ..jpath import JPath
 from ..render import CompiledTree
 from ..urls import UrlTemplate
+from ..vocabulary import OPERATION_ITEM_FIELDS, OPERATION_OPTIONS, OPERATIONS
 
-__all__ = ["OPERATIONS", "OPERATION_OPTIONS", "OperationSpec", "compile_operations"]
+__all__ = ["ITEM_FIELDS", "OPERATIONS", "OPERATION_OPTIONS", "OperationSpec", "compile_operations"]
 
-#: Each operation the engine runs → the response fields its spec entry must map (the others it may).
-OPERATIONS: MappingProxyType[str, tuple[tuple[str, ...], tuple[str, ...]]] = MappingProxyType({
-    # vectors: a list of float lists (or base64 strings), one per input, in input order
-    "embed": (("vectors",), ("input_tokens", "total_tokens", "model", "index")),
-    # input_tokens: the count the provider reports for the would-be request
-    "count_tokens": (("input_tokens",), ()),
-    # models: a list of objects; id/created/owned_by/display_name/context_window: per item
-    "list_models": (("models", "id"), ("created", "owned_by", "display_name", "context_window", "max_output_tokens", "next_page")),
-})
-
-#: The generic options of each operation (what ``accepts:`` may name).
-OPERATION_OPTIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType({
-    "embed": ("dimensions", "input_type", "truncate", "user"),
-    "count_tokens": (),
-    "list_models": (),
-})
-
-#: The response fields evaluated on each item of ``models`` rather than on the body.
-ITEM_FIELDS = frozenset({"id", "created", "owned_by", "display_name", "context_window", "max_output_tokens"})
+#: The operations, their response fields and options are named in :mod:`specwire.vocabulary`.
+ITEM_FIELDS = OPERATION_ITEM_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
