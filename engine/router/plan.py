@@ -47,15 +47,17 @@ from ..errors import (
     StreamError,
     TransportError,
 )
+from ..observe import Hooks
 from ..retry import Timeouts
 from ..types import Request, Response
 from .errors import LocalRateLimitError, NoDeploymentAvailableError
+from .failsafe import FailSafeBackend
 from .ratelimit import buckets_for
 from .resolve import Deployment, Group, Target
 from .state import HALF_OPEN, Bucket
 from .strategies import STRATEGIES, EWMA_ALPHA, PickContext, inflight_key, ttft_key
 
-__all__ = ["Attempt", "CallPlan", "Fail", "Wait", "circuit_key", "is_unhealthy"]
+__all__ = ["Attempt", "CallPlan", "CallScope", "Fail", "Wait", "circuit_key", "is_unhealthy"]
 
 _MAX_STEPS = 10_000
 
@@ -399,3 +401,18 @@ class CallPlan:
         }
         return response.model_copy(update={"provider_metadata": {**response.provider_metadata, "router": meta}})
 
+
+class CallScope:
+    """The router as one call's :class:`CallPlan` sees it: the router itself, except that its
+    ``backend`` bounds every operation by what is left of the call's ``total`` deadline."""
+
+    def __init__(self, router: Any, total: float | None, started: float, hooks: Hooks | None = None) -> None:
+        self._router = router
+        self.hooks = hooks  # the router's callbacks plus the call's own
+        clock = router.clock
+        left = (lambda: None) if total is None else (lambda: started + total - clock.monotonic())
+        backend = router.backend
+        self.backend = backend.for_deadline(left) if isinstance(backend, FailSafeBackend) else backend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._router, name)

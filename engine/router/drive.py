@@ -1,0 +1,297 @@
+"""The attempt loop of a router call, one per flavour: :func:`drive` (sync) and :func:`adrive`
+(async), for every operation.
+
+:class:`~specwire.router.plan.CallPlan` decides, without I/O, what comes next; a driver does it:
+it sleeps through a :class:`~specwire.router.plan.Wait`, ends the call on a
+:class:`~specwire.router.plan.Fail`, and makes each :class:`~specwire.router.plan.Attempt`
+through the call to make, a :class:`Call`, which says what an attempt sends and what its outcome
+gives the caller.  A driver yields the caller's items: a stream's events, or the one result of a
+unary call (:func:`result` / :func:`aresult` take it).
+
+- :class:`UnaryCall`: one request, one response (``Client.complete``, ``Client.embed``); a chat
+  call may be answered from the response cache and fills it.
+- :class:`StreamCall`: a stream of events, held back until the first content event
+  (:class:`~specwire.router.streams.AttemptEvents`) so that an attempt that fails before it falls
+  back unseen; a cached response replays as events.
+
+Errors of a client call (:class:`~specwire.SpecwireError`) are failed attempts; anything else (a
+cancellation, a ``break`` out of a stream) abandons the attempt, frees its slot and propagates.
+The async driver runs state and cache operations off the event loop when the backend does network
+I/O (:meth:`Router.off_loop <specwire.router.Router.off_loop>`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, Callable, Generator
+from contextlib import aclosing, closing
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SpecwireError
+from ..types import ErrorEvent, Finish, Response, ResponseStart
+from .cache import events_from_response
+from .plan import Attempt, CallPlan, Fail, Wait
+from .streams import AttemptEvents, ResultHolder
+
+if TYPE_CHECKING:
+    from .core import Router
+    from .observe import RouterObserver
+
+__all__ = ["AGAIN", "Call", "StreamCall", "UnaryCall", "adrive", "aresult", "drive", "result"]
+
+Hit = tuple[Response, list[Any] | None]
+
+
+class _Again:
+    def __repr__(self) -> str:
+        return "AGAIN"
+
+
+#: The last item of an attempt's outcome when the call goes on (the attempt failed before the
+#: caller saw anything); the drivers never pass it on.
+AGAIN: Any = _Again()
+
+
+class Call(ABC):
+    """The call to make on each attempt of one router call: ``router``, its ``plan``, and
+    whether the response cache is read and filled (``use_cache``)."""
+
+    def __init__(self, router: Router, plan: CallPlan, *, use_cache: bool = False) -> None:
+        self.router, self.plan, self.use_cache = router, plan, use_cache
+
+    @abstractmethod
+    def replay(self, hit: Hit) -> list[Any]:
+        """The caller's items for a cached ``(response, events)``."""
+
+    @abstractmethod
+    def failure(self, error: SpecwireError) -> list[Any]:
+        """The caller's items when the call failed with ``error`` (or raise it)."""
+
+    @abstractmethod
+    def send(self, att: Attempt, options: dict[str, Any]) -> Any:
+        """Start the attempt's client call with these options; raises its error."""
+
+    @abstractmethod
+    async def asend(self, att: Attempt, options: dict[str, Any]) -> Any:
+        """Async :meth:`send`."""
+
+    @abstractmethod
+    def receive(self, att: Attempt, sent: Any) -> Generator[Any, None, None]:
+        """The caller's items from what :meth:`send` returned, reporting the outcome to the plan;
+        ends with :data:`AGAIN` when the call goes on."""
+
+    @abstractmethod
+    def areceive(self, att: Attempt, sent: Any) -> AsyncGenerator[Any, None]:
+        """Async :meth:`receive`."""
+
+
+class UnaryCall(Call):
+    """One request, one response: ``method(deployment ref, payload, **options)`` is the client's
+    ``complete`` / ``embed`` (or their async twins); the result is annotated by the plan."""
+
+    def __init__(self, router: Router, plan: CallPlan, method: Callable[..., Any], payload: Any, *, use_cache: bool = False) -> None:
+        super().__init__(router, plan, use_cache=use_cache)
+        self.method, self.payload = method, payload
+
+    def replay(self, hit: Hit) -> list[Any]:
+        return [self.plan.annotate(hit[0], cache_hit=True)]
+
+    def failure(self, error: SpecwireError) -> list[Any]:
+        raise error
+
+    def send(self, att: Attempt, options: dict[str, Any]) -> Any:
+        return self.method(att.dep.ref, self.payload, **options)
+
+    async def asend(self, att: Attempt, options: dict[str, Any]) -> Any:
+        return await self.method(att.dep.ref, self.payload, **options)
+
+    def receive(self, att: Attempt, sent: Any) -> Generator[Any, None, None]:
+        r, plan = self.router, self.plan
+        plan.succeeded(att, sent)  # it reads the usage only, which every response has
+        if self.use_cache:
+            r._cache_store(plan, att.dep, sent, None)
+        r.record_call(plan, ok=True, response=sent)
+        yield plan.annotate(sent)
+
+    async def areceive(self, att: Attempt, sent: Any) -> AsyncGenerator[Any, None]:
+        r, plan = self.router, self.plan
+        await r.off_loop(plan.succeeded, att, sent)
+        if self.use_cache:
+            await r.off_loop(r._cache_store, plan, att.dep, sent, None)
+        r.record_call(plan, ok=True, response=sent)
+        yield plan.annotate(sent)
+
+
+class StreamCall(Call):
+    """A stream of events (``Client.stream`` / ``Client.astream``); ``holder`` exposes the
+    attempt that reaches the caller to its :class:`~specwire.router.streams.RouterStream`."""
+
+    def __init__(self, router: Router, plan: CallPlan, holder: ResultHolder, *, use_cache: bool = False) -> None:
+        super().__init__(router, plan, use_cache=use_cache)
+        self.holder = holder
+
+    def replay(self, hit: Hit) -> list[Any]:
+        response, events = hit
+        self.holder.cached = response
+        seq = list(events) if events else events_from_response(response)
+        return [*seq[:-1], Finish(response=self.plan.annotate(response, cache_hit=True))]
+
+    def failure(self, error: SpecwireError) -> list[Any]:
+        """The terminal events of a failed call: the last attempt's own events when it is the
+        error being reported, else a ``response_start`` and an ``error`` event."""
+        plan = self.plan
+        last = plan.last_events
+        if last and isinstance(last[-1], ErrorEvent) and last[-1].error is error:
+            return last
+        start = next((e for e in last or () if isinstance(e, ResponseStart)), None)
+        dep = plan.target.group.deployments[0] if plan.target.group.deployments else None
+        provider = start.provider if start else dep.provider if dep else "router"
+        model = start.model if start else dep.model if dep else plan.target.route
+        return [start or ResponseStart(provider=provider, model=model), ErrorEvent(error=error, response=Response(provider=provider, model=model))]
+
+    def send(self, att: Attempt, options: dict[str, Any]) -> Any:
+        return self.router.client.stream(att.dep.ref, self.plan.request.messages, raise_on_error=False, **options)
+
+    async def asend(self, att: Attempt, options: dict[str, Any]) -> Any:
+        return self.router.client.astream(att.dep.ref, self.plan.request.messages, raise_on_error=False, **options)
+
+    def receive(self, att: Attempt, sent: Any) -> Generator[Any, None, None]:
+        self.holder.inner = sent
+        machine = AttemptEvents(self.router, self.plan, att, self.use_cache)
+        with sent:
+            for event in sent:
+                out, done = machine.feed(event)
+                yield from out
+                if done is not None:
+                    break
+            else:
+                done = machine.ended()
+        if not done:
+            yield AGAIN
+
+    async def areceive(self, att: Attempt, sent: Any) -> AsyncGenerator[Any, None]:
+        self.holder.inner = sent
+        machine = AttemptEvents(self.router, self.plan, att, self.use_cache)
+        off_loop = self.router.off_loop
+        async with sent, aclosing(sent.__aiter__()) as events:
+            async for event in events:
+                if event.type in ("finish", "error"):  # the only events that touch shared state
+                    out, done = await off_loop(machine.feed, event)
+                else:
+                    out, done = machine.feed(event)
+                for item in out:
+                    yield item
+                if done is not None:
+                    break
+            else:
+                done = await off_loop(machine.ended)
+        if not done:
+            yield AGAIN
+
+
+def drive(call: Call, obs: RouterObserver | None = None) -> Generator[Any, None, None]:
+    """Run one router call: yields the caller's items (see the module docstring)."""
+    router, plan = call.router, call.plan
+    if call.use_cache:
+        hit = router._cache_lookup(plan)
+        if hit is not None:
+            router.record_call(plan, ok=True, cache_hit=True)
+            yield from call.replay(hit)
+            return
+    while True:
+        action = plan.next()
+        if isinstance(action, Wait):
+            if obs is not None:
+                obs.waited += action.seconds
+            router.clock.sleep(action.seconds)
+            continue
+        if isinstance(action, Fail):
+            router.record_call(plan, ok=False, error=action.error)
+            yield from call.failure(action.error)
+            return
+        options = action.options if obs is None else obs.attempt(action.dep, action.options, plan.last_error)
+        try:
+            sent = call.send(action, options)
+        except SpecwireError as exc:
+            plan.failed(action, exc)
+            continue
+        except BaseException:
+            plan.abandoned(action)
+            raise
+        again = False
+        try:
+            with closing(call.receive(action, sent)) as items:
+                for item in items:
+                    if item is AGAIN:
+                        again = True
+                    else:
+                        yield item
+        except BaseException:
+            plan.abandoned(action)
+            raise
+        if not again:
+            return
+
+
+async def adrive(call: Call, obs: RouterObserver | None = None) -> AsyncGenerator[Any, None]:
+    """Async :func:`drive`."""
+    router, plan = call.router, call.plan
+    off_loop = router.off_loop
+    if call.use_cache:
+        hit = await off_loop(router._cache_lookup, plan)
+        if hit is not None:
+            router.record_call(plan, ok=True, cache_hit=True)
+            for item in call.replay(hit):
+                yield item
+            return
+    while True:
+        action = await off_loop(plan.next)
+        if isinstance(action, Wait):
+            if obs is not None:
+                obs.waited += action.seconds
+            await router.clock.asleep(action.seconds)
+            continue
+        if isinstance(action, Fail):
+            router.record_call(plan, ok=False, error=action.error)
+            for item in call.failure(action.error):
+                yield item
+            return
+        options = action.options if obs is None else await obs.aattempt(action.dep, action.options, plan.last_error)
+        try:
+            sent = await call.asend(action, options)
+        except SpecwireError as exc:
+            await off_loop(plan.failed, action, exc)
+            continue
+        except BaseException:
+            plan.abandoned(action)
+            raise
+        again = False
+        try:
+            async with aclosing(call.areceive(action, sent)) as items:
+                async for item in items:
+                    if item is AGAIN:
+                        again = True
+                    else:
+                        yield item
+        except BaseException:
+            plan.abandoned(action)
+            raise
+        if not again:
+            return
+
+
+def result(call: UnaryCall, obs: RouterObserver | None = None) -> Any:
+    """The one result of a unary call (raises the call's error)."""
+    out = None
+    for out in drive(call, obs):
+        pass
+    return out
+
+
+async def aresult(call: UnaryCall, obs: RouterObserver | None = None) -> Any:
+    """Async :func:`result`."""
+    out = None
+    async with aclosing(adrive(call, obs)) as items:
+        async for out in items:
+            pass
+    return out
