@@ -176,13 +176,16 @@ class Router(HealthChecks):
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         """Stop health checks; close what the router created (client, backend, cache)."""
+        self._close_stores()
+        if self._owns_client:
+            self.client.close()
+
+    def _close_stores(self) -> None:
         self.stop_health_checks()
         if self._owns_cache:
             self.cache.close()
         if self._owns_backend:
             self.backend.close()
-        if self._owns_client:
-            self.client.close()
 
     async def aclose(self) -> None:
         if self._probe_task is not None:
@@ -192,11 +195,7 @@ class Router(HealthChecks):
             except asyncio.CancelledError:
                 pass
             self._probe_task = None
-        self.stop_health_checks()
-        if self._owns_cache:
-            self.cache.close()
-        if self._owns_backend:
-            self.backend.close()
+        self._close_stores()
         if self._owns_client:
             await self.client.aclose()
 

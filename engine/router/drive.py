@@ -23,6 +23,7 @@ I/O (:meth:`Router.off_loop <specwire.router.Router.off_loop>`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from collections.abc import AsyncGenerator, Callable, Generator
 from contextlib import aclosing, closing
 from typing import TYPE_CHECKING, Any
@@ -30,26 +31,16 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SpecwireError
 from ..types import ErrorEvent, Finish, Response, ResponseStart
 from .cache import events_from_response
+from .observe import RouterObserver
 from .plan import Attempt, CallPlan, Fail, Wait
 from .streams import AttemptEvents, ResultHolder
 
 if TYPE_CHECKING:
     from .core import Router
-    from .observe import RouterObserver
 
-__all__ = ["AGAIN", "Call", "StreamCall", "UnaryCall", "adrive", "aresult", "drive", "result"]
+__all__ = ["Call", "StreamCall", "UnaryCall", "adrive", "aresult", "drive", "result"]
 
 Hit = tuple[Response, list[Any] | None]
-
-
-class _Again:
-    def __repr__(self) -> str:
-        return "AGAIN"
-
-
-#: The last item of an attempt's outcome when the call goes on (the attempt failed before the
-#: caller saw anything); the drivers never pass it on.
-AGAIN: Any = _Again()
 
 
 class Call(ABC):
@@ -58,6 +49,8 @@ class Call(ABC):
 
     def __init__(self, router: Router, plan: CallPlan, *, use_cache: bool = False) -> None:
         self.router, self.plan, self.use_cache = router, plan, use_cache
+        #: Whether the last attempt's outcome lets the call go on (it failed before the caller saw anything).
+        self.again = False
 
     @abstractmethod
     def replay(self, hit: Hit) -> list[Any]:
@@ -77,8 +70,8 @@ class Call(ABC):
 
     @abstractmethod
     def receive(self, att: Attempt, sent: Any) -> Generator[Any, None, None]:
-        """The caller's items from what :meth:`send` returned, reporting the outcome to the plan;
-        ends with :data:`AGAIN` when the call goes on."""
+        """The caller's items from what :meth:`send` returned, reporting the outcome to the plan
+        and setting :attr:`again`."""
 
     @abstractmethod
     def areceive(self, att: Attempt, sent: Any) -> AsyncGenerator[Any, None]:
@@ -166,8 +159,7 @@ class StreamCall(Call):
                     break
             else:
                 done = machine.ended()
-        if not done:
-            yield AGAIN
+        self.again = not done
 
     async def areceive(self, att: Attempt, sent: Any) -> AsyncGenerator[Any, None]:
         self.holder.inner = sent
@@ -185,99 +177,174 @@ class StreamCall(Call):
                     break
             else:
                 done = await off_loop(machine.ended)
-        if not done:
-            yield AGAIN
+        self.again = not done
+
+
+@dataclass(frozen=True, slots=True)
+class Do:
+    """Effect: run ``fn(*args)``, a state or cache operation (off the event loop when async)."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Effect: sleep ``seconds`` on the router's clock."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Effect: pass ``items`` to the caller."""
+
+    items: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Begin:
+    """Effect: the observer's options for ``att`` (its ``on_retry`` runs here)."""
+
+    obs: RouterObserver
+    att: Attempt
+    last_error: SpecwireError | None
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Effect: :meth:`Call.send` the attempt; the reply is what it returned."""
+
+    att: Attempt
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Receive:
+    """Effect: pass the attempt's outcome (:meth:`Call.receive`) to the caller."""
+
+    att: Attempt
+    sent: Any
+
+
+Effect = Do | Sleep | Emit | Begin | Send | Receive
+
+
+def steps(call: Call, obs: RouterObserver | None) -> Generator[Effect, Any, None]:
+    """The loop of one router call, without I/O: yields the :data:`Effect` to perform next and
+    takes its result (or its exception, thrown in) from the driver."""
+    router, plan = call.router, call.plan
+    if call.use_cache:
+        hit = yield Do(router._cache_lookup, (plan,))
+        if hit is not None:
+            router.record_call(plan, ok=True, cache_hit=True)
+            yield Emit(call.replay(hit))
+            return
+    while True:
+        action = yield Do(plan.next)
+        if isinstance(action, Wait):
+            if obs is not None:
+                obs.waited += action.seconds
+            yield Sleep(action.seconds)
+            continue
+        if isinstance(action, Fail):
+            router.record_call(plan, ok=False, error=action.error)
+            yield Emit(call.failure(action.error))
+            return
+        options = action.options if obs is None else (yield Begin(obs, action, plan.last_error))
+        try:
+            sent = yield Send(action, options)
+        except SpecwireError as exc:
+            yield Do(plan.failed, (action, exc))
+            continue
+        except BaseException:
+            plan.abandoned(action)
+            raise
+        try:
+            yield Receive(action, sent)
+        except BaseException:
+            plan.abandoned(action)
+            raise
+        if not call.again:
+            return
+
+
+class _Pump:
+    """Steps the loop: sends it the last effect's result, or throws in the exception that the
+    effect raised (``with pump:`` catches it)."""
+
+    def __init__(self, loop: Generator[Effect, Any, None]) -> None:
+        self.loop = loop
+        self.reply: Any = None
+        self.error: BaseException | None = None
+
+    def next(self) -> Effect | None:
+        """The next effect, or ``None`` when the call is over."""
+        try:
+            effect = self.loop.send(self.reply) if self.error is None else self.loop.throw(self.error)
+        except StopIteration:
+            return None
+        self.reply = self.error = None
+        return effect
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> bool:
+        self.error = error
+        return True  # the loop re-raises it (or handles it: a failed attempt)
+
+
+def _perform(call: Call, effect: Effect) -> Any:
+    if isinstance(effect, Do):
+        return effect.fn(*effect.args)
+    if isinstance(effect, Send):
+        return call.send(effect.att, effect.options)
+    if isinstance(effect, Sleep):
+        return call.router.clock.sleep(effect.seconds)
+    assert isinstance(effect, Begin)
+    return effect.obs.attempt(effect.att.dep, effect.att.options, effect.last_error)
+
+
+async def _aperform(call: Call, effect: Effect) -> Any:
+    if isinstance(effect, Do):
+        return await call.router.off_loop(effect.fn, *effect.args)
+    if isinstance(effect, Send):
+        return await call.asend(effect.att, effect.options)
+    if isinstance(effect, Sleep):
+        return await call.router.clock.asleep(effect.seconds)
+    assert isinstance(effect, Begin)
+    return await effect.obs.aattempt(effect.att.dep, effect.att.options, effect.last_error)
 
 
 def drive(call: Call, obs: RouterObserver | None = None) -> Generator[Any, None, None]:
-    """Run one router call: yields the caller's items (see the module docstring)."""
-    router, plan = call.router, call.plan
-    if call.use_cache:
-        hit = router._cache_lookup(plan)
-        if hit is not None:
-            router.record_call(plan, ok=True, cache_hit=True)
-            yield from call.replay(hit)
-            return
-    while True:
-        action = plan.next()
-        if isinstance(action, Wait):
-            if obs is not None:
-                obs.waited += action.seconds
-            router.clock.sleep(action.seconds)
-            continue
-        if isinstance(action, Fail):
-            router.record_call(plan, ok=False, error=action.error)
-            yield from call.failure(action.error)
-            return
-        options = action.options if obs is None else obs.attempt(action.dep, action.options, plan.last_error)
-        try:
-            sent = call.send(action, options)
-        except SpecwireError as exc:
-            plan.failed(action, exc)
-            continue
-        except BaseException:
-            plan.abandoned(action)
-            raise
-        again = False
-        try:
-            with closing(call.receive(action, sent)) as items:
-                for item in items:
-                    if item is AGAIN:
-                        again = True
-                    else:
-                        yield item
-        except BaseException:
-            plan.abandoned(action)
-            raise
-        if not again:
-            return
+    """Run one router call (:func:`steps`): yields the caller's items (see the module docstring)."""
+    pump = _Pump(steps(call, obs))
+    while (effect := pump.next()) is not None:
+        with pump:
+            if isinstance(effect, Receive):
+                with closing(call.receive(effect.att, effect.sent)) as items:
+                    yield from items
+            elif isinstance(effect, Emit):
+                yield from effect.items
+            else:
+                pump.reply = _perform(call, effect)
 
 
 async def adrive(call: Call, obs: RouterObserver | None = None) -> AsyncGenerator[Any, None]:
-    """Async :func:`drive`."""
-    router, plan = call.router, call.plan
-    off_loop = router.off_loop
-    if call.use_cache:
-        hit = await off_loop(router._cache_lookup, plan)
-        if hit is not None:
-            router.record_call(plan, ok=True, cache_hit=True)
-            for item in call.replay(hit):
-                yield item
-            return
-    while True:
-        action = await off_loop(plan.next)
-        if isinstance(action, Wait):
-            if obs is not None:
-                obs.waited += action.seconds
-            await router.clock.asleep(action.seconds)
-            continue
-        if isinstance(action, Fail):
-            router.record_call(plan, ok=False, error=action.error)
-            for item in call.failure(action.error):
-                yield item
-            return
-        options = action.options if obs is None else await obs.aattempt(action.dep, action.options, plan.last_error)
-        try:
-            sent = await call.asend(action, options)
-        except SpecwireError as exc:
-            await off_loop(plan.failed, action, exc)
-            continue
-        except BaseException:
-            plan.abandoned(action)
-            raise
-        again = False
-        try:
-            async with aclosing(call.areceive(action, sent)) as items:
-                async for item in items:
-                    if item is AGAIN:
-                        again = True
-                    else:
+    """Async :func:`drive`: state and cache operations off the event loop when they do I/O."""
+    pump = _Pump(steps(call, obs))
+    while (effect := pump.next()) is not None:
+        with pump:
+            if isinstance(effect, Receive):
+                async with aclosing(call.areceive(effect.att, effect.sent)) as received:
+                    async for item in received:
                         yield item
-        except BaseException:
-            plan.abandoned(action)
-            raise
-        if not again:
-            return
+            elif isinstance(effect, Emit):
+                for item in effect.items:
+                    yield item
+            else:
+                pump.reply = await _aperform(call, effect)
 
 
 def result(call: UnaryCall, obs: RouterObserver | None = None) -> Any:
