@@ -47,7 +47,7 @@ from ..request import check_call_options, check_extra_headers
 from ..retry import RetryPolicy, Timeouts
 from ..types import Request, Response
 from ..validate import request_from
-from .cache import BackendCache, MemoryCache, SQLiteCache, cache_key, decode_entry, encode_entry
+from .cache import BackendCache, MemoryCache, SQLiteCache
 from .clock import Clock, SystemClock
 from .config import RouterConfig, load_router_config
 from .failsafe import FailSafeBackend, FailSafeCache, disabled_cache
@@ -321,34 +321,8 @@ class Router(HealthChecks):
             target.group.cache if target.group.cache is not None else self.config.cache.enabled
         return plan, bool(use_cache)
 
-    def _keys(self, plan: CallPlan) -> list[tuple[Deployment, str]]:
-        out: list[tuple[Deployment, str]] = []
-        seen: set[str] = set()
-        for dep in plan.target.group.deployments:
-            if not plan.tags <= dep.tags:
-                continue
-            key = cache_key(dep.provider, dep.model, plan.dep_request(dep), settings=plan.dep_settings(dep),
-                            extra_headers=plan.dep_headers(dep), namespace=self.config.cache.namespace)
-            if key not in seen:
-                seen.add(key)
-                out.append((dep, key))
-        return out
-
-    def _cache_lookup(self, plan: CallPlan) -> tuple[Response, list[Any] | None] | None:
-        for dep, key in self._keys(plan):
-            raw = self.cache.get(key, left=plan.left())
-            entry = decode_entry(raw) if raw is not None else None
-            if entry is not None:
-                plan.served_by = dep
-                return entry
-        return None
-
     def _cache_store(self, plan: CallPlan, dep: Deployment, response: Response, events: list[Any] | None) -> None:
-        if response.finish_reason is not None and response.finish_reason.unified == "error":
-            return
-        key = cache_key(dep.provider, dep.model, plan.dep_request(dep), settings=plan.dep_settings(dep),
-                        extra_headers=plan.dep_headers(dep), namespace=self.config.cache.namespace)
-        self.cache.set(key, encode_entry(response, events), self.config.cache.ttl, left=plan.left())
+        plan.store(dep, response, events)  # for AttemptEvents (specwire.router.streams)
 
     def record_call(self, plan: CallPlan, *, ok: bool, response: Any = None, error: BaseException | None = None, cache_hit: bool = False) -> None:
         self.stats.call(plan.target.route, ok=ok, latency=self.clock.monotonic() - plan.started, attempts=plan.attempts,

@@ -102,7 +102,7 @@ class UnaryCall(Call):
         r, plan = self.router, self.plan
         plan.succeeded(att, sent)  # it reads the usage only, which every response has
         if self.use_cache:
-            r._cache_store(plan, att.dep, sent, None)
+            plan.store(att.dep, sent, None)
         r.record_call(plan, ok=True, response=sent)
         yield plan.annotate(sent)
 
@@ -110,7 +110,7 @@ class UnaryCall(Call):
         r, plan = self.router, self.plan
         await r.off_loop(plan.succeeded, att, sent)
         if self.use_cache:
-            await r.off_loop(r._cache_store, plan, att.dep, sent, None)
+            await r.off_loop(plan.store, att.dep, sent, None)
         r.record_call(plan, ok=True, response=sent)
         yield plan.annotate(sent)
 
@@ -235,7 +235,7 @@ def steps(call: Call, obs: RouterObserver | None) -> Generator[Effect, Any, None
     takes its result (or its exception, thrown in) from the driver."""
     router, plan = call.router, call.plan
     if call.use_cache:
-        hit = yield Do(router._cache_lookup, (plan,))
+        hit = yield Do(plan.cached)
         if hit is not None:
             router.record_call(plan, ok=True, cache_hit=True)
             yield Emit(call.replay(hit))
