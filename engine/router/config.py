@@ -46,6 +46,7 @@ from ..errors import SpecError, SpecwireError
 from ..spec.issues import SourceMap, SpecIssue
 from ..spec.loader import load_file
 from .owners import detect
+from .state import CircuitPolicy
 
 __all__ = [
     "CacheConfig",
@@ -165,7 +166,7 @@ class ProbeConfig:
 
 
 @dataclass(frozen=True)
-class HealthConfig:
+class HealthConfig(CircuitPolicy):
     """Passive health and the circuit breaker.  A deployment's circuit opens after
     ``consecutive_failures`` failures in a row, or when at least ``min_requests`` calls in the last
     ``window`` seconds failed at a rate of ``failure_rate`` or more, or at once on a rate-limit
@@ -173,13 +174,6 @@ class HealthConfig:
     calls may test it: a success closes it, a failure opens it again for twice the previous
     cooldown (at most ``max_cooldown``)."""
 
-    window: float = 60.0
-    min_requests: int = 5
-    failure_rate: float = 0.5
-    consecutive_failures: int = 3
-    cooldown: float = 30.0
-    max_cooldown: float = 300.0
-    half_open_probes: int = 1
     probe: ProbeConfig = field(default_factory=ProbeConfig)
 
 

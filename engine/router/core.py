@@ -119,11 +119,7 @@ class Router(HealthChecks):
         self.resolver = Resolver(self.config, self.registry)
         check_resolvable(self.resolver)
         h, rc = self.config.health, self.config.retry
-        self.circuit_params = CircuitParams(
-            window=h.window, min_requests=h.min_requests, failure_rate=h.failure_rate, consecutive_failures=h.consecutive_failures,
-            cooldown=h.cooldown, max_cooldown=h.max_cooldown, half_open_probes=h.half_open_probes,
-            probe_lease=max(self.config.timeout.total or 0.0, self.config.timeout.read or 0.0, 60.0),
-        )
+        self.circuit_params = CircuitParams.of(h, probe_lease=max(self.config.timeout.total or 0.0, self.config.timeout.read or 0.0, 60.0))
         self.policy = RetryPolicy(max_retries=1 << 30, initial_delay=rc.initial_delay, max_delay=rc.max_delay,
                                   jitter=rc.jitter, max_retry_after=rc.max_retry_after, rng=self.rng)
         self._fallback_on = tuple(getattr(_errors, name) for name in self.config.fallback_on)
