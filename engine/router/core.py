@@ -22,9 +22,9 @@ variable that a built-in spec declares (``OPENAI_API_KEY``…) may only go to th
 its base-URL variable's host, or ``router.trusted_hosts``; the router refuses the deployment
 otherwise (:class:`~specwire.errors.ConfigError`, nothing sent).
 
-This module drives the public :class:`specwire.Client` (imported from the package top level when a
-router is built); the rest of the router package is pure logic over a
-:class:`~specwire.router.state.StateBackend`.
+This module builds the calls; :mod:`specwire.router.drive` runs each through the public
+:class:`specwire.Client` (imported from the package top level when a router is built); the rest of
+the router package is pure logic over a :class:`~specwire.router.state.StateBackend`.
 """
 
 from __future__ import annotations
