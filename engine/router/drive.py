@@ -1,12 +1,13 @@
-"""The attempt loop of a router call, one per flavour: :func:`drive` (sync) and :func:`adrive`
-(async), for every operation.
+"""The attempt loop of a router call, for every operation: written once and without I/O
+(:func:`steps`), performed by a sync and an async driver (:func:`drive`, :func:`adrive`).
 
-:class:`~specwire.router.plan.CallPlan` decides, without I/O, what comes next; a driver does it:
-it sleeps through a :class:`~specwire.router.plan.Wait`, ends the call on a
-:class:`~specwire.router.plan.Fail`, and makes each :class:`~specwire.router.plan.Attempt`
-through the call to make, a :class:`Call`, which says what an attempt sends and what its outcome
-gives the caller.  A driver yields the caller's items: a stream's events, or the one result of a
-unary call (:func:`result` / :func:`aresult` take it).
+:class:`~specwire.router.plan.CallPlan` decides what comes next; :func:`steps` turns each decision
+into *effects* (:class:`Do` a state or cache operation, :class:`Sleep`, :class:`Begin` an observed
+attempt, :class:`Send` an attempt, :class:`Receive` its outcome, :class:`Emit` items to the caller)
+and takes back their results, or their exceptions thrown in.  A driver performs them and yields
+the caller's items: a stream's events, or the one result of a unary call (:func:`result` /
+:func:`aresult` take it).  What an attempt sends and what its outcome gives the caller is the call
+to make, a :class:`Call`:
 
 - :class:`UnaryCall`: one request, one response (``Client.complete``, ``Client.embed``); a chat
   call may be answered from the response cache and fills it.
@@ -23,22 +24,22 @@ I/O (:meth:`Router.off_loop <specwire.router.Router.off_loop>`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from collections.abc import AsyncGenerator, Callable, Generator
 from contextlib import aclosing, closing
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecwireError
 from ..types import ErrorEvent, Finish, Response, ResponseStart
 from .cache import events_from_response
-from .observe import RouterObserver
 from .plan import Attempt, CallPlan, Fail, Wait
 from .streams import AttemptEvents, ResultHolder
 
 if TYPE_CHECKING:
     from .core import Router
+    from .observe import RouterObserver
 
-__all__ = ["Call", "StreamCall", "UnaryCall", "adrive", "aresult", "drive", "result"]
+__all__ = ["Begin", "Call", "Do", "Effect", "Emit", "Receive", "Send", "Sleep", "StreamCall", "UnaryCall", "adrive", "aresult", "drive", "result", "steps"]
 
 Hit = tuple[Response, list[Any] | None]
 
