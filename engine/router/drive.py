@@ -181,7 +181,7 @@ class StreamCall(Call):
         self.again = not done
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Do:
     """Effect: run ``fn(*args)``, a state or cache operation (off the event loop when async)."""
 
@@ -189,21 +189,21 @@ class Do:
     args: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sleep:
     """Effect: sleep ``seconds`` on the router's clock."""
 
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Emit:
     """Effect: pass ``items`` to the caller."""
 
     items: list[Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Begin:
     """Effect: the observer's options for ``att`` (its ``on_retry`` runs here)."""
 
@@ -212,7 +212,7 @@ class Begin:
     last_error: SpecwireError | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Send:
     """Effect: :meth:`Call.send` the attempt; the reply is what it returned."""
 
@@ -220,7 +220,7 @@ class Send:
     options: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Receive:
     """Effect: pass the attempt's outcome (:meth:`Call.receive`) to the caller."""
 
@@ -271,8 +271,9 @@ def steps(call: Call, obs: RouterObserver | None) -> Generator[Effect, Any, None
 
 
 class _Pump:
-    """Steps the loop: sends it the last effect's result, or throws in the exception that the
-    effect raised (``with pump:`` catches it)."""
+    """Steps the loop: sends it the last effect's result (``reply``), or throws in the exception
+    that performing the effect raised (``error``; the loop re-raises it, or handles it: a failed
+    attempt)."""
 
     def __init__(self, loop: Generator[Effect, Any, None]) -> None:
         self.loop = loop
@@ -287,13 +288,6 @@ class _Pump:
             return None
         self.reply = self.error = None
         return effect
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> bool:
-        self.error = error
-        return True  # the loop re-raises it (or handles it: a failed attempt)
 
 
 def _perform(call: Call, effect: Effect) -> Any:
@@ -322,7 +316,7 @@ def drive(call: Call, obs: RouterObserver | None = None) -> Generator[Any, None,
     """Run one router call (:func:`steps`): yields the caller's items (see the module docstring)."""
     pump = _Pump(steps(call, obs))
     while (effect := pump.next()) is not None:
-        with pump:
+        try:
             if isinstance(effect, Receive):
                 with closing(call.receive(effect.att, effect.sent)) as items:
                     yield from items
@@ -330,13 +324,15 @@ def drive(call: Call, obs: RouterObserver | None = None) -> Generator[Any, None,
                 yield from effect.items
             else:
                 pump.reply = _perform(call, effect)
+        except BaseException as exc:  # noqa: BLE001 - thrown into the loop, which re-raises it
+            pump.error = exc
 
 
 async def adrive(call: Call, obs: RouterObserver | None = None) -> AsyncGenerator[Any, None]:
     """Async :func:`drive`: state and cache operations off the event loop when they do I/O."""
     pump = _Pump(steps(call, obs))
     while (effect := pump.next()) is not None:
-        with pump:
+        try:
             if isinstance(effect, Receive):
                 async with aclosing(call.areceive(effect.att, effect.sent)) as received:
                     async for item in received:
@@ -346,6 +342,8 @@ async def adrive(call: Call, obs: RouterObserver | None = None) -> AsyncGenerato
                     yield item
             else:
                 pump.reply = await _aperform(call, effect)
+        except BaseException as exc:  # noqa: BLE001 - thrown into the loop, which re-raises it
+            pump.error = exc
 
 
 def result(call: UnaryCall, obs: RouterObserver | None = None) -> Any:

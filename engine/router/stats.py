@@ -182,7 +182,7 @@ class Stats:
 
     def attempt(self, dep: str, *, ok: bool, latency: float, response: Any = None, error: BaseException | None = None, ttft: float | None = None) -> None:
         with self._lock:
-            e = self._deps.setdefault(dep, _Entry())
+            e = self._deps.get(dep) or self._deps.setdefault(dep, _Entry())
             e.add(latency, ok=ok, response=response, error=error)
             if ttft is not None:
                 e.ttft.append(ttft)
@@ -190,7 +190,7 @@ class Stats:
     def call(self, route: str, *, ok: bool, latency: float, attempts: int, fallbacks: int, response: Any = None,
              error: BaseException | None = None, cache_hit: bool = False) -> None:
         with self._lock:
-            e = self._routes.setdefault(route, _Entry())
+            e = self._routes.get(route) or self._routes.setdefault(route, _Entry())
             e.add(latency, ok=ok or cache_hit, response=response, error=error, free=cache_hit)
             e.attempts += attempts
             e.fallbacks += fallbacks
