@@ -36,7 +36,7 @@ import fnmatch
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -46,10 +46,13 @@ from ..errors import SpecError, SpecwireError
 from ..spec.issues import SourceMap, SpecIssue
 from ..spec.loader import load_file
 from .owners import detect
+from .state import CircuitPolicy
 
 __all__ = [
     "CacheConfig",
+    "Chains",
     "DeploymentConfig",
+    "DeploymentFields",
     "GroupConfig",
     "HealthConfig",
     "ProbeConfig",
@@ -98,11 +101,13 @@ class TimeoutConfig:
     pool: float | None = 10.0
 
 
-@dataclass(frozen=True)
-class DeploymentConfig:
-    id: str
-    model: str
-    provider: str | None = None
+@dataclass(frozen=True, kw_only=True)
+class DeploymentFields:
+    """What a deployment has as configured and as resolved besides its names: ``api_key_env``
+    (the variable holding its key), ``base_url``, ``settings`` (its spec's settings), ``options``
+    (call options it adds), ``weight`` (for the weighted strategies) and ``rpm`` / ``tpm``
+    (client-side rate limits)."""
+
     api_key_env: str | None = None
     base_url: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -110,19 +115,38 @@ class DeploymentConfig:
     weight: float = 1.0
     rpm: int | None = None
     tpm: int | None = None
-    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class GroupConfig:
-    name: str
-    deployments: tuple[str, ...] = ()
+class DeploymentConfig(DeploymentFields):
+    id: str
+    model: str
+    provider: str | None = None
     tags: tuple[str, ...] = ()
-    strategy: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chains:
+    """Where a call goes when its group cannot serve it: ``fallbacks`` (after errors in
+    ``fallback_on``), ``context_window_fallbacks``, ``content_filter_fallbacks`` (names of groups,
+    deployments or aliases), and the response-cache opt-in ``cache`` (``None``: inherited)."""
+
     fallbacks: tuple[str, ...] = ()
     context_window_fallbacks: tuple[str, ...] = ()
     content_filter_fallbacks: tuple[str, ...] = ()
     cache: bool | None = None
+
+    def chains(self, **changes: Any) -> dict[str, Any]:
+        """These four fields by name, with ``changes`` (to build another :class:`Chains`)."""
+        return {**{f.name: getattr(self, f.name) for f in fields(Chains)}, **changes}
+
+
+@dataclass(frozen=True)
+class GroupConfig(Chains):
+    name: str
+    deployments: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    strategy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +189,7 @@ class ProbeConfig:
 
 
 @dataclass(frozen=True)
-class HealthConfig:
+class HealthConfig(CircuitPolicy):
     """Passive health and the circuit breaker.  A deployment's circuit opens after
     ``consecutive_failures`` failures in a row, or when at least ``min_requests`` calls in the last
     ``window`` seconds failed at a rate of ``failure_rate`` or more, or at once on a rate-limit
@@ -173,13 +197,6 @@ class HealthConfig:
     calls may test it: a success closes it, a failure opens it again for twice the previous
     cooldown (at most ``max_cooldown``)."""
 
-    window: float = 60.0
-    min_requests: int = 5
-    failure_rate: float = 0.5
-    consecutive_failures: int = 3
-    cooldown: float = 30.0
-    max_cooldown: float = 300.0
-    half_open_probes: int = 1
     probe: ProbeConfig = field(default_factory=ProbeConfig)
 
 

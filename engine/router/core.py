@@ -22,9 +22,9 @@ variable that a built-in spec declares (``OPENAI_API_KEY``…) may only go to th
 its base-URL variable's host, or ``router.trusted_hosts``; the router refuses the deployment
 otherwise (:class:`~specwire.errors.ConfigError`, nothing sent).
 
-This module drives the public :class:`specwire.Client` (imported from the package top level when a
-router is built); the rest of the router package is pure logic over a
-:class:`~specwire.router.state.StateBackend`.
+This module builds the calls; :mod:`specwire.router.drive` runs each through the public
+:class:`specwire.Client` (imported from the package top level when a router is built); the rest of
+the router package is pure logic over a :class:`~specwire.router.state.StateBackend`.
 """
 
 from __future__ import annotations
@@ -33,32 +33,32 @@ import asyncio
 import os
 import random
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import aclosing
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from .. import errors as _errors
 from .. import observe
 from . import embed as _embed
-from .observe import RouterObserver, router_observer
+from .observe import router_observer
 from ..binding import check_credential_destination, host_pattern
 from ..errors import ConfigError, ContentFilterError, ContextWindowExceededError, DeadlineExceeded, PoolExhaustedError, RequestBuildError, SpecwireError, UnsupportedOperationError
 from ..request import check_call_options, check_extra_headers
 from ..retry import RetryPolicy, Timeouts
-from ..types import ErrorEvent, Finish, Request, Response, ResponseStart
+from ..types import Request, Response
 from ..validate import request_from
-from .cache import BackendCache, MemoryCache, SQLiteCache, cache_key, decode_entry, encode_entry, events_from_response
+from .cache import BackendCache, MemoryCache, SQLiteCache
 from .clock import Clock, SystemClock
 from .config import RouterConfig, load_router_config
 from .failsafe import FailSafeBackend, FailSafeCache, disabled_cache
-from .plan import Attempt, CallPlan, Fail, Wait, circuit_key
+from .drive import StreamCall, UnaryCall, adrive, aresult, drive, result
+from .plan import CallPlan, CallScope, circuit_key
 from .ratelimit import buckets_for, deployment_tokens
 from .resolve import Deployment, Resolver, Target, check_resolvable
 from .state import CircuitParams, InMemoryBackend, StateBackend
 from .health import HealthChecks
 from .stats import RouterSnapshot, Stats
-from .streams import AsyncRouterStream, RouterStream, AttemptEvents, ResultHolder
+from .streams import AsyncRouterStream, RouterStream, ResultHolder
 from .strategies import inflight_key
 
 if TYPE_CHECKING:
@@ -119,11 +119,7 @@ class Router(HealthChecks):
         self.resolver = Resolver(self.config, self.registry)
         check_resolvable(self.resolver)
         h, rc = self.config.health, self.config.retry
-        self.circuit_params = CircuitParams(
-            window=h.window, min_requests=h.min_requests, failure_rate=h.failure_rate, consecutive_failures=h.consecutive_failures,
-            cooldown=h.cooldown, max_cooldown=h.max_cooldown, half_open_probes=h.half_open_probes,
-            probe_lease=max(self.config.timeout.total or 0.0, self.config.timeout.read or 0.0, 60.0),
-        )
+        self.circuit_params = CircuitParams.of(h, probe_lease=max(self.config.timeout.total or 0.0, self.config.timeout.read or 0.0, 60.0))
         self.policy = RetryPolicy(max_retries=1 << 30, initial_delay=rc.initial_delay, max_delay=rc.max_delay,
                                   jitter=rc.jitter, max_retry_after=rc.max_retry_after, rng=self.rng)
         self._fallback_on = tuple(getattr(_errors, name) for name in self.config.fallback_on)
@@ -176,13 +172,16 @@ class Router(HealthChecks):
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         """Stop health checks; close what the router created (client, backend, cache)."""
+        self._close_stores()
+        if self._owns_client:
+            self.client.close()
+
+    def _close_stores(self) -> None:
         self.stop_health_checks()
         if self._owns_cache:
             self.cache.close()
         if self._owns_backend:
             self.backend.close()
-        if self._owns_client:
-            self.client.close()
 
     async def aclose(self) -> None:
         if self._probe_task is not None:
@@ -192,11 +191,7 @@ class Router(HealthChecks):
             except asyncio.CancelledError:
                 pass
             self._probe_task = None
-        self.stop_health_checks()
-        if self._owns_cache:
-            self.cache.close()
-        if self._owns_backend:
-            self.backend.close()
+        self._close_stores()
         if self._owns_client:
             await self.client.aclose()
 
@@ -322,50 +317,12 @@ class Router(HealthChecks):
             target.group.cache if target.group.cache is not None else self.config.cache.enabled
         return plan, bool(use_cache)
 
-    def _keys(self, plan: CallPlan) -> list[tuple[Deployment, str]]:
-        out: list[tuple[Deployment, str]] = []
-        seen: set[str] = set()
-        for dep in plan.target.group.deployments:
-            if not plan.tags <= dep.tags:
-                continue
-            key = cache_key(dep.provider, dep.model, plan.dep_request(dep), settings=plan.dep_settings(dep),
-                            extra_headers=plan.dep_headers(dep), namespace=self.config.cache.namespace)
-            if key not in seen:
-                seen.add(key)
-                out.append((dep, key))
-        return out
-
-    def _cache_lookup(self, plan: CallPlan) -> tuple[Response, list[Any] | None] | None:
-        for dep, key in self._keys(plan):
-            raw = self.cache.get(key, left=plan.left())
-            entry = decode_entry(raw) if raw is not None else None
-            if entry is not None:
-                plan.served_by = dep
-                return entry
-        return None
-
     def _cache_store(self, plan: CallPlan, dep: Deployment, response: Response, events: list[Any] | None) -> None:
-        if response.finish_reason is not None and response.finish_reason.unified == "error":
-            return
-        key = cache_key(dep.provider, dep.model, plan.dep_request(dep), settings=plan.dep_settings(dep),
-                        extra_headers=plan.dep_headers(dep), namespace=self.config.cache.namespace)
-        self.cache.set(key, encode_entry(response, events), self.config.cache.ttl, left=plan.left())
+        plan.store(dep, response, events)  # for AttemptEvents (specwire.router.streams)
 
     def record_call(self, plan: CallPlan, *, ok: bool, response: Any = None, error: BaseException | None = None, cache_hit: bool = False) -> None:
         self.stats.call(plan.target.route, ok=ok, latency=self.clock.monotonic() - plan.started, attempts=plan.attempts,
                         fallbacks=plan.fallbacks, response=response, error=error, cache_hit=cache_hit)
-
-    def _failure_events(self, plan: CallPlan, error: SpecwireError) -> list[Any]:
-        """The terminal events of a failed call: the last attempt's own events when it is the
-        error being reported, else a ``response_start`` and an ``error`` event."""
-        last = plan.last_events
-        if last and isinstance(last[-1], ErrorEvent) and last[-1].error is error:
-            return last
-        start = next((e for e in last or () if isinstance(e, ResponseStart)), None)
-        dep = plan.target.group.deployments[0] if plan.target.group.deployments else None
-        provider = start.provider if start else dep.provider if dep else "router"
-        model = start.model if start else dep.model if dep else plan.target.route
-        return [start or ResponseStart(provider=provider, model=model), ErrorEvent(error=error, response=Response(provider=provider, model=model))]
 
     # ------------------------------------------------------------------ sync API
     @overload
@@ -376,46 +333,16 @@ class Router(HealthChecks):
         """Route one call and return the final :class:`~specwire.Response` (raises on failure)."""
         plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=False, stream_mode=None)
         obs = router_observer(plan.router.hooks, plan.target.route)
+        call = UnaryCall(self, plan, self.client.complete, plan.request.messages, use_cache=use_cache)
         if obs is None:
-            return self._complete(plan, use_cache, None)
+            return cast(Response, result(call))
         try:
-            response = self._complete(plan, use_cache, obs)
+            response: Response = result(call, obs)
         except BaseException as exc:
             obs.error(exc if isinstance(exc, Exception) else None)
             raise
         obs.finish(response)
         return response
-
-    def _complete(self, plan: CallPlan, use_cache: bool, obs: RouterObserver | None) -> Response:
-        if use_cache:
-            hit = self._cache_lookup(plan)
-            if hit is not None:
-                self.record_call(plan, ok=True, cache_hit=True)
-                return plan.annotate(hit[0], cache_hit=True)
-        while True:
-            action = plan.next()
-            if isinstance(action, Wait):
-                if obs is not None:
-                    obs.waited += action.seconds
-                self.clock.sleep(action.seconds)
-                continue
-            if isinstance(action, Fail):
-                self.record_call(plan, ok=False, error=action.error)
-                raise action.error
-            opts = action.options if obs is None else obs.attempt(action.dep, action.options, plan.last_error)
-            try:
-                response = self.client.complete(action.dep.ref, plan.request.messages, **opts)
-            except SpecwireError as exc:
-                plan.failed(action, exc)
-                continue
-            except BaseException:
-                plan.abandoned(action)
-                raise
-            plan.succeeded(action, response)
-            if use_cache:
-                self._cache_store(plan, action.dep, response, None)
-            self.record_call(plan, ok=True, response=response)
-            return plan.annotate(response)
 
     def stream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> RouterStream:
         """A :class:`RouterStream` of events (sent when iteration starts); resolution and option
@@ -423,57 +350,8 @@ class Router(HealthChecks):
         plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=True, stream_mode=stream_mode)
         holder = ResultHolder()
         obs = router_observer(plan.router.hooks, plan.target.route)
-        events = self._events(plan, use_cache, holder, obs)
+        events = drive(StreamCall(self, plan, holder, use_cache=use_cache), obs)
         return RouterStream(events if obs is None else obs.wrap(events), holder, raise_on_error=raise_on_error)
-
-    def _events(self, plan: CallPlan, use_cache: bool, holder: ResultHolder, obs: RouterObserver | None = None) -> Iterator[Any]:
-        if use_cache:
-            hit = self._cache_lookup(plan)
-            if hit is not None:
-                holder.cached = hit[0]
-                yield from self._replay(plan, *hit)
-                return
-        while True:
-            action = plan.next()
-            if isinstance(action, Wait):
-                if obs is not None:
-                    obs.waited += action.seconds
-                self.clock.sleep(action.seconds)
-                continue
-            if isinstance(action, Fail):
-                self.record_call(plan, ok=False, error=action.error)
-                yield from self._failure_events(plan, action.error)
-                return
-            opts = action.options if obs is None else obs.attempt(action.dep, action.options, plan.last_error)
-            try:
-                inner = self.client.stream(action.dep.ref, plan.request.messages, raise_on_error=False, **opts)
-            except SpecwireError as exc:
-                plan.failed(action, exc)
-                continue
-            holder.inner = inner
-            try:
-                with inner:
-                    done = yield from self._attempt_events(plan, action, inner, use_cache)
-            except BaseException:
-                plan.abandoned(action)
-                raise
-            if done:
-                return
-
-    def _attempt_events(self, plan: CallPlan, att: Attempt, inner: Any, use_cache: bool) -> Any:
-        """Yields one attempt's events to the caller; returns True when the call is over."""
-        machine = AttemptEvents(self, plan, att, use_cache)
-        for event in inner:
-            out, done = machine.feed(event)
-            yield from out
-            if done is not None:
-                return done
-        return machine.ended()
-
-    def _replay(self, plan: CallPlan, response: Response, events: list[Any] | None) -> list[Any]:
-        self.record_call(plan, ok=True, cache_hit=True)
-        seq = list(events) if events else events_from_response(response)
-        return [*seq[:-1], Finish(response=plan.annotate(response, cache_hit=True))]
 
     # ------------------------------------------------------------------ async API
     async def off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -490,10 +368,11 @@ class Router(HealthChecks):
         """Async :meth:`complete`."""
         plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=False, stream_mode=None)
         obs = router_observer(plan.router.hooks, plan.target.route)
+        call = UnaryCall(self, plan, self.client.acomplete, plan.request.messages, use_cache=use_cache)
         if obs is None:
-            return await self._acomplete(plan, use_cache, None)
+            return cast(Response, await aresult(call))
         try:
-            response = await self._acomplete(plan, use_cache, obs)
+            response: Response = await aresult(call, obs)
         except BaseException as exc:
             if isinstance(exc, Exception):
                 await obs.aerror(exc)
@@ -503,92 +382,13 @@ class Router(HealthChecks):
         await obs.afinish(response)
         return response
 
-    async def _acomplete(self, plan: CallPlan, use_cache: bool, obs: RouterObserver | None) -> Response:
-        if use_cache:
-            hit = await self.off_loop(self._cache_lookup, plan)
-            if hit is not None:
-                self.record_call(plan, ok=True, cache_hit=True)
-                return plan.annotate(hit[0], cache_hit=True)
-        while True:
-            action = await self.off_loop(plan.next)
-            if isinstance(action, Wait):
-                if obs is not None:
-                    obs.waited += action.seconds
-                await self.clock.asleep(action.seconds)
-                continue
-            if isinstance(action, Fail):
-                self.record_call(plan, ok=False, error=action.error)
-                raise action.error
-            opts = action.options if obs is None else await obs.aattempt(action.dep, action.options, plan.last_error)
-            try:
-                response = await self.client.acomplete(action.dep.ref, plan.request.messages, **opts)
-            except SpecwireError as exc:
-                await self.off_loop(plan.failed, action, exc)
-                continue
-            except BaseException:
-                plan.abandoned(action)
-                raise
-            await self.off_loop(plan.succeeded, action, response)
-            if use_cache:
-                await self.off_loop(self._cache_store, plan, action.dep, response, None)
-            self.record_call(plan, ok=True, response=response)
-            return plan.annotate(response)
-
     def astream(self, model: str, messages: Messages, *, stream_mode: str | None = None, raise_on_error: bool = True, **options: Unpack[RouterCallOptions]) -> AsyncRouterStream:
         """Async :meth:`stream`: an :class:`AsyncRouterStream` (``async for``)."""
         plan, use_cache = self._plan(model, messages, cast("dict[str, Any]", options), stream=True, stream_mode=stream_mode)
         holder = ResultHolder()
         obs = router_observer(plan.router.hooks, plan.target.route)
-        events = self._aevents(plan, use_cache, holder, obs)
+        events = adrive(StreamCall(self, plan, holder, use_cache=use_cache), obs)
         return AsyncRouterStream(events if obs is None else obs.awrap(events), holder, raise_on_error=raise_on_error)
-
-    async def _aevents(self, plan: CallPlan, use_cache: bool, holder: ResultHolder, obs: RouterObserver | None = None) -> AsyncIterator[Any]:
-        if use_cache:
-            hit = await self.off_loop(self._cache_lookup, plan)
-            if hit is not None:
-                holder.cached = hit[0]
-                for event in self._replay(plan, *hit):
-                    yield event
-                return
-        while True:
-            action = await self.off_loop(plan.next)
-            if isinstance(action, Wait):
-                if obs is not None:
-                    obs.waited += action.seconds
-                await self.clock.asleep(action.seconds)
-                continue
-            if isinstance(action, Fail):
-                self.record_call(plan, ok=False, error=action.error)
-                for event in self._failure_events(plan, action.error):
-                    yield event
-                return
-            opts = action.options if obs is None else await obs.aattempt(action.dep, action.options, plan.last_error)
-            try:
-                inner = self.client.astream(action.dep.ref, plan.request.messages, raise_on_error=False, **opts)
-            except SpecwireError as exc:
-                await self.off_loop(plan.failed, action, exc)
-                continue
-            holder.inner = inner
-            machine = AttemptEvents(self, plan, action, use_cache)
-            done: bool | None = None
-            try:
-                async with inner, aclosing(inner.__aiter__()) as events:
-                    async for event in events:
-                        if event.type in ("finish", "error"):  # the only events that touch shared state
-                            out, done = await self.off_loop(machine.feed, event)
-                        else:
-                            out, done = machine.feed(event)
-                        for item in out:
-                            yield item
-                        if done is not None:
-                            break
-                    else:
-                        done = await self.off_loop(machine.ended)
-            except BaseException:
-                plan.abandoned(action)
-                raise
-            if done:
-                return
 
     def embed(self, model: str, inputs: str | Sequence[str], **options: Unpack[RouterEmbedOptions]) -> EmbeddingResponse:
         """Route one embed call (``Client.embed``'s options plus ``tags``, ``timeout``, ``max_retries``): :mod:`specwire.router.embed`."""
@@ -625,18 +425,3 @@ def _fail_safe(backend: StateBackend) -> StateBackend:
     in-process backend cannot fail and is used as it is)."""
     return backend if isinstance(backend, (InMemoryBackend, FailSafeBackend)) else FailSafeBackend(backend)
 
-
-class CallScope:
-    """The router as one call's :class:`CallPlan` sees it: the router itself, except that its
-    ``backend`` bounds every operation by what is left of the call's ``total`` deadline."""
-
-    def __init__(self, router: Router, total: float | None, started: float, hooks: observe.Hooks | None = None) -> None:
-        self._router = router
-        self.hooks = hooks  # the router's callbacks plus the call's own
-        clock = router.clock
-        left = (lambda: None) if total is None else (lambda: started + total - clock.monotonic())
-        backend = router.backend
-        self.backend = backend.for_deadline(left) if isinstance(backend, FailSafeBackend) else backend
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._router, name)

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ..client_ops import check_embed_inputs, check_embed_params
-from ..errors import ConfigError, SpecwireError
+from ..errors import ConfigError
 from ..request import check_call_options, check_extra_headers
 from ..retry import Timeouts
 from ..types import Request
-from .plan import CallPlan, Fail, Wait
+from .drive import UnaryCall, aresult, result
+from .plan import CallPlan, CallScope
 from .resolve import Deployment
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ class EmbedCallPlan(CallPlan):
     def call_options(self, dep: Deployment, left: float | None) -> dict[str, Any]:
         return {**self.params, **self.attempt_options(dep, left)}
 
+    def annotate(self, response: Any, *, cache_hit: bool = False) -> Any:
+        """The served response as it is (an :class:`~specwire.EmbeddingResponse` has no
+        ``provider_metadata`` to carry the route)."""
+        return response
+
 
 def embed_url(client: Any, model_ref: str, options: Mapping[str, Any]) -> str:
     """The URL an embed request of ``model_ref`` goes to with ``options`` (``base_url``,
@@ -70,8 +76,6 @@ def embed_url(client: Any, model_ref: str, options: Mapping[str, Any]) -> str:
 
 
 def _plan(router: Router, model: str, inputs: str | Sequence[str], options: Mapping[str, Any]) -> EmbedCallPlan:
-    from .core import CallScope
-
     options = dict(options)
     for name in ("api_key", "base_url"):
         if name in options:
@@ -103,46 +107,10 @@ def embed(router: Router, model: str, inputs: str | Sequence[str], options: Mapp
     """Route one embed call (see the module docstring); raises the last attempt's error, or
     :class:`~specwire.router.NoDeploymentAvailableError`, when no deployment served it."""
     plan = _plan(router, model, inputs, options)
-    while True:
-        action = plan.next()
-        if isinstance(action, Wait):
-            router.clock.sleep(action.seconds)
-            continue
-        if isinstance(action, Fail):
-            router.record_call(plan, ok=False, error=action.error)
-            raise action.error
-        try:
-            response: EmbeddingResponse = router.client.embed(action.dep.ref, plan.inputs, **action.options)
-        except SpecwireError as exc:
-            plan.failed(action, exc)
-            continue
-        except BaseException:
-            plan.abandoned(action)
-            raise
-        plan.succeeded(action, cast(Any, response))  # it reads the usage only, which an EmbeddingResponse has too
-        router.record_call(plan, ok=True, response=response)
-        return response
+    return cast("EmbeddingResponse", result(UnaryCall(router, plan, router.client.embed, plan.inputs)))
 
 
 async def aembed(router: Router, model: str, inputs: str | Sequence[str], options: Mapping[str, Any]) -> EmbeddingResponse:
     """Async :func:`embed` (state operations off the event loop when the backend does I/O)."""
     plan = _plan(router, model, inputs, options)
-    while True:
-        action = await router.off_loop(plan.next)
-        if isinstance(action, Wait):
-            await router.clock.asleep(action.seconds)
-            continue
-        if isinstance(action, Fail):
-            router.record_call(plan, ok=False, error=action.error)
-            raise action.error
-        try:
-            response: EmbeddingResponse = await router.client.aembed(action.dep.ref, plan.inputs, **action.options)
-        except SpecwireError as exc:
-            await router.off_loop(plan.failed, action, exc)
-            continue
-        except BaseException:
-            plan.abandoned(action)
-            raise
-        await router.off_loop(plan.succeeded, action, response)
-        router.record_call(plan, ok=True, response=response)
-        return response
+    return cast("EmbeddingResponse", await aresult(UnaryCall(router, plan, router.client.aembed, plan.inputs)))

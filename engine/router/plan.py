@@ -47,15 +47,18 @@ from ..errors import (
     StreamError,
     TransportError,
 )
+from ..observe import Hooks
 from ..retry import Timeouts
 from ..types import Request, Response
+from .cache import cache_key, decode_entry, encode_entry
 from .errors import LocalRateLimitError, NoDeploymentAvailableError
+from .failsafe import FailSafeBackend
 from .ratelimit import buckets_for
 from .resolve import Deployment, Group, Target
 from .state import HALF_OPEN, Bucket
 from .strategies import STRATEGIES, EWMA_ALPHA, PickContext, inflight_key, ttft_key
 
-__all__ = ["Attempt", "CallPlan", "Fail", "Wait", "circuit_key", "is_unhealthy"]
+__all__ = ["Attempt", "CallPlan", "CallScope", "Fail", "Wait", "circuit_key", "is_unhealthy"]
 
 _MAX_STEPS = 10_000
 
@@ -387,6 +390,35 @@ class CallPlan:
         if delay is not None:
             self._cooling(att.dep, att.stage, r.clock.monotonic() + delay)
 
+    # ------------------------------------------------------------------ the response cache
+    def cache_key(self, dep: Deployment) -> str:
+        """The response cache's key of this call as ``dep`` would serve it."""
+        return cache_key(dep.provider, dep.model, self.dep_request(dep), settings=self.dep_settings(dep),
+                         extra_headers=self.dep_headers(dep), namespace=self.router.config.cache.namespace)
+
+    def cached(self) -> tuple[Response, list[Any] | None] | None:
+        """The cached ``(response, stream events or None)`` of the first deployment of the
+        primary group (with the call's tags) that has one; it becomes :attr:`served_by`."""
+        keys: set[str] = set()
+        for dep in self.target.group.deployments:
+            key = self.cache_key(dep) if self.tags <= dep.tags else None
+            if key is None or key in keys:
+                continue
+            keys.add(key)
+            raw = self.router.cache.get(key, left=self.left())
+            entry = decode_entry(raw) if raw is not None else None
+            if entry is not None:
+                self.served_by = dep
+                return entry
+        return None
+
+    def store(self, dep: Deployment, response: Response, events: list[Any] | None) -> None:
+        """Cache what ``dep`` served (not a response that ended in an error)."""
+        if response.finish_reason is not None and response.finish_reason.unified == "error":
+            return
+        cache = self.router.config.cache
+        self.router.cache.set(self.cache_key(dep), encode_entry(response, events), cache.ttl, left=self.left())
+
     # ------------------------------------------------------------------ results
     def annotate(self, response: Response, *, cache_hit: bool = False) -> Response:
         dep = self.served_by
@@ -399,3 +431,18 @@ class CallPlan:
         }
         return response.model_copy(update={"provider_metadata": {**response.provider_metadata, "router": meta}})
 
+
+class CallScope:
+    """The router as one call's :class:`CallPlan` sees it: the router itself, except that its
+    ``backend`` bounds every operation by what is left of the call's ``total`` deadline."""
+
+    def __init__(self, router: Any, total: float | None, started: float, hooks: Hooks | None = None) -> None:
+        self._router = router
+        self.hooks = hooks  # the router's callbacks plus the call's own
+        clock = router.clock
+        left = (lambda: None) if total is None else (lambda: started + total - clock.monotonic())
+        backend = router.backend
+        self.backend = backend.for_deadline(left) if isinstance(backend, FailSafeBackend) else backend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._router, name)

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ModelNotFoundError, SpecError
-from .config import DeploymentConfig, GroupConfig, RouteConfig, RouterConfig
+from .config import Chains, DeploymentConfig, DeploymentFields, GroupConfig, RouteConfig, RouterConfig
 from .owners import default_ref, detect
 from .errors import AmbiguousModelError
 
@@ -45,19 +44,12 @@ _MAX_CACHE = 4096
 
 
 @dataclass(frozen=True)
-class Deployment:
+class Deployment(DeploymentFields):
     """A provider + model + credentials reference, as the router uses it."""
 
     id: str
     provider: str
     model: str
-    api_key_env: str | None = None
-    base_url: str | None = None
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    options: Mapping[str, Any] = field(default_factory=dict)
-    weight: float = 1.0
-    rpm: int | None = None
-    tpm: int | None = None
     tags: frozenset[str] = frozenset()
     dynamic: bool = False
 
@@ -67,28 +59,20 @@ class Deployment:
 
 
 @dataclass(frozen=True)
-class Group:
+class Group(Chains):
     name: str
     deployments: tuple[Deployment, ...]
     strategy: str
-    fallbacks: tuple[str, ...] = ()
-    context_window_fallbacks: tuple[str, ...] = ()
-    content_filter_fallbacks: tuple[str, ...] = ()
-    cache: bool | None = None
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(Chains):
     """What a name resolved to: ``route`` (the accounting name: the name asked for), the primary
     ``group``, the three fallback chains (names of groups/deployments/aliases), the route's cache
     opt-in, and ``via`` (how it was resolved, for debugging)."""
 
     route: str
     group: Group
-    fallbacks: tuple[str, ...]
-    context_window_fallbacks: tuple[str, ...]
-    content_filter_fallbacks: tuple[str, ...]
-    cache: bool | None
     via: str
 
 
@@ -112,10 +96,7 @@ class Resolver:
 
     def _group(self, g: GroupConfig) -> Group:
         members = tuple(self.deployments[d.id] for d in self.config.group_members(g))
-        return Group(
-            name=g.name, deployments=members, strategy=g.strategy or self.config.strategy, fallbacks=g.fallbacks,
-            context_window_fallbacks=g.context_window_fallbacks, content_filter_fallbacks=g.content_filter_fallbacks, cache=g.cache,
-        )
+        return Group(name=g.name, deployments=members, strategy=g.strategy or self.config.strategy, **g.chains())
 
     def _detect(self, model: str, *, where: str) -> str:
         configured = [d.provider for d in self.config.deployments if d.provider]
@@ -150,14 +131,14 @@ class Resolver:
         return target
 
     def _plain(self, route: str, group: Group, via: str, cache: bool | None = None) -> Target:
-        return Target(route, group, group.fallbacks, group.context_window_fallbacks, group.content_filter_fallbacks, cache, via)
+        return Target(route=route, group=group, via=via, **group.chains(cache=cache))
 
     def _resolve(self, name: str, *, depth: int, routes: bool = True) -> Target:
         if depth > 16:
             raise ModelNotFoundError(f"{name!r}: too many levels of aliases")
         if name in self.config.aliases:
             inner = self._resolve(self.config.aliases[name], depth=depth + 1)
-            return Target(name, inner.group, inner.fallbacks, inner.context_window_fallbacks, inner.content_filter_fallbacks, inner.cache, f"alias:{inner.via}")
+            return replace(inner, route=name, via=f"alias:{inner.via}")
         if name in self.groups:
             return self._plain(name, self.groups[name], "group")
         if name in self.deployments:
@@ -200,9 +181,10 @@ class Resolver:
             return own if own is not None else inherited
 
         return Target(
-            name, group, pick(route.fallbacks, base.fallbacks), pick(route.context_window_fallbacks, base.context_window_fallbacks),
-            pick(route.content_filter_fallbacks, base.content_filter_fallbacks), route.cache if route.cache is not None else base.cache,
-            f"route:{route.label}",
+            route=name, group=group, fallbacks=pick(route.fallbacks, base.fallbacks),
+            context_window_fallbacks=pick(route.context_window_fallbacks, base.context_window_fallbacks),
+            content_filter_fallbacks=pick(route.content_filter_fallbacks, base.content_filter_fallbacks),
+            cache=route.cache if route.cache is not None else base.cache, via=f"route:{route.label}",
         )
 
     def _passthrough(self, name: str) -> Deployment:

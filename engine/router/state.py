@@ -38,10 +38,10 @@ import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["Bucket", "CircuitParams", "CircuitView", "InMemoryBackend", "StateBackend"]
+__all__ = ["Bucket", "CircuitParams", "CircuitPolicy", "CircuitView", "InMemoryBackend", "StateBackend"]
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 _STATES = (CLOSED, OPEN, HALF_OPEN)
@@ -59,16 +59,31 @@ class Bucket:
 
 
 @dataclass(frozen=True)
-class CircuitParams:
+class CircuitPolicy:
+    """When a deployment's circuit opens and closes again (the router config's ``health:``,
+    :class:`~specwire.router.config.HealthConfig`, says what each threshold means)."""
+
     window: float = 60.0
-    buckets: int = 10
     min_requests: int = 5
     failure_rate: float = 0.5
     consecutive_failures: int = 3
     cooldown: float = 30.0
     max_cooldown: float = 300.0
     half_open_probes: int = 1
+
+
+@dataclass(frozen=True)
+class CircuitParams(CircuitPolicy):
+    """A :class:`CircuitPolicy` as the backends apply it: its ``window`` counted in ``buckets``
+    slices; a half-open probe slot is held at most ``probe_lease`` seconds."""
+
+    buckets: int = 10
     probe_lease: float = 60.0
+
+    @classmethod
+    def of(cls, policy: CircuitPolicy, **params: Any) -> CircuitParams:
+        """``policy``'s thresholds with these ``buckets`` / ``probe_lease``."""
+        return cls(**{f.name: getattr(policy, f.name) for f in fields(CircuitPolicy)}, **params)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["BackendHealth", "DeploymentStats", "Latency", "RouteStats", "RouterSnapshot", "Stats"]
+__all__ = ["BackendHealth", "DeploymentStats", "Latency", "RouteStats", "RouterSnapshot", "Stats", "Totals"]
 
 RESERVOIR = 1024
 
@@ -44,7 +44,11 @@ class Latency:
 
 
 @dataclass(frozen=True)
-class DeploymentStats:
+class Totals:
+    """What a deployment and a route both count: ``requests`` (attempts of a deployment, calls
+    of a route), their ``successes`` and ``failures``, ``errors`` by class name, tokens, cost in
+    USD (``cost_unknown``: successes whose cost is unknown) and latency."""
+
     requests: int = 0
     successes: int = 0
     failures: int = 0
@@ -55,6 +59,13 @@ class DeploymentStats:
     cost_usd: float = 0.0
     cost_unknown: int = 0
     latency: Latency = Latency()
+
+
+@dataclass(frozen=True)
+class DeploymentStats(Totals):
+    """:class:`Totals` per attempt, with the time to first token and the backend's live view:
+    calls ``in_flight``, ``circuit`` state and ``error_rate``."""
+
     ttft: Latency = Latency()
     in_flight: int = 0
     circuit: str = "closed"
@@ -62,17 +73,10 @@ class DeploymentStats:
 
 
 @dataclass(frozen=True)
-class RouteStats:
-    requests: int = 0
-    successes: int = 0
-    failures: int = 0
-    errors: Mapping[str, int] = field(default_factory=dict)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    total_tokens: int = 0
-    cost_usd: float = 0.0
-    cost_unknown: int = 0
-    latency: Latency = Latency()
+class RouteStats(Totals):
+    """:class:`Totals` per call, with the ``attempts`` and ``fallbacks`` the calls took and their
+    ``cache_hits``."""
+
     attempts: int = 0
     fallbacks: int = 0
     cache_hits: int = 0
@@ -122,6 +126,19 @@ class _Entry:
         self.ttft: deque[float] = deque(maxlen=RESERVOIR)
         self.attempts = self.fallbacks = self.cache_hits = 0
 
+    def add(self, latency: float, *, ok: bool, response: Any, error: BaseException | None, free: bool = False) -> None:
+        """One outcome; a ``free`` success (a cache hit) adds no tokens or cost."""
+        self.requests += 1
+        self.latency.append(latency)
+        if not ok:
+            self.failures += 1
+            if error is not None:
+                self.add_error(error)
+            return
+        self.successes += 1
+        if not free:
+            self.add_response(response)
+
     def add_response(self, response: Any) -> None:
         usage = getattr(response, "usage", None)
         if usage is not None:
@@ -136,6 +153,12 @@ class _Entry:
     def add_error(self, error: BaseException) -> None:
         name = type(error).__name__
         self.errors[name] = self.errors.get(name, 0) + 1
+
+    def totals(self) -> dict[str, Any]:
+        """The :class:`Totals` fields, frozen."""
+        return {"requests": self.requests, "successes": self.successes, "failures": self.failures, "errors": MappingProxyType(dict(self.errors)),
+                "input_tokens": self.inp, "output_tokens": self.out, "total_tokens": self.total, "cost_usd": self.cost,
+                "cost_unknown": self.cost_unknown, "latency": _latency(self.latency)}
 
 
 def _latency(samples: deque[float]) -> Latency:
@@ -159,38 +182,19 @@ class Stats:
 
     def attempt(self, dep: str, *, ok: bool, latency: float, response: Any = None, error: BaseException | None = None, ttft: float | None = None) -> None:
         with self._lock:
-            e = self._deps.setdefault(dep, _Entry())
-            e.requests += 1
-            e.latency.append(latency)
+            e = self._deps.get(dep) or self._deps.setdefault(dep, _Entry())
+            e.add(latency, ok=ok, response=response, error=error)
             if ttft is not None:
                 e.ttft.append(ttft)
-            if ok:
-                e.successes += 1
-                e.add_response(response)
-            else:
-                e.failures += 1
-                if error is not None:
-                    e.add_error(error)
 
     def call(self, route: str, *, ok: bool, latency: float, attempts: int, fallbacks: int, response: Any = None,
              error: BaseException | None = None, cache_hit: bool = False) -> None:
         with self._lock:
-            e = self._routes.setdefault(route, _Entry())
-            e.requests += 1
-            e.latency.append(latency)
+            e = self._routes.get(route) or self._routes.setdefault(route, _Entry())
+            e.add(latency, ok=ok or cache_hit, response=response, error=error, free=cache_hit)
             e.attempts += attempts
             e.fallbacks += fallbacks
-            if cache_hit:
-                e.cache_hits += 1
-                e.successes += 1
-                return
-            if ok:
-                e.successes += 1
-                e.add_response(response)
-            else:
-                e.failures += 1
-                if error is not None:
-                    e.add_error(error)
+            e.cache_hits += int(cache_hit)
 
     def snapshot(self, *, now: float, live: Mapping[str, tuple[int, str, float | None]], state: Any = None, cache: Any = None) -> RouterSnapshot:
         """``live``: deployment id -> (in flight, circuit state, error rate) from the backend;
@@ -200,17 +204,9 @@ class Stats:
             for name in sorted(set(self._deps) | set(live)):
                 e = self._deps.get(name) or _Entry()
                 in_flight, circuit, rate = live.get(name, (0, "closed", None))
-                deps[name] = DeploymentStats(
-                    requests=e.requests, successes=e.successes, failures=e.failures, errors=MappingProxyType(dict(e.errors)),
-                    input_tokens=e.inp, output_tokens=e.out, total_tokens=e.total, cost_usd=e.cost, cost_unknown=e.cost_unknown,
-                    latency=_latency(e.latency), ttft=_latency(e.ttft), in_flight=in_flight, circuit=circuit, error_rate=rate,
-                )
+                deps[name] = DeploymentStats(**e.totals(), ttft=_latency(e.ttft), in_flight=in_flight, circuit=circuit, error_rate=rate)
             routes = {
-                name: RouteStats(
-                    requests=e.requests, successes=e.successes, failures=e.failures, errors=MappingProxyType(dict(e.errors)),
-                    input_tokens=e.inp, output_tokens=e.out, total_tokens=e.total, cost_usd=e.cost, cost_unknown=e.cost_unknown,
-                    latency=_latency(e.latency), attempts=e.attempts, fallbacks=e.fallbacks, cache_hits=e.cache_hits,
-                )
+                name: RouteStats(**e.totals(), attempts=e.attempts, fallbacks=e.fallbacks, cache_hits=e.cache_hits)
                 for name, e in sorted(self._routes.items())
             }
         return RouterSnapshot(taken_at=now, deployments=MappingProxyType(deps), routes=MappingProxyType(routes),
