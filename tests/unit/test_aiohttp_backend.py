@@ -29,7 +29,7 @@ from tests.hostile.server import (
     stream_reply,
 )
 
-pytest.importorskip("httpx_aiohttp")
+pytest.importorskip("aiohttp")
 
 GPT = "openai:gpt-4o-mini"
 

@@ -1,0 +1,290 @@
+"""The async API over aiohttp's own connection pool (``Client(async_backend="aiohttp")``, the
+``aiohttp`` extra): requests go out through an ``aiohttp.ClientSession`` directly, with no httpx
+request or response on the wire.
+
+* One session per running event loop (an aiohttp session belongs to the loop that made it),
+  closed when that loop shuts down (``asyncio.run`` returning) or by :meth:`AiohttpPool.aclose`.
+* Redirects are never followed (``allow_redirects=False``): a 3xx is returned like any status.
+* The connect-time destination check (:mod:`specwire.netguard`): the session's connector resolves
+  through :func:`~specwire.netguard.guarded_resolver`, without a DNS cache, so every new
+  connection is resolved and checked in the task of its request (inside
+  :func:`~specwire.netguard.guarding`).
+* Auth: the call's ``httpx.Auth`` flow runs on an ``httpx.Request`` that is never sent: its
+  method, URL and headers (after the flow) are what aiohttp sends, so every auth scheme (API keys,
+  bearer tokens, SigV4, refreshed OAuth tokens with their resend on 401) works unchanged.
+* Timeouts: ``connect`` is aiohttp's ``sock_connect``, ``read`` its ``sock_read`` (each socket
+  read, and the wait for the response head), ``pool`` its ``connect`` (the wait for a free
+  connection plus the connect).  The call's first-event, idle and total deadlines are applied per
+  read by the engine (:meth:`specwire.transport.Transport.aiter_bytes`).
+* aiohttp exceptions are translated here into the :class:`~specwire.TransportError` family, as
+  :func:`specwire.transport._map` does for httpx, and raised outside the ``except`` block (an
+  aiohttp error may carry the request's headers).
+
+aiohttp is imported on first use only, so ``import specwire`` does not load it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import threading
+import weakref
+from collections.abc import AsyncGenerator, Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .errors import ConfigError, ConnectTimeout, PoolExhaustedError, ReadTimeout, SpecwireError, StreamInterruptedError, TransportError
+from .netguard import check_ip_host, guarded_resolver, guarding
+from .redact import redact_text
+from .request import RequestPlan
+from .retry import Timeouts
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["AiohttpPool", "AiohttpResponse", "aiter_bytes", "map_aiohttp"]
+
+
+def _aiohttp() -> Any:
+    try:
+        import aiohttp
+    except ImportError:
+        raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
+    return aiohttp
+
+
+class AiohttpResponse:
+    """A response of the aiohttp path, body unread: ``status_code`` (int), ``headers`` (aiohttp's
+    case-insensitive multi-mapping, ``.get(name)``), ``raw`` (the ``aiohttp.ClientResponse``).
+    Read the body with :meth:`specwire.transport.Transport.aiter_bytes`; close it with
+    :meth:`aclose` (a body read to its end returns the connection to the pool, any other is
+    closed with its connection)."""
+
+    __slots__ = ("headers", "raw", "status_code")
+
+    def __init__(self, raw: aiohttp.ClientResponse) -> None:
+        self.raw = raw
+        self.status_code: int = raw.status
+        self.headers: Any = raw.headers
+
+    def __repr__(self) -> str:
+        return f"<AiohttpResponse [{self.status_code}]>"
+
+    def header_dict(self) -> dict[str, str]:
+        """The headers as httpx's ``dict(response.headers)`` gives them: lower-case names, the
+        values of a repeated header joined with ``", "``."""
+        out: dict[str, str] = {}
+        for name, value in self.raw.headers.items():
+            key = name.lower()
+            out[key] = f"{out[key]}, {value}" if key in out else value
+        return out
+
+    def close(self) -> None:
+        raw = self.raw
+        if raw.content.is_eof():
+            raw.release()  # already back in the pool when the whole body was parsed
+        else:
+            raw.close()  # mid-body: the connection cannot be reused
+
+    async def aclose(self) -> None:
+        """Close (synchronous underneath, so a cancellation cannot cut it short)."""
+        self.close()
+
+
+@functools.cache
+def _ssl_context() -> Any:
+    """The TLS context of every aiohttp session: httpx's default (certifi's CA bundle, or
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR``), like the httpx backend's; built once (~0.1 s)."""
+    return httpx.create_ssl_context()
+
+
+def _endpoint_of(url: str) -> str | None:
+    from .transport import _endpoint
+
+    return _endpoint(url)
+
+
+def map_aiohttp(exc: BaseException, *, started: bool, url: str | None = None, connector: Any = None) -> TransportError:
+    """An aiohttp exception → ours, as :func:`specwire.transport._map` maps httpx's (``started``:
+    the body had begun to arrive; ``connector``: the session's, to tell a full pool from a slow
+    connect, since aiohttp reports both as ``ConnectionTimeoutError``)."""
+    aiohttp = _aiohttp()
+    text = redact_text(str(exc) or type(exc).__name__)
+    endpoint = _endpoint_of(url) if url else None
+    to = f" to {endpoint}" if endpoint else ""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError) and not started:
+        limit = getattr(connector, "limit", 0)
+        if limit and len(getattr(connector, "_acquired", ())) >= limit:
+            return PoolExhaustedError(f"no free connection in the pool{' for ' + endpoint if endpoint else ''}: {text}")
+        return ConnectTimeout(f"connect timeout{to}: {text}")
+    if isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+        return ReadTimeout(f"read timeout: {text}")
+    if started:
+        return StreamInterruptedError(f"the connection broke during the response: {text}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return TransportError(f"could not connect{to}: {text}")
+    return TransportError(f"connection failed{to}: {text}")
+
+
+def _client_timeout(timeout: Timeouts | httpx.Timeout) -> Any:
+    aiohttp = _aiohttp()
+    return aiohttp.ClientTimeout(total=None, connect=timeout.pool, sock_connect=timeout.connect, sock_read=timeout.read)
+
+
+async def _closing(session: Any) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await session.close()
+
+
+def _close_at_loop_end(session: Any) -> AsyncGenerator[None, None]:
+    """An async generator, started now inside the running loop, whose close (at the loop's
+    ``shutdown_asyncgens``, or by :meth:`AiohttpPool.aclose`) closes ``session``; see
+    :func:`specwire.transport._close_at_loop_end`."""
+    closer = _closing(session)
+    step = closer.__anext__()
+    with contextlib.suppress(StopIteration):
+        step.send(None)
+    return closer
+
+
+class AiohttpPool:
+    """The aiohttp sessions of one :class:`~specwire.transport.Transport`, one per event loop.
+    ``limits``: an ``httpx.Limits`` (``max_connections`` → the connector's ``limit``,
+    ``keepalive_expiry`` → its ``keepalive_timeout``), read when a loop's session is made;
+    ``timeout``: the default connect/read/pool timeouts of a request sent without its own."""
+
+    def __init__(self, limits: httpx.Limits, timeout: httpx.Timeout) -> None:
+        _aiohttp()  # fail at construction, not at the first request, without the extra
+        self.limits = limits
+        self._default_timeout = _client_timeout(timeout)
+        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+        self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def session_of(self, loop: asyncio.AbstractEventLoop) -> Any:
+        """The ``aiohttp.ClientSession`` of ``loop``, or ``None`` when it has none (yet)."""
+        return self._sessions.get(loop)
+
+    def _session(self) -> Any:
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(loop)
+        if session is not None and not session.closed:
+            return session
+        with self._lock:
+            session = self._sessions.get(loop)
+            if session is None or session.closed:
+                session = self._new_session()
+                self._sessions[loop] = session
+                self._closers[loop] = _close_at_loop_end(session)
+            return session
+
+    def _new_session(self) -> Any:
+        aiohttp = _aiohttp()
+        limits = self.limits
+        connector = aiohttp.TCPConnector(
+            limit=limits.max_connections or 0,
+            keepalive_timeout=limits.keepalive_expiry if limits.keepalive_expiry is not None else 15.0,
+            ssl=_ssl_context(),
+            resolver=guarded_resolver(),
+            use_dns_cache=False,  # each new connection resolves (and is checked) in its request's task
+        )
+        return aiohttp.ClientSession(connector=connector, timeout=self._default_timeout, auto_decompress=True, trust_env=False)
+
+    async def aclose(self) -> None:
+        """Close the session of the running loop."""
+        loop = asyncio.get_running_loop()
+        session = self._sessions.pop(loop, None)
+        closer = self._closers.pop(loop, None)
+        if closer is not None:
+            await closer.aclose()
+        elif session is not None:
+            await session.close()
+
+    async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> AiohttpResponse:
+        """Send ``plan`` signed by ``auth``; the response with its body unread (close it!).
+        Raises :class:`~specwire.TransportError` (and subclasses) when no response came,
+        :class:`~specwire.ConfigError` when the destination check refuses the address."""
+        session = self._session()
+        client_timeout = self._default_timeout if timeout is None else _client_timeout(timeout)
+        request = httpx.Request(plan.method, plan.url, headers=plan.headers, content=plan.content())
+        flow = auth.async_auth_flow(request)
+        try:
+            request = await flow.__anext__()
+            while True:
+                response = await self._send(session, plan, request, client_timeout)
+                try:
+                    following = await flow.asend(httpx.Response(response.status_code, headers=response.raw.raw_headers, request=request))
+                except StopAsyncIteration:
+                    return response
+                except BaseException:
+                    response.close()
+                    raise
+                response.close()  # the flow sends again (an OAuth token refreshed after a 401)
+                request = following
+        finally:
+            await flow.aclose()
+
+    async def _send(self, session: Any, plan: RequestPlan, request: httpx.Request, timeout: Any) -> AiohttpResponse:
+        aiohttp = _aiohttp()
+        import yarl
+
+        url = str(request.url)
+        check_ip_host(plan.guard, request.url.host)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.lower() != b"content-length"]
+        try:
+            with guarding(plan.guard, url):
+                raw = await session.request(
+                    request.method, yarl.URL(url, encoded=True), headers=headers, data=request.content or None,
+                    allow_redirects=False, timeout=timeout,
+                )
+            return AiohttpResponse(raw)
+        except SpecwireError:
+            raise
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+            mapped = map_aiohttp(exc, started=False, url=plan.url, connector=session.connector)
+        raise mapped
+
+
+def _buffered(content: Any) -> bytes:
+    """What aiohttp's body reader received but did not hand out yet, taken out of it.  aiohttp
+    raises a connection error as soon as it is recorded, before those bytes; httpcore hands them
+    out first, so this keeps the two backends' outcomes of the same fault the same."""
+    buffer = getattr(content, "_buffer", None)
+    if not buffer:
+        return b""
+    rest = b"".join(buffer)
+    buffer.clear()
+    return rest
+
+
+async def aiter_bytes(response: AiohttpResponse, timeout: Callable[[], float | None] | None = None) -> AsyncGenerator[bytes, None]:
+    """The decoded body of ``response``, exceptions translated; ``timeout()`` gives the seconds
+    the next read may take (``asyncio.TimeoutError`` when it runs out; the caller maps it).  A
+    read is awaited directly: aiohttp's reader has no cleanup to protect from a cancellation,
+    and the close (:meth:`AiohttpResponse.aclose`) is synchronous."""
+    aiohttp = _aiohttp()
+    content = response.raw.content
+    while True:
+        limit = timeout() if timeout is not None else None
+        try:
+            if limit is None:
+                chunk = await content.readany()
+            else:
+                async with asyncio.timeout(max(limit, 0.0)):
+                    chunk = await content.readany()
+        except aiohttp.ClientError as exc:  # ServerTimeoutError included (also a TimeoutError)
+            mapped = map_aiohttp(exc, started=True)
+        else:
+            if not chunk:
+                return
+            yield chunk
+            continue
+        rest = _buffered(content)
+        if rest:
+            yield rest
+        raise mapped
