@@ -22,7 +22,6 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from urllib.parse import urlsplit
 from typing import Any
 
 import httpx
@@ -40,7 +39,7 @@ from .netguard import guard_pool, guarding
 from .redact import install_log_redaction, redact_text
 from .request import RequestPlan
 from .retry import Timeouts
-from .transport_aiohttp import AiohttpPool, AiohttpResponse
+from .transport_aiohttp import AiohttpPool, AiohttpResponse, endpoint as _endpoint
 from .transport_aiohttp import aiter_bytes as _aiohttp_aiter_bytes
 
 __all__ = ["ASYNC_BACKENDS", "DEFAULT_TIMEOUT", "HTTPResponse", "DRAIN_BYTES", "DRAIN_SECONDS", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
@@ -58,23 +57,6 @@ DRAIN_BYTES = 64 * 1024
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 install_log_redaction()  # httpx logs URLs (``?key=``) at INFO, httpcore response headers at DEBUG
-
-
-def _endpoint(url: str | None) -> str | None:
-    """``host:port`` of ``url`` (the scheme's default port when none is written), never its
-    user info, path or query; ``None`` when it has no host."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return None
-    if not host:
-        return None
-    port = port or {"http": 80, "https": 443}.get(parts.scheme.lower())
-    host = f"[{host}]" if ":" in host else host
-    return redact_text(f"{host}:{port}" if port else host)
 
 
 def _map(exc: Exception, *, started: bool, url: str | None = None) -> TransportError:

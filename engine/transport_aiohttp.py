@@ -32,6 +32,7 @@ import threading
 import weakref
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,7 +45,7 @@ from .retry import Timeouts
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpPool", "AiohttpResponse", "aiter_bytes", "map_aiohttp"]
+__all__ = ["AiohttpPool", "AiohttpResponse", "aiter_bytes", "endpoint", "map_aiohttp"]
 
 
 def _aiohttp() -> Any:
@@ -100,10 +101,21 @@ def _ssl_context() -> Any:
     return httpx.create_ssl_context()
 
 
-def _endpoint_of(url: str) -> str | None:
-    from .transport import _endpoint
-
-    return _endpoint(url)
+def endpoint(url: str | None) -> str | None:
+    """``host:port`` of ``url`` (the scheme's default port when none is written), never its
+    user info, path or query; ``None`` when it has no host."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    port = port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    host = f"[{host}]" if ":" in host else host
+    return redact_text(f"{host}:{port}" if port else host)
 
 
 def map_aiohttp(exc: BaseException, *, started: bool, url: str | None = None, connector: Any = None) -> TransportError:
@@ -112,12 +124,12 @@ def map_aiohttp(exc: BaseException, *, started: bool, url: str | None = None, co
     connect, since aiohttp reports both as ``ConnectionTimeoutError``)."""
     aiohttp = _aiohttp()
     text = redact_text(str(exc) or type(exc).__name__)
-    endpoint = _endpoint_of(url) if url else None
-    to = f" to {endpoint}" if endpoint else ""
+    where = endpoint(url)
+    to = f" to {where}" if where else ""
     if isinstance(exc, aiohttp.ConnectionTimeoutError) and not started:
         limit = getattr(connector, "limit", 0)
         if limit and len(getattr(connector, "_acquired", ())) >= limit:
-            return PoolExhaustedError(f"no free connection in the pool{' for ' + endpoint if endpoint else ''}: {text}")
+            return PoolExhaustedError(f"no free connection in the pool{' for ' + where if where else ''}: {text}")
         return ConnectTimeout(f"connect timeout{to}: {text}")
     if isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
         return ReadTimeout(f"read timeout: {text}")
@@ -165,6 +177,12 @@ class AiohttpPool:
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
         self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        #: parsed URLs (httpx's for the auth flow, yarl's for aiohttp) and aiohttp timeouts by
+        #: their text: a client sends to a handful of URLs, and parsing one costs more than the
+        #: rest of the request's own work here; emptied when :data:`_MEMO_SIZE` is reached
+        self._urls: dict[str, httpx.URL] = {}
+        self._yarls: dict[str, Any] = {}
+        self._timeouts: dict[tuple[float | None, float | None, float | None], Any] = {}
 
     def session_of(self, loop: asyncio.AbstractEventLoop) -> Any:
         """The ``aiohttp.ClientSession`` of ``loop``, or ``None`` when it has none (yet)."""
@@ -205,13 +223,20 @@ class AiohttpPool:
         elif session is not None:
             await session.close()
 
+    def _timeout_of(self, timeout: Timeouts) -> Any:
+        key = (timeout.connect, timeout.read, timeout.pool)
+        found = self._timeouts.get(key)
+        if found is None:
+            found = _memo(self._timeouts, key, lambda _: _client_timeout(timeout))
+        return found
+
     async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> AiohttpResponse:
         """Send ``plan`` signed by ``auth``; the response with its body unread (close it!).
         Raises :class:`~specwire.TransportError` (and subclasses) when no response came,
         :class:`~specwire.ConfigError` when the destination check refuses the address."""
         session = self._session()
-        client_timeout = self._default_timeout if timeout is None else _client_timeout(timeout)
-        request = httpx.Request(plan.method, plan.url, headers=plan.headers, content=plan.content())
+        client_timeout = self._default_timeout if timeout is None else self._timeout_of(timeout)
+        request = httpx.Request(plan.method, _memo(self._urls, plan.url, httpx.URL), headers=plan.headers, content=plan.content())
         flow = auth.async_auth_flow(request)
         try:
             request = await flow.__anext__()
@@ -231,15 +256,13 @@ class AiohttpPool:
 
     async def _send(self, session: Any, plan: RequestPlan, request: httpx.Request, timeout: Any) -> AiohttpResponse:
         aiohttp = _aiohttp()
-        import yarl
-
         url = str(request.url)
         check_ip_host(plan.guard, request.url.host)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw if k.lower() != b"content-length"]
         try:
             with guarding(plan.guard, url):
                 raw = await session.request(
-                    request.method, yarl.URL(url, encoded=True), headers=headers, data=request.content or None,
+                    request.method, _memo(self._yarls, url, _yarl), headers=headers, data=request.content or None,
                     allow_redirects=False, timeout=timeout,
                 )
             return AiohttpResponse(raw)
@@ -248,6 +271,25 @@ class AiohttpPool:
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             mapped = map_aiohttp(exc, started=False, url=plan.url, connector=session.connector)
         raise mapped
+
+
+#: How many parsed URLs (and timeouts) an :class:`AiohttpPool` keeps.
+_MEMO_SIZE = 256
+
+
+def _memo(memo: dict[Any, Any], key: Any, make: Callable[[Any], Any]) -> Any:
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        found = memo[key] = make(key)
+    return found
+
+
+def _yarl(url: str) -> Any:
+    import yarl
+
+    return yarl.URL(url, encoded=True)  # httpx's text is already percent-encoded: sent as is
 
 
 def _buffered(content: Any) -> bytes:
