@@ -30,7 +30,7 @@ import contextlib
 import functools
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -63,10 +63,12 @@ class AiohttpResponse:
     :meth:`aclose` (a body read to its end returns the connection to the pool, any other is
     closed with its connection)."""
 
-    __slots__ = ("headers", "raw", "status_code")
+    __slots__ = ("headers", "prefetched", "raw", "status_code")
 
     def __init__(self, raw: aiohttp.ClientResponse) -> None:
         self.raw = raw
+        #: the start of the body, already read (for an auth flow that reads it), handed out first
+        self.prefetched = b""
         self.status_code: int = raw.status
         self.headers: Any = raw.headers
 
@@ -243,7 +245,7 @@ class AiohttpPool:
             while True:
                 response = await self._send(session, plan, request, client_timeout)
                 try:
-                    following = await flow.asend(httpx.Response(response.status_code, headers=response.raw.raw_headers, request=request))
+                    following = await flow.asend(await _for_auth(auth, response, request))
                 except StopAsyncIteration:
                     return response
                 except BaseException:
@@ -292,6 +294,32 @@ def _yarl(url: str) -> Any:
     return yarl.URL(url, encoded=True)  # httpx's text is already percent-encoded: sent as is
 
 
+class _NoBody(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        return
+        yield b""  # pragma: no cover - makes this an async generator
+
+
+_NO_BODY = _NoBody()
+
+
+async def _for_auth(auth: httpx.Auth, response: AiohttpResponse, request: httpx.Request) -> httpx.Response:
+    """What the auth flow is shown of ``response``: its status and headers, and its body only for
+    a flow that asks for it (``requires_response_body``; read up to the error-body cap).  Without
+    a body httpx builds the response without a read of it (a quarter of this path's own time)."""
+    if not getattr(auth, "requires_response_body", False):
+        return httpx.Response(response.status_code, headers=response.raw.raw_headers, request=request, stream=_NO_BODY)
+    from .transport import MAX_ERROR_BODY_BYTES
+
+    read = bytearray()
+    async for chunk in aiter_bytes(response):
+        read += chunk
+        if len(read) >= MAX_ERROR_BODY_BYTES:
+            break
+    response.prefetched = bytes(read)  # still the caller's to read when the flow is done
+    return httpx.Response(response.status_code, headers=response.raw.raw_headers, request=request, content=response.prefetched[:MAX_ERROR_BODY_BYTES])
+
+
 def _buffered(content: Any) -> bytes:
     """What aiohttp's body reader received but did not hand out yet, taken out of it.  aiohttp
     raises a connection error as soon as it is recorded, before those bytes; httpcore hands them
@@ -311,6 +339,9 @@ async def aiter_bytes(response: AiohttpResponse, timeout: Callable[[], float | N
     and the close (:meth:`AiohttpResponse.aclose`) is synchronous."""
     aiohttp = _aiohttp()
     content = response.raw.content
+    if response.prefetched:
+        first, response.prefetched = response.prefetched, b""
+        yield first
     while True:
         limit = timeout() if timeout is not None else None
         try:

@@ -135,6 +135,41 @@ def test_a_multi_step_auth_flow_resends(hostile: HostileServer) -> None:
     assert [r.headers["authorization"] for r in hostile.requests] == ["Bearer stale", "Bearer fresh"]
 
 
+class _ReadsBody(httpx.Auth):
+    """A flow that reads the response body (``requires_response_body``): it resends once when the
+    body names a nonce, and records every body it saw."""
+
+    requires_response_body = True
+
+    def __init__(self) -> None:
+        self.seen: list[bytes] = []
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        response = yield request
+        self.seen.append(response.content)
+        if b"nonce" in response.content:
+            request.headers["x-nonce"] = "n1"
+            response = yield request
+            self.seen.append(response.content)
+
+
+def test_an_auth_flow_that_reads_the_body_leaves_it_to_the_caller(hostile: HostileServer) -> None:
+    hostile.script(json_reply(401, {"nonce": 1}), stream_reply([b"data: 1\n\n", b"data: 2\n\n"]))
+    transport = Transport(async_backend="aiohttp")
+    auth = _ReadsBody()
+
+    async def body() -> bytes:
+        response = await transport.aopen(_plan(hostile), auth, QUICK)
+        try:
+            return await _read(transport, response)
+        finally:
+            await response.aclose()
+
+    assert _run(transport, body) == b"data: 1\n\ndata: 2\n\n"
+    assert auth.seen == [b'{"nonce": 1}', b"data: 1\n\ndata: 2\n\n"]
+    assert hostile.requests[1].headers["x-nonce"] == "n1"
+
+
 def test_redirect_is_returned_not_followed(hostile: HostileServer, sink: HostileServer) -> None:
     hostile.always(Reply(307, (("location", sink.url("/steal")), ("content-length", "0")), b""))
     transport = Transport(async_backend="aiohttp")
