@@ -91,9 +91,14 @@ class AiohttpResponse:
         else:
             raw.close()  # mid-body: the connection cannot be reused
 
-    async def aclose(self) -> None:
-        """Close (synchronous underneath, so a cancellation cannot cut it short)."""
+    def aclose(self) -> asyncio.Future[None]:
+        """Close, at once (a cancellation cannot cut it short); returns a finished future, so
+        that :func:`specwire.aio.finish`, which the call loop wraps every close in, needs no
+        task for it.  Call it inside the running event loop."""
         self.close()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
 
 
 @functools.cache
