@@ -1,4 +1,9 @@
-"""The only HTTP I/O: send a :class:`RequestPlan` with httpx and hand back body bytes.
+"""The only HTTP I/O: send a :class:`RequestPlan` with httpx (or, for the async API with
+``async_backend="aiohttp"``, with aiohttp: :mod:`specwire.transport_aiohttp`) and hand back body
+bytes.  The engine sees one interface whatever the backend: :meth:`Transport.open`/:meth:`aopen`,
+the body through :meth:`~Transport.iter_bytes`/:meth:`~Transport.aiter_bytes`, :meth:`~Transport.drain`,
+:meth:`~Transport.read_capped`, :meth:`~Transport.headers`, and a response's ``status_code``,
+``headers`` and ``aclose()``.
 
 * One ``httpx.Client`` per :class:`Transport`, and one ``httpx.AsyncClient`` per running event loop
   (an AsyncClient's connections belong to the loop that opened them), so connections are pooled;
@@ -244,7 +249,9 @@ def make_timeout(connect: float | None, read: float | None, pool: float | None) 
 
 class Transport:
     """Sends plans; owns the connection pools.  ``client``/``async_client`` may be supplied (they
-    must not follow redirects, which is httpx's default)."""
+    must not follow redirects, which is httpx's default).  ``async_backend="aiohttp"``: the async
+    API sends through aiohttp's pool (:class:`~specwire.transport_aiohttp.AiohttpPool`), unless
+    ``async_client`` or ``async_transport`` is given (that httpx client or transport is used)."""
 
     def __init__(
         self,
