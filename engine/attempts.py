@@ -28,7 +28,7 @@ from .redact import redact_url
 from .request import RequestPlan
 from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
-from .transport import Transport
+from .transport import HTTPResponse, Transport
 from .types import CONTENT_EVENT_TYPES, ErrorEvent, Finish, Request, Response
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
@@ -58,7 +58,7 @@ class Call:
         )
 
 
-def status_error(spec: CompiledSpec, response: httpx.Response, body: bytes) -> SpecwireError:
+def status_error(spec: CompiledSpec, response: HTTPResponse, body: bytes) -> SpecwireError:
     """The error of a response whose status is 300 or more (a redirect is never followed)."""
     headers = Transport.headers(response)
     if 300 <= response.status_code < 400:

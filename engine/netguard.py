@@ -12,8 +12,10 @@ on the address actually connected to:
   :class:`AsyncGuardedBackend`) resolves the host once per *new* connection, checks every address,
   refuses with :class:`~specwire.ConfigError` before any socket connects, and connects to the
   checked addresses (not to the name, which would be resolved again);
-* aiohttp: a resolver (:func:`guarded_resolver`) checks what it returns; the aiohttp connector is
-  built without its DNS cache so the check runs in the request's own task.
+* aiohttp (:mod:`specwire.transport_aiohttp`): a resolver (:func:`guarded_resolver`) checks what
+  it returns; the aiohttp connector is built without its DNS cache so the check runs in the
+  request's own task.  (aiohttp does not resolve a host that is an IP address:
+  :mod:`specwire.binding` checks those before the request is built.)
 
 Without a guard the backends connect as usual and only note a host name whose connection went to
 an internal address (:data:`MAX_NOTED` names at most, the oldest forgotten first).  A pooled
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 import socket
 import threading
 from collections.abc import Generator
@@ -40,7 +43,7 @@ import httpcore
 from .binding import ConnectGuard, is_internal_address, normalize_host
 from .errors import ConfigError
 
-__all__ = ["AsyncGuardedBackend", "GuardedBackend", "guard_pool", "guarded_aiohttp_session", "guarded_resolver", "guarding"]
+__all__ = ["AsyncGuardedBackend", "GuardedBackend", "check_ip_host", "guard_pool", "guarded_resolver", "guarding"]
 
 _GUARD: contextvars.ContextVar[ConnectGuard | None] = contextvars.ContextVar("specwire_connect_guard", default=None)
 
@@ -185,15 +188,16 @@ def guard_pool(transport: Any) -> bool:
     return True
 
 
-def guarded_aiohttp_session(ssl_context: Any, limits: Any) -> Any:
-    """An ``aiohttp.ClientSession`` like the one httpx-aiohttp builds (keep-alive expiry and
-    connection limit from ``limits``, an httpx ``Limits``), with :func:`guarded_resolver` and no
-    DNS cache.  Call it inside the running event loop."""
-    import aiohttp
-
-    limit = {"limit": limits.max_connections} if limits.max_connections is not None else {}
-    connector = aiohttp.TCPConnector(keepalive_timeout=limits.keepalive_expiry, ssl=ssl_context, resolver=guarded_resolver(), use_dns_cache=False, **limit)
-    return aiohttp.ClientSession(connector=connector)
+def check_ip_host(guard: ConnectGuard | None, host: str) -> None:
+    """Check ``host`` against ``guard`` when it is an IP address (aiohttp connects to one without
+    asking its resolver); raises :class:`ConfigError` when the credential may not go there."""
+    if guard is None or not host:
+        return
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return
+    _check(guard, host, [host.strip("[]")])
 
 
 def guarded_resolver() -> Any:

@@ -1,4 +1,9 @@
-"""The only HTTP I/O: send a :class:`RequestPlan` with httpx and hand back body bytes.
+"""The only HTTP I/O: send a :class:`RequestPlan` with httpx (or, for the async API with
+``async_backend="aiohttp"``, with aiohttp: :mod:`specwire.transport_aiohttp`) and hand back body
+bytes.  The engine sees one interface whatever the backend: :meth:`Transport.open`/:meth:`aopen`,
+the body through :meth:`~Transport.iter_bytes`/:meth:`~Transport.aiter_bytes`, :meth:`~Transport.drain`,
+:meth:`~Transport.read_capped`, :meth:`~Transport.headers`, and a response's ``status_code``,
+``headers`` and ``aclose()``.
 
 * One ``httpx.Client`` per :class:`Transport`, and one ``httpx.AsyncClient`` per running event loop
   (an AsyncClient's connections belong to the loop that opened them), so connections are pooled;
@@ -22,7 +27,6 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from urllib.parse import urlsplit
 from typing import Any
 
 import httpx
@@ -36,12 +40,14 @@ from .errors import (
     StreamInterruptedError,
     TransportError,
 )
-from .netguard import guard_pool, guarded_aiohttp_session, guarding
+from .netguard import guard_pool, guarding
 from .redact import install_log_redaction, redact_text
 from .request import RequestPlan
 from .retry import Timeouts
+from .transport_aiohttp import AiohttpPool, AiohttpResponse, endpoint as _endpoint
+from .transport_aiohttp import aiter_bytes as _aiohttp_aiter_bytes
 
-__all__ = ["ASYNC_BACKENDS", "DEFAULT_TIMEOUT", "DRAIN_BYTES", "DRAIN_SECONDS", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
+__all__ = ["ASYNC_BACKENDS", "DEFAULT_TIMEOUT", "HTTPResponse", "DRAIN_BYTES", "DRAIN_SECONDS", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
 
 #: 600 s to read (long generations), 10 s to connect, 10 s to get a pooled connection.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0, pool=10.0)
@@ -58,23 +64,6 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 install_log_redaction()  # httpx logs URLs (``?key=``) at INFO, httpcore response headers at DEBUG
 
 
-def _endpoint(url: str | None) -> str | None:
-    """``host:port`` of ``url`` (the scheme's default port when none is written), never its
-    user info, path or query; ``None`` when it has no host."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return None
-    if not host:
-        return None
-    port = port or {"http": 80, "https": 443}.get(parts.scheme.lower())
-    host = f"[{host}]" if ":" in host else host
-    return redact_text(f"{host}:{port}" if port else host)
-
-
 def _map(exc: Exception, *, started: bool, url: str | None = None) -> TransportError:
     """An httpx exception → ours (``started``: the body had begun to arrive).  Before the
     response, the message names the endpoint (``could not connect to api.openai.com:443: …``)
@@ -84,9 +73,7 @@ def _map(exc: Exception, *, started: bool, url: str | None = None) -> TransportE
     to = f" to {endpoint}" if endpoint else ""
     if isinstance(exc, httpx.PoolTimeout):
         return PoolExhaustedError(f"no free connection in the pool{' for ' + endpoint if endpoint else ''}: {text}")
-    if isinstance(exc, httpx.ConnectTimeout):
-        if started:  # httpx-aiohttp reports a connection dropped mid-body as ConnectTimeout
-            return StreamInterruptedError(f"the connection broke during the response: {text}")
+    if isinstance(exc, httpx.ConnectTimeout) and not started:
         return ConnectTimeout(f"connect timeout{to}: {text}")
     if isinstance(exc, httpx.TimeoutException):
         return ReadTimeout(f"read timeout: {text}")
@@ -97,67 +84,15 @@ def _map(exc: Exception, *, started: bool, url: str | None = None) -> TransportE
     return TransportError(f"connection failed{to}: {text}")
 
 
-#: ``httpx``: httpcore's pool.  ``aiohttp``: aiohttp's pool behind the same httpx interface, via
-#: the httpx-aiohttp package (``pip install 'specwire[aiohttp]'``), the transport the OpenAI SDK
-#: offers as ``DefaultAioHttpClient`` (tools/bench/RESULTS.md compares the two).  One aiohttp
-#: session per event loop, like the httpx pools; redirects are not followed either way.
+#: ``httpx``: httpcore's pool.  ``aiohttp``: aiohttp's own pool, sent through an
+#: ``aiohttp.ClientSession`` directly (:mod:`specwire.transport_aiohttp`, ``pip install
+#: 'specwire[aiohttp]'``); tools/bench/RESULTS.md compares the two.  One pool per event loop
+#: either way; redirects are never followed.
 ASYNC_BACKENDS = ("httpx", "aiohttp")
 
-
-def _aiohttp_transport(limits: httpx.Limits = DEFAULT_LIMITS) -> httpx.AsyncBaseTransport:
-    try:
-        import aiohttp
-        from httpx_aiohttp.transport import AiohttpResponseStream, AiohttpTransport
-    except ImportError:
-        raise ConfigError("async_backend='aiohttp' needs the aiohttp extra: pip install 'specwire[aiohttp]'") from None
-
-    class Stream(AiohttpResponseStream):
-        """aiohttp's body reader raises a connection error as soon as it is recorded, dropping
-        the bytes that arrived before it but were not read yet (httpcore hands them out first).
-        So a reset right after some events lost those events on aiohttp only, and the same fault
-        gave another outcome (a retry, or a different error) than on httpx.  This reader hands
-        out what was received before it raises, as httpcore does."""
-
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            content = self._aiohttp_response.content
-            try:
-                async for chunk in super().__aiter__():
-                    yield chunk
-            except httpx.TransportError:
-                buffered = getattr(content, "_buffer", None)
-                rest = b"".join(buffered) if buffered else b""
-                if rest and buffered is not None:
-                    buffered.clear()
-                    yield rest
-                raise
-
-    class Transport(AiohttpTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            try:
-                response = await super().handle_async_request(request)
-            except httpx.ConnectTimeout as exc:
-                # httpx-aiohttp maps a refused connection or a failed name lookup
-                # (ClientConnectorError) to ConnectTimeout (its map prefers the base class's
-                # entry): it is httpx's ConnectError, as on the httpx backend
-                cause = exc.__cause__
-                if isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(cause, asyncio.TimeoutError):
-                    raise httpx.ConnectError(str(exc)) from None
-                # aiohttp's "connect" timeout (httpx's pool timeout here) covers the wait for a
-                # free connection too, and fails like a connect timeout: with every connection
-                # of the pool in use, it was the pool (PoolExhaustedError, not retried).
-                connector = getattr(self.client, "connector", None)
-                limit = getattr(connector, "limit", 0)
-                if limit and len(getattr(connector, "_acquired", ())) >= limit:
-                    raise httpx.PoolTimeout(str(exc)) from None
-                raise
-            if isinstance(response.stream, AiohttpResponseStream):
-                response.stream = Stream(response.stream._aiohttp_response)  # pyright: ignore[reportPrivateUsage] - httpx-aiohttp keeps the aiohttp response only there
-            return response
-
-    transport = Transport(limits=limits)
-    # the connect-time destination check (specwire.netguard): a resolver that checks each address
-    transport.client = lambda: guarded_aiohttp_session(transport.ssl_context, transport.limits)
-    return transport
+#: A response of :meth:`Transport.open`/:meth:`Transport.aopen`, body unread: ``status_code``,
+#: ``headers`` (case-insensitive ``.get``), ``aclose()``; read it through the Transport's methods.
+HTTPResponse = httpx.Response | AiohttpResponse
 
 
 async def _closing(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
@@ -285,6 +220,28 @@ def _shutdown(sock: Any) -> None:
         sock.shutdown(2)  # SHUT_RDWR: a blocked recv returns at once
 
 
+async def _httpx_aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None) -> AsyncGenerator[bytes, None]:
+    if isinstance(response.stream, httpx.AsyncByteStream) and not isinstance(response.stream, _CloseToEnd):
+        response.stream = _CloseToEnd(response.stream)
+    chunks = response.aiter_bytes()
+    while True:
+        limit = timeout() if timeout is not None else None
+        try:
+            if limit is None:
+                chunk = await cancel_once(chunks.__anext__())
+            else:
+                async with asyncio.timeout(max(limit, 0.0)):
+                    chunk = await cancel_once(chunks.__anext__())
+        except StopAsyncIteration:
+            return
+        except httpx.HTTPError as exc:
+            mapped = _map(exc, started=True)
+        else:
+            yield chunk
+            continue
+        raise mapped
+
+
 def make_timeout(connect: float | None, read: float | None, pool: float | None) -> httpx.Timeout:
     """An ``httpx.Timeout`` (write follows read)."""
     return httpx.Timeout(connect=connect, read=read, write=read, pool=pool)
@@ -292,7 +249,9 @@ def make_timeout(connect: float | None, read: float | None, pool: float | None) 
 
 class Transport:
     """Sends plans; owns the connection pools.  ``client``/``async_client`` may be supplied (they
-    must not follow redirects, which is httpx's default)."""
+    must not follow redirects, which is httpx's default).  ``async_backend="aiohttp"``: the async
+    API sends through aiohttp's pool (:class:`~specwire.transport_aiohttp.AiohttpPool`), unless
+    ``async_client`` or ``async_transport`` is given (that httpx client or transport is used)."""
 
     def __init__(
         self,
@@ -316,6 +275,9 @@ class Transport:
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
         self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        #: the native aiohttp pools (``async_backend="aiohttp"``, unless an httpx client or
+        #: transport was given for the async API: that one is used then)
+        self._aiohttp = AiohttpPool(DEFAULT_LIMITS, self._timeout) if async_backend == "aiohttp" and async_client is None and async_transport is None else None
         for given in (client, async_client):  # a caller's clients get the connect-time check too
             guard_pool(getattr(given, "_transport", None))
 
@@ -339,10 +301,7 @@ class Transport:
         with self._lock:
             client = self._async.get(loop)
             if client is None or client.is_closed:
-                transport = self._async_transport
-                if transport is None and self._async_backend == "aiohttp":
-                    transport = _aiohttp_transport()
-                client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=transport)
+                client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._async_transport)
                 guard_pool(client._transport)  # pyright: ignore[reportPrivateUsage] - httpx exposes its direct transport only there
                 self._async[loop] = client
                 self._closers[loop] = _close_at_loop_end(client)
@@ -359,6 +318,8 @@ class Transport:
         """Close the async pool of the running loop (and the sync pool)."""
         with contextlib.suppress(RuntimeError):
             loop = asyncio.get_running_loop()
+            if self._aiohttp is not None:
+                await self._aiohttp.aclose()
             client = self._async.pop(loop, None)
             closer = self._closers.pop(loop, None)
             if closer is not None:
@@ -377,7 +338,7 @@ class Transport:
     # Mapped errors are raised *after* the ``except`` block, so neither ``__cause__`` nor
     # ``__context__`` keeps the httpx exception, whose request carries the credential headers.
 
-    def open(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
+    def open(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> HTTPResponse:
         """Send and return the response with its body unread (close it!).  ``timeout``: this
         request's connect/read/pool timeouts (default: the client's)."""
         client = self._sync_client()
@@ -388,7 +349,10 @@ class Transport:
             mapped = _map(exc, started=False, url=plan.url)
         raise mapped
 
-    async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> httpx.Response:
+    async def aopen(self, plan: RequestPlan, auth: httpx.Auth, timeout: Timeouts | None = None) -> HTTPResponse:
+        """:meth:`open` for the async API, on the loop's pool (httpx's, or aiohttp's)."""
+        if self._aiohttp is not None:
+            return await self._aiohttp.aopen(plan, auth, timeout)
         client = self._async_client()
         try:
             with guarding(plan.guard, plan.url):  # the send's own task inherits the guard
@@ -404,7 +368,7 @@ class Transport:
         raise mapped
 
     @staticmethod
-    def iter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> Generator[bytes, None, None]:
+    def iter_bytes(response: HTTPResponse, timeout: Callable[[], float | None] | None = None) -> Generator[bytes, None, None]:
         """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next
         socket read may take (first-event / idle / total deadlines, as for :meth:`aiter_bytes`);
         when it runs out, :class:`~specwire.ReadTimeout` is raised.
@@ -414,6 +378,8 @@ class Transport:
         stream sets the socket timeout it is given): while this generator runs, the stream's
         ``read`` gets the smaller of httpcore's timeout and ``timeout()``.  Without that extension
         (other transports) only the request's read timeout applies."""
+        if not isinstance(response, httpx.Response):
+            raise TypeError("the sync API reads httpx responses only")
         restore = _limit_reads(response, timeout) if timeout is not None else None
         chunks = response.iter_bytes()
         try:
@@ -433,35 +399,20 @@ class Transport:
                 restore()
 
     @staticmethod
-    async def aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None = None) -> AsyncGenerator[bytes, None]:
+    def aiter_bytes(response: HTTPResponse, timeout: Callable[[], float | None] | None = None) -> AsyncGenerator[bytes, None]:
         """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next read
         may take (first-event / idle / total deadlines); when it runs out, the read is cancelled
         and ``asyncio.TimeoutError`` propagates (the caller maps it).  Each read runs in its own
         task (:func:`specwire.aio.cancel_once`): a cancelled read is cancelled once and httpcore's
         cleanup of it finishes, and the close httpx starts at the end of the body runs to its end
-        (:class:`_CloseToEnd`), so no connection stays checked out of the pool."""
-        if isinstance(response.stream, httpx.AsyncByteStream) and not isinstance(response.stream, _CloseToEnd):
-            response.stream = _CloseToEnd(response.stream)
-        chunks = response.aiter_bytes()
-        while True:
-            limit = timeout() if timeout is not None else None
-            try:
-                if limit is None:
-                    chunk = await cancel_once(chunks.__anext__())
-                else:
-                    async with asyncio.timeout(max(limit, 0.0)):
-                        chunk = await cancel_once(chunks.__anext__())
-            except StopAsyncIteration:
-                return
-            except httpx.HTTPError as exc:
-                mapped = _map(exc, started=True)
-            else:
-                yield chunk
-                continue
-            raise mapped
+        (:class:`_CloseToEnd`), so no connection stays checked out of the pool.  An aiohttp
+        response is read by :func:`specwire.transport_aiohttp.aiter_bytes`."""
+        if isinstance(response, AiohttpResponse):
+            return _aiohttp_aiter_bytes(response, timeout)
+        return _httpx_aiter_bytes(response, timeout)
 
     @staticmethod
-    def drain(response: httpx.Response, chunks: Iterator[bytes], seconds: float = DRAIN_SECONDS, max_bytes: int = DRAIN_BYTES) -> None:
+    def drain(response: HTTPResponse, chunks: Iterator[bytes], seconds: float = DRAIN_SECONDS, max_bytes: int = DRAIN_BYTES) -> None:
         """Read what is left of a body whose content is complete, within the drain budgets.
 
         A sync read cannot be given a new timeout once the body is being read, so the budget is
@@ -470,7 +421,7 @@ class Transport:
         already holds the rest) is watched by a timer that shuts the socket down when the budget
         runs out, so the response fails and its connection is discarded.  Without that extension
         (other transports) nothing is drained."""
-        stream = response.extensions.get("network_stream")
+        stream = response.extensions.get("network_stream") if isinstance(response, httpx.Response) else None
         sock = stream.get_extra_info("socket") if stream is not None else None
         if sock is None:
             return
@@ -511,8 +462,10 @@ class Transport:
             return
 
     @staticmethod
-    def read_capped(response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
+    def read_capped(response: HTTPResponse, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
         """At most ``limit`` bytes of the body (error bodies)."""
+        if not isinstance(response, httpx.Response):
+            raise TypeError("the sync API reads httpx responses only")
         out = bytearray()
         try:
             for chunk in response.iter_bytes():
@@ -524,7 +477,7 @@ class Transport:
         return bytes(out[:limit])
 
     @classmethod
-    async def aread_capped(cls, response: httpx.Response, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
+    async def aread_capped(cls, response: HTTPResponse, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
         out = bytearray()
         chunks = cls.aiter_bytes(response)
         try:
@@ -539,7 +492,10 @@ class Transport:
         return bytes(out[:limit])
 
     @staticmethod
-    def headers(response: httpx.Response) -> dict[str, Any]:
+    def headers(response: HTTPResponse) -> dict[str, Any]:
+        """The response headers: lower-case names, a repeated header's values joined with ``", "``."""
+        if isinstance(response, AiohttpResponse):
+            return response.header_dict()
         return dict(response.headers)
 
     @staticmethod

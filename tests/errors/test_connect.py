@@ -26,7 +26,7 @@ def closed_port() -> Iterator[int]:
 @pytest.mark.parametrize("flavor", ["sync", "async", "async-aiohttp"])
 def test_a_refused_connection_names_host_and_port(flavor: str, closed_port: int) -> None:
     if flavor == "async-aiohttp":
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     client = specwire.Client(
         api_keys={"openai": KEY}, base_urls={"openai": f"http://127.0.0.1:{closed_port}/v1"},
         async_backend="aiohttp" if flavor == "async-aiohttp" else "httpx", max_retries=0, load_entry_points=False,

@@ -58,7 +58,7 @@ def test_the_module_level_functions_leave_no_socket_open() -> None:
 @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
 def test_a_clients_async_pools_close_with_their_event_loops(backend: str) -> None:
     if backend == "aiohttp":
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     with HostileServer() as server:
         server.script(then=openai_ok(False))
         done = _run(OWN_CLIENT.replace("BACKEND", repr(backend)), server)

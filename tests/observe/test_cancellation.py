@@ -17,7 +17,7 @@ from tests.hostile.server import HostileServer
 
 from .conftest import AsyncRecorder, Capture, Recorder
 
-pytest.importorskip("httpx_aiohttp")
+pytest.importorskip("aiohttp")
 
 
 @pytest.mark.parametrize("backend", load.BACKENDS)

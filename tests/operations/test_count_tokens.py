@@ -186,7 +186,7 @@ def test_async_httpx() -> None:
 
 
 def test_aiohttp_backend_against_a_local_server(json_server: JsonServer) -> None:
-    pytest.importorskip("httpx_aiohttp")
+    pytest.importorskip("aiohttp")
     json_server.replies = [(200, {"input_tokens": 5})]
 
     async def run() -> Any:

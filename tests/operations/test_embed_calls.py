@@ -234,7 +234,7 @@ def test_loopback_retry_and_result(hostile: HostileServer, mode: str) -> None:
     """A 429 then a 200 from a real socket: the same vectors on every transport, and the request
     carries the key and the body."""
     if mode == "async-aiohttp":
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     hostile.script(openai_error(429, "slow down", "requests", "rate_limit_exceeded"), then=json_reply(200, _ok(["t1", "t2"])))
     client = Client(env={}, load_entry_points=False, api_keys={"openai": "sk-loop"}, base_urls={"openai": hostile.url("/v1")},
                     async_backend="aiohttp" if mode == "async-aiohttp" else "httpx")
@@ -256,7 +256,7 @@ def test_loopback_retry_and_result(hostile: HostileServer, mode: str) -> None:
 
 
 def test_loopback_aiohttp_error_mapping(hostile: HostileServer) -> None:
-    pytest.importorskip("httpx_aiohttp")
+    pytest.importorskip("aiohttp")
     hostile.always(json_reply(400, {"error": {"message": "too long", "type": "invalid_request_error", "code": "context_length_exceeded"}}))
     client = Client(env={}, load_entry_points=False, api_keys={"openai": "sk-loop"}, base_urls={"openai": hostile.url("/v1")}, async_backend="aiohttp")
 

@@ -187,7 +187,7 @@ def test_async_httpx() -> None:
 
 
 def test_aiohttp_backend_follows_pages(json_server: JsonServer) -> None:
-    pytest.importorskip("httpx_aiohttp")
+    pytest.importorskip("aiohttp")
     json_server.replies = [
         (200, {"data": [{"id": "claude-a"}], "has_more": True, "last_id": "claude-a"}),
         (200, {"data": [{"id": "claude-b"}], "has_more": False, "last_id": "claude-b"}),

@@ -337,15 +337,11 @@ def pool_state(client: Client, loop: asyncio.AbstractEventLoop | None) -> dict[s
 def aiohttp_connector(client: Client, loop: asyncio.AbstractEventLoop | None) -> Any:
     """aiohttp's ``TCPConnector`` behind the async pool of ``loop`` (``None``: not the aiohttp
     backend, or no session yet)."""
-    if loop is None:
+    pools = getattr(client._transport, "_aiohttp", None)
+    if loop is None or pools is None:
         return None
-    transport = client._transport
-    http = transport._given_async or transport._async.get(loop)
-    inner = getattr(http, "_transport", None)
-    if http is None or not any(cls.__name__ == "AiohttpTransport" for cls in type(inner).__mro__):
-        return None
-    session = inner.client
-    if session is None or not hasattr(session, "connector"):
+    session = pools.session_of(loop)
+    if session is None:
         return None
     connector = session.connector
     assert hasattr(connector, "_acquired") and hasattr(connector, "_conns"), "aiohttp's connector internals moved: update tests/reliability/helpers.py"

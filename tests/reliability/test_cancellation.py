@@ -40,7 +40,7 @@ from tests.hostile.server import HostileServer, Send, Sleep, openai_chunk, opena
 from specwire.router import Router
 from tests.reliability.helpers import KEYS, MODELS, make_client, pool_state
 
-pytest.importorskip("httpx_aiohttp")
+pytest.importorskip("aiohttp")
 
 GPT = MODELS["openai"]
 #: The async backends, named like the suite's flavors (so the asyncio-debug leg selects them with "async").

@@ -41,7 +41,7 @@ BACKENDS = ("httpx-sync", "httpx-async", "aiohttp-async")
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param.startswith("aiohttp"):
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     return request.param  # type: ignore[no-any-return]
 
 

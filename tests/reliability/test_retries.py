@@ -333,13 +333,13 @@ def test_pool_exhausted_not_retried(flavor: str, hostile: HostileServer, sleeps:
             d.close()
             http.close()
     else:
-        if flavor == "async-aiohttp":  # the engine's own aiohttp transport, with a pool of one
-            from specwire.transport import _aiohttp_transport
-
-            ahttp = httpx.AsyncClient(transport=_aiohttp_transport(limits), follow_redirects=False)
+        ahttp = None
+        if flavor == "async-aiohttp":  # the engine's own aiohttp pool, with a pool of one
+            client = make_client(hostile, async_backend="aiohttp", timeout=timeouts)
+            client._transport._aiohttp.limits = limits
         else:
             ahttp = httpx.AsyncClient(limits=limits, follow_redirects=False)
-        client = make_client(hostile, async_http_client=ahttp, timeout=timeouts)
+            client = make_client(hostile, async_http_client=ahttp, timeout=timeouts)
         d = Driver(flavor, client)
 
         async def scenario() -> float:
@@ -358,7 +358,8 @@ def test_pool_exhausted_not_retried(flavor: str, hostile: HostileServer, sleeps:
         try:
             elapsed = d.run(scenario())
         finally:
-            d.run(ahttp.aclose())
+            if ahttp is not None:
+                d.run(ahttp.aclose())
             d.close()
     assert 0.25 <= elapsed <= 1.5, f"pool timeout 0.3 s, took {elapsed:.2f} s"
     assert sleeps == [], "PoolExhaustedError must not be retried"

@@ -340,7 +340,7 @@ def test_hostile_answers_on_the_aiohttp_backend(hostile: HostileServer, case: st
     from tests.hostile.server import Reply
     from tests.reliability.helpers import Driver, make_client
 
-    pytest.importorskip("httpx_aiohttp")
+    pytest.importorskip("aiohttp")
     if case == "deep-error-body":
         hostile.always(Reply(400, (("content-type", "application/json"),), b'{"error":' * 100_000))
     elif case == "deep-frame":

@@ -188,7 +188,7 @@ def test_sync_call_sends_the_strict_form_and_parses(hostile: HostileServer, case
 @pytest.mark.parametrize("case", ["openai", "anthropic", "gemini"])
 def test_async_call_parses_on_both_pools(hostile: HostileServer, case: str, backend: str) -> None:
     if backend == "aiohttp":
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     ref, body, check = CASES[case]
     hostile.always(json_reply(200, body(GOOD_TEXT)))
 
@@ -341,7 +341,7 @@ def test_stream_finish_carries_parsed(hostile: HostileServer, case: str) -> None
 @pytest.mark.parametrize("case", sorted(STREAMS))
 def test_stream_that_does_not_validate_ends_with_one_error_event(hostile: HostileServer, case: str, backend: str) -> None:
     if backend == "aiohttp":
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     ref = CASES[case][0]
     hostile.always(STREAMS[case](BAD_TEXT))
 

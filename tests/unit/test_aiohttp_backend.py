@@ -1,5 +1,5 @@
 """``Client(async_backend="aiohttp")``: the async API over aiohttp's pool (the ``aiohttp`` extra,
-httpx-aiohttp), against a loopback server speaking real recorded traffic.  The same results, error
+engine/transport_aiohttp.py), against a loopback server speaking real recorded traffic.  The same results, error
 classes and connection reuse as the default httpx backend."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.hostile.server import (
     stream_reply,
 )
 
-pytest.importorskip("httpx_aiohttp")
+pytest.importorskip("aiohttp")
 
 GPT = "openai:gpt-4o-mini"
 
@@ -110,7 +110,7 @@ def test_status_error_and_retry(hostile: HostileServer) -> None:
 
 def test_reset_mid_stream_is_stream_interrupted(hostile: HostileServer) -> None:
     """A connection reset after content arrived: ``StreamInterruptedError`` with the partial text
-    (httpx-aiohttp reports it as a connect error; specwire knows the body had started)."""
+    (specwire knows the body had started)."""
     pieces = openai_sse(["partial"], finish=None, done=False, usage=False)
     # the pause lets the client read the content first: aiohttp drops data it buffered but did not
     # hand out yet once the connection is reset, so an instant RST may arrive "before" the content

@@ -78,7 +78,7 @@ def _hit(response: Response) -> bool:
 @pytest.mark.parametrize(("mode", "backend"), MODES)
 def test_a_repeated_call_is_served_from_the_cache(hostile: HostileServer, mode: str, backend: str) -> None:
     if backend == "aiohttp":
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     hostile.script(openai_ok(False), openai_ok(False), openai_ok(False))
     call = Caller(_client(hostile, backend), mode)
     try:
@@ -103,7 +103,7 @@ def test_a_repeated_call_is_served_from_the_cache(hostile: HostileServer, mode: 
 @pytest.mark.parametrize(("mode", "backend"), MODES)
 def test_a_stream_is_stored_with_its_events_and_replayed(hostile: HostileServer, mode: str, backend: str) -> None:
     if backend == "aiohttp":
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     hostile.script(openai_ok(True, ("Hel", "lo", " there")))
     call = Caller(_client(hostile, backend), mode)
     try:
@@ -122,7 +122,7 @@ def test_a_stream_is_stored_with_its_events_and_replayed(hostile: HostileServer,
 @pytest.mark.parametrize(("mode", "backend"), MODES)
 def test_errors_are_never_stored(hostile: HostileServer, mode: str, backend: str) -> None:
     if backend == "aiohttp":
-        pytest.importorskip("httpx_aiohttp")
+        pytest.importorskip("aiohttp")
     hostile.script(openai_error(400, "bad", "invalid_request_error"), openai_ok(False), openai_ok(False))
     call = Caller(_client(hostile, backend), mode)
     try:

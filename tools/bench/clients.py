@@ -473,13 +473,13 @@ class Specwire:
 
 
 # ============================================================================ specwire+aiohttp
-# specwire's optional aiohttp pool for the async API (the `aiohttp` extra, httpx-aiohttp):
+# specwire's optional aiohttp pool for the async API (the `aiohttp` extra):
 # `Client(async_backend="aiohttp")`.
 def _select_aiohttp_transport(specwire: Any) -> dict[str, Any]:
     try:
-        import httpx_aiohttp  # noqa: F401
+        import aiohttp  # noqa: F401
     except ImportError:
-        raise NotAvailable("httpx-aiohttp is not installed (pip install 'specwire[aiohttp]')") from None
+        raise NotAvailable("aiohttp is not installed (pip install 'specwire[aiohttp]')") from None
     return {"async_backend": "aiohttp"}
 
 
