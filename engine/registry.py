@@ -12,7 +12,14 @@ parent under the file (maps merge, lists replace, ``null`` removes an inherited 
 such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``provider``,
 ``display_name``, ``docs``, ``description``, ``models``, ``catalog``, ``bare_names``, ``default_model`` and
 ``provider_aliases`` are not inherited), and a file that
-extends its own id extends the next lower layer.  Compiled specs are cached per registry.
+extends its own id extends the next lower layer.
+
+Loading is lazy (docs/ARCHITECTURE.md section 7): a spec is read, merged and compiled when it is
+first asked for, and kept (built-in specs once per process, shared by every registry with the
+same files).  A built-in spec, checked by the test suite, is compiled without the JSON-schema and
+lint passes; a spec of the user's is checked in full, and :meth:`SpecRegistry.lint_file`
+(``validate-spec``) checks any spec, built-in or not, in full.  The key bindings read only the
+built-in specs that can declare the variable asked about (:mod:`specwire.key_bindings`).
 
 Specs built in code join with :meth:`SpecRegistry.register` (a mapping, or a path to one file):
 each is validated as a file is and ranks above every folder, a later registration above an
@@ -28,26 +35,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalogs import merge_catalog
 from .errors import ModelNotFoundError, SpecError
-from .model_refs import alias_map, bare_owners, resolve_bare
-from .spec.checks import check_own_keys, check_tree, credential_issues, settings_secret_issues
-from .spec.compile import CompiledSpec
+from .key_bindings import SpecText, may_declare, scan
+from .model_refs import alias_map, bare_owners, model_warnings, resolve_bare
 from .spec.issues import SourceMap, SpecIssue
 from .spec.loader import VALUE_KEEPING_RULES, LoadedSpec, load_file, load_text
-from .spec.registered import mapping_text
+from .spec.merge import inherited, merge_specs
 from .suggest import closest, did_you_mean
-from .types import CallWarning
 
-__all__ = ["BUILTIN_LAYER", "REGISTERED_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry"]
+if TYPE_CHECKING:
+    from .spec.compile import CompiledSpec
+    from .types import CallWarning
+
+# merge_specs and model_warnings are re-exported: they lived here first
+__all__ = ["BUILTIN_LAYER", "REGISTERED_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry", "merge_specs", "model_warnings"]
 
 BUILTIN_LAYER = "builtin"
 #: The layer of the specs added by :meth:`SpecRegistry.register`.
 REGISTERED_LAYER = "registered"
-_NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models", "catalog", "bare_names", "default_model", "provider_aliases")
-# (profiles are inherited: a child's catalog may name its parent's profiles)
 
 
 def builtin_dir() -> Path:
@@ -116,7 +124,9 @@ class SpecRegistry:
         self.warnings: list[SpecIssue] = []
         self._entries: dict[str, list[_Entry]] = {}
         self._cache: dict[str, CompiledSpec] = {}
-        self._bindings: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None
+        #: key variable → its binding, learnt one variable at a time (:meth:`credential_binding`)
+        self._bindings: dict[str, list[tuple[str, tuple[str, ...]]] | None] = {}
+        self._texts: dict[str, SpecText] | None = None  # the built-in specs' texts, for the bindings
         self._aliases: dict[str, str] | None = None
         #: bare name → its resolution (the specs are fixed once loaded, so it is worked out once)
         self._bare: dict[str, tuple[str, str, CallWarning]] = {}
@@ -187,6 +197,9 @@ class SpecRegistry:
         spec has errors.  The registry's compiled specs, aliases and bare-name resolutions are
         recomputed afterwards.
         """
+        from .spec.checks import credential_issues
+        from .spec.registered import mapping_text
+
         if isinstance(spec, Mapping):
             provider = spec.get("provider")
             label = f"<registered:{provider}>" if isinstance(provider, str) and provider else "<registered>"
@@ -237,7 +250,7 @@ class SpecRegistry:
             if shared is not None:
                 self._cache[provider] = shared
                 return shared
-            _merged, spec, issues, _root = self._evaluate(entry, entry.path)
+            _merged, spec, issues, _root = self._evaluate(entry, entry.path, trusted=entry.layer == BUILTIN_LAYER and entry.text is None)
             if spec is None:
                 # the file's own problems first; a spec whose parent failed to load says so once
                 # (EXTENDS_FAILED), not the parent's problems again (the parent's error has them)
@@ -279,6 +292,8 @@ class SpecRegistry:
 
     def lint_file(self, path: str | Path) -> FileLint:
         """:meth:`check_file`, with the compiled spec, its source map and its ``extends`` chain."""
+        from .spec.checks import credential_issues
+
         path = Path(path)
         stem = path.stem
         entries = self._entries.get(stem, [])
@@ -317,7 +332,7 @@ class SpecRegistry:
                 out.append(SpecIssue(file, line, col, "provider-alias-clash", f"provider alias {alias!r} is already {'a provider id' if owner == alias else f'an alias of {owner!r}'}", path=f"provider_aliases.{i}"))
         return out
 
-    def _evaluate(self, entry: _Entry, path: Path) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
+    def _evaluate(self, entry: _Entry, path: Path, *, trusted: bool = False) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
         """Load, merge, check and compile one spec, reporting every layer it can: the loader's
         findings, the file rules, the schema and the semantic checks (a YAML syntax error, a
         missing parent or a cycle stop the merge; the file's own keys are still checked against
@@ -325,13 +340,20 @@ class SpecRegistry:
         load on its own, the spec gets one EXTENDS_FAILED note instead of the parent's problems
         (which stay in the list once, for a caller that did not check the parent).  Returns the
         merged tree, the spec (``None`` when there are errors), the issues, and the file at fault
-        when that is an ancestor's (``None``: this file's own problems)."""
+        when that is an ancestor's (``None``: this file's own problems).  ``trusted`` (a built-in
+        spec loaded for a call): compile without the schema and lint passes, falling back to
+        them when the compiler finds a problem."""
         merged = self._merge(entry, ())
+        if merged.data is not None:
+            merged.data, merged.source, imported = merge_catalog(merged.data, merged.source, path, builtin_dir())
+            merged.issues = merged.issues + imported
+            if trusted and not _has_errors(merged.issues) and (compiled := _compile_trusted(merged.data, merged.source, str(path))) is not None:
+                return merged, compiled, merged.issues, None
+        from .spec.checks import check_own_keys, check_tree, settings_secret_issues
+
         if merged.data is None:
             own = [] if merged.own is None else check_own_keys(merged.own, merged.source, str(path))
             return merged, None, merged.issues + own, merged.root
-        merged.data, merged.source, imported = merge_catalog(merged.data, merged.source, path, builtin_dir())
-        merged.issues = merged.issues + imported
         spec, issues = check_tree(merged.data, merged.source, str(path))
         # a built-in spec is trusted not to read another's key; asking which variables are keys
         # would merge every spec on the first call
@@ -414,39 +436,49 @@ class SpecRegistry:
             root = parent.root or str(candidates[0].path)
             issues.append(_extends_failed(loaded.source, file, root))
             return _Merged(None, loaded.source, issues + inherited_issues, own=data, root=root)
-        inherited = {k: v for k, v in parent.data.items() if k not in _NOT_INHERITED}
-        merged = merge_specs(inherited, data)
+        merged = merge_specs(inherited(parent.data), data)
         return _Merged(merged, parent.source.overlay(loaded.source), issues + parent.issues, link + parent.chain, parent=candidates[0])
 
     # ------------------------------------------------------------------ credential binding
     def credential_binding(self, env_var: str) -> list[tuple[str, tuple[str, ...]]] | None:
         """For an API-key variable declared by a built-in spec: ``[(host pattern, base-URL env
         variables of that spec)]``; ``None`` when no built-in spec declares the variable (it is
-        the user's own, and not bound).  See :mod:`specwire.binding`."""
+        the user's own, and not bound).  See :mod:`specwire.binding`.  Learnt per variable,
+        merging only the built-in specs that can declare it (:mod:`specwire.key_bindings`)."""
         with self._lock:
-            if self._bindings is None:
-                self._bindings = self._builtin_bindings()
-        return self._bindings.get(env_var)
+            if env_var not in self._bindings:
+                if len(self._bindings) >= _MAX_BINDINGS:  # variable names from user specs: bounded
+                    self._bindings.clear()
+                self._bindings[env_var] = self._builtin_binding(env_var)
+            return self._bindings[env_var]
 
-    def _builtin_bindings(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    def _builtin_binding(self, env_var: str) -> list[tuple[str, tuple[str, ...]]] | None:
         from .binding import host_pattern
 
-        out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for entries in self._entries.values():
-            for entry in entries:
-                if entry.layer != BUILTIN_LAYER:
-                    continue
-                merged = self._merge(entry, ())
-                data = merged.data if isinstance(merged.data, dict) else {}
-                env = data.get("env") or {}
-                keys = env.get("api_key") or ()
-                urls = env.get("base_url") or ()
-                pattern = host_pattern(str(data.get("base_url", "")))
-                if not pattern:
-                    continue
-                for var in (keys,) if isinstance(keys, str) else keys:
-                    out.setdefault(var, []).append((pattern, (urls,) if isinstance(urls, str) else tuple(urls)))
-        return out
+        if self._texts is None:
+            self._texts = {}
+            for provider, entries in self._entries.items():
+                entry = next((e for e in entries if e.layer == BUILTIN_LAYER), None)
+                if entry is not None:
+                    try:
+                        self._texts[provider] = scan(entry.path.read_text(encoding="utf-8", errors="replace"))
+                    except OSError:  # unreadable: merged below, where the loader says why
+                        self._texts[provider] = SpecText(env_var, None, True, False)
+        candidates = may_declare(env_var, self._texts)
+        out: list[tuple[str, tuple[str, ...]]] = []
+        for provider, entries in self._entries.items():
+            entry = next((e for e in entries if e.layer == BUILTIN_LAYER), None)
+            if entry is None or provider not in candidates:
+                continue
+            merged = self._merge(entry, ())
+            data = merged.data if isinstance(merged.data, dict) else {}
+            env = data.get("env") or {}
+            keys = env.get("api_key") or ()
+            urls = env.get("base_url") or ()
+            pattern = host_pattern(str(data.get("base_url", "")))
+            if pattern and env_var in ((keys,) if isinstance(keys, str) else keys):
+                out.append((pattern, (urls,) if isinstance(urls, str) else tuple(urls)))
+        return out or None
 
     # ------------------------------------------------------------------ model refs
     def resolve(self, model_ref: str) -> tuple[CompiledSpec, str, list[CallWarning]]:
@@ -516,73 +548,49 @@ class SpecRegistry:
 
 #: How many bare-name resolutions a registry remembers.
 _MAX_BARE = 1024
+#: How many key variables' bindings a registry remembers.
+_MAX_BINDINGS = 256
 
 #: Built-in specs compiled by any registry of the process, reused by the others with the same
 #: winning files (compiled specs are immutable): a new registry costs a directory listing.
 _SHARED: dict[tuple[object, ...], CompiledSpec] = {}
 _MAX_SHARED = 256
-
-#: Under ``extends``, these entries are whole rules: a child's entry replaces the parent's rather
-#: than merging into it (a ``to:`` must not meet an inherited ``unsupported:``).
-_ATOMIC = (
-    ("params", "*"),
-    ("stream", "events", "*"),
-    ("response", "events", "*"),
-    ("errors", "classes", "*"),
-    ("request", "parts", "*"),
-    ("request", "message_by_role", "*"),
-    ("finish_reasons", "*"),
-    ("profiles", "*"),
-    ("auth",),
-    # env is replaced whole: a child that names its own key variable must not inherit the parent's
-    # base-URL variable (OPENAI_BASE_URL would otherwise redirect the child's key)
-    ("env",),
-)
-
-
-def merge_specs(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """``child`` merged onto ``parent`` the ``extends`` way: maps merge, lists replace, ``null``
-    removes, and the rule entries of :data:`_ATOMIC` replace wholesale."""
-
-    def atomic(path: tuple[str, ...]) -> bool:
-        return any(len(p) == len(path) and all(a in ("*", b) for a, b in zip(p, path)) for p in _ATOMIC)
-
-    def merge(base: Any, over: Any, path: tuple[str, ...]) -> Any:
-        if not isinstance(base, dict) or not isinstance(over, dict) or atomic(path):
-            return over
-        out = dict(base)
-        for key, value in over.items():
-            if value is None:
-                out.pop(key, None)
-            elif key in out:
-                out[key] = merge(out[key], value, path + (key,))
-            else:
-                out[key] = value
-        return out
-
-    return merge(parent, child, ())  # type: ignore[no-any-return]
-
-
-def model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:
-    """Warnings about a model id: not in the catalog (did-you-mean), or deprecated."""
-    info = spec.model_info(model)
-    if info is None:
-        if not spec.models:
-            return []
-        names = sorted(spec.model_index)
-        hint = did_you_mean(model, names)
-        return [CallWarning(kind="unknown-model", detail=f"{model!r} is not in the {spec.provider} catalog{hint}; sent as given, cost unknown")]
-    if info.deprecated:
-        eol = info.deprecated.get("end_of_life")
-        repl = info.deprecated.get("replacement")
-        detail = f"{model!r} is deprecated" + (f" (end of life {eol})" if eol else "") + (f"; use {repl!r}" if repl else "")
-        return [CallWarning(kind="deprecated-model", detail=detail)]
-    return []
-
+#: Built-in spec files loaded by any registry of the process, by (path, mtime, size).
+_LOADED: dict[tuple[str, int, int], LoadedSpec] = {}
 
 def _load(entry: _Entry) -> LoadedSpec:
-    """The loaded tree of an entry: its file, or the text of a registered mapping."""
-    return load_file(entry.path) if entry.text is None else load_text(entry.text, str(entry.path))
+    """The loaded tree of an entry: its file, or the text of a registered mapping.  A built-in
+    file is loaded once per process (by path, time and size; loaded trees are never modified:
+    merging builds new mappings, and compiled specs are already shared)."""
+    if entry.text is not None:
+        return load_text(entry.text, str(entry.path))
+    if entry.layer != BUILTIN_LAYER:
+        return load_file(entry.path)
+    try:
+        st = entry.path.stat()
+    except OSError:
+        return load_file(entry.path)  # says why
+    key = (str(entry.path), st.st_mtime_ns, st.st_size)
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        loaded = load_file(entry.path)
+        if len(_LOADED) >= _MAX_SHARED:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = loaded
+    return loaded
+
+
+def _compile_trusted(data: Any, source: SourceMap, file: str) -> CompiledSpec | None:
+    """A built-in spec's tree compiled without the schema and lint passes (the test suite runs
+    them on every built-in spec), or ``None`` when the compiler finds a problem: the full checks
+    then say what it is."""
+    from .spec.compile import compile_spec
+
+    try:
+        spec, problems = compile_spec(data, file, source)
+    except Exception:  # noqa: BLE001 - a tree the schema would refuse: the full checks report it
+        return None
+    return None if problems else spec
 
 
 def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
