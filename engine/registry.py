@@ -29,11 +29,9 @@ earlier one.
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +40,22 @@ from .errors import ModelNotFoundError, SpecError
 from .key_bindings import SpecText, may_declare, scan
 from .model_refs import alias_map, bare_owners, model_warnings, resolve_bare
 from .spec.issues import SourceMap, SpecIssue
-from .spec.loader import VALUE_KEEPING_RULES, LoadedSpec, load_file, load_text
+from .spec.files import (
+    BUILTIN_LAYER,
+    EXTENDS_FAILED,
+    REGISTERED_LAYER,
+    Entry,
+    builtin_dir,
+    compile_trusted,
+    discover,
+    extends_failed,
+    has_errors,
+    issue_order,
+    load_entry,
+    same_file,
+    user_config_dir,
+)
+from .spec.loader import VALUE_KEEPING_RULES
 from .spec.merge import inherited, merge_specs
 from .suggest import closest, did_you_mean
 
@@ -53,29 +66,6 @@ if TYPE_CHECKING:
 # merge_specs and model_warnings are re-exported: they lived here first
 __all__ = ["BUILTIN_LAYER", "REGISTERED_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry", "merge_specs", "model_warnings"]
 
-BUILTIN_LAYER = "builtin"
-#: The layer of the specs added by :meth:`SpecRegistry.register`.
-REGISTERED_LAYER = "registered"
-
-
-def builtin_dir() -> Path:
-    """The folder of the built-in specs (inside the installed package)."""
-    return Path(str(files("specwire.providers_d")))
-
-
-def user_config_dir(env: dict[str, str]) -> Path:
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "specwire" / "providers.d"
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    provider: str
-    path: Path
-    layer: str
-    rank: int  # 0 = highest priority (registered specs rank below 0: above every folder)
-    text: str | None = None  # a registered mapping, as YAML text (``path`` is then its label)
-
 
 @dataclass(slots=True)
 class _Merged:
@@ -83,7 +73,7 @@ class _Merged:
     source: SourceMap
     issues: list[SpecIssue]
     chain: tuple[tuple[str, bool], ...] = ()  # (provider id, is the built-in file) of the spec and its ancestors, nearest first
-    parent: _Entry | None = None  # the entry `extends` resolved to
+    parent: Entry | None = None  # the entry `extends` resolved to
     own: Any = None  # the file's own tree when the merge failed after loading it (its keys are still checked)
     root: str | None = None  # when an ancestor failed to load: the file at fault
 
@@ -122,7 +112,7 @@ class SpecRegistry:
         layers.append((BUILTIN_LAYER, builtin_dir()))
         self.layers = layers
         self.warnings: list[SpecIssue] = []
-        self._entries: dict[str, list[_Entry]] = {}
+        self._entries: dict[str, list[Entry]] = {}
         self._cache: dict[str, CompiledSpec] = {}
         #: key variable → its binding, learnt one variable at a time (:meth:`credential_binding`)
         self._bindings: dict[str, list[tuple[str, tuple[str, ...]]] | None] = {}
@@ -135,34 +125,10 @@ class SpecRegistry:
         self._next_rank = -1  # the rank of the next registered spec
         self._winners: tuple[tuple[str, str], ...] | None = None  # (provider, winning file) of every id
         for rank, (label, folder) in enumerate(layers):
-            self._discover(rank, label, folder)
-
-    # ------------------------------------------------------------------ discovery
-    def _discover(self, rank: int, label: str, folder: Path) -> None:
-        if not folder.is_dir():
-            return
-        real_folder = folder.resolve()
-        if label != BUILTIN_LAYER:
-            mode = real_folder.stat().st_mode
-            if mode & (stat.S_IWGRP | stat.S_IWOTH):
-                self.warnings.append(SpecIssue(str(folder), 1, 1, "writable-folder", "spec folder is writable by group or others", "warning"))
-        seen: dict[str, Path] = {}
-        for path in sorted(folder.iterdir()):
-            if path.suffix not in (".yaml", ".yml") or path.name.startswith("."):
-                continue
-            real = path.resolve()
-            if path.is_symlink() and real_folder not in real.parents:
-                self.warnings.append(SpecIssue(str(path), 1, 1, "symlink-escape", f"skipped: the symlink points outside {folder}", "warning"))
-                continue
-            if not real.is_file():
-                self.warnings.append(SpecIssue(str(path), 1, 1, "not-a-file", "skipped: not a regular file", "warning"))
-                continue
-            stem = path.stem
-            if stem in seen:
-                self.warnings.append(SpecIssue(str(path), 1, 1, "duplicate-provider", f"skipped: {seen[stem].name} already defines {stem!r} in this folder", "warning"))
-                continue
-            seen[stem] = path
-            self._entries.setdefault(stem, []).append(_Entry(stem, path, label, rank))
+            found, warnings = discover(rank, label, folder)
+            self.warnings += warnings
+            for entry in found:
+                self._entries.setdefault(entry.provider, []).append(entry)
 
     def providers(self) -> list[str]:
         """Every provider id on the search path, sorted."""
@@ -212,17 +178,17 @@ class SpecRegistry:
                 raise SpecError(f"a registered spec file must end in .yaml or .yml: {path}", file=str(path), line=1, col=1, rule="file")
             provider, label, text = path.stem, str(path), None
         with self._lock:
-            entry = _Entry(provider, path, REGISTERED_LAYER, self._next_rank, text)
+            entry = Entry(provider, path, REGISTERED_LAYER, self._next_rank, text)
             merged, compiled, issues, _root = self._evaluate(entry, entry.path)
             if merged.data is not None:
                 issues = issues + credential_issues(merged.data, merged.source, label, self.credential_binding)
                 issues = issues + self._alias_clashes(merged.data, merged.source, label, provider, check_id=True)
-            errors = sorted((i for i in issues if i.level == "error"), key=_issue_order)
+            errors = sorted((i for i in issues if i.level == "error"), key=issue_order)
             if compiled is None or errors:
                 first = errors[0] if errors else SpecIssue(label, 1, 1, "spec", "the spec did not compile")
                 more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
                 where = f"{first.path}: " if first.path else ""
-                raise SpecError(where + first.message + more, file=first.file, line=first.line, col=first.col, rule=first.rule, issues=sorted(issues, key=_issue_order))
+                raise SpecError(where + first.message + more, file=first.file, line=first.line, col=first.col, rule=first.rule, issues=sorted(issues, key=issue_order))
             self._next_rank -= 1
             self._entries.setdefault(provider, []).insert(0, entry)
             # specs extending this id, the alias map and remembered bare names may all change
@@ -254,7 +220,7 @@ class SpecRegistry:
             if spec is None:
                 # the file's own problems first; a spec whose parent failed to load says so once
                 # (EXTENDS_FAILED), not the parent's problems again (the parent's error has them)
-                errors = sorted((i for i in issues if i.level == "error"), key=lambda i: not _same(Path(i.file), entry.path))
+                errors = sorted((i for i in issues if i.level == "error"), key=lambda i: not same_file(Path(i.file), entry.path))
                 first = errors[0]
                 if first.rule == EXTENDS_FAILED:
                     issues = [i for i in issues if i.file == first.file]
@@ -268,7 +234,7 @@ class SpecRegistry:
                 _SHARED[key] = spec
             return spec
 
-    def _shared_key(self, entry: _Entry) -> tuple[object, ...] | None:
+    def _shared_key(self, entry: Entry) -> tuple[object, ...] | None:
         """The key under which a built-in spec compiled by any registry of the process can be
         reused: the same file (and its size and time) and the same winning file for every built-in
         provider id (so ``extends`` resolves alike; built-in specs extend built-in ids only).  ``None`` for a spec outside the
@@ -298,15 +264,15 @@ class SpecRegistry:
         stem = path.stem
         entries = self._entries.get(stem, [])
         # a file that is itself on the search path keeps its rank; otherwise it sits above all
-        match = next((e for e in entries if _same(e.path, path)), None)
-        entry = match or _Entry(stem, path, "file", self._next_rank)
+        match = next((e for e in entries if same_file(e.path, path)), None)
+        entry = match or Entry(stem, path, "file", self._next_rank)
         merged, spec, issues, _root = self._evaluate(entry, path)
         chain = tuple(p for p, _ in merged.chain)
         builtin_chain = tuple(p for p, builtin in merged.chain if builtin)
         if merged.data is not None:
             issues = issues + credential_issues(merged.data, merged.source, str(path), self.credential_binding)
             issues = issues + self._alias_clashes(merged.data, merged.source, str(path), stem)
-        return FileLint(sorted(issues, key=_issue_order), spec, merged.source, chain, builtin_chain)
+        return FileLint(sorted(issues, key=issue_order), spec, merged.source, chain, builtin_chain)
 
     def _alias_clashes(self, data: Any, source: SourceMap, file: str, provider: str, *, check_id: bool = False) -> list[SpecIssue]:
         """``provider-alias-clash`` errors: an alias of this file that is another provider's id or
@@ -318,7 +284,7 @@ class SpecRegistry:
         theirs: dict[str, str] = {}
         for other, entries in self._entries.items():
             if other != provider:
-                raw = _load(entries[0]).data
+                raw = load_entry(entries[0]).data
                 for alias in (raw.get("provider_aliases") or ()) if isinstance(raw, dict) else ():
                     theirs[alias] = other
         out: list[SpecIssue] = []
@@ -332,7 +298,7 @@ class SpecRegistry:
                 out.append(SpecIssue(file, line, col, "provider-alias-clash", f"provider alias {alias!r} is already {'a provider id' if owner == alias else f'an alias of {owner!r}'}", path=f"provider_aliases.{i}"))
         return out
 
-    def _evaluate(self, entry: _Entry, path: Path, *, trusted: bool = False) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
+    def _evaluate(self, entry: Entry, path: Path, *, trusted: bool = False) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
         """Load, merge, check and compile one spec, reporting every layer it can: the loader's
         findings, the file rules, the schema and the semantic checks (a YAML syntax error, a
         missing parent or a cycle stop the merge; the file's own keys are still checked against
@@ -347,7 +313,7 @@ class SpecRegistry:
         if merged.data is not None:
             merged.data, merged.source, imported = merge_catalog(merged.data, merged.source, path, builtin_dir())
             merged.issues = merged.issues + imported
-            if trusted and not _has_errors(merged.issues) and (compiled := _compile_trusted(merged.data, merged.source, str(path))) is not None:
+            if trusted and not has_errors(merged.issues) and (compiled := compile_trusted(merged.data, merged.source, str(path))) is not None:
                 return merged, compiled, merged.issues, None
         from .spec.checks import check_own_keys, check_tree, settings_secret_issues
 
@@ -363,17 +329,17 @@ class SpecRegistry:
             spec, issues = None, issues + secrets
         taken = {(i.file, i.line, i.col) for i in merged.issues if i.level == "error"}
         issues = merged.issues + [i for i in issues if (i.file, i.line, i.col) not in taken]  # one finding per place
-        foreign = any(i.level == "error" and not _same(Path(i.file), path) for i in issues)
+        foreign = any(i.level == "error" and not same_file(Path(i.file), path) for i in issues)
         if foreign and merged.parent is not None and (failure := self._failure(merged.parent)) is not None:
             root, parent_issues = failure
-            own = [i for i in issues if _same(Path(i.file), path)]
-            note = _extends_failed(merged.source, str(path), root)
+            own = [i for i in issues if same_file(Path(i.file), path)]
+            note = extends_failed(merged.source, str(path), root)
             return merged, None, own + [note] + [i for i in parent_issues if i not in own], root
-        if _has_errors(issues):
+        if has_errors(issues):
             spec = None
         return merged, spec, issues, None
 
-    def _failure(self, entry: _Entry) -> tuple[str, list[SpecIssue]] | None:
+    def _failure(self, entry: Entry) -> tuple[str, list[SpecIssue]] | None:
         """``(file at fault, issues)`` when the spec of ``entry`` fails to load on its own, else
         ``None``; cached per file and layer.  The file at fault is the entry's own file, or, when
         it failed only because its own parent did, that parent's."""
@@ -383,8 +349,8 @@ class SpecRegistry:
             self._failures[key] = None if spec is not None else (root or str(entry.path), issues)
         return self._failures[key]
 
-    def _merge(self, entry: _Entry, stack: tuple[str, ...]) -> _Merged:
-        loaded = _load(entry)
+    def _merge(self, entry: Entry, stack: tuple[str, ...]) -> _Merged:
+        loaded = load_entry(entry)
         issues = list(loaded.issues)
         data = loaded.data
         file = str(entry.path)
@@ -397,7 +363,7 @@ class SpecRegistry:
             line, col = loaded.source.locate(("provider",))[1:]
             issues.append(SpecIssue(file, line, col, "provider-name", f"`provider: {data.get('provider')}` must equal the file name stem {entry.provider!r}", path="provider"))
         builtin = any(e.layer == BUILTIN_LAYER for e in self._entries.get(entry.provider, []))
-        is_builtin_file = entry.layer == BUILTIN_LAYER or _same(entry.path, builtin_dir() / entry.path.name)
+        is_builtin_file = entry.layer == BUILTIN_LAYER or same_file(entry.path, builtin_dir() / entry.path.name)
         link = ((entry.provider, is_builtin_file),)
         if builtin and not is_builtin_file:
             if not data.get("override"):
@@ -426,7 +392,7 @@ class SpecRegistry:
             issues.append(SpecIssue(file, line, col, "unknown-extends", f"`extends: {parent_id}` names no provider on the search path{hint}", path="extends"))
             return _Merged(None, loaded.source, issues, own=data)
         parent = self._merge(candidates[0], stack + (entry.provider,))
-        if parent.data is None or _has_errors(parent.issues):
+        if parent.data is None or has_errors(parent.issues):
             first = next((i for i in parent.issues if i.level == "error"), None)
             inherited_issues = [i for i in parent.issues if i.file != file]
             if first is not None and first.rule == "extends-cycle":
@@ -434,7 +400,7 @@ class SpecRegistry:
                 issues.append(SpecIssue(file, line, col, "extends-cycle", f"the parent spec {parent_id!r} has errors: {first.message}", path="extends"))
                 return _Merged(None, loaded.source, issues + inherited_issues, own=data)
             root = parent.root or str(candidates[0].path)
-            issues.append(_extends_failed(loaded.source, file, root))
+            issues.append(extends_failed(loaded.source, file, root))
             return _Merged(None, loaded.source, issues + inherited_issues, own=data, root=root)
         merged = merge_specs(inherited(parent.data), data)
         return _Merged(merged, parent.source.overlay(loaded.source), issues + parent.issues, link + parent.chain, parent=candidates[0])
@@ -555,42 +521,6 @@ _MAX_BINDINGS = 256
 #: winning files (compiled specs are immutable): a new registry costs a directory listing.
 _SHARED: dict[tuple[object, ...], CompiledSpec] = {}
 _MAX_SHARED = 256
-#: Built-in spec files loaded by any registry of the process, by (path, mtime, size).
-_LOADED: dict[tuple[str, int, int], LoadedSpec] = {}
-
-def _load(entry: _Entry) -> LoadedSpec:
-    """The loaded tree of an entry: its file, or the text of a registered mapping.  A built-in
-    file is loaded once per process (by path, time and size; loaded trees are never modified:
-    merging builds new mappings, and compiled specs are already shared)."""
-    if entry.text is not None:
-        return load_text(entry.text, str(entry.path))
-    if entry.layer != BUILTIN_LAYER:
-        return load_file(entry.path)
-    try:
-        st = entry.path.stat()
-    except OSError:
-        return load_file(entry.path)  # says why
-    key = (str(entry.path), st.st_mtime_ns, st.st_size)
-    loaded = _LOADED.get(key)
-    if loaded is None:
-        loaded = load_file(entry.path)
-        if len(_LOADED) >= _MAX_SHARED:
-            _LOADED.pop(next(iter(_LOADED)))
-        _LOADED[key] = loaded
-    return loaded
-
-
-def _compile_trusted(data: Any, source: SourceMap, file: str) -> CompiledSpec | None:
-    """A built-in spec's tree compiled without the schema and lint passes (the test suite runs
-    them on every built-in spec), or ``None`` when the compiler finds a problem: the full checks
-    then say what it is."""
-    from .spec.compile import compile_spec
-
-    try:
-        spec, problems = compile_spec(data, file, source)
-    except Exception:  # noqa: BLE001 - a tree the schema would refuse: the full checks report it
-        return None
-    return None if problems else spec
 
 
 def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
@@ -605,31 +535,6 @@ def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
     if ":" in ref:
         raise ModelNotFoundError(f"{ref!r} is not a model ref; write it as 'provider:model'")
     return None, ref
-
-
-#: The rule of the one note a spec gets when the spec it extends fails to load.
-EXTENDS_FAILED = "extends-failed"
-
-
-def _extends_failed(source: SourceMap, file: str, root: str) -> SpecIssue:
-    """The note at ``file``'s ``extends`` key: the spec it extends failed to load, ``root`` at fault."""
-    line, col = source.locate(("extends",))[1:]
-    return SpecIssue(file, line, col, EXTENDS_FAILED, f"extends a spec that failed to load: {root}", path="extends")
-
-
-def _issue_order(issue: SpecIssue) -> tuple[str, int, int, str]:
-    return (issue.file, issue.line, issue.col, issue.rule)
-
-
-def _has_errors(issues: list[SpecIssue]) -> bool:
-    return any(i.level == "error" for i in issues)
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 _default: SpecRegistry | None = None
