@@ -421,16 +421,7 @@ class SpecRegistry:
     def _builtin_binding(self, env_var: str) -> list[tuple[str, tuple[str, ...]]] | None:
         from .binding import host_pattern
 
-        if self._texts is None:
-            self._texts = {}
-            for provider, entries in self._entries.items():
-                entry = next((e for e in entries if e.layer == BUILTIN_LAYER), None)
-                if entry is not None:
-                    try:
-                        self._texts[provider] = scan(entry.path.read_text(encoding="utf-8", errors="replace"))
-                    except OSError:  # unreadable: merged below, where the loader says why
-                        self._texts[provider] = SpecText(env_var, None, True, False)
-        candidates = may_declare(env_var, self._texts)
+        candidates = may_declare(env_var, self._builtin_texts())
         out: list[tuple[str, tuple[str, ...]]] = []
         for provider, entries in self._entries.items():
             entry = next((e for e in entries if e.layer == BUILTIN_LAYER), None)
@@ -445,6 +436,22 @@ class SpecRegistry:
             if pattern and env_var in ((keys,) if isinstance(keys, str) else keys):
                 out.append((pattern, (urls,) if isinstance(urls, str) else tuple(urls)))
         return out or None
+
+    def _builtin_texts(self) -> dict[str, SpecText]:
+        """The built-in spec files' texts, read once per registry (an unreadable one counts as
+        naming everything: the loader says why when it is merged)."""
+        with self._lock:
+            if self._texts is None:
+                texts: dict[str, SpecText] = {}
+                for provider, entries in self._entries.items():
+                    entry = next((e for e in entries if e.layer == BUILTIN_LAYER), None)
+                    if entry is not None:
+                        try:
+                            texts[provider] = scan(entry.path.read_text(encoding="utf-8", errors="replace"))
+                        except OSError:
+                            texts[provider] = SpecText("", None, True, False)
+                self._texts = texts
+            return self._texts
 
     # ------------------------------------------------------------------ model refs
     def resolve(self, model_ref: str) -> tuple[CompiledSpec, str, list[CallWarning]]:
@@ -481,8 +488,31 @@ class SpecRegistry:
         declared twice)."""
         with self._lock:
             if self._aliases is None:
-                self._aliases = alias_map(self._loaded(), self.providers())
+                self._aliases = alias_map(self._alias_sources(), self.providers())
             return self._aliases
+
+    def _alias_sources(self) -> list[tuple[str, Any]]:
+        """``(provider id, tree)`` of the loadable specs that can declare provider aliases.
+        ``provider_aliases`` is each file's own key (never inherited), so a built-in file that
+        does not name it declares none and is not read, and one that does is read without being
+        compiled (built-in specs load: the test suite checks each one); any other spec is
+        compiled, and left out when it does not load."""
+        texts = self._builtin_texts()
+        out: list[tuple[str, Any]] = []
+        for provider in self.providers():
+            entry = self._entries[provider][0]
+            if entry.layer == BUILTIN_LAYER and entry.text is None:
+                spec_text = texts.get(provider)
+                if spec_text is not None and "provider_aliases" not in spec_text.text and not spec_text.unsure:
+                    continue
+                data = load_entry(entry).data
+                out.append((provider, data if isinstance(data, dict) else {}))
+                continue
+            try:
+                out.append((provider, self.get(provider).data))
+            except SpecError:
+                continue
+        return out
 
     def _loaded(self) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = []

@@ -49,6 +49,15 @@ def test_building_for_one_provider_compiles_only_its_spec() -> None:
     assert sorted(registry._cache) == ["openai"]  # pyright: ignore[reportPrivateUsage]
 
 
+def test_a_provider_alias_compiles_only_the_spec_it_names() -> None:
+    registry = _builtin()
+    spec, model, _ = registry.resolve("google:gemini-2.5-flash")  # gemini's alias
+    assert (spec.provider, model) == ("gemini", "gemini-2.5-flash")
+    assert sorted(registry._cache) == ["gemini"]  # pyright: ignore[reportPrivateUsage]
+    full = _builtin()
+    assert registry.aliases() == {a: p for p in full.providers() for a in full.get(p).data.get("provider_aliases") or ()}
+
+
 def test_a_first_call_with_an_environment_key_merges_only_the_specs_declaring_it(monkeypatch: pytest.MonkeyPatch) -> None:
     registry = _builtin()
     merged: list[str] = []
