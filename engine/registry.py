@@ -14,7 +14,7 @@ such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``pr
 ``provider_aliases`` are not inherited), and a file that
 extends its own id extends the next lower layer.
 
-Loading is lazy (docs/ARCHITECTURE.md section 7): a spec is read, merged and compiled when it is
+Loading is lazy (docs/ARCHITECTURE.md section 9.7): a spec is read, merged and compiled when it is
 first asked for, and kept (built-in specs once per process, shared by every registry with the
 same files).  A built-in spec, checked by the test suite, is compiled without the JSON-schema and
 lint passes; a spec of the user's is checked in full, and :meth:`SpecRegistry.lint_file`

@@ -1,5 +1,5 @@
 """The spec files of a search path: where they are found, how one is loaded, and the small facts
-the registry keeps about them (:mod:`specwire.registry`, docs/ARCHITECTURE.md section 7).
+the registry keeps about them (:mod:`specwire.registry`, docs/ARCHITECTURE.md section 9.7).
 
 Discovery rules (docs/RELIABILITY.md T10): only regular ``*.yaml``/``*.yml`` files directly inside
 a folder are read; a symlink must resolve inside its folder; a folder writable by group or others

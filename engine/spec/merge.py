@@ -1,4 +1,4 @@
-"""``extends``: how a spec file is merged onto the spec it extends (docs/ARCHITECTURE.md section 7).
+"""``extends``: how a spec file is merged onto the spec it extends (docs/ARCHITECTURE.md section 4).
 
 Maps merge, lists replace, ``null`` removes an inherited key, and the rule entries of
 :data:`ATOMIC` (``params.temperature``, ``stream.events.text``, ``env``…) are replaced whole.  The

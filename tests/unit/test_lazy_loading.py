@@ -1,4 +1,4 @@
-"""Load only what is used (docs/ARCHITECTURE.md section 7, "Loading").
+"""Load only what is used (docs/ARCHITECTURE.md section 9.7, "Loading is lazy").
 
 What this protects: ``from specwire import Client`` and a first call cost what they use.  Importing
 the client loads no JSON-schema validator and no terminal renderer; building a request for one
