@@ -37,6 +37,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .model_refs import model_warnings
 from .spec.issues import SourceMap, SpecIssue
 from .spec.loader import load_file
 from .types import CallWarning
@@ -175,8 +176,6 @@ def follow_deprecated(spec: CompiledSpec, model: str, warnings: list[CallWarning
     ``deprecated-model`` warning by one naming both ids.  A model that is not deprecated, or has
     no replacement, comes back as given with ``warnings`` unchanged.  The replacement is sent
     even when the catalog does not list it (an ``unknown-model`` warning then says so)."""
-    from .registry import model_warnings  # registry imports this module
-
     original, seen = model, {model}
     for _ in range(_MAX_HOPS):
         info = spec.model_info(model)

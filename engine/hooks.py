@@ -26,7 +26,6 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any
 
 from .suggest import closest
@@ -144,6 +143,7 @@ def load_entry_points() -> None:
         return
     _entry_points_loaded = True
     import sys
+    from importlib.metadata import entry_points  # scans the installed distributions: only when asked
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         register = ep.load()

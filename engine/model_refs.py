@@ -13,19 +13,28 @@ A bare name (no ``provider:`` prefix) resolves, in order:
 4. otherwise :class:`ModelNotFoundError` with a did-you-mean.
 
 Each resolution carries a ``bare-model`` :class:`CallWarning` naming the ``provider:model`` chosen.
+
+:func:`model_warnings` says when a model id is not in its spec's catalog (with a did-you-mean) or
+is deprecated; it is remembered per (spec, model), so a call with an uncatalogued id does not
+search the catalog for a suggestion every time.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import threading
+import weakref
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ModelNotFoundError, SpecError
-from .suggest import closest
+from .suggest import closest, did_you_mean
 from .types import CallWarning
 
-__all__ = ["BARE_MODEL", "alias_map", "bare_owners", "bare_priority", "default_model", "pattern_matches", "resolve_bare", "top_ranked"]
+if TYPE_CHECKING:
+    from .spec.compile import CompiledSpec
+
+__all__ = ["BARE_MODEL", "alias_map", "bare_owners", "bare_priority", "default_model", "model_warnings", "pattern_matches", "resolve_bare", "top_ranked"]
 
 #: The warning kind of a bare name resolved to a provider.
 BARE_MODEL = "bare-model"
@@ -124,3 +133,43 @@ def _catalog_ids(data: Any) -> list[str]:
         if isinstance(m, dict) and isinstance(m.get("id"), str):
             out.append(m["id"])
     return out
+
+
+#: (id of the spec, model) → (the spec, weakly; its warnings): :func:`model_warnings` remembered.
+#: The weak reference tells a live spec from a dead one whose id was reused.
+_WARNINGS: dict[tuple[int, str], tuple[weakref.ref[CompiledSpec], tuple[CallWarning, ...]]] = {}
+#: How many (spec, model) pairs :func:`model_warnings` remembers (model ids are the caller's).
+MAX_REMEMBERED = 1024
+_warnings_lock = threading.Lock()
+
+
+def model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:
+    """Warnings about a model id: ``unknown-model`` when the spec's catalog does not list it (with
+    a did-you-mean; none when the spec has no catalog), ``deprecated-model`` when its entry is
+    deprecated (with the end-of-life date and replacement it names); ``[]`` otherwise.  Remembered
+    per (spec, model), at most :data:`MAX_REMEMBERED` pairs; a new list each time."""
+    key = (id(spec), model)
+    hit = _WARNINGS.get(key)
+    if hit is not None and hit[0]() is spec:
+        return list(hit[1])
+    found = _model_warnings(spec, model)
+    with _warnings_lock:
+        while len(_WARNINGS) >= MAX_REMEMBERED:
+            _WARNINGS.pop(next(iter(_WARNINGS)))
+        _WARNINGS[key] = (weakref.ref(spec), tuple(found))
+    return found
+
+
+def _model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:
+    info = spec.model_info(model)
+    if info is None:
+        if not spec.models:
+            return []
+        hint = did_you_mean(model, spec.model_index)
+        return [CallWarning(kind="unknown-model", detail=f"{model!r} is not in the {spec.provider} catalog{hint}; sent as given, cost unknown")]
+    if info.deprecated:
+        eol = info.deprecated.get("end_of_life")
+        repl = info.deprecated.get("replacement")
+        detail = f"{model!r} is deprecated" + (f" (end of life {eol})" if eol else "") + (f"; use {repl!r}" if repl else "")
+        return [CallWarning(kind="deprecated-model", detail=detail)]
+    return []

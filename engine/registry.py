@@ -12,7 +12,14 @@ parent under the file (maps merge, lists replace, ``null`` removes an inherited 
 such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``provider``,
 ``display_name``, ``docs``, ``description``, ``models``, ``catalog``, ``bare_names``, ``default_model`` and
 ``provider_aliases`` are not inherited), and a file that
-extends its own id extends the next lower layer.  Compiled specs are cached per registry.
+extends its own id extends the next lower layer.
+
+Loading is lazy (docs/ARCHITECTURE.md section 9.7): a spec is read, merged and compiled when it is
+first asked for, and kept (built-in specs once per process, shared by every registry with the
+same files).  A built-in spec, checked by the test suite, is compiled without the JSON-schema and
+lint passes; a spec of the user's is checked in full, and :meth:`SpecRegistry.lint_file`
+(``validate-spec``) checks any spec, built-in or not, in full.  The key bindings read only the
+built-in specs that can declare the variable asked about (:mod:`specwire.key_bindings`).
 
 Specs built in code join with :meth:`SpecRegistry.register` (a mapping, or a path to one file):
 each is validated as a file is and ranks above every folder, a later registration above an
@@ -22,51 +29,42 @@ earlier one.
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalogs import merge_catalog
 from .errors import ModelNotFoundError, SpecError
-from .model_refs import alias_map, bare_owners, resolve_bare
-from .spec.checks import check_own_keys, check_tree, credential_issues, settings_secret_issues
-from .spec.compile import CompiledSpec
+from .key_bindings import SpecText, may_declare, scan
+from .model_refs import alias_map, bare_owners, model_warnings, resolve_bare
 from .spec.issues import SourceMap, SpecIssue
-from .spec.loader import VALUE_KEEPING_RULES, LoadedSpec, load_file, load_text
-from .spec.registered import mapping_text
+from .spec.files import (
+    BUILTIN_LAYER,
+    EXTENDS_FAILED,
+    REGISTERED_LAYER,
+    Entry,
+    builtin_dir,
+    compile_trusted,
+    discover,
+    extends_failed,
+    has_errors,
+    issue_order,
+    load_entry,
+    same_file,
+    user_config_dir,
+)
+from .spec.loader import VALUE_KEEPING_RULES
+from .spec.merge import inherited, merge_specs
 from .suggest import closest, did_you_mean
-from .types import CallWarning
 
-__all__ = ["BUILTIN_LAYER", "REGISTERED_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry"]
+if TYPE_CHECKING:
+    from .spec.compile import CompiledSpec
+    from .types import CallWarning
 
-BUILTIN_LAYER = "builtin"
-#: The layer of the specs added by :meth:`SpecRegistry.register`.
-REGISTERED_LAYER = "registered"
-_NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models", "catalog", "bare_names", "default_model", "provider_aliases")
-# (profiles are inherited: a child's catalog may name its parent's profiles)
-
-
-def builtin_dir() -> Path:
-    """The folder of the built-in specs (inside the installed package)."""
-    return Path(str(files("specwire.providers_d")))
-
-
-def user_config_dir(env: dict[str, str]) -> Path:
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "specwire" / "providers.d"
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    provider: str
-    path: Path
-    layer: str
-    rank: int  # 0 = highest priority (registered specs rank below 0: above every folder)
-    text: str | None = None  # a registered mapping, as YAML text (``path`` is then its label)
+# merge_specs and model_warnings are re-exported: they lived here first
+__all__ = ["BUILTIN_LAYER", "REGISTERED_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry", "merge_specs", "model_warnings"]
 
 
 @dataclass(slots=True)
@@ -75,7 +73,7 @@ class _Merged:
     source: SourceMap
     issues: list[SpecIssue]
     chain: tuple[tuple[str, bool], ...] = ()  # (provider id, is the built-in file) of the spec and its ancestors, nearest first
-    parent: _Entry | None = None  # the entry `extends` resolved to
+    parent: Entry | None = None  # the entry `extends` resolved to
     own: Any = None  # the file's own tree when the merge failed after loading it (its keys are still checked)
     root: str | None = None  # when an ancestor failed to load: the file at fault
 
@@ -114,9 +112,11 @@ class SpecRegistry:
         layers.append((BUILTIN_LAYER, builtin_dir()))
         self.layers = layers
         self.warnings: list[SpecIssue] = []
-        self._entries: dict[str, list[_Entry]] = {}
+        self._entries: dict[str, list[Entry]] = {}
         self._cache: dict[str, CompiledSpec] = {}
-        self._bindings: dict[str, list[tuple[str, tuple[str, ...]]]] | None = None
+        #: key variable → its binding, learnt one variable at a time (:meth:`credential_binding`)
+        self._bindings: dict[str, list[tuple[str, tuple[str, ...]]] | None] = {}
+        self._texts: dict[str, SpecText] | None = None  # the built-in specs' texts, for the bindings
         self._aliases: dict[str, str] | None = None
         #: bare name → its resolution (the specs are fixed once loaded, so it is worked out once)
         self._bare: dict[str, tuple[str, str, CallWarning]] = {}
@@ -125,34 +125,10 @@ class SpecRegistry:
         self._next_rank = -1  # the rank of the next registered spec
         self._winners: tuple[tuple[str, str], ...] | None = None  # (provider, winning file) of every id
         for rank, (label, folder) in enumerate(layers):
-            self._discover(rank, label, folder)
-
-    # ------------------------------------------------------------------ discovery
-    def _discover(self, rank: int, label: str, folder: Path) -> None:
-        if not folder.is_dir():
-            return
-        real_folder = folder.resolve()
-        if label != BUILTIN_LAYER:
-            mode = real_folder.stat().st_mode
-            if mode & (stat.S_IWGRP | stat.S_IWOTH):
-                self.warnings.append(SpecIssue(str(folder), 1, 1, "writable-folder", "spec folder is writable by group or others", "warning"))
-        seen: dict[str, Path] = {}
-        for path in sorted(folder.iterdir()):
-            if path.suffix not in (".yaml", ".yml") or path.name.startswith("."):
-                continue
-            real = path.resolve()
-            if path.is_symlink() and real_folder not in real.parents:
-                self.warnings.append(SpecIssue(str(path), 1, 1, "symlink-escape", f"skipped: the symlink points outside {folder}", "warning"))
-                continue
-            if not real.is_file():
-                self.warnings.append(SpecIssue(str(path), 1, 1, "not-a-file", "skipped: not a regular file", "warning"))
-                continue
-            stem = path.stem
-            if stem in seen:
-                self.warnings.append(SpecIssue(str(path), 1, 1, "duplicate-provider", f"skipped: {seen[stem].name} already defines {stem!r} in this folder", "warning"))
-                continue
-            seen[stem] = path
-            self._entries.setdefault(stem, []).append(_Entry(stem, path, label, rank))
+            found, warnings = discover(rank, label, folder)
+            self.warnings += warnings
+            for entry in found:
+                self._entries.setdefault(entry.provider, []).append(entry)
 
     def providers(self) -> list[str]:
         """Every provider id on the search path, sorted."""
@@ -187,6 +163,9 @@ class SpecRegistry:
         spec has errors.  The registry's compiled specs, aliases and bare-name resolutions are
         recomputed afterwards.
         """
+        from .spec.checks import credential_issues
+        from .spec.registered import mapping_text
+
         if isinstance(spec, Mapping):
             provider = spec.get("provider")
             label = f"<registered:{provider}>" if isinstance(provider, str) and provider else "<registered>"
@@ -199,17 +178,17 @@ class SpecRegistry:
                 raise SpecError(f"a registered spec file must end in .yaml or .yml: {path}", file=str(path), line=1, col=1, rule="file")
             provider, label, text = path.stem, str(path), None
         with self._lock:
-            entry = _Entry(provider, path, REGISTERED_LAYER, self._next_rank, text)
+            entry = Entry(provider, path, REGISTERED_LAYER, self._next_rank, text)
             merged, compiled, issues, _root = self._evaluate(entry, entry.path)
             if merged.data is not None:
                 issues = issues + credential_issues(merged.data, merged.source, label, self.credential_binding)
                 issues = issues + self._alias_clashes(merged.data, merged.source, label, provider, check_id=True)
-            errors = sorted((i for i in issues if i.level == "error"), key=_issue_order)
+            errors = sorted((i for i in issues if i.level == "error"), key=issue_order)
             if compiled is None or errors:
                 first = errors[0] if errors else SpecIssue(label, 1, 1, "spec", "the spec did not compile")
                 more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
                 where = f"{first.path}: " if first.path else ""
-                raise SpecError(where + first.message + more, file=first.file, line=first.line, col=first.col, rule=first.rule, issues=sorted(issues, key=_issue_order))
+                raise SpecError(where + first.message + more, file=first.file, line=first.line, col=first.col, rule=first.rule, issues=sorted(issues, key=issue_order))
             self._next_rank -= 1
             self._entries.setdefault(provider, []).insert(0, entry)
             # specs extending this id, the alias map and remembered bare names may all change
@@ -237,11 +216,11 @@ class SpecRegistry:
             if shared is not None:
                 self._cache[provider] = shared
                 return shared
-            _merged, spec, issues, _root = self._evaluate(entry, entry.path)
+            _merged, spec, issues, _root = self._evaluate(entry, entry.path, trusted=entry.layer == BUILTIN_LAYER and entry.text is None)
             if spec is None:
                 # the file's own problems first; a spec whose parent failed to load says so once
                 # (EXTENDS_FAILED), not the parent's problems again (the parent's error has them)
-                errors = sorted((i for i in issues if i.level == "error"), key=lambda i: not _same(Path(i.file), entry.path))
+                errors = sorted((i for i in issues if i.level == "error"), key=lambda i: not same_file(Path(i.file), entry.path))
                 first = errors[0]
                 if first.rule == EXTENDS_FAILED:
                     issues = [i for i in issues if i.file == first.file]
@@ -255,7 +234,7 @@ class SpecRegistry:
                 _SHARED[key] = spec
             return spec
 
-    def _shared_key(self, entry: _Entry) -> tuple[object, ...] | None:
+    def _shared_key(self, entry: Entry) -> tuple[object, ...] | None:
         """The key under which a built-in spec compiled by any registry of the process can be
         reused: the same file (and its size and time) and the same winning file for every built-in
         provider id (so ``extends`` resolves alike; built-in specs extend built-in ids only).  ``None`` for a spec outside the
@@ -279,19 +258,21 @@ class SpecRegistry:
 
     def lint_file(self, path: str | Path) -> FileLint:
         """:meth:`check_file`, with the compiled spec, its source map and its ``extends`` chain."""
+        from .spec.checks import credential_issues
+
         path = Path(path)
         stem = path.stem
         entries = self._entries.get(stem, [])
         # a file that is itself on the search path keeps its rank; otherwise it sits above all
-        match = next((e for e in entries if _same(e.path, path)), None)
-        entry = match or _Entry(stem, path, "file", self._next_rank)
+        match = next((e for e in entries if same_file(e.path, path)), None)
+        entry = match or Entry(stem, path, "file", self._next_rank)
         merged, spec, issues, _root = self._evaluate(entry, path)
         chain = tuple(p for p, _ in merged.chain)
         builtin_chain = tuple(p for p, builtin in merged.chain if builtin)
         if merged.data is not None:
             issues = issues + credential_issues(merged.data, merged.source, str(path), self.credential_binding)
             issues = issues + self._alias_clashes(merged.data, merged.source, str(path), stem)
-        return FileLint(sorted(issues, key=_issue_order), spec, merged.source, chain, builtin_chain)
+        return FileLint(sorted(issues, key=issue_order), spec, merged.source, chain, builtin_chain)
 
     def _alias_clashes(self, data: Any, source: SourceMap, file: str, provider: str, *, check_id: bool = False) -> list[SpecIssue]:
         """``provider-alias-clash`` errors: an alias of this file that is another provider's id or
@@ -303,7 +284,7 @@ class SpecRegistry:
         theirs: dict[str, str] = {}
         for other, entries in self._entries.items():
             if other != provider:
-                raw = _load(entries[0]).data
+                raw = load_entry(entries[0]).data
                 for alias in (raw.get("provider_aliases") or ()) if isinstance(raw, dict) else ():
                     theirs[alias] = other
         out: list[SpecIssue] = []
@@ -317,7 +298,7 @@ class SpecRegistry:
                 out.append(SpecIssue(file, line, col, "provider-alias-clash", f"provider alias {alias!r} is already {'a provider id' if owner == alias else f'an alias of {owner!r}'}", path=f"provider_aliases.{i}"))
         return out
 
-    def _evaluate(self, entry: _Entry, path: Path) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
+    def _evaluate(self, entry: Entry, path: Path, *, trusted: bool = False) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
         """Load, merge, check and compile one spec, reporting every layer it can: the loader's
         findings, the file rules, the schema and the semantic checks (a YAML syntax error, a
         missing parent or a cycle stop the merge; the file's own keys are still checked against
@@ -325,13 +306,20 @@ class SpecRegistry:
         load on its own, the spec gets one EXTENDS_FAILED note instead of the parent's problems
         (which stay in the list once, for a caller that did not check the parent).  Returns the
         merged tree, the spec (``None`` when there are errors), the issues, and the file at fault
-        when that is an ancestor's (``None``: this file's own problems)."""
+        when that is an ancestor's (``None``: this file's own problems).  ``trusted`` (a built-in
+        spec loaded for a call): compile without the schema and lint passes, falling back to
+        them when the compiler finds a problem."""
         merged = self._merge(entry, ())
+        if merged.data is not None:
+            merged.data, merged.source, imported = merge_catalog(merged.data, merged.source, path, builtin_dir())
+            merged.issues = merged.issues + imported
+            if trusted and not has_errors(merged.issues) and (compiled := compile_trusted(merged.data, merged.source, str(path))) is not None:
+                return merged, compiled, merged.issues, None
+        from .spec.checks import check_own_keys, check_tree, settings_secret_issues
+
         if merged.data is None:
             own = [] if merged.own is None else check_own_keys(merged.own, merged.source, str(path))
             return merged, None, merged.issues + own, merged.root
-        merged.data, merged.source, imported = merge_catalog(merged.data, merged.source, path, builtin_dir())
-        merged.issues = merged.issues + imported
         spec, issues = check_tree(merged.data, merged.source, str(path))
         # a built-in spec is trusted not to read another's key; asking which variables are keys
         # would merge every spec on the first call
@@ -341,17 +329,17 @@ class SpecRegistry:
             spec, issues = None, issues + secrets
         taken = {(i.file, i.line, i.col) for i in merged.issues if i.level == "error"}
         issues = merged.issues + [i for i in issues if (i.file, i.line, i.col) not in taken]  # one finding per place
-        foreign = any(i.level == "error" and not _same(Path(i.file), path) for i in issues)
+        foreign = any(i.level == "error" and not same_file(Path(i.file), path) for i in issues)
         if foreign and merged.parent is not None and (failure := self._failure(merged.parent)) is not None:
             root, parent_issues = failure
-            own = [i for i in issues if _same(Path(i.file), path)]
-            note = _extends_failed(merged.source, str(path), root)
+            own = [i for i in issues if same_file(Path(i.file), path)]
+            note = extends_failed(merged.source, str(path), root)
             return merged, None, own + [note] + [i for i in parent_issues if i not in own], root
-        if _has_errors(issues):
+        if has_errors(issues):
             spec = None
         return merged, spec, issues, None
 
-    def _failure(self, entry: _Entry) -> tuple[str, list[SpecIssue]] | None:
+    def _failure(self, entry: Entry) -> tuple[str, list[SpecIssue]] | None:
         """``(file at fault, issues)`` when the spec of ``entry`` fails to load on its own, else
         ``None``; cached per file and layer.  The file at fault is the entry's own file, or, when
         it failed only because its own parent did, that parent's."""
@@ -361,8 +349,8 @@ class SpecRegistry:
             self._failures[key] = None if spec is not None else (root or str(entry.path), issues)
         return self._failures[key]
 
-    def _merge(self, entry: _Entry, stack: tuple[str, ...]) -> _Merged:
-        loaded = _load(entry)
+    def _merge(self, entry: Entry, stack: tuple[str, ...]) -> _Merged:
+        loaded = load_entry(entry)
         issues = list(loaded.issues)
         data = loaded.data
         file = str(entry.path)
@@ -375,7 +363,7 @@ class SpecRegistry:
             line, col = loaded.source.locate(("provider",))[1:]
             issues.append(SpecIssue(file, line, col, "provider-name", f"`provider: {data.get('provider')}` must equal the file name stem {entry.provider!r}", path="provider"))
         builtin = any(e.layer == BUILTIN_LAYER for e in self._entries.get(entry.provider, []))
-        is_builtin_file = entry.layer == BUILTIN_LAYER or _same(entry.path, builtin_dir() / entry.path.name)
+        is_builtin_file = entry.layer == BUILTIN_LAYER or same_file(entry.path, builtin_dir() / entry.path.name)
         link = ((entry.provider, is_builtin_file),)
         if builtin and not is_builtin_file:
             if not data.get("override"):
@@ -404,7 +392,7 @@ class SpecRegistry:
             issues.append(SpecIssue(file, line, col, "unknown-extends", f"`extends: {parent_id}` names no provider on the search path{hint}", path="extends"))
             return _Merged(None, loaded.source, issues, own=data)
         parent = self._merge(candidates[0], stack + (entry.provider,))
-        if parent.data is None or _has_errors(parent.issues):
+        if parent.data is None or has_errors(parent.issues):
             first = next((i for i in parent.issues if i.level == "error"), None)
             inherited_issues = [i for i in parent.issues if i.file != file]
             if first is not None and first.rule == "extends-cycle":
@@ -412,41 +400,58 @@ class SpecRegistry:
                 issues.append(SpecIssue(file, line, col, "extends-cycle", f"the parent spec {parent_id!r} has errors: {first.message}", path="extends"))
                 return _Merged(None, loaded.source, issues + inherited_issues, own=data)
             root = parent.root or str(candidates[0].path)
-            issues.append(_extends_failed(loaded.source, file, root))
+            issues.append(extends_failed(loaded.source, file, root))
             return _Merged(None, loaded.source, issues + inherited_issues, own=data, root=root)
-        inherited = {k: v for k, v in parent.data.items() if k not in _NOT_INHERITED}
-        merged = merge_specs(inherited, data)
+        merged = merge_specs(inherited(parent.data), data)
         return _Merged(merged, parent.source.overlay(loaded.source), issues + parent.issues, link + parent.chain, parent=candidates[0])
 
     # ------------------------------------------------------------------ credential binding
     def credential_binding(self, env_var: str) -> list[tuple[str, tuple[str, ...]]] | None:
         """For an API-key variable declared by a built-in spec: ``[(host pattern, base-URL env
         variables of that spec)]``; ``None`` when no built-in spec declares the variable (it is
-        the user's own, and not bound).  See :mod:`specwire.binding`."""
+        the user's own, and not bound).  See :mod:`specwire.binding`.  Learnt per variable,
+        merging only the built-in specs that can declare it (:mod:`specwire.key_bindings`)."""
         with self._lock:
-            if self._bindings is None:
-                self._bindings = self._builtin_bindings()
-        return self._bindings.get(env_var)
+            if env_var not in self._bindings:
+                if len(self._bindings) >= _MAX_BINDINGS:  # variable names from user specs: bounded
+                    self._bindings.clear()
+                self._bindings[env_var] = self._builtin_binding(env_var)
+            return self._bindings[env_var]
 
-    def _builtin_bindings(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    def _builtin_binding(self, env_var: str) -> list[tuple[str, tuple[str, ...]]] | None:
         from .binding import host_pattern
 
-        out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for entries in self._entries.values():
-            for entry in entries:
-                if entry.layer != BUILTIN_LAYER:
-                    continue
-                merged = self._merge(entry, ())
-                data = merged.data if isinstance(merged.data, dict) else {}
-                env = data.get("env") or {}
-                keys = env.get("api_key") or ()
-                urls = env.get("base_url") or ()
-                pattern = host_pattern(str(data.get("base_url", "")))
-                if not pattern:
-                    continue
-                for var in (keys,) if isinstance(keys, str) else keys:
-                    out.setdefault(var, []).append((pattern, (urls,) if isinstance(urls, str) else tuple(urls)))
-        return out
+        candidates = may_declare(env_var, self._builtin_texts())
+        out: list[tuple[str, tuple[str, ...]]] = []
+        for provider, entries in self._entries.items():
+            entry = next((e for e in entries if e.layer == BUILTIN_LAYER), None)
+            if entry is None or provider not in candidates:
+                continue
+            merged = self._merge(entry, ())
+            data = merged.data if isinstance(merged.data, dict) else {}
+            env = data.get("env") or {}
+            keys = env.get("api_key") or ()
+            urls = env.get("base_url") or ()
+            pattern = host_pattern(str(data.get("base_url", "")))
+            if pattern and env_var in ((keys,) if isinstance(keys, str) else keys):
+                out.append((pattern, (urls,) if isinstance(urls, str) else tuple(urls)))
+        return out or None
+
+    def _builtin_texts(self) -> dict[str, SpecText]:
+        """The built-in spec files' texts, read once per registry (an unreadable one counts as
+        naming everything: the loader says why when it is merged)."""
+        with self._lock:
+            if self._texts is None:
+                texts: dict[str, SpecText] = {}
+                for provider, entries in self._entries.items():
+                    entry = next((e for e in entries if e.layer == BUILTIN_LAYER), None)
+                    if entry is not None:
+                        try:
+                            texts[provider] = scan(entry.path.read_text(encoding="utf-8", errors="replace"))
+                        except OSError:
+                            texts[provider] = SpecText("", None, True, False)
+                self._texts = texts
+            return self._texts
 
     # ------------------------------------------------------------------ model refs
     def resolve(self, model_ref: str) -> tuple[CompiledSpec, str, list[CallWarning]]:
@@ -483,8 +488,31 @@ class SpecRegistry:
         declared twice)."""
         with self._lock:
             if self._aliases is None:
-                self._aliases = alias_map(self._loaded(), self.providers())
+                self._aliases = alias_map(self._alias_sources(), self.providers())
             return self._aliases
+
+    def _alias_sources(self) -> list[tuple[str, Any]]:
+        """``(provider id, tree)`` of the loadable specs that can declare provider aliases.
+        ``provider_aliases`` is each file's own key (never inherited), so a built-in file that
+        does not name it declares none and is not read, and one that does is read without being
+        compiled (built-in specs load: the test suite checks each one); any other spec is
+        compiled, and left out when it does not load."""
+        texts = self._builtin_texts()
+        out: list[tuple[str, Any]] = []
+        for provider in self.providers():
+            entry = self._entries[provider][0]
+            if entry.layer == BUILTIN_LAYER and entry.text is None:
+                spec_text = texts.get(provider)
+                if spec_text is not None and "provider_aliases" not in spec_text.text and not spec_text.unsure:
+                    continue
+                data = load_entry(entry).data
+                out.append((provider, data if isinstance(data, dict) else {}))
+                continue
+            try:
+                out.append((provider, self.get(provider).data))
+            except SpecError:
+                continue
+        return out
 
     def _loaded(self) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = []
@@ -516,73 +544,13 @@ class SpecRegistry:
 
 #: How many bare-name resolutions a registry remembers.
 _MAX_BARE = 1024
+#: How many key variables' bindings a registry remembers.
+_MAX_BINDINGS = 256
 
 #: Built-in specs compiled by any registry of the process, reused by the others with the same
 #: winning files (compiled specs are immutable): a new registry costs a directory listing.
 _SHARED: dict[tuple[object, ...], CompiledSpec] = {}
 _MAX_SHARED = 256
-
-#: Under ``extends``, these entries are whole rules: a child's entry replaces the parent's rather
-#: than merging into it (a ``to:`` must not meet an inherited ``unsupported:``).
-_ATOMIC = (
-    ("params", "*"),
-    ("stream", "events", "*"),
-    ("response", "events", "*"),
-    ("errors", "classes", "*"),
-    ("request", "parts", "*"),
-    ("request", "message_by_role", "*"),
-    ("finish_reasons", "*"),
-    ("profiles", "*"),
-    ("auth",),
-    # env is replaced whole: a child that names its own key variable must not inherit the parent's
-    # base-URL variable (OPENAI_BASE_URL would otherwise redirect the child's key)
-    ("env",),
-)
-
-
-def merge_specs(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """``child`` merged onto ``parent`` the ``extends`` way: maps merge, lists replace, ``null``
-    removes, and the rule entries of :data:`_ATOMIC` replace wholesale."""
-
-    def atomic(path: tuple[str, ...]) -> bool:
-        return any(len(p) == len(path) and all(a in ("*", b) for a, b in zip(p, path)) for p in _ATOMIC)
-
-    def merge(base: Any, over: Any, path: tuple[str, ...]) -> Any:
-        if not isinstance(base, dict) or not isinstance(over, dict) or atomic(path):
-            return over
-        out = dict(base)
-        for key, value in over.items():
-            if value is None:
-                out.pop(key, None)
-            elif key in out:
-                out[key] = merge(out[key], value, path + (key,))
-            else:
-                out[key] = value
-        return out
-
-    return merge(parent, child, ())  # type: ignore[no-any-return]
-
-
-def model_warnings(spec: CompiledSpec, model: str) -> list[CallWarning]:
-    """Warnings about a model id: not in the catalog (did-you-mean), or deprecated."""
-    info = spec.model_info(model)
-    if info is None:
-        if not spec.models:
-            return []
-        names = sorted(spec.model_index)
-        hint = did_you_mean(model, names)
-        return [CallWarning(kind="unknown-model", detail=f"{model!r} is not in the {spec.provider} catalog{hint}; sent as given, cost unknown")]
-    if info.deprecated:
-        eol = info.deprecated.get("end_of_life")
-        repl = info.deprecated.get("replacement")
-        detail = f"{model!r} is deprecated" + (f" (end of life {eol})" if eol else "") + (f"; use {repl!r}" if repl else "")
-        return [CallWarning(kind="deprecated-model", detail=detail)]
-    return []
-
-
-def _load(entry: _Entry) -> LoadedSpec:
-    """The loaded tree of an entry: its file, or the text of a registered mapping."""
-    return load_file(entry.path) if entry.text is None else load_text(entry.text, str(entry.path))
 
 
 def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
@@ -597,31 +565,6 @@ def _split_ref(ref: str, known: dict[str, Any]) -> tuple[str | None, str]:
     if ":" in ref:
         raise ModelNotFoundError(f"{ref!r} is not a model ref; write it as 'provider:model'")
     return None, ref
-
-
-#: The rule of the one note a spec gets when the spec it extends fails to load.
-EXTENDS_FAILED = "extends-failed"
-
-
-def _extends_failed(source: SourceMap, file: str, root: str) -> SpecIssue:
-    """The note at ``file``'s ``extends`` key: the spec it extends failed to load, ``root`` at fault."""
-    line, col = source.locate(("extends",))[1:]
-    return SpecIssue(file, line, col, EXTENDS_FAILED, f"extends a spec that failed to load: {root}", path="extends")
-
-
-def _issue_order(issue: SpecIssue) -> tuple[str, int, int, str]:
-    return (issue.file, issue.line, issue.col, issue.rule)
-
-
-def _has_errors(issues: list[SpecIssue]) -> bool:
-    return any(i.level == "error" for i in issues)
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 _default: SpecRegistry | None = None

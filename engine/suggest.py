@@ -11,7 +11,6 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 __all__ = ["CUTOFF", "OPTION_ALIASES", "closest", "did_you_mean"]
@@ -79,6 +78,8 @@ OPTION_ALIASES: Mapping[str, str] = {
 def closest(name: str, candidates: Iterable[str], *, aliases: Mapping[str, str] | None = None) -> str | None:
     """The candidate ``name`` most likely meant, or ``None``.  An alias that names one of the
     ``candidates`` wins over spelling distance; names compare as given (then case-folded)."""
+    import difflib  # only a mistyped name pays for it
+
     known = sorted(set(candidates))
     if aliases:
         target = aliases.get(name)
