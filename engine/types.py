@@ -46,6 +46,7 @@ from .parts import (
     ToolResultPart,
 )
 from .safejson import problem
+from .vocabulary import FINISH_REASONS, GENERIC_PARAMS  # re-exported: specwire.types names them too
 
 __all__ = [
     "AudioPart",
@@ -75,32 +76,9 @@ __all__ = [
 ]
 
 UnifiedFinish = Literal["stop", "length", "tool_calls", "content_filter", "error", "other"]
-UNIFIED_FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "error", "other")
+UNIFIED_FINISH_REASONS: tuple[str, ...] = FINISH_REASONS
 
 # --------------------------------------------------------------------------- call options
-#: The generic call options, named once.  A spec's ``params`` section maps each to wire fields.
-GENERIC_PARAMS: tuple[str, ...] = (
-    "max_output_tokens",
-    "temperature",
-    "top_p",
-    "top_k",
-    "stop_sequences",
-    "seed",
-    "presence_penalty",
-    "frequency_penalty",
-    "response_format",
-    "reasoning",
-    "tool_choice",
-    "parallel_tool_calls",
-    "user",
-    "metadata",
-    "logprobs",
-    "top_logprobs",
-    "n",
-    "service_tier",
-    "prediction",
-    "code_execution",
-)
 
 
 class Request(BaseModel):
