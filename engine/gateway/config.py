@@ -72,7 +72,7 @@ class GatewayKey:
             if not value:
                 raise ConfigError(f"gateway.keys[{index}]: an empty key")
             return cls(name=f"key-{index}", digest=key_digest(value))
-        if not isinstance(value, Mapping):
+        if not isinstance(value, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of config data
             raise ConfigError(f"gateway.keys[{index}]: expected a mapping or a key string, got {type(value).__name__}")
         unknown = sorted(set(value) - _KEY_FIELDS)
         if unknown:
@@ -130,7 +130,7 @@ class GatewayConfig:
         return found
 
 
-def parse_gateway(section: Mapping[str, Any] | None, *, env: Mapping[str, str] | None = None) -> GatewayConfig:
+def parse_gateway(section: Any, *, env: Mapping[str, str] | None = None) -> GatewayConfig:
     """A :class:`GatewayConfig` from a ``gateway:`` section (see the module docstring).  Raises
     :class:`~specwire.errors.ConfigError` naming the field at fault."""
     if section is None:
