@@ -1,7 +1,7 @@
 """Fixtures of the gateway suite: the loopback fake provider, a router config fronting it, and a
 gateway (``specwire serve``) in a uvicorn subprocess on a free port, always killed afterwards.
 
-Keys: ``GATEWAY_KEY`` may use the ``chat`` group (and ``gpt-*`` names); ``OTHER_KEY`` (given in
+Keys: ``GATEWAY_KEY`` may use the ``chat`` and ``limited*`` groups (and ``gpt-*`` names); ``OTHER_KEY`` (given in
 the config by its SHA-256 only) may use the ``other`` group.  The provider key
 (``UPSTREAM_KEY``) lives only in the gateway's environment.
 """
@@ -45,13 +45,15 @@ def router_config(upstream: FakeUpstream) -> dict[str, Any]:
     dep = {"provider": "openai", "model": "gpt-fake", "api_key_env": UPSTREAM_ENV, "base_url": upstream.base_url}
     return {
         "router": {"retry": {"retries": 0}, "unknown_models": "error", "timeout": {"total": 10}},
-        "deployments": [{"id": "up", **dep}, {"id": "up2", **dep}],
-        "groups": {"chat": {"deployments": ["up"]}, "other": {"deployments": ["up2"]}},
+        # a 429 opens a deployment's circuit for its retry-after: each rate-limit test has its own
+        "deployments": [{"id": "up", **dep}, {"id": "up2", **dep}, {"id": "up3", **dep}, {"id": "up4", **dep}],
+        "groups": {"chat": {"deployments": ["up"]}, "other": {"deployments": ["up2"]},
+                   "limited": {"deployments": ["up3"]}, "limited-stream": {"deployments": ["up4"]}},
         "aliases": {"gpt-4o": "chat"},
         "gateway": {
             "max_body_bytes": MAX_BODY,
             "keys": [
-                {"name": "team-a", "key_env": KEY_ENV, "models": ["chat", "gpt-*"]},
+                {"name": "team-a", "key_env": KEY_ENV, "models": ["chat", "gpt-*", "limited*"]},
                 {"name": "other", "sha256": hashlib.sha256(OTHER_KEY.encode()).hexdigest(), "groups": ["other"]},
             ],
         },

@@ -101,7 +101,7 @@ def test_tool_call_stream_and_result_turn(client: openai.OpenAI, upstream: FakeU
 
 def test_upstream_rate_limit(client: openai.OpenAI) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "RATE"}])
+        client.chat.completions.create(model="limited", messages=[{"role": "user", "content": "RATE"}])
     assert info.value.status_code == 429
     assert info.value.response.headers["retry-after"] == "7"
     assert isinstance(info.value.body, dict) and info.value.body.get("code") == "rate_limit_exceeded"
@@ -109,7 +109,7 @@ def test_upstream_rate_limit(client: openai.OpenAI) -> None:
 
 def test_upstream_rate_limit_stream(client: openai.OpenAI) -> None:
     with pytest.raises(openai.RateLimitError) as info:
-        list(client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "RATE"}], stream=True))
+        list(client.chat.completions.create(model="limited-stream", messages=[{"role": "user", "content": "RATE"}], stream=True))
     assert info.value.status_code == 429
 
 
@@ -144,7 +144,7 @@ def test_unknown_model(client: openai.OpenAI) -> None:
 
 
 def test_models_list(client: openai.OpenAI, gateway_url: str) -> None:
-    assert sorted(m.id for m in client.models.list()) == ["chat", "gpt-4o"]
+    assert sorted(m.id for m in client.models.list()) == ["chat", "gpt-4o", "limited", "limited-stream"]
     with openai.OpenAI(base_url=gateway_url + "/v1", api_key=OTHER_KEY, max_retries=0, timeout=15) as other:
         assert [m.id for m in other.models.list()] == ["other"]
 
