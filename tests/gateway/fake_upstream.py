@@ -1,8 +1,9 @@
 """A loopback fake of OpenAI's Chat Completions API, the provider behind the gateway in these tests.
 
 What it answers depends on the last user message (so a gateway in another process can script it):
-``TOOL`` → a ``get_weather`` tool call; ``RATE`` → HTTP 429 with ``retry-after: 7``; anything else
-→ the text :data:`TEXT`.  Plain requests get a ``chat.completion``, ``stream: true`` ones SSE chunks
+``TOOL`` → a ``get_weather`` tool call; ``RATE`` → HTTP 429 with ``retry-after: 7``; ``BREAK`` → (a
+stream) some text, then an in-band error chunk; ``SLOW`` → (a stream) a chunk every 0.1 s for 10 s,
+setting :attr:`FakeUpstream.dropped` when the client goes away; anything else → the text :data:`TEXT`.  Plain requests get a ``chat.completion``, ``stream: true`` ones SSE chunks
 ending in a usage chunk and ``data: [DONE]`` (shapes: https://platform.openai.com/docs/api-reference/chat).
 Every request's body and headers are recorded (:attr:`FakeUpstream.requests`).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -43,6 +45,7 @@ class FakeUpstream:
 
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.dropped = threading.Event()  # a SLOW stream's client went away
         self._lock = threading.Lock()
         fake = self
 
@@ -101,6 +104,9 @@ class FakeUpstream:
             error = {"error": {"message": "Rate limit reached", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}
             self._send(handler, 429, json.dumps(error).encode(), "application/json", {"retry-after": "7"})
             return
+        if body.get("stream") and "SLOW" in prompt:
+            self._slow(handler, model)
+            return
         tool = "TOOL" in prompt
         call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": TOOL_ARGS}}
         if not body.get("stream"):
@@ -119,6 +125,26 @@ class FakeUpstream:
             out += _chunk(model, {}, "tool_calls")
         else:
             half = len(TEXT) // 2
-            out += _chunk(model, {"content": TEXT[:half]}) + _chunk(model, {"content": TEXT[half:]}) + _chunk(model, {}, "stop")
+            out += _chunk(model, {"content": TEXT[:half]})
+            if "BREAK" in prompt:
+                error = {"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}}
+                self._send(handler, 200, out + b"data: " + json.dumps(error).encode() + b"\n\n", "text/event-stream")
+                return
+            out += _chunk(model, {"content": TEXT[half:]}) + _chunk(model, {}, "stop")
         out += _chunk(model, None, usage=USAGE) + b"data: [DONE]\n\n"
         self._send(handler, 200, out, "text/event-stream")
+
+    def _slow(self, handler: BaseHTTPRequestHandler, model: str) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.send_header("connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
+        try:
+            handler.wfile.write(_chunk(model, {"role": "assistant", "content": ""}))
+            for _ in range(100):
+                handler.wfile.write(_chunk(model, {"content": "tick "}))
+                handler.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            self.dropped.set()

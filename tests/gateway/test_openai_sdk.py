@@ -152,3 +152,23 @@ def test_models_list(client: openai.OpenAI, gateway_url: str) -> None:
 def test_health(gateway_url: str) -> None:
     assert httpx.get(gateway_url + "/health/live", timeout=5).status_code == 200
     assert httpx.get(gateway_url + "/health/ready", timeout=5).json() == {"status": "ready"}
+
+
+def test_error_after_content_reaches_the_sdk(client: openai.OpenAI) -> None:
+    text = ""
+    with pytest.raises(openai.APIError):
+        for chunk in client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "BREAK"}], stream=True):
+            text += (chunk.choices[0].delta.content or "") if chunk.choices else ""
+    assert text == TEXT[: len(TEXT) // 2]
+
+
+def test_client_disconnect_cancels_the_upstream_call(gateway_url: str, upstream: FakeUpstream) -> None:
+    upstream.dropped.clear()
+    body = {"model": "chat", "messages": [{"role": "user", "content": "SLOW"}], "stream": True}
+    with httpx.Client(timeout=10) as http:
+        with http.stream("POST", gateway_url + "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {GATEWAY_KEY}"}) as r:
+            assert r.status_code == 200
+            lines = r.iter_lines()
+            assert sum(1 for line, _ in zip(lines, range(6)) if line.startswith("data: ")) >= 2
+    # the gateway closed its upstream connection: the provider's next writes fail
+    assert upstream.dropped.wait(8)
