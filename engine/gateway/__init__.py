@@ -1,4 +1,5 @@
-"""specwire.gateway: an OpenAI-compatible HTTP gateway over the :class:`~specwire.router.Router`.
+"""specwire.gateway: an HTTP gateway over the :class:`~specwire.router.Router` that speaks the APIs
+whose specs declare a ``serve:`` section (OpenAI Chat Completions today).
 
     >>> from specwire.gateway import create_app
     >>> app = create_app("router.yaml")        # doctest: +SKIP  (an ASGI app; uvicorn serves it)
@@ -9,7 +10,8 @@ or from the command line: ``specwire serve router.yaml --host 127.0.0.1 --port 4
 Modules: :mod:`~specwire.gateway.app` (the Starlette app and its endpoints),
 :mod:`~specwire.gateway.config` (gateway keys, limits, the ``gateway:`` config section),
 :mod:`~specwire.gateway.errors` (exceptions → status, message, ``retry-after``),
-:mod:`~specwire.gateway.openai_wire` (OpenAI Chat Completions in and out),
+:mod:`~specwire.gateway.wire` (a spec's ``serve:`` section: the wire request in, replies,
+stream events and errors out),
 :mod:`~specwire.gateway.serve` (``specwire serve``).  Public names are imported lazily.
 """
 

@@ -1,19 +1,18 @@
 """The gateway's ASGI app (Starlette): :func:`create_app`.
 
-Endpoints::
-
-    GET  /health/live            200 while the process serves
-    GET  /health/ready           200 once the router is built, 503 while shutting down
-    GET  /v1/models              the names a key may call (the router's groups and aliases), OpenAI list shape
-    POST /v1/chat/completions    OpenAI Chat Completions, plain and streamed (SSE), over Router.acomplete/astream
+Endpoints: ``GET /health/live`` (200 while the process serves), ``GET /health/ready`` (200 once
+the app has started), and every endpoint that a spec's ``serve:`` section declares
+(:mod:`specwire.gateway.wire`; providers.d/openai.yaml declares OpenAI's ``POST
+/v1/chat/completions``, plain and streamed, over ``Router.acomplete``/``astream``, and ``GET
+/v1/models``, the names a key may call: the router's groups and aliases).
 
 Every ``/v1`` call needs a gateway key (``Authorization: Bearer <key>`` or ``x-api-key``;
 :mod:`specwire.gateway.config`); a key may be limited to some models.  The request id is the
 caller's ``x-request-id`` when it is a short token (else a new one): it is sent back as
 ``x-request-id``, named in the log line of the request, and sent upstream as ``x-request-id``.
 A body larger than ``max_body_bytes`` is refused with 413 before it is read whole.  Errors are
-OpenAI-shaped (:func:`specwire.gateway.openai_wire.error_body`) with their status and
-``retry-after`` (:mod:`specwire.gateway.errors`).  A stream's headers go out only once the upstream
+in the endpoint's API's shape (its spec's ``serve.error``) with their status and ``retry-after``
+(:mod:`specwire.gateway.errors`).  A stream's headers go out only once the upstream
 call produced its first content (an error before that is a plain HTTP error, so a 429 reaches the
 client as a 429); a client that disconnects mid-stream cancels the upstream call.
 """
@@ -39,7 +38,7 @@ from starlette.types import Receive, Scope, Send
 from ..errors import ConfigError
 from .config import GatewayConfig, GatewayKey, parse_gateway, split_config
 from .errors import GatewayError, classify
-from .openai_wire import ChunkWriter, completion_body, error_body, parse_chat_request
+from .wire import Endpoint, EventWriter, WireAPI, serve_sections
 
 __all__ = ["create_app"]
 
@@ -116,7 +115,7 @@ class Gateway:
         return names or [d.id for d in config.deployments]
 
 
-def _endpoint(gateway: Gateway, handler: Handler, *, auth: bool = True) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(gateway: Gateway, api: WireAPI, handler: Handler, *, auth: bool = True) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         started = time.monotonic()
         rid = gateway.request_id(request)
@@ -128,7 +127,11 @@ def _endpoint(gateway: Gateway, handler: Handler, *, auth: bool = True) -> Calla
             error = classify(exc)
             if error.status >= 500 and not isinstance(exc, GatewayError):
                 log.error("request %s: %s: %s", rid, type(exc).__name__, exc)
-            response = JSONResponse(error_body(error), status_code=error.status, headers=error.headers())
+            try:
+                body = api.error_body(error)
+            except GatewayError:  # the spec's error template failed: a plain body still says what happened
+                body = {"error": {"message": error.message}}
+            response = JSONResponse(body, status_code=error.status, headers=error.headers())
         response.headers["x-request-id"] = rid
         log.info("request %s key=%s %s %s -> %d (%.0f ms)", rid, key.name if key else "-", request.method, request.url.path,
                  response.status_code, (time.monotonic() - started) * 1000)
@@ -138,19 +141,19 @@ def _endpoint(gateway: Gateway, handler: Handler, *, auth: bool = True) -> Calla
 
 
 # ---------------------------------------------------------------------------- handlers
-async def _models(gateway: Gateway, request: Request, call: Call) -> Response:
+async def _models(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
     names = [n for n in gateway.model_names() if call.key is None or call.key.allows(n, gateway.group_of(n))]
-    return JSONResponse({"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "specwire"} for n in names]})
+    return JSONResponse(endpoint.models_body(names))
 
 
-async def _chat(gateway: Gateway, request: Request, call: Call) -> Response:
-    chat = parse_chat_request(await gateway.body(request))
+async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
+    chat = endpoint.parse(await gateway.body(request))
     gateway.check_model(call.key, chat.model)
-    completion_id = "chatcmpl-" + call.request_id
+    reply_id = "chatcmpl-" + call.request_id
     options = {**chat.options, "extra_headers": {"x-request-id": call.request_id}}
     if not chat.stream:
         response = await gateway.router.acomplete(chat.model, chat.messages, **options)
-        return JSONResponse(completion_body(response, model=chat.model, completion_id=completion_id))
+        return JSONResponse(endpoint.response_body(response, model=chat.model, reply_id=reply_id))
     stream = gateway.router.astream(chat.model, chat.messages, raise_on_error=False, **options)
     events = stream.__aiter__()
     first: list[Any] = []
@@ -165,7 +168,7 @@ async def _chat(gateway: Gateway, request: Request, call: Call) -> Response:
     if first and first[-1].type == "error":  # nothing reached the caller yet: a plain HTTP error
         await stream.aclose()
         raise first[-1].error
-    writer = ChunkWriter(model=chat.model, completion_id=completion_id, include_usage=chat.include_usage)
+    writer = EventWriter(endpoint, model=chat.model, reply_id=reply_id, include_usage=chat.include_usage)
 
     async def chunks() -> AsyncGenerator[bytes, None]:
         yield writer.start()
@@ -175,6 +178,10 @@ async def _chat(gateway: Gateway, request: Request, call: Call) -> Response:
             yield writer.event(event)
 
     return EventStream(chunks(), stream.aclose)
+
+
+_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models}
+_METHODS = {"chat": "POST", "models": "GET"}
 
 
 class EventStream(Response):
@@ -245,6 +252,7 @@ def create_app(
                                allow_anonymous=base.allow_anonymous if allow_anonymous is None else allow_anonymous)
         if not config.keys and not config.allow_anonymous:
             raise ConfigError("the gateway has no keys: list them in the config's gateway.keys (or pass allow_anonymous=True to serve without)")
+        endpoints = _endpoints(router.registry)
     except BaseException:
         if owns:
             router.close()
@@ -267,18 +275,32 @@ def create_app(
     async def ready(request: Request) -> Response:
         return JSONResponse({"status": "ready" if gateway.ready else "not ready"}, status_code=200 if gateway.ready else 503)
 
-    def bind(fn: Callable[[Gateway, Request, Call], Awaitable[Response]]) -> Handler:
+    def bind(endpoint: Endpoint) -> Handler:
+        fn = _HANDLERS[endpoint.operation]
+
         async def handler(request: Request, call: Call) -> Response:
-            return await fn(gateway, request, call)
+            return await fn(gateway, endpoint, request, call)
 
         return handler
 
-    routes = [
-        Route("/health/live", live, methods=["GET"]),
-        Route("/health/ready", ready, methods=["GET"]),
-        Route("/v1/models", _endpoint(gateway, bind(_models)), methods=["GET"]),
-        Route("/v1/chat/completions", _endpoint(gateway, bind(_chat)), methods=["POST"]),
-    ]
+    routes = [Route("/health/live", live, methods=["GET"]), Route("/health/ready", ready, methods=["GET"])]
+    routes += [Route(ep.path, _endpoint(gateway, ep.api, bind(ep)), methods=[_METHODS[ep.operation]]) for ep in endpoints]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gateway
     return app
+
+
+def _endpoints(registry: Any) -> list[Endpoint]:
+    """The endpoints of every ``serve:`` section on the registry's search path (one path each)."""
+    endpoints: list[Endpoint] = []
+    seen: dict[tuple[str, str], str] = {}
+    for provider, section in serve_sections(registry):
+        for endpoint in WireAPI(section, name=provider).endpoints:
+            where = (endpoint.path, endpoint.operation)
+            if where in seen:
+                raise ConfigError(f"the specs {seen[where]!r} and {provider!r} both serve {endpoint.path}")
+            seen[where] = provider
+            endpoints.append(endpoint)
+    if not endpoints:
+        raise ConfigError("no spec on the search path has a serve: section: the gateway has no API to speak")
+    return endpoints

@@ -1,7 +1,7 @@
 """What an error becomes at the gateway: an HTTP status, a kind, a message and ``retry-after``.
 
 :func:`classify` maps any exception to a :class:`GatewayError` (API-neutral); each wire format
-then renders it in its own error shape (:func:`specwire.gateway.openai_wire.error_body`).
+then renders it in its own error shape (:meth:`specwire.gateway.wire.WireAPI.error_body`).
 
 Statuses: an upstream :class:`~specwire.errors.APIStatusError` keeps its status (429 stays 429
 with its ``retry_after``), except an upstream 401/403 (the *gateway's* provider key was refused:

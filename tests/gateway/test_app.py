@@ -17,7 +17,8 @@ from specwire import errors as e  # noqa: E402
 from specwire.gateway import GatewayError, GatewayKey, create_app  # noqa: E402
 from specwire.gateway.config import GatewayConfig, parse_gateway, split_config  # noqa: E402
 from specwire.gateway.errors import classify  # noqa: E402
-from specwire.gateway.openai_wire import ChunkWriter, completion_body, error_body, parse_chat_request  # noqa: E402
+from specwire.gateway.wire import Endpoint, EventWriter, WireAPI, serve_sections  # noqa: E402
+from specwire.registry import default_registry  # noqa: E402
 from specwire.router.errors import LocalRateLimitError, NoDeploymentAvailableError  # noqa: E402
 from specwire.types import FinishReason, Finish, Response, TextDelta, ToolCallDelta, ToolCallPart, ToolCallStart, Usage  # noqa: E402
 
@@ -158,22 +159,53 @@ def test_split_config_file(tmp_path: Any) -> None:
 
 
 # ---------------------------------------------------------------------------- translation
-def test_parse_chat_request_options() -> None:
-    call = parse_chat_request({**HI, "max_tokens": 5, "max_completion_tokens": 9, "stop": "END", "reasoning_effort": "low",
+@pytest.fixture(scope="module")
+def api() -> WireAPI:
+    """The Chat Completions API as providers.d/openai.yaml's serve: section declares it."""
+    sections = dict(serve_sections(default_registry()))
+    return WireAPI(sections["openai"], name="openai")
+
+
+@pytest.fixture(scope="module")
+def chat(api: WireAPI) -> Endpoint:
+    return next(ep for ep in api.endpoints if ep.operation == "chat")
+
+
+def test_every_serve_section_on_the_default_path_compiles() -> None:
+    sections = serve_sections(default_registry())
+    assert sections
+    paths = [(ep.path, ep.operation) for name, section in sections for ep in WireAPI(section, name=name).endpoints]
+    assert len(paths) == len(set(paths))
+
+
+def test_broken_serve_section_is_a_config_error() -> None:
+    with pytest.raises(e.ConfigError, match="serve"):
+        WireAPI({"error": {"x": "{{ nope( }}"}, "endpoints": {}}, name="bad")
+    with pytest.raises(e.ConfigError):
+        WireAPI({"endpoints": {}}, name="bad")
+
+
+def test_parse_chat_request_options(chat: Endpoint) -> None:
+    call = chat.parse({**HI, "max_tokens": 5, "max_completion_tokens": 9, "stop": "END", "reasoning_effort": "low",
                                "stream": True, "stream_options": {"include_usage": True}, "store": False})
     assert call.options == {"max_output_tokens": 9, "stop_sequences": ["END"], "reasoning": {"effort": "low"}}
     assert call.stream and call.include_usage
-    assert not parse_chat_request({**HI, "stream_options": {"include_usage": True}}).include_usage  # only when streaming
+    assert not chat.parse({**HI, "stream_options": {"include_usage": True}}).include_usage  # only when streaming
+    assert chat.parse({**HI, "temperature": None}).options == {}  # null: not given
+    with pytest.raises(GatewayError) as info:
+        chat.parse({**HI, "n": 3})
+    assert (info.value.status, info.value.param) == (400, "n")
 
 
 def _response(**kw: Any) -> Response:
     return Response(provider="openai", model="m", **kw)
 
 
-def test_completion_body_with_tool_calls() -> None:
+def test_completion_body_with_tool_calls(chat: Endpoint) -> None:
     call = ToolCallPart(tool_call_id="c1", tool_name="f", arguments={"a": 1})
-    body = completion_body(_response(tool_calls=[call], finish_reason=FinishReason(unified="tool_calls"), usage=Usage(input_tokens=3, output_tokens=2, cache_read_tokens=1)),
-                           model="chat", completion_id="id1", created=5)
+    body = chat.response_body(_response(tool_calls=[call], finish_reason=FinishReason(unified="tool_calls"), usage=Usage(input_tokens=3, output_tokens=2, cache_read_tokens=1)),
+                              model="chat", reply_id="id1", created=5)
+    assert (body["id"], body["object"], body["created"], body["model"]) == ("id1", "chat.completion", 5, "chat")
     message = body["choices"][0]["message"]
     assert message["content"] is None and message["tool_calls"] == [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}]
     assert body["choices"][0]["finish_reason"] == "tool_calls"
@@ -190,8 +222,8 @@ def _events(data: bytes) -> list[Any]:
     return out
 
 
-def test_chunk_writer_tool_calls_count_from_zero() -> None:
-    w = ChunkWriter(model="chat", completion_id="id", include_usage=False, created=1)
+def test_chunk_writer_tool_calls_count_from_zero(chat: Endpoint) -> None:
+    w = EventWriter(chat, model="chat", reply_id="id", include_usage=False, created=1)
     data = w.event(ToolCallStart(index=2, tool_call_id="c", tool_name="f")) + w.event(ToolCallDelta(index=2, delta='{"a"')) + w.event(TextDelta(index=0, delta=""))
     data += w.event(Finish(response=_response(finish_reason=FinishReason(unified="tool_calls"))))
     events = _events(data)
@@ -216,11 +248,11 @@ def test_chunk_writer_tool_calls_count_from_zero() -> None:
     (e.ConfigError("set SECRET_VAR"), 500, None),
     (RuntimeError("internal detail"), 500, None),
 ])
-def test_classify(exc: BaseException, status: int, retry_after: str | None) -> None:
+def test_classify(api: WireAPI, exc: BaseException, status: int, retry_after: str | None) -> None:
     error = classify(exc)
     assert error.status == status
     assert error.headers().get("retry-after") == retry_after
-    body = error_body(error)["error"]
+    body = api.error_body(error)["error"]
     assert set(body) == {"message", "type", "param", "code"}
     if status == 500:
         assert "SECRET_VAR" not in body["message"] and "internal detail" not in body["message"]
