@@ -15,8 +15,21 @@ from typing import Any
 
 __all__ = ["CONFIG_ENV", "add_arguments", "app_from_env", "run"]
 
-#: The environment variable through which worker processes find the config file.
+#: The environment variables through which worker processes find the config file and log level.
 CONFIG_ENV = "SPECWIRE_GATEWAY_CONFIG"
+_LEVEL_ENV = "SPECWIRE_GATEWAY_LOG_LEVEL"
+
+
+def _log_to_stderr(level: str) -> None:
+    """One line per request on stderr from the ``specwire.gateway`` logger (uvicorn sets up only its own)."""
+    import logging
+
+    logger = logging.getLogger("specwire.gateway")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +46,7 @@ def app_from_env() -> Any:
     """The app of the config named by ``SPECWIRE_GATEWAY_CONFIG`` (uvicorn's factory for workers)."""
     from .app import create_app
 
+    _log_to_stderr(os.environ.get(_LEVEL_ENV, "info"))
     return create_app(os.environ[CONFIG_ENV])
 
 
@@ -49,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
+    _log_to_stderr(args.log_level)
     app = create_app(args.config)  # fails here, in the parent, on a bad config
     common: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
                               "timeout_graceful_shutdown": args.graceful_timeout}
@@ -56,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         uvicorn.run(app, **common)
         return 0
     os.environ[CONFIG_ENV] = os.path.abspath(args.config)
+    os.environ[_LEVEL_ENV] = args.log_level
     app.state.gateway.router.close()  # each worker builds its own
     uvicorn.run("specwire.gateway.serve:app_from_env", factory=True, workers=args.workers, **common)
     return 0
