@@ -8,6 +8,9 @@
     specwire providers [--json]                               the providers on the search path
     specwire models [PROVIDER] [--json]                       the model catalogs (with each entry's source and date)
     specwire models --remote PROVIDER [--json]                the provider's own list, merged with its catalog
+    specwire serve ROUTER.yaml [--host H] [--port P] [--workers N]
+                                                              an OpenAI-compatible gateway over the router
+                                                              (the gateway extra; docs/gateway.md)
 
 Exit codes: 0 success, 1 a call or replay ended in an error (or standard output was closed:
 ``specwire … | head``), 2 bad usage or configuration (130 on Ctrl-C).  Every error is one line
@@ -66,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("provider", nargs="?")
     models.add_argument("--json", action="store_true")
     models.add_argument("--remote", action="store_true", help="ask the provider's own /models endpoint (its key from the environment) and merge with the catalog")
+
+    from ..gateway.serve import add_arguments as add_serve_arguments
+
+    serve = sub.add_parser("serve", help="serve an OpenAI-compatible gateway over a router config (needs the gateway extra)")
+    add_serve_arguments(serve)
     return p
 
 
@@ -97,6 +105,10 @@ def _main(argv: list[str] | None) -> int:
             return _replay(args)
         if args.command == "providers":
             return _providers(args)
+        if args.command == "serve":
+            from ..gateway.serve import run as serve
+
+            return serve(args)
         if getattr(args, "remote", False):
             from .remote import remote_models
 

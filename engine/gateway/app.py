@@ -1,0 +1,306 @@
+"""The gateway's ASGI app (Starlette): :func:`create_app`.
+
+Endpoints: ``GET /health/live`` (200 while the process serves), ``GET /health/ready`` (200 once
+the app has started), and every endpoint that a spec's ``serve:`` section declares
+(:mod:`specwire.gateway.wire`; providers.d/openai.yaml declares OpenAI's ``POST
+/v1/chat/completions``, plain and streamed, over ``Router.acomplete``/``astream``, and ``GET
+/v1/models``, the names a key may call: the router's groups and aliases).
+
+Every ``/v1`` call needs a gateway key (``Authorization: Bearer <key>`` or ``x-api-key``;
+:mod:`specwire.gateway.config`); a key may be limited to some models.  The request id is the
+caller's ``x-request-id`` when it is a short token (else a new one): it is sent back as
+``x-request-id``, named in the log line of the request, and sent upstream as ``x-request-id``.
+A body larger than ``max_body_bytes`` is refused with 413 before it is read whole.  Errors are
+in the endpoint's API's shape (its spec's ``serve.error``) with their status and ``retry-after``
+(:mod:`specwire.gateway.errors`).  A stream's headers go out only once the upstream
+call produced its first content (an error before that is a plain HTTP error, so a 429 reaches the
+client as a 429); a client that disconnects mid-stream cancels the upstream call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ..errors import ConfigError
+from .config import GatewayConfig, GatewayKey, parse_gateway, split_config
+from .errors import GatewayError, classify
+from .wire import Endpoint, EventWriter, WireAPI, serve_sections
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("specwire.gateway")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_HELD = frozenset({"response_start", "warning", "usage"})  # events that come before any content
+Handler = Callable[[Request, "Call"], Awaitable[Response]]
+
+
+class Call:
+    """One request's context: its ``request_id`` and the gateway ``key`` it came with."""
+
+    __slots__ = ("key", "request_id")
+
+    def __init__(self, request_id: str, key: GatewayKey | None) -> None:
+        self.request_id, self.key = request_id, key
+
+
+class Gateway:
+    """The app's state: the router, the gateway settings, readiness."""
+
+    def __init__(self, router: Any, config: GatewayConfig, *, owns_router: bool) -> None:
+        self.router, self.config, self.owns_router = router, config, owns_router
+        self.ready = False
+
+    # ------------------------------------------------------------------ per request
+    def request_id(self, request: Request) -> str:
+        given = request.headers.get("x-request-id")
+        return given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+    def authenticate(self, request: Request) -> GatewayKey | None:
+        if self.config.allow_anonymous and not self.config.keys:
+            return None
+        auth = request.headers.get("authorization") or ""
+        scheme, _, token = auth.partition(" ")
+        presented = token.strip() if scheme.lower() == "bearer" else request.headers.get("x-api-key")
+        key = self.config.authenticate(presented)
+        if key is None:
+            raise GatewayError(401, "authentication", "invalid or missing gateway key", code="invalid_api_key")
+        return key
+
+    async def body(self, request: Request) -> Any:
+        cap = self.config.max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > cap:
+            raise GatewayError(413, "request_too_large", f"the request body is larger than {cap} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > cap:
+                raise GatewayError(413, "request_too_large", f"the request body is larger than {cap} bytes")
+            chunks.append(chunk)
+        from ..safejson import loads
+
+        try:
+            return loads(b"".join(chunks))
+        except ValueError:
+            raise GatewayError(400, "invalid_request", "the request body is not valid JSON") from None
+
+    def group_of(self, model: str) -> str | None:
+        return str(self.router.resolve(model).group.name)
+
+    def check_model(self, key: GatewayKey | None, model: str) -> None:
+        if key is None:
+            return
+        group = self.group_of(model)  # an unknown name raises ModelNotFoundError: 404
+        if not key.allows(model, group):
+            raise GatewayError(403, "permission", f"this key may not use the model {model!r}", code="model_not_allowed", param="model")
+
+    def model_names(self) -> list[str]:
+        config = self.router.config
+        names = list(config.groups) + [a for a in config.aliases if a not in config.groups]
+        return names or [d.id for d in config.deployments]
+
+
+def _endpoint(gateway: Gateway, api: WireAPI, handler: Handler, *, auth: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        started = time.monotonic()
+        rid = gateway.request_id(request)
+        key: GatewayKey | None = None
+        try:
+            key = gateway.authenticate(request) if auth else None
+            response = await handler(request, Call(rid, key))
+        except Exception as exc:  # noqa: BLE001 - every error is answered in the API's shape
+            error = classify(exc)
+            if error.status >= 500 and not isinstance(exc, GatewayError):
+                log.error("request %s: %s: %s", rid, type(exc).__name__, exc)
+            try:
+                body = api.error_body(error)
+            except GatewayError:  # the spec's error template failed: a plain body still says what happened
+                body = {"error": {"message": error.message}}
+            response = JSONResponse(body, status_code=error.status, headers=error.headers())
+        response.headers["x-request-id"] = rid
+        log.info("request %s key=%s %s %s -> %d (%.0f ms)", rid, key.name if key else "-", request.method, request.url.path,
+                 response.status_code, (time.monotonic() - started) * 1000)
+        return response
+
+    return endpoint
+
+
+# ---------------------------------------------------------------------------- handlers
+async def _models(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
+    names = [n for n in gateway.model_names() if call.key is None or call.key.allows(n, gateway.group_of(n))]
+    return JSONResponse(endpoint.models_body(names))
+
+
+async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
+    chat = endpoint.parse(await gateway.body(request))
+    gateway.check_model(call.key, chat.model)
+    reply_id = "chatcmpl-" + call.request_id
+    options = {**chat.options, "extra_headers": {"x-request-id": call.request_id}}
+    if not chat.stream:
+        response = await gateway.router.acomplete(chat.model, chat.messages, **options)
+        return JSONResponse(endpoint.response_body(response, model=chat.model, reply_id=reply_id))
+    stream = gateway.router.astream(chat.model, chat.messages, raise_on_error=False, **options)
+    events = stream.__aiter__()
+    first: list[Any] = []
+    try:
+        async for event in events:
+            first.append(event)
+            if event.type not in _HELD:
+                break
+    except BaseException:
+        await stream.aclose()
+        raise
+    if first and first[-1].type == "error":  # nothing reached the caller yet: a plain HTTP error
+        await stream.aclose()
+        raise first[-1].error
+    writer = EventWriter(endpoint, model=chat.model, reply_id=reply_id, include_usage=chat.include_usage)
+
+    async def chunks() -> AsyncGenerator[bytes, None]:
+        yield writer.start()
+        for event in first:
+            yield writer.event(event)
+        async for event in events:
+            yield writer.event(event)
+
+    return EventStream(chunks(), stream.aclose)
+
+
+_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models}
+_METHODS = {"chat": "POST", "models": "GET"}
+
+
+class EventStream(Response):
+    """A ``text/event-stream`` response that cancels the upstream call (``on_close``) when the
+    client disconnects or the stream ends."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, chunks: AsyncGenerator[bytes, None], on_close: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(content=None, headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+        self.raw_headers[:] = [(k, v) for k, v in self.raw_headers if k != b"content-length"]  # streamed: chunked
+        self.chunks, self.on_close = chunks, on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+
+        async def disconnected(cancel: anyio.CancelScope) -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            cancel.cancel()
+
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(disconnected, tasks.cancel_scope)
+                async for chunk in self.chunks:
+                    if chunk:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                tasks.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.chunks.aclose()
+                await self.on_close()
+
+
+# ---------------------------------------------------------------------------- the app
+def create_app(
+    router_or_config: Any,
+    *,
+    keys: list[str | Mapping[str, Any] | GatewayKey] | None = None,
+    max_body_bytes: int | None = None,
+    allow_anonymous: bool | None = None,
+    env: Mapping[str, str] | None = None,
+    **router_options: Any,
+) -> Starlette:
+    """The gateway as an ASGI app (see the module docstring).
+
+    ``router_or_config``: a :class:`~specwire.router.Router` (used as it is, not closed by the
+    app), or a router config (file path or dict) whose optional ``gateway:`` section gives the
+    keys and limits (:mod:`specwire.gateway.config`); the app builds that router (with
+    ``router_options``, e.g. ``client=``) and closes it on shutdown.  ``keys``: plain key strings,
+    config entries or :class:`GatewayKey` objects, added to the section's.  ``max_body_bytes``
+    and ``allow_anonymous`` override the section's.  Raises :class:`~specwire.errors.ConfigError`
+    (no keys and not ``allow_anonymous``; a bad ``gateway:`` section) or the router's
+    :class:`~specwire.errors.SpecError`."""
+    from ..router import Router
+
+    if isinstance(router_or_config, Router):
+        router, section, owns = router_or_config, None, False
+    else:
+        source = str(router_or_config) if isinstance(router_or_config, Path) else router_or_config
+        rest, section = split_config(source)
+        router, owns = Router(rest, env=env, **router_options), True
+    try:
+        base = parse_gateway(section, env=env)
+        extra = tuple(GatewayKey.of(k, index=len(base.keys) + i, env=env) for i, k in enumerate(keys or ()))
+        config = GatewayConfig(keys=base.keys + extra, max_body_bytes=max_body_bytes or base.max_body_bytes,
+                               allow_anonymous=base.allow_anonymous if allow_anonymous is None else allow_anonymous)
+        if not config.keys and not config.allow_anonymous:
+            raise ConfigError("the gateway has no keys: list them in the config's gateway.keys (or pass allow_anonymous=True to serve without)")
+        endpoints = _endpoints(router.registry)
+    except BaseException:
+        if owns:
+            router.close()
+        raise
+    gateway = Gateway(router, config, owns_router=owns)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncGenerator[None, None]:
+        gateway.ready = True
+        try:
+            yield
+        finally:
+            gateway.ready = False
+            if gateway.owns_router:
+                await router.aclose()
+
+    async def live(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> Response:
+        return JSONResponse({"status": "ready" if gateway.ready else "not ready"}, status_code=200 if gateway.ready else 503)
+
+    def bind(endpoint: Endpoint) -> Handler:
+        fn = _HANDLERS[endpoint.operation]
+
+        async def handler(request: Request, call: Call) -> Response:
+            return await fn(gateway, endpoint, request, call)
+
+        return handler
+
+    routes = [Route("/health/live", live, methods=["GET"]), Route("/health/ready", ready, methods=["GET"])]
+    routes += [Route(ep.path, _endpoint(gateway, ep.api, bind(ep)), methods=[_METHODS[ep.operation]]) for ep in endpoints]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.gateway = gateway
+    return app
+
+
+def _endpoints(registry: Any) -> list[Endpoint]:
+    """The endpoints of every ``serve:`` section on the registry's search path (one path each)."""
+    endpoints: list[Endpoint] = []
+    seen: dict[tuple[str, str], str] = {}
+    for provider, section in serve_sections(registry):
+        for endpoint in WireAPI(section, name=provider).endpoints:
+            where = (endpoint.path, endpoint.operation)
+            if where in seen:
+                raise ConfigError(f"the specs {seen[where]!r} and {provider!r} both serve {endpoint.path}")
+            seen[where] = provider
+            endpoints.append(endpoint)
+    if not endpoints:
+        raise ConfigError("no spec on the search path has a serve: section: the gateway has no API to speak")
+    return endpoints

@@ -1,0 +1,77 @@
+"""``specwire serve ROUTER.yaml [--host] [--port] [--workers]``: the gateway under uvicorn.
+
+The config is loaded (and the app built) once in the parent process first, so a bad config fails
+at once with exit status 2.  With ``--workers N`` > 1 uvicorn starts N processes that each build
+the app from the same file (:func:`app_from_env`, reading ``SPECWIRE_GATEWAY_CONFIG``).  On
+SIGINT/SIGTERM uvicorn stops accepting connections and waits up to ``--graceful-timeout`` seconds
+for in-flight requests (streams included) before closing them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+__all__ = ["CONFIG_ENV", "add_arguments", "app_from_env", "run"]
+
+#: The environment variables through which worker processes find the config file and log level.
+CONFIG_ENV = "SPECWIRE_GATEWAY_CONFIG"
+_LEVEL_ENV = "SPECWIRE_GATEWAY_LOG_LEVEL"
+
+
+def _log_to_stderr(level: str) -> None:
+    """One line per request on stderr from the ``specwire.gateway`` logger (uvicorn sets up only its own)."""
+    import logging
+
+    logger = logging.getLogger("specwire.gateway")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``serve`` subcommand's arguments."""
+    parser.add_argument("config", metavar="ROUTER.yaml", help="a router config; its gateway: section lists the keys")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4000, help="port to listen on (default 4000)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--graceful-timeout", type=float, default=30.0, metavar="SECONDS", help="how long shutdown waits for in-flight requests (default 30)")
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+
+def app_from_env() -> Any:
+    """The app of the config named by ``SPECWIRE_GATEWAY_CONFIG`` (uvicorn's factory for workers)."""
+    from .app import create_app
+
+    _log_to_stderr(os.environ.get(_LEVEL_ENV, "info"))
+    return create_app(os.environ[CONFIG_ENV])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; returns the exit status.  Raises
+    :class:`~specwire.errors.SpecwireError` for a bad config (the CLI prints it, status 2)."""
+    from ..errors import ConfigError
+
+    try:
+        import uvicorn
+    except ImportError:
+        raise ConfigError("specwire serve needs the gateway extra: pip install 'specwire[gateway]'") from None
+    from .app import create_app
+
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    _log_to_stderr(args.log_level)
+    app = create_app(args.config)  # fails here, in the parent, on a bad config
+    common: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
+                              "timeout_graceful_shutdown": args.graceful_timeout}
+    if args.workers == 1:
+        uvicorn.run(app, **common)
+        return 0
+    os.environ[CONFIG_ENV] = os.path.abspath(args.config)
+    os.environ[_LEVEL_ENV] = args.log_level
+    app.state.gateway.router.close()  # each worker builds its own
+    uvicorn.run("specwire.gateway.serve:app_from_env", factory=True, workers=args.workers, **common)
+    return 0

@@ -1,0 +1,297 @@
+"""A client-facing API as data: the ``serve:`` section of a provider spec, compiled and applied.
+
+A spec that describes an API specwire can *speak* (not only call) declares, besides its request
+and response sections, how ``specwire serve`` reads that API's requests and writes its replies
+(providers.d/openai.yaml has the reference example; docs/ARCHITECTURE.md section 4 lists the keys)::
+
+    serve:
+      endpoints:
+        NAME:
+          operation: chat | models
+          path: /v1/...                      the HTTP path the gateway mounts
+          request:                           (chat) the wire request → a unified call
+            model: FIELD                     the field naming the model
+            messages: FIELD                  the field holding the messages
+            fields:                          every other field it takes (any other: 400)
+              FIELD: {option: NAME | call: stream | include_usage, value: EXPR, unless: FIELD,
+                      refuse: EXPR, message: TEXT}
+          response: TREE                     the reply (chat: over id, created, model, text,
+                                             finish, tool_calls, usage; models: over models)
+          tool_call: TREE                    each tool call (over call: id, name, arguments, index)
+          usage: TREE                        the usage (over usage: the unified Usage fields)
+          model: TREE                        (models) each entry (over name)
+          finish_reasons: {UNIFIED: WIRE, default: WIRE}
+          stream:                            server-sent events
+            base: TREE                       merged under every JSON event
+            events: {KIND: [{data: TREE | TEXT, event: EXPR, when: EXPR}]}
+      error: TREE                            an error (over message, type, code, param, status)
+      error_types: {KIND: TYPE, default: TYPE}
+
+``KIND`` is ``start`` (once, before the first event) or a stream event type of
+:mod:`specwire.types` (``text_delta``, ``tool_call_start``, ``finish``, ``error``…); besides the
+tree's own variables, stream templates see ``event`` (the event's fields), ``tool_index`` (the
+tool call's position among the reply's tool calls), ``include_usage``, ``finish``, ``usage`` and
+``error`` (the rendered error body).  Trees are compiled at load (:func:`specwire.render.compile_tree`,
+the sandbox of the request templates); expressions (``value``, ``refuse``, ``when``) are Jinja2
+expressions.  Pure: no I/O besides reading the spec file (:func:`serve_sections`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from ..errors import ConfigError
+from ..render import OMIT, TemplateFailure, compile_expression, compile_tree
+from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage
+from .errors import GatewayError
+
+__all__ = ["CALL_FIELDS", "STREAM_KINDS", "ChatCall", "Endpoint", "EventWriter", "WireAPI", "serve_sections"]
+
+#: The stream kinds a ``stream.events`` section may name: ``start`` and the stream event types.
+STREAM_KINDS: tuple[str, ...] = (
+    "start", "response_start", "text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
+    "tool_call_start", "tool_call_delta", "tool_call_end", "usage", "warning", "finish", "error",
+)
+#: What a request field may set besides a unified option (``call:``).
+CALL_FIELDS: tuple[str, ...] = ("stream", "include_usage")
+#: The endpoint operations the gateway serves.
+OPERATIONS: tuple[str, ...] = ("chat", "models")
+
+
+@dataclass
+class ChatCall:
+    """A parsed chat request: ``model``, ``messages`` (as sent), ``options`` (unified call options),
+    ``stream`` and ``include_usage``."""
+
+    model: str
+    messages: Any
+    options: dict[str, Any] = field(default_factory=dict)
+    stream: bool = False
+    include_usage: bool = False
+
+
+def _tree(tree: Any, where: str) -> Any:
+    return None if tree is None else compile_tree(tree, where)
+
+
+def _render(tree: Any, ctx: Mapping[str, Any]) -> Any:
+    try:
+        value = tree.render(ctx)
+    except TemplateFailure as exc:
+        raise GatewayError(500, "server", f"the gateway's wire template failed: {exc}") from None
+    return None if value is OMIT else value
+
+
+@dataclass
+class _Field:
+    name: str
+    option: str | None
+    call: str | None
+    value: Any
+    unless: str | None
+    refuse: Any
+    message: str
+
+
+@dataclass
+class _SSE:
+    data: Any
+    event: Any
+    when: Any
+
+
+class Endpoint:
+    """One compiled endpoint of a ``serve:`` section (see the module docstring)."""
+
+    def __init__(self, name: str, data: Mapping[str, Any], api: WireAPI) -> None:
+        where = f"serve.endpoints.{name}"
+        self.name, self.api = name, api
+        self.operation: str = data["operation"]
+        if self.operation not in OPERATIONS:
+            raise ConfigError(f"{where}.operation: {self.operation!r} is not one of {', '.join(OPERATIONS)}")
+        self.path: str = data["path"]
+        request = data.get("request") or {}
+        self.model_field: str = request.get("model", "model")
+        self.messages_field: str = request.get("messages", "messages")
+        self.fields = {
+            wire: _Field(wire, spec.get("option"), spec.get("call"),
+                         compile_expression(spec["value"], f"{where}.request.fields.{wire}.value") if "value" in spec else None,
+                         spec.get("unless"),
+                         compile_expression(spec["refuse"], f"{where}.request.fields.{wire}.refuse") if "refuse" in spec else None,
+                         spec.get("message", f"{wire}: this value is not supported here"))
+            for wire, spec in (request.get("fields") or {}).items()
+        }
+        self.response = _tree(data.get("response"), f"{where}.response")
+        self.tool_call = _tree(data.get("tool_call"), f"{where}.tool_call")
+        self.usage = _tree(data.get("usage"), f"{where}.usage")
+        self.model = _tree(data.get("model"), f"{where}.model")
+        self.finish_reasons: Mapping[str, str] = data.get("finish_reasons") or {}
+        stream = data.get("stream") or {}
+        self.stream_base = _tree(stream.get("base"), f"{where}.stream.base")
+        self.stream_events: dict[str, list[_SSE]] = {
+            kind: [_SSE(compile_tree(e["data"], f"{where}.stream.events.{kind}[{i}].data"),
+                        compile_expression(e["event"], f"{where}.stream.events.{kind}[{i}].event") if "event" in e else None,
+                        compile_expression(e["when"], f"{where}.stream.events.{kind}[{i}].when") if "when" in e else None)
+                   for i, e in enumerate(entries)]
+            for kind, entries in (stream.get("events") or {}).items()
+        }
+
+    # ------------------------------------------------------------------ in
+    def parse(self, body: Any) -> ChatCall:
+        """A :class:`ChatCall` from a decoded request body (``null`` fields count as absent).
+        Raises :class:`GatewayError` (400) naming the field at fault."""
+        if not isinstance(body, dict):
+            raise GatewayError(400, "invalid_request", "the request body must be a JSON object")
+        given = {k: v for k, v in body.items() if v is not None}
+        model = given.pop(self.model_field, None)
+        if not isinstance(model, str) or not model:
+            raise GatewayError(400, "invalid_request", f"you must provide a {self.model_field} parameter", param=self.model_field)
+        messages = given.pop(self.messages_field, None)
+        if not isinstance(messages, list) or not messages:
+            raise GatewayError(400, "invalid_request", f"{self.messages_field} must be a non-empty array", param=self.messages_field)
+        unknown = sorted(k for k in given if k not in self.fields)
+        if unknown:
+            raise GatewayError(400, "invalid_request", f"unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
+        call = ChatCall(model, messages)
+        for wire, value in given.items():
+            spec = self.fields[wire]
+            if spec.unless is not None and spec.unless in given:
+                continue
+            if spec.refuse is not None and _expr(spec.refuse, {"value": value}, wire):
+                raise GatewayError(400, "invalid_request", spec.message, param=wire)
+            if spec.value is not None:
+                value = _expr(spec.value, {"value": value}, wire)
+            if spec.option is not None:
+                call.options[spec.option] = value
+            elif spec.call == "stream":
+                call.stream = bool(value)
+            elif spec.call == "include_usage":
+                call.include_usage = bool(value)
+        call.include_usage = call.include_usage and call.stream
+        return call
+
+    # ------------------------------------------------------------------ out
+    def finish(self, response: Response) -> str:
+        reason = response.finish_reason.unified if response.finish_reason is not None else "stop"
+        return str(self.finish_reasons.get(reason, self.finish_reasons.get("default", reason)))
+
+    def usage_body(self, usage: Usage | None) -> Any:
+        if usage is None or self.usage is None:
+            return None
+        return _render(self.usage, {"usage": usage.model_dump(exclude={"raw"})})
+
+    def response_body(self, response: Response, *, model: str, reply_id: str, created: int | None = None) -> Any:
+        """The non-streamed reply to a chat call (``model``: the name the caller asked for)."""
+        calls = [_render(self.tool_call, {"call": _call(c, i)}) for i, c in enumerate(response.tool_calls)] if self.tool_call is not None else []
+        ctx = {"id": reply_id, "created": created if created is not None else int(time.time()), "model": model, "text": response.text,
+               "finish": self.finish(response), "tool_calls": calls, "usage": self.usage_body(response.usage)}
+        return _render(self.response, ctx)
+
+    def models_body(self, names: list[str]) -> Any:
+        """The reply to a models call: ``names`` rendered by ``model`` into ``response``."""
+        models = [_render(self.model, {"name": n}) for n in names] if self.model is not None else names
+        return _render(self.response, {"models": models})
+
+
+def _call(part: Any, index: int) -> dict[str, Any]:
+    arguments = part.arguments_text if part.arguments_text is not None else json.dumps(part.arguments if part.arguments is not None else {}, ensure_ascii=False)
+    return {"id": part.tool_call_id, "name": part.tool_name, "arguments": arguments, "index": index}
+
+
+def _expr(expr: Any, ctx: Mapping[str, Any], param: str | None = None) -> Any:
+    try:
+        value = expr.render(ctx)
+    except TemplateFailure:  # a value the expression cannot take: the caller's request is at fault
+        raise GatewayError(400, "invalid_request", f"{param or 'a request field'}: a value of the wrong type", param=param) from None
+    return None if value is OMIT else value
+
+
+class EventWriter:
+    """Turns specwire stream events into the endpoint's server-sent events (bytes)."""
+
+    def __init__(self, endpoint: Endpoint, *, model: str, reply_id: str, include_usage: bool, created: int | None = None) -> None:
+        self.endpoint = endpoint
+        self.ctx: dict[str, Any] = {"id": reply_id, "model": model, "include_usage": include_usage,
+                                    "created": created if created is not None else int(time.time())}
+        self._started = False
+        self._tools: dict[int, int] = {}  # part index -> tool call index
+
+    def _emit(self, kind: str, ctx: Mapping[str, Any]) -> bytes:
+        out = b""
+        for sse in self.endpoint.stream_events.get(kind, ()):
+            if sse.when is not None and not _expr(sse.when, ctx):
+                continue
+            data = _render(sse.data, ctx)
+            if isinstance(data, dict) and self.endpoint.stream_base is not None:
+                data = {**(_render(self.endpoint.stream_base, ctx) or {}), **data}
+            text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            name = _expr(sse.event, ctx) if sse.event is not None else None
+            out += (f"event: {name}\n" if name else "").encode() + b"".join(b"data: " + line.encode() + b"\n" for line in text.split("\n")) + b"\n"
+        return out
+
+    def start(self) -> bytes:
+        """The ``start`` events; sent once."""
+        if self._started:
+            return b""
+        self._started = True
+        return self._emit("start", {**self.ctx, "event": {}})
+
+    def event(self, event: StreamEvent) -> bytes:
+        """The bytes (possibly none) for one event."""
+        out = self.start()
+        ctx: dict[str, Any] = {**self.ctx, "event": {f.name: getattr(event, f.name) for f in fields(event) if f.name not in ("response", "error", "part")}}
+        if isinstance(event, (ToolCallStart, ToolCallDelta)):
+            ctx["tool_index"] = self._tools.setdefault(event.index, len(self._tools))
+        if isinstance(event, Finish):
+            ctx.update(finish=self.endpoint.finish(event.response), usage=self.endpoint.usage_body(event.response.usage))
+        if isinstance(event, ErrorEvent):
+            from .errors import classify
+
+            ctx["error"] = self.endpoint.api.error_body(classify(event.error))
+        return out + self._emit(event.type, ctx)
+
+
+class WireAPI:
+    """A compiled ``serve:`` section (``name``: its spec's provider id): its :class:`Endpoint`
+    objects and its error shape.  Raises :class:`~specwire.errors.ConfigError` for a section that
+    does not compile."""
+
+    def __init__(self, section: Mapping[str, Any], *, name: str = "serve") -> None:
+        self.name = name
+        try:
+            self.error = compile_tree(section["error"], "serve.error")
+            self.error_types: Mapping[str, str] = section.get("error_types") or {}
+            self.endpoints = [Endpoint(n, d, self) for n, d in (section.get("endpoints") or {}).items()]
+        except TemplateFailure as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{name}: the serve: section is malformed ({type(exc).__name__}: {exc}); validate-spec says where") from None
+
+    def error_body(self, error: GatewayError) -> Any:
+        """The API's error body for ``error``."""
+        kind_type = self.error_types.get(error.kind, self.error_types.get("default", error.kind))
+        return _render(self.error, {"message": error.message, "type": kind_type, "code": error.code, "param": error.param, "status": error.status})
+
+
+def serve_sections(registry: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(provider, serve section)`` of every spec file on ``registry``'s search path that has one
+    (read from the spec's own file: the section is not inherited under ``extends``)."""
+    from ..spec.loader import load_file
+
+    out = []
+    for provider in registry.providers():
+        _, path = registry.origin(provider)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if "\nserve:" not in text:  # most specs have none: skip the parse
+            continue
+        loaded = load_file(path)
+        if isinstance(loaded.data, dict) and isinstance(loaded.data.get("serve"), dict):
+            out.append((provider, loaded.data["serve"]))
+    return out

@@ -1,0 +1,106 @@
+"""Fixtures of the gateway suite: the loopback fake provider, a router config fronting it, and a
+gateway (``specwire serve``) in a uvicorn subprocess on a free port, always killed afterwards.
+
+Keys: ``GATEWAY_KEY`` may use the ``chat`` and ``limited*`` groups (and ``gpt-*`` names); ``OTHER_KEY`` (given in
+the config by its SHA-256 only) may use the ``other`` group.  The provider key
+(``UPSTREAM_KEY``) lives only in the gateway's environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+
+from .fake_upstream import FakeUpstream  # noqa: E402
+
+GATEWAY_KEY = "gw-test-key-team-a"
+OTHER_KEY = "gw-test-key-other"
+UPSTREAM_KEY = "sk-upstream-secret-for-tests"
+KEY_ENV, UPSTREAM_ENV = "GATEWAY_TEST_KEY", "GATEWAY_TEST_UPSTREAM_KEY"
+MAX_BODY = 64 * 1024
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[FakeUpstream]:
+    with FakeUpstream() as fake:
+        yield fake
+
+
+def router_config(upstream: FakeUpstream) -> dict[str, Any]:
+    """A router config whose two deployments are the fake, with a ``gateway:`` section."""
+    dep = {"provider": "openai", "model": "gpt-fake", "api_key_env": UPSTREAM_ENV, "base_url": upstream.base_url}
+    return {
+        "router": {"retry": {"retries": 0}, "unknown_models": "error", "timeout": {"total": 10}},
+        # a 429 opens a deployment's circuit for its retry-after: each rate-limit test has its own
+        "deployments": [{"id": "up", **dep}, {"id": "up2", **dep}, {"id": "up3", **dep}, {"id": "up4", **dep}],
+        "groups": {"chat": {"deployments": ["up"]}, "other": {"deployments": ["up2"]},
+                   "limited": {"deployments": ["up3"]}, "limited-stream": {"deployments": ["up4"]}},
+        "aliases": {"gpt-4o": "chat"},
+        "gateway": {
+            "max_body_bytes": MAX_BODY,
+            "keys": [
+                {"name": "team-a", "key_env": KEY_ENV, "models": ["chat", "gpt-*", "limited*"]},
+                {"name": "other", "sha256": hashlib.sha256(OTHER_KEY.encode()).hexdigest(), "groups": ["other"]},
+            ],
+        },
+    }
+
+
+ENV = {KEY_ENV: GATEWAY_KEY, UPSTREAM_ENV: UPSTREAM_KEY}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def gateway_url(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``http://127.0.0.1:<port>``: ``specwire serve`` in a subprocess, ready (``/health/ready``)."""
+    path: Path = tmp_path_factory.mktemp("gateway") / "router.yaml"
+    path.write_text(yaml.safe_dump(router_config(upstream)), encoding="utf-8")
+    port = _free_port()
+    code = "import sys; from specwire.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, **ENV}
+    proc = subprocess.Popen([sys.executable, "-c", code, "serve", str(path), "--port", str(port), "--log-level", "warning", "--graceful-timeout", "2"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                pytest.fail(f"the gateway exited with {proc.returncode}:\n{out}")
+            try:
+                if httpx.get(url + "/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the gateway did not become ready in 20 s")
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        if proc.stdout:
+            proc.stdout.close()
