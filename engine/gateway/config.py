@@ -143,6 +143,9 @@ def parse_gateway(section: Any, *, env: Mapping[str, str] | None = None) -> Gate
     keys = section.get("keys") or []
     if not isinstance(keys, list):
         raise ConfigError("gateway.keys: expected a list")
+    for index, value in enumerate(keys):
+        if isinstance(value, str):  # a key written into the file: refused, without echoing it
+            raise ConfigError(f"gateway.keys[{index}]: a key is never written in the config; give key_env (an environment variable) or sha256 (its hex digest)")
     cap = section.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
     if not isinstance(cap, int) or isinstance(cap, bool) or cap <= 0:
         raise ConfigError("gateway.max_body_bytes: expected a positive integer (bytes)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pathlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -261,3 +262,29 @@ def test_classify(api: WireAPI, exc: BaseException, status: int, retry_after: st
 def test_gateway_error_passes_through() -> None:
     error = GatewayError(418, "invalid_request", "teapot")
     assert classify(error) is error and "418" in str(error)
+
+
+def test_a_key_written_into_the_config_file_is_refused_without_echo() -> None:
+    with pytest.raises(e.ConfigError) as info:
+        parse_gateway({"keys": [{"name": "ok", "sha256": "0" * 64}, "sk-gw-secret-123"]})
+    assert "keys[1]" in str(info.value) and "sk-gw-secret-123" not in str(info.value)
+
+
+def test_validate_spec_accepts_a_router_config_with_a_gateway_section(tmp_path: pathlib.Path) -> None:
+    """The router schema declares the section the gateway reads (its fields as parse_gateway knows them)."""
+    from specwire.cli.validate import main as validate_main
+    from specwire.gateway import config as gateway_config
+    from specwire.router.config import router_schema
+
+    declared = router_schema()["$defs"]["gateway"]
+    assert set(declared["properties"]) == set(gateway_config._SECTION_FIELDS)
+    assert set(declared["properties"]["keys"]["items"]["properties"]) == set(gateway_config._KEY_FIELDS)
+    path = tmp_path / "router.yaml"
+    path.write_text(
+        "router: {}\ndeployments:\n  - {id: a, provider: openai, model: gpt-5.5, api_key_env: OPENAI_API_KEY}\n"
+        "gateway:\n  max_body_bytes: 1000\n  keys:\n    - {name: ci, sha256: " + "a" * 64 + ", models: ['gpt-*']}\n",
+        encoding="utf-8",
+    )
+    assert validate_main([str(path)]) == 0
+    path.write_text(path.read_text(encoding="utf-8").replace("max_body_bytes", "max_body_bytez"), encoding="utf-8")
+    assert validate_main([str(path)]) != 0
