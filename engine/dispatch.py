@@ -13,7 +13,7 @@ for each rule, conditions that must hold for it to fire at all:
 
 The index picks one discriminator for a list of rules: the path whose value conditions cover
 the most rules (two at least), else the object whose key conditions leave out the most rules
-when a frame carries only its most common key.  Per frame it reads that one value (or that
+when a frame carries only its most common key (then: the one covering more rules, the deeper).  Per frame it reads that one value (or that
 object's few relevant keys) and returns, from a table built once, the rules that can match: the
 rules whose condition holds plus every rule the compiler could not classify, **in file order**.
 A rule left out could not have fired, so the result is the linear scan's, rule for rule (every
@@ -182,9 +182,10 @@ class Index(Generic[T]):
         return f"Index({self.kind}, {self.path!r}, {len(self.rules)} rules)"
 
 
-def build_index(rules: Sequence[T], atoms: Sequence[set[Atom]]) -> Index[T]:
+def build_index(rules: Sequence[T], atoms: Sequence[set[Atom]], *, envelope: bool = False) -> Index[T]:
     """The index of ``rules`` (file order) given each rule's conditions (``atoms[i]`` for
-    ``rules[i]``, see :func:`conditions`)."""
+    ``rules[i]``, see :func:`conditions`).  ``envelope``: the rules see a frame envelope
+    (``{event, data, headers}``), whose own keys are always there and discriminate nothing."""
     rules = tuple(rules)
     if len(rules) < 2:
         return Index(rules)
@@ -199,8 +200,8 @@ def build_index(rules: Sequence[T], atoms: Sequence[set[Atom]]) -> Index[T]:
         if count >= 2:
             return _value_index(rules, atoms, path)
     # a key discriminator: the object whose keys leave out the most rules
-    best: tuple[int, int, Path] | None = None
-    parents = {p for conds in atoms for kind, p, _ in conds if kind == "has"}
+    best: tuple[int, int, int, Path] | None = None
+    parents = {p for conds in atoms for kind, p, _ in conds if kind == "has" and (p or not envelope)}
     for parent in parents:
         wants = [_wants(conds, parent) for conds in atoms]
         covered = [w for w in wants if w is not None]
@@ -208,11 +209,11 @@ def build_index(rules: Sequence[T], atoms: Sequence[set[Atom]]) -> Index[T]:
         if not covered or len(keys) > _MAX_KEYS:
             continue
         most_common = max(sum(1 for w in covered if k in w) for k in keys)
-        score = len(covered) - most_common
-        if score > 0 and (best is None or (score, len(parent)) > best[:2]):
-            best = (score, len(parent), parent)
+        score = (len(covered) - most_common, len(covered), len(parent))
+        if score[0] > 0 and (best is None or score > best[:3]):
+            best = (*score, parent)
     if best is not None:
-        parent = best[2]
+        parent = best[3]
         wants_t = tuple(_wants(conds, parent) for conds in atoms)
         keys_t = tuple(sorted(set().union(*(w for w in wants_t if w is not None))))
         buckets: dict[Any, tuple[T, ...]] = {}

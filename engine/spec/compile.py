@@ -452,7 +452,7 @@ def ruleset(rules: tuple[Rule, ...], unmatched: str) -> RuleSet:
     atoms = {r.serial: rule_conditions(r.when, r.foreach) for r in rules}
 
     def index(selected: tuple[Rule, ...]) -> Index[Rule]:
-        return build_index(selected, [atoms[r.serial] for r in selected])
+        return build_index(selected, [atoms[r.serial] for r in selected], envelope=True)
 
     names = {r.event for r in rules if r.event is not None}
     by_event = {n: index(tuple(r for r in rules if r.event in (None, n))) for n in names}
