@@ -135,6 +135,7 @@ class Assembler:
         self._implicit: _Part | None = None
         self._usage_numbers: dict[str, Any] = {}
         self._usage_raw: dict[str, Any] | None = None
+        self._usage_memo: tuple[Usage | None] | None = None  # :attr:`usage` until the next usage event
         self.response_id: str | None = None
         self.response_model: str | None = None
         self.finish_raw: str | None = None
@@ -361,6 +362,7 @@ class Assembler:
             self._billed = {**(self._billed or {}), **{k: v for k, v in billed.items() if v is not None}}
         raw = fields.get("raw")
         snapshot = self._usage_config.snapshot
+        self._usage_memo = None
         if isinstance(raw, dict):
             self._usage_raw = dict(raw) if snapshot else {**(self._usage_raw or {}), **raw}
         changed = False
@@ -483,6 +485,12 @@ class Assembler:
 
     @property
     def usage(self) -> Usage | None:
+        memo = self._usage_memo
+        if memo is None:
+            memo = self._usage_memo = (self._normalized_usage(),)
+        return memo[0]
+
+    def _normalized_usage(self) -> Usage | None:
         if not self._usage_numbers and self._usage_raw is None:
             return None
         return normalize_usage(self._usage_numbers, self._usage_raw, self._usage_config)
