@@ -134,23 +134,31 @@ def rule_conditions(when: JPath | None, foreach: JPath | None) -> set[Atom]:
 
 
 # ---------------------------------------------------------------------------- the index
+_DEFAULT = object()  # the bucket key of a value no rule names (or a value that is not a string)
+
+
 class Index(Generic[T]):
     """Rules (or ``foreach`` cases) in file order, with a discriminator.  :meth:`select` gives the
     ones that can match a frame (``root``: what their expressions are evaluated against), still in
     file order.  ``kind`` is ``"value"``, ``"keys"`` or ``"scan"`` (no discriminator); ``path``
-    the discriminating path (for ``"keys"``, the object whose keys count); ``keys`` the keys read."""
+    the discriminating path (for ``"keys"``, the object whose keys count); ``keys`` the keys read.
+    Each bucket is an index itself (over fewer rules, with another discriminator or none), built
+    the first time a frame needs it: at most :data:`_MAX_NODES` indexes with a discriminator per
+    tree, so memory stays bounded whatever the frames."""
 
-    __slots__ = ("_buckets", "_default", "_read", "keys", "kind", "path", "rules", "select")
+    __slots__ = ("_bits", "_buckets", "_plan", "_read", "_values", "keys", "kind", "path", "rules", "select")
 
-    def __init__(self, rules: Sequence[T], kind: str = "scan", path: Path = (), buckets: dict[Any, tuple[T, ...]] | None = None,
-                 default: tuple[T, ...] = (), keys: tuple[str, ...] = ()) -> None:
+    def __init__(self, rules: Sequence[T], kind: str = "scan", path: Path = (), plan: _Plan[T] | None = None,
+                 values: frozenset[str] = frozenset(), keys: tuple[str, ...] = ()) -> None:
         self.rules: tuple[T, ...] = tuple(rules)
         self.kind = kind
         self.path = path
         self.keys = keys
+        self._bits = tuple((key, 1 << i) for i, key in enumerate(keys))
         self._read = path_reader(path)
-        self._buckets = buckets or {}  # value -> rules, or (for keys) bit mask of the keys present -> rules
-        self._default = default
+        self._plan = plan
+        self._values = values
+        self._buckets: dict[Any, Index[T]] = {}  # a value (or _DEFAULT), or a bit mask of the keys present -> index
         self.select: Callable[[Any], tuple[T, ...]]
         if kind == "value":
             self.select = self._by_value
@@ -162,24 +170,88 @@ class Index(Generic[T]):
 
     def _by_value(self, root: Any) -> tuple[T, ...]:
         value = self._read(root)
-        if isinstance(value, str):
-            return self._buckets.get(value, self._default)
-        return self._default
+        key = value if isinstance(value, str) and value in self._values else _DEFAULT
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._bucket(key)
+        return bucket.select(root)
 
     def _by_keys(self, root: Any) -> tuple[T, ...]:
         obj = self._read(root)
-        if not isinstance(obj, dict):
-            return self._default
         mask = 0
-        bit = 1
-        for key in self.keys:
-            if obj.get(key) is not None:
-                mask |= bit
-            bit <<= 1
-        return self._buckets[mask]
+        if isinstance(obj, dict):
+            for key, bit in self._bits:
+                if obj.get(key) is not None:
+                    mask |= bit
+        bucket = self._buckets.get(mask)
+        if bucket is None:
+            bucket = self._bucket(mask)
+        return bucket.select(root)
+
+    def _bucket(self, key: Any) -> Index[T]:
+        assert self._plan is not None
+        bucket = self._buckets[key] = self._plan.bucket(self, key)
+        return bucket
 
     def __repr__(self) -> str:
         return f"Index({self.kind}, {self.path!r}, {len(self.rules)} rules)"
+
+
+#: Discriminators read one after another at most (each bucket indexed again on what is left).
+_MAX_DEPTH = 3
+#: Indexes with a discriminator in one tree at most; past it, buckets are scanned.
+_MAX_NODES = 64
+
+
+class _Builder(Generic[T]):
+    """Builds the indexes of one tree (shared by its nodes, which build their buckets on demand)."""
+
+    def __init__(self, rules: tuple[T, ...], atoms: tuple[set[Atom], ...], envelope: bool) -> None:
+        self.rules, self.atoms, self.envelope = rules, atoms, envelope
+        self.memo: dict[tuple[tuple[int, ...], frozenset[tuple[str, Path]]], Index[T]] = {}
+        self.budget = _MAX_NODES
+
+    def build(self, chosen: tuple[int, ...], used: frozenset[tuple[str, Path]]) -> Index[T]:
+        """The index of ``rules[i] for i in chosen``, not using the discriminators in ``used`` again."""
+        key = (chosen, used)
+        found = self.memo.get(key)
+        if found is not None:
+            return found
+        subset = tuple(self.rules[i] for i in chosen)
+        choice = None
+        if len(chosen) >= 2 and len(used) < _MAX_DEPTH and self.budget > 0:
+            choice = _discriminator([self.atoms[i] for i in chosen], used, self.envelope)
+        if choice is None:
+            index: Index[T] = Index(subset)
+        else:
+            self.budget -= 1
+            kind, path = choice
+            wants = tuple(_wants(self.atoms[i], kind, path) for i in chosen)
+            plan = _Plan(self, chosen, wants, used | {choice})
+            named = frozenset().union(*(w for w in wants if w is not None))
+            if kind == "eq":
+                index = Index(subset, "value", path, plan, values=named)
+            else:
+                index = Index(subset, "keys", path, plan, keys=tuple(sorted(named)))
+        self.memo[key] = index
+        return index
+
+
+class _Plan(Generic[T]):
+    """What an index needs to build a bucket: its rules, what each wants, the discriminators used."""
+
+    __slots__ = ("below", "builder", "chosen", "wants")
+
+    def __init__(self, builder: _Builder[T], chosen: tuple[int, ...], wants: tuple[frozenset[str] | None, ...], below: frozenset[tuple[str, Path]]) -> None:
+        self.builder, self.chosen, self.wants, self.below = builder, chosen, wants, below
+
+    def bucket(self, index: Index[T], key: Any) -> Index[T]:
+        if index.kind == "value":
+            members = [w is None or (key is not _DEFAULT and key in w) for w in self.wants]
+        else:
+            present = {k for i, k in enumerate(index.keys) if key >> i & 1}
+            members = [w is None or bool(w & present) for w in self.wants]
+        return self.builder.build(tuple(i for i, m in zip(self.chosen, members) if m), self.below)
 
 
 def build_index(rules: Sequence[T], atoms: Sequence[set[Atom]], *, envelope: bool = False) -> Index[T]:
@@ -187,24 +259,26 @@ def build_index(rules: Sequence[T], atoms: Sequence[set[Atom]], *, envelope: boo
     ``rules[i]``, see :func:`conditions`).  ``envelope``: the rules see a frame envelope
     (``{event, data, headers}``), whose own keys are always there and discriminate nothing."""
     rules = tuple(rules)
-    if len(rules) < 2:
-        return Index(rules)
-    # a value discriminator: the path most rules compare with strings
+    return _Builder(rules, tuple(atoms), envelope).build(tuple(range(len(rules))), frozenset())
+
+
+def _discriminator(conds: list[set[Atom]], used: frozenset[tuple[str, Path]], envelope: bool) -> tuple[str, Path] | None:
+    """The path most rules compare with strings (two at least), else the object whose keys leave
+    out the most rules when a frame carries only its most common key (then: the one covering more
+    rules, the deeper one); ``None`` if neither would leave out a rule."""
     eq_paths: dict[Path, int] = {}
-    for conds in atoms:
-        for kind, path, _ in conds:
-            if kind == "eq":
+    for c in conds:
+        for kind, path, _ in c:
+            if kind == "eq" and ("eq", path) not in used:
                 eq_paths[path] = eq_paths.get(path, 0) + 1
     if eq_paths:
-        path, count = max(eq_paths.items(), key=lambda item: (item[1], len(item[0])))
+        path, count = max(sorted(eq_paths.items()), key=lambda item: (item[1], len(item[0])))
         if count >= 2:
-            return _value_index(rules, atoms, path)
-    # a key discriminator: the object whose keys leave out the most rules
+            return ("eq", path)
     best: tuple[int, int, int, Path] | None = None
-    parents = {p for conds in atoms for kind, p, _ in conds if kind == "has" and (p or not envelope)}
+    parents = sorted({p for c in conds for kind, p, _ in c if kind == "has" and (p or not envelope) and ("has", p) not in used}, key=str)
     for parent in parents:
-        wants = [_wants(conds, parent) for conds in atoms]
-        covered = [w for w in wants if w is not None]
+        covered = [w for c in conds if (w := _wants(c, "has", parent)) is not None]
         keys: set[str] = set().union(*covered)
         if not covered or len(keys) > _MAX_KEYS:
             continue
@@ -212,31 +286,16 @@ def build_index(rules: Sequence[T], atoms: Sequence[set[Atom]], *, envelope: boo
         score = (len(covered) - most_common, len(covered), len(parent))
         if score[0] > 0 and (best is None or score > best[:3]):
             best = (*score, parent)
-    if best is not None:
-        parent = best[3]
-        wants_t = tuple(_wants(conds, parent) for conds in atoms)
-        keys_t = tuple(sorted(set().union(*(w for w in wants_t if w is not None))))
-        buckets: dict[Any, tuple[T, ...]] = {}
-        for mask in range(1 << len(keys_t)):
-            present = {k for i, k in enumerate(keys_t) if mask >> i & 1}
-            buckets[mask] = tuple(r for r, want in zip(rules, wants_t) if want is None or want & present)
-        return Index(rules, "keys", parent, buckets=buckets, default=buckets[0], keys=keys_t)
-    return Index(rules)
+    return ("has", best[3]) if best is not None else None
 
 
-def _wants(conds: set[Atom], parent: Path) -> frozenset[str] | None:
-    """The keys of the object at ``parent`` one of which a rule needs (the narrowest of its
-    conditions there), or ``None``."""
-    found = [values for kind, p, values in conds if kind == "has" and p == parent]
-    return min(found, key=len) if found else None
-
-
-def _value_index(rules: tuple[T, ...], atoms: Sequence[set[Atom]], path: Path) -> Index[T]:
-    wants: list[frozenset[str] | None] = []
-    for conds in atoms:
-        sets = [values for kind, p, values in conds if kind == "eq" and p == path]
-        wants.append(frozenset.intersection(*sets) if sets else None)
-    values = set().union(*(w for w in wants if w is not None))
-    buckets = {v: tuple(r for r, w in zip(rules, wants) if w is None or v in w) for v in values}
-    default = tuple(r for r, w in zip(rules, wants) if w is None)
-    return Index(rules, "value", path, buckets=buckets, default=default)
+def _wants(conds: set[Atom], kind: str, path: Path) -> frozenset[str] | None:
+    """What a rule needs at the discriminator: the strings the value at ``path`` must be one of
+    (``eq``), or the keys of the object at ``path`` one of which must be there (``has``); the
+    narrowest of its conditions there, or ``None`` (it does not depend on it)."""
+    found = [values for k, p, values in conds if k == kind and p == path]
+    if not found:
+        return None
+    if kind == "eq":
+        return frozenset.intersection(*found)
+    return min(found, key=len)

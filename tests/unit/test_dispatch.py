@@ -97,23 +97,26 @@ def build(sources: list[str | None]) -> Index[str]:
 def test_value_index_keeps_file_order_and_unclassified_rules() -> None:
     index = build(["data.type == 'a'", None, "data.type == 'b' || data.type == 'a'", "data.other", "data.type == 'c'"])
     assert (index.kind, index.path) == ("value", ("data", "type"))
-    assert index.select({"data": {"type": "a"}}) == ("r0", "r1", "r2", "r3")
-    assert index.select({"data": {"type": "b"}}) == ("r1", "r2", "r3")
-    assert index.select({"data": {"type": "zzz"}}) == ("r1", "r3")  # a value no rule names
-    assert index.select({"data": {"type": 1}}) == ("r1", "r3")  # not a string
-    assert index.select({"data": None}) == ("r1", "r3")
+    assert index.select({"data": {"type": "a", "other": 1}}) == ("r0", "r1", "r2", "r3")
+    assert index.select({"data": {"type": "b", "other": 1}}) == ("r1", "r2", "r3")
+    assert index.select({"data": {"type": "zzz", "other": 1}}) == ("r1", "r3")  # a value no rule names
+    assert index.select({"data": {"type": 1, "other": 1}}) == ("r1", "r3")  # not a string
     assert index.rules == ("r0", "r1", "r2", "r3", "r4")
+    # each bucket is indexed again: here on the keys of `data` (r3 needs `data.other`)
+    assert index.select({"data": {"type": "a"}}) == ("r0", "r1", "r2")
+    assert index.select({"data": None}) == ("r1", "r3")  # one rule left to tell apart: scanned
 
 
 def test_key_index_selects_by_the_non_null_keys_present() -> None:
     index = build(["data.d.text", "data.d.reasoning || data.d.thinking", "data.d.tool_calls", "data.usage"])
     assert (index.kind, index.path) == ("keys", ("data", "d"))
     assert index.keys == ("reasoning", "text", "thinking", "tool_calls")
-    assert index.select({"data": {"d": {"text": "x"}, "usage": None}}) == ("r0", "r3")
-    assert index.select({"data": {"d": {"thinking": "x", "text": None}}}) == ("r1", "r3")
-    assert index.select({"data": {"d": {"text": "x", "tool_calls": []}}}) == ("r0", "r2", "r3")  # [] is not null: a candidate
-    assert index.select({"data": {"d": "text"}}) == ("r3",)
-    assert index.select({}) == ("r3",)
+    assert index.select({"data": {"d": {"text": "x"}, "usage": 1}}) == ("r0", "r3")
+    assert index.select({"data": {"d": {"thinking": "x", "text": None}, "usage": 1}}) == ("r1", "r3")
+    assert index.select({"data": {"d": {"text": "x", "tool_calls": []}, "usage": 1}}) == ("r0", "r2", "r3")  # [] is not null: a candidate
+    assert index.select({"data": {"d": "text", "usage": 1}}) == ("r3",)
+    assert index.select({"data": {"d": {"text": "x"}, "usage": None}}) == ("r0",)  # then on the keys of `data`
+    assert index.select({}) == ("r3",)  # a single rule left: evaluated
 
 
 def test_event_names_are_the_first_key() -> None:
@@ -129,11 +132,21 @@ def test_event_names_are_the_first_key() -> None:
     }
     rules = _Compiler().ruleset(events, "ignore", ("stream", "events"))
     assert isinstance(rules, RuleSet)
-    assert [r.name for r in rules.index_for("block_start").select({"data": {"block": {"type": "tool_use"}}})] == ["tool", "anywhere"]
+    assert [r.name for r in rules.index_for("block_start").select({"data": {"block": {"type": "tool_use"}, "error": {}}})] == ["tool", "anywhere"]
+    assert [r.name for r in rules.index_for("block_start").select({"data": {"block": {"type": "tool_use"}}})] == ["tool"]
     assert [r.name for r in rules.index_for("block_delta").rules] == ["delta", "anywhere"]
     assert [r.name for r in rules.index_for(None).rules] == ["anywhere"]
     assert [r.name for r in rules.index_for("other").rules] == ["anywhere"]
     assert rules.index_for("block_start").kind == "value"
+
+
+def test_nested_discriminators_chat_chunk() -> None:
+    """A chat chunk's rules: the keys of ``data``, then of ``choices[0]``, then of its ``delta``."""
+    index = build(["data.error", "data.choices[0].delta.content", "data.choices[0].delta.tool_calls", "data.choices[0].finish_reason", "data.usage", None])
+    chunk = {"data": {"id": "x", "choices": [{"delta": {"content": "hi"}, "finish_reason": None}], "usage": None}}
+    assert index.select(chunk) == ("r1", "r5")
+    last = {"data": {"id": "x", "choices": [], "usage": {"total_tokens": 3}}}
+    assert index.select(last) == ("r4", "r5")
 
 
 def test_a_single_rule_or_unclassifiable_rules_are_scanned() -> None:
