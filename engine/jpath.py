@@ -286,6 +286,16 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
                 return isinstance(found, str) and found in members
 
             return member
+        if name == "sum" and len(args) == 1:
+            (arg,) = args
+
+            def total(v: Any) -> Any:
+                items = arg(v)
+                if isinstance(items, list) and all(type(x) in (int, float) for x in items):
+                    return sum(items)  # what jmespath.py's sum does once its argument checks pass
+                return _FUNCTIONS.call_function("sum", [items])  # its type error
+
+            return total
         return lambda v: _FUNCTIONS.call_function(name, [a(v) for a in args])
     if kind == "multi_select_dict":
         pairs = tuple((c["value"], _compile(c["children"][0])) for c in node["children"])

@@ -68,6 +68,7 @@ EXPRESSIONS = [
     "a == 'pxq'", "'pxq' == a", "a != 'pxq'", "a == `null`", "b != `null`", "a == `[1]`", "a == `{}`", "`1` == a",
     "contains(`[\"pxq\", \"v\"]`, a)", "contains(`[\"pxq\"]`, _x.k2)", "contains(`[1, \"x\"]`, a)",
     "a.b.c.d", "a.b[0].c", "data.choices[0].delta.content", "a[-1].b", "a.b == 'x' || a == 'pxq'",
+    "sum(a)", "sum(a[*].b)", "a && sum(a[?b].b)",
 ]
 DOCUMENTS = [
     {"a": 1, "b": 2}, {"a": {"b": [{"c": 5}], "c": 1}, "b": None}, {"a": [{"x": 1, "y": "p", "b": 3}, {"x": 2, "b": [1]}]},
@@ -75,6 +76,7 @@ DOCUMENTS = [
     {"a": False, "b": 0}, {"a": 1.0, "b": True}, {"_x": {"k2": "v"}}, {"data": {"choices": [{"delta": {"content": "hi"}}]}},
     {"a": [1]}, {"a": [True]}, {"a": ["pxq"]}, {"a": {"b": {"c": {"d": 4}}}}, {"a": {"b": [{"c": "x"}]}}, {"a": {"b": "x"}},
     {"_x": {"k2": "pxq"}}, {"data": {"choices": []}}, {"a": [{"b": 1}, {"b": 2}]},
+    {"a": [1, 2.5]}, {"a": [1, True]}, {"a": [1, "2"]}, {"a": [{"b": 1}, {"b": 2.5}, {"c": 1}]}, {"a": [{"b": True}]},
 ]
 
 
