@@ -193,6 +193,12 @@ class Index(Generic[T]):
         bucket = self._buckets[key] = self._plan.bucket(self, key)
         return bucket
 
+    def __eq__(self, other: object) -> bool:  # the index is a function of its rules
+        return isinstance(other, Index) and other.rules == self.rules
+
+    def __hash__(self) -> int:
+        return hash(self.rules)
+
     def __repr__(self) -> str:
         return f"Index({self.kind}, {self.path!r}, {len(self.rules)} rules)"
 

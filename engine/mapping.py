@@ -1,7 +1,9 @@
 """Frames → raw events, through a spec's compiled event rules.  Pure.
 
-For each frame the mapper evaluates, in file order, the rules that can match its SSE event name
-(:meth:`RuleSet.for_event`).  A rule fires when its ``when`` holds (JMESPath truthiness: ``null``,
+For each frame the mapper evaluates, in file order, the rules that can match it: the rule index
+(:meth:`RuleSet.index_for`, :mod:`specwire.dispatch`) picks them by SSE event name and by the
+discriminating fields the compiler found in the rules' ``when`` expressions; the result is the
+linear scan's (``EventMapper(scan=True)``).  A rule fires when its ``when`` holds (JMESPath truthiness: ``null``,
 ``false``, ``""``, ``[]`` and ``{}`` are false; ``0`` is true); a ``foreach`` rule fires once per
 item, evaluating ``when``, ``cases`` and fields against the item.  Every rule that holds fires.
 A ``once`` rule fires at most once per response.
