@@ -63,10 +63,6 @@ def normalize_usage(numbers: dict[str, Any], raw: dict[str, Any] | None, config:
     if total is None and inp is not None and out is not None:
         total = inp + out
     values.update(input_tokens=inp, output_tokens=out, total_tokens=total)
-    if all(v is None or type(v) is int for v in values.values()):
-        # the assembler's numbers are ints already: no validation needed (a stream may report
-        # usage on every chunk); ``raw`` copied as validation would
-        return Usage.model_construct(**values, raw=dict(raw) if raw is not None else None)
     return Usage(**values, raw=raw)
 
 
