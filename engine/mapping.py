@@ -70,7 +70,8 @@ class EventMapper:
         out: list[RawEvent] = []
         fired = self._fired
         rule: Rule | None = None
-        index = self._rules.index_for(event)
+        rules = self._rules
+        index = rules.generic if event is None else rules.by_event.get(event, rules.generic)  # RuleSet.index_for, inlined
         try:
             for rule in index.rules if self._scan else index.select(root):
                 if rule.once and rule.serial in fired:

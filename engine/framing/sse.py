@@ -96,11 +96,11 @@ class SSEFraming:
         line_fn = self._line
         for line in lines:
             if not line and self._data:  # the blank line that ends an event (inlined: one per frame)
-                data = "\n".join(self._data) if len(self._data) > 1 else self._data[0]
+                text = "\n".join(self._data) if len(self._data) > 1 else self._data[0]
                 event = self._event
                 self._data, self._data_len, self._event = [], 0, None
-                if data:
-                    out.append(Frame(event, data))
+                if text:
+                    out.append(Frame(event, text))
             else:
                 line_fn(line, out)
 
