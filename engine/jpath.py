@@ -345,7 +345,10 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
             return out
 
         return flatten
-    return lambda v: _INTERPRETER.visit(cast("Any", node), v)  # slices, value projections, exprefs
+    if kind == "slice":
+        cut = slice(*node["children"])
+        return lambda v: v[cut] if isinstance(v, list) else None
+    return lambda v: _INTERPRETER.visit(cast("Any", node), v)  # value projections, exprefs…
 
 
 def compile_jpath(source: str) -> JPath:

@@ -68,7 +68,7 @@ EXPRESSIONS = [
     "a == 'pxq'", "'pxq' == a", "a != 'pxq'", "a == `null`", "b != `null`", "a == `[1]`", "a == `{}`", "`1` == a",
     "contains(`[\"pxq\", \"v\"]`, a)", "contains(`[\"pxq\"]`, _x.k2)", "contains(`[1, \"x\"]`, a)",
     "a.b.c.d", "a.b[0].c", "data.choices[0].delta.content", "a[-1].b", "a.b == 'x' || a == 'pxq'",
-    "sum(a)", "sum(a[*].b)", "a && sum(a[?b].b)",
+    "sum(a)", "sum(a[*].b)", "a && sum(a[?b].b)", "a[1:]", "a[::-1]", "a[-2:].b", "data.choices[1:]",
 ]
 DOCUMENTS = [
     {"a": 1, "b": 2}, {"a": {"b": [{"c": 5}], "c": 1}, "b": None}, {"a": [{"x": 1, "y": "p", "b": 3}, {"x": 2, "b": [1]}]},
