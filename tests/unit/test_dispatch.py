@@ -321,3 +321,32 @@ def test_index_equals_linear_scan_on_generated_frames(registry: Any) -> None:
             assert _map_all(rules, usage, batch, scan=False) == _map_all(rules, usage, batch, scan=True), label
 
     check()
+
+
+def test_buckets_are_built_on_demand_within_a_budget() -> None:
+    """Buckets appear when a frame needs them, and a tree never holds more than the node budget
+    of indexes with a discriminator, whatever mix of keys hostile frames carry."""
+    from itertools import product
+
+    from specwire import dispatch
+
+    keys = [f"k{i}" for i in range(8)]
+    sources: list[str | None] = [f"data.{k}" for k in keys] + [f"data.x.{k}" for k in keys] + [f"data.y.{k} == 'v'" for k in keys]
+    index = build(sources)
+    assert index._buckets == {}  # nothing built before the first frame
+    for bits in product([0, 1], repeat=8):
+        frame = {k: 1 for k, b in zip(keys, bits) if b}
+        got = index.select({"data": {**frame, "x": frame, "y": {k: "v" for k in frame}}})
+        matching = {f"r{i}" for i in range(24) if bits[i % 8]}
+        assert matching <= set(got)  # candidates: every rule that holds, maybe others
+        assert list(got) == sorted(got, key=lambda name: int(name[1:]))  # in file order
+
+    def nodes(ix: Index[str], seen: set[int]) -> None:
+        if id(ix) not in seen:
+            seen.add(id(ix))
+            for b in ix._buckets.values():
+                nodes(b, seen)
+
+    seen: set[int] = set()
+    nodes(index, seen)
+    assert index._buckets and len(seen) <= dispatch._MAX_NODES * 257
