@@ -135,6 +135,7 @@ class Assembler:
         self._implicit: _Part | None = None
         self._usage_numbers: dict[str, Any] = {}
         self._usage_raw: dict[str, Any] | None = None
+        self._usage_memo: tuple[Usage | None] | None = None  # :attr:`usage` until the next usage event
         self.response_id: str | None = None
         self.response_model: str | None = None
         self.finish_raw: str | None = None
@@ -142,7 +143,6 @@ class Assembler:
         self.finish_seen = False
         self._billed: dict[str, Any] | None = None
         self.done = False
-        self.error_body: Any = None
         self.raw: Any = None
         self.response_meta: dict[str, Any] = {}
         self._logprobs: list[TokenLogprob] | None = None
@@ -201,10 +201,15 @@ class Assembler:
         redacted = fields.get("redacted") is True
         if not delta and not meta and not redacted:
             return out
-        if self._absorbed(fields.get("part_id"), delta):
+        pid = fields.get("part_id")
+        if pid is not None and self._by_pid and self._absorbed(pid, delta):
             return out
-        separate = fields.get("part_id") is None and truthy(fields.get("separate"))
-        part = self._get_part(kind, fields.get("part_id"), out, new=complete or separate)
+        separate = pid is None and truthy(fields.get("separate"))
+        cur = self._implicit
+        if pid is None and not (complete or separate) and cur is not None and cur.open and cur.kind == kind:
+            part = cur  # the common case: one more fragment of the open implicit part
+        else:
+            part = self._get_part(kind, pid, out, new=complete or separate)
         if redacted:
             part.redacted = True
         if meta:
@@ -357,6 +362,7 @@ class Assembler:
             self._billed = {**(self._billed or {}), **{k: v for k, v in billed.items() if v is not None}}
         raw = fields.get("raw")
         snapshot = self._usage_config.snapshot
+        self._usage_memo = None
         if isinstance(raw, dict):
             self._usage_raw = dict(raw) if snapshot else {**(self._usage_raw or {}), **raw}
         changed = False
@@ -393,15 +399,18 @@ class Assembler:
         self.finish_seen = True
         return []
 
-    def _error(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
-        self.error_body = fields.get("body")
-        if self.error_body is None:
-            self.error_body = {}
-        return []
-
     def _done(self, fields: dict[str, Any], meta: dict[str, Any]) -> list[Any]:
         self.done = True
         return []
+
+    def done_signal(self) -> None:
+        """The stream's done signal arrived outside any rule (a ``done_data`` sentinel such as
+        ``[DONE]``); the same as a rule emitting ``done``."""
+        self.done = True
+
+    def keep_raw(self, body: Any) -> None:
+        """Keep a non-streaming response's parsed body as ``Response.raw``."""
+        self.raw = body
 
     def warn(self, kind: str, detail: str, param: str | None = None) -> list[Any]:
         warning = CallWarning(kind=kind, param=param, detail=detail)
@@ -476,6 +485,12 @@ class Assembler:
 
     @property
     def usage(self) -> Usage | None:
+        memo = self._usage_memo
+        if memo is None:
+            memo = self._usage_memo = (self._normalized_usage(),)
+        return memo[0]
+
+    def _normalized_usage(self) -> Usage | None:
         if not self._usage_numbers and self._usage_raw is None:
             return None
         return normalize_usage(self._usage_numbers, self._usage_raw, self._usage_config)
@@ -557,6 +572,5 @@ class Assembler:
         "part_end": _part_end,
         "usage": _usage,
         "finish": _finish,
-        "error": _error,
         "done": _done,
     }

@@ -20,7 +20,7 @@ import jmespath
 from jmespath import visitor
 from jmespath.exceptions import JMESPathError
 
-__all__ = ["EVALUATION_ERRORS", "MAX_EXPRESSION_CHARS", "MAX_NESTING", "JPath", "JPathError", "compile_jpath"]
+__all__ = ["EVALUATION_ERRORS", "MAX_EXPRESSION_CHARS", "MAX_NESTING", "JPath", "JPathError", "chain_path", "compile_jpath", "path_reader"]
 
 #: What evaluating a compiled expression may raise (a type error inside a JMESPath function…).
 EVALUATION_ERRORS = (JMESPathError, TypeError, ValueError, RecursionError)
@@ -45,6 +45,11 @@ class JPath:
     and raises :class:`JPathError` for an evaluation error (a type error inside a function)."""
 
     __slots__ = ("_parsed", "fn", "source")
+
+    @property
+    def parsed(self) -> dict[str, Any]:
+        """The jmespath.py syntax tree (read-only by convention; the dispatch index reads it)."""
+        return cast("dict[str, Any]", self._parsed)
 
     def __init__(self, source: str, parsed: Any) -> None:
         self.source = source
@@ -88,29 +93,112 @@ def _steps(node: dict[str, Any]) -> list[dict[str, Any]] | None:
     return None
 
 
+def _fields(keys: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A run of one to three field steps, unrolled (no loop, one call)."""
+    if len(keys) == 1:
+        (k0,) = keys
+
+        def f1(v: Any) -> Any:
+            return v.get(k0) if isinstance(v, dict) else None
+
+        return f1
+    if len(keys) == 2:
+        k0, k1 = keys
+
+        def f2(v: Any) -> Any:
+            if isinstance(v, dict):
+                v = v.get(k0)
+                if isinstance(v, dict):
+                    return v.get(k1)
+            return None
+
+        return f2
+    k0, k1, k2 = keys
+
+    def f3(v: Any) -> Any:
+        if isinstance(v, dict):
+            v = v.get(k0)
+            if isinstance(v, dict):
+                v = v.get(k1)
+                if isinstance(v, dict):
+                    return v.get(k2)
+        return None
+
+    return f3
+
+
+def _index(i: int) -> Callable[[Any], Any]:
+    def index(v: Any) -> Any:
+        if isinstance(v, list):
+            try:
+                return v[i]
+            except IndexError:
+                return None
+        return None
+
+    return index
+
+
 def _chain(steps: list[dict[str, Any]]) -> Callable[[Any], Any]:
-    keys = tuple(s["value"] if s["type"] == "field" else int(s["value"]) for s in steps)
-    kinds = tuple(s["type"] == "field" for s in steps)
-    if len(keys) == 1 and kinds[0]:
-        key = keys[0]
-        return lambda v: v.get(key) if isinstance(v, dict) else None
+    """A chain of fields and indices: runs of up to three fields unrolled into one closure each,
+    the closures applied in turn (a missing step ends the chain: every later step gives ``null``
+    for ``null``)."""
+    segments: list[Callable[[Any], Any]] = []
+    run: list[str] = []
+    for step in steps:
+        if step["type"] == "field":
+            run.append(step["value"])
+            if len(run) == 3:
+                segments.append(_fields(tuple(run)))
+                run = []
+        else:
+            if run:
+                segments.append(_fields(tuple(run)))
+                run = []
+            segments.append(_index(int(step["value"])))
+    if run:
+        segments.append(_fields(tuple(run)))
+    if len(segments) == 1:
+        return segments[0]
+    if len(segments) == 2:
+        s0, s1 = segments
+
+        def two(v: Any) -> Any:
+            v = s0(v)
+            return None if v is None else s1(v)
+
+        return two
+    fns = tuple(segments)
 
     def walk(value: Any) -> Any:
-        for key, is_field in zip(keys, kinds):
-            if is_field:
-                if not isinstance(value, dict):
-                    return None
-                value = value.get(key)
-            else:
-                if not isinstance(value, list):
-                    return None
-                try:
-                    value = value[key]
-                except IndexError:
-                    return None
+        for fn in fns:
+            value = fn(value)
+            if value is None:
+                return None
         return value
 
     return walk
+
+
+def chain_path(node: dict[str, Any]) -> tuple[str | int, ...] | None:
+    """The steps of a plain chain of fields and indices (``a.b[0].c`` → ``("a", "b", 0, "c")``),
+    or ``None`` when ``node`` (a jmespath.py syntax tree) is anything else."""
+    steps = _steps(node)
+    if steps is None:
+        return None
+    return tuple(s["value"] if s["type"] == "field" else int(s["value"]) for s in steps)
+
+
+def path_reader(path: tuple[str | int, ...]) -> Callable[[Any], Any]:
+    """The compiled accessor of a plain chain given as steps (what :func:`chain_path` returns)."""
+    if not path:
+        return lambda v: v
+    return _chain([{"type": "field", "value": s} if isinstance(s, str) else {"type": "index", "value": s} for s in path])
+
+
+def _plain_literal(node: dict[str, Any]) -> bool:
+    """A literal that JMESPath equality compares as Python does (not a number, not a boolean)."""
+    return node["type"] == "literal" and not isinstance(node["value"], (bool, int, float))
 
 
 def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
@@ -138,7 +226,9 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
 
         def either(v: Any) -> Any:
             matched = left(v)
-            return right(v) if _false(matched) else matched
+            if matched is None or matched is False or matched == "" or matched == [] or matched == {}:
+                return right(v)
+            return matched
 
         return either
     if kind == "and_expression":
@@ -146,7 +236,9 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
 
         def both(v: Any) -> Any:
             matched = left(v)
-            return matched if _false(matched) else right(v)
+            if matched is None or matched is False or matched == "" or matched == [] or matched == {}:
+                return matched
+            return right(v)
 
         return both
     if kind == "not_expression":
@@ -162,6 +254,13 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
     if kind == "comparator":
         left, right = children
         op = node["value"]
+        if op in ("eq", "ne") and (_plain_literal(node["children"][0]) or _plain_literal(node["children"][1])):
+            # no 0/1-versus-boolean case can arise: JMESPath equality is Python's here
+            lit_node, other = (node["children"][0], right) if _plain_literal(node["children"][0]) else (node["children"][1], left)
+            literal = lit_node["value"]
+            if op == "eq":
+                return lambda v: other(v) == literal
+            return lambda v: other(v) != literal
         if op == "eq":
             return lambda v: _equals(left(v), right(v))
         if op == "ne":
@@ -177,6 +276,26 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
         return compare
     if kind == "function_expression":
         name, args = node["value"], tuple(children)
+        first = node["children"][0] if node["children"] else None
+        if name == "contains" and len(args) == 2 and first is not None and first["type"] == "literal" and isinstance(first["value"], list) and first["value"] and all(isinstance(x, str) for x in first["value"]):
+            # contains(`["a", "b"]`, expr): a set lookup (only a string can equal a string)
+            members, search = frozenset(first["value"]), args[1]
+
+            def member(v: Any) -> Any:
+                found = search(v)
+                return isinstance(found, str) and found in members
+
+            return member
+        if name == "sum" and len(args) == 1:
+            (arg,) = args
+
+            def total(v: Any) -> Any:
+                items = arg(v)
+                if isinstance(items, list) and all(type(x) in (int, float) for x in items):
+                    return sum(items)  # what jmespath.py's sum does once its argument checks pass
+                return _FUNCTIONS.call_function("sum", [items])  # its type error
+
+            return total
         return lambda v: _FUNCTIONS.call_function(name, [a(v) for a in args])
     if kind == "multi_select_dict":
         pairs = tuple((c["value"], _compile(c["children"][0])) for c in node["children"])
@@ -226,7 +345,10 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
             return out
 
         return flatten
-    return lambda v: _INTERPRETER.visit(cast("Any", node), v)  # slices, value projections, exprefs
+    if kind == "slice":
+        cut = slice(*node["children"])
+        return lambda v: v[cut] if isinstance(v, list) else None
+    return lambda v: _INTERPRETER.visit(cast("Any", node), v)  # value projections, exprefs…
 
 
 def compile_jpath(source: str) -> JPath:

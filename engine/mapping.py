@@ -1,7 +1,9 @@
 """Frames → raw events, through a spec's compiled event rules.  Pure.
 
-For each frame the mapper evaluates, in file order, the rules that can match its SSE event name
-(:meth:`RuleSet.for_event`).  A rule fires when its ``when`` holds (JMESPath truthiness: ``null``,
+For each frame the mapper evaluates, in file order, the rules that can match it: the rule index
+(:meth:`RuleSet.index_for`, :mod:`specwire.dispatch`) picks them by SSE event name and by the
+discriminating fields the compiler found in the rules' ``when`` expressions; the result is the
+linear scan's (``EventMapper(scan=True)``).  A rule fires when its ``when`` holds (JMESPath truthiness: ``null``,
 ``false``, ``""``, ``[]`` and ``{}`` are false; ``0`` is true); a ``foreach`` rule fires once per
 item, evaluating ``when``, ``cases`` and fields against the item.  Every rule that holds fires.
 A ``once`` rule fires at most once per response.
@@ -44,14 +46,17 @@ _MAX_COUNT = 2**63
 
 class EventMapper:
     """Stateful only for ``once`` rules; create one per response.  ``observe`` (optional) is called
-    for every rule that fires (see :data:`Observer`)."""
+    for every rule that fires (see :data:`Observer`).  With ``scan``, every rule of the frame's
+    event name is evaluated in turn instead of the ones the dispatch index picks (the reference
+    the index is tested against; the events are the same)."""
 
-    __slots__ = ("_fired", "_observe", "_rules", "_usage")
+    __slots__ = ("_fired", "_observe", "_rules", "_scan", "_usage")
 
-    def __init__(self, rules: RuleSet, usage: UsageConfig, observe: Observer | None = None) -> None:
+    def __init__(self, rules: RuleSet, usage: UsageConfig, observe: Observer | None = None, *, scan: bool = False) -> None:
         self._rules = rules
         self._usage = usage
         self._observe = observe
+        self._scan = scan
         self._fired: set[int] = set()
 
     @property
@@ -65,8 +70,10 @@ class EventMapper:
         out: list[RawEvent] = []
         fired = self._fired
         rule: Rule | None = None
+        rules = self._rules
+        index = rules.generic if event is None else rules.by_event.get(event, rules.generic)  # RuleSet.index_for, inlined
         try:
-            for rule in self._rules.for_event(event):
+            for rule in index.rules if self._scan else index.select(root):
                 if rule.once and rule.serial in fired:
                     continue
                 if rule.foreach is None:
@@ -91,13 +98,14 @@ class EventMapper:
         if not isinstance(items, list):
             return False
         fired = False
+        cases = rule.case_index
         for item in items:
-            if rule.cases:
-                for case in rule.cases:
+            if cases is not None:
+                for case in cases.rules if self._scan else cases.select(item):
                     value = None
                     if case.when is not None:
                         value = case.when.fn(item)
-                        if not truthy(value):
+                        if value is None or value is False or value == "" or value == [] or value == {}:
                             continue
                     if case.emit is not None:
                         out.append(self._event(case, item, value))
@@ -107,7 +115,7 @@ class EventMapper:
                 value = None
                 if rule.when is not None:
                     value = rule.when.fn(item)
-                    if not truthy(value):
+                    if value is None or value is False or value == "" or value == [] or value == {}:
                         continue
                 if rule.emit is not None:
                     out.append(self._event(rule, item, value))
@@ -115,8 +123,7 @@ class EventMapper:
         return fired
 
     def _event(self, rule: Rule, root: Any, when_value: Any) -> RawEvent:
-        when_source = rule.when.source if rule.when is not None else None
-        fields = {name: (when_value if expr.source == when_source else expr.fn(root)) for name, expr in rule.fields}
+        fields = {name: when_value if fn is None else fn(root) for name, fn in rule.plan}
         meta = {}
         for key, expr in rule.set:
             value = expr.fn(root)

@@ -102,7 +102,6 @@ class ResponseProcessor:
         )
         self.model = model
         self.finished = False
-        self.events_seen = 0  # content events returned so far (for "before the first event" logic)
         self._unmatched: set[str | None] = set()
 
     # ------------------------------------------------------------------ driving
@@ -186,12 +185,14 @@ class ResponseProcessor:
     def _frames(self, frames: list[Any], at_end: bool = False) -> list[Any]:
         out: list[Any] = []
         asm = self._asm
-        for frame in frames:
-            if self._done():
-                break  # nothing after the terminal signal counts
-            text = frame.text
-            if self._done_data is not None and text.strip() == self._done_data:
-                asm.done = True
+        done_data = self._done_data
+        wait_finish = "finish" in self._done_after
+        mapper = self._mapper
+        for event, text, headers in frames:
+            if asm.done and (not wait_finish or asm.finish_seen):
+                break  # nothing after the terminal signal counts (see _done)
+            if done_data is not None and text.strip() == done_data:
+                asm.done_signal()
                 continue
             try:
                 data = loads(text)
@@ -203,13 +204,13 @@ class ResponseProcessor:
                 excerpt = text[:_EXCERPT]
                 return out + self.fail(FramingError(f"{self.spec.provider}: a frame is not valid JSON: {excerpt!r}"))
             if not self.stream:
-                asm.raw = data
+                asm.keep_raw(data)
             try:
-                raw_events = self._mapper.map(frame.event, data, frame.headers)
+                raw_events = mapper.map(event, data, headers)
             except MappingFailure as exc:
                 return out + self.fail(StreamError(f"{self.spec.provider}: {exc}"))
             if not raw_events:
-                out.extend(self._on_unmatched(frame.event, data))
+                out.extend(self._on_unmatched(event, data))
                 if self.finished:
                     return out
                 continue
@@ -219,8 +220,8 @@ class ResponseProcessor:
                     error_event = error_event or fields
                     continue
                 events = asm.apply(kind, fields, meta)
-                self.events_seen += len(events)
-                out.extend(events)
+                if events:
+                    out += events
             if error_event is not None:
                 body = error_event.get("body") if error_event.get("body") is not None else data
                 error = api_error(self.spec, status=200 if self.stream else None, body=body, in_stream=self.stream)

@@ -67,7 +67,7 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     if text.count("[") + text.count("{") > max_depth and _depth(text) > max_depth:
         raise JSONDepthError(f"JSON nested deeper than {max_depth} levels")
     try:
-        value = json.loads(text, parse_constant=_not_json)
+        value = _DECODER.decode(text)
     except RecursionError:  # pragma: no cover - the count above refuses this first
         raise JSONDepthError(f"JSON nested deeper than {max_depth} levels") from None
     if _SURROGATE_ESCAPE.search(text):
@@ -77,6 +77,9 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
 
 def _not_json(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_json)  # one decoder (json.loads builds one per call with options)
 
 
 def _clean(s: str) -> str:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_FRAME_BYTES", "Frame", "Framing"]
 
@@ -13,12 +12,12 @@ DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One framing-neutral unit: ``event`` is the event name (an SSE ``event`` field, an AWS
     event-stream ``:event-type`` header; ``None`` when there is none), ``text`` the payload (an SSE
     ``data`` field, one JSON-array element, an event-stream payload, a whole JSON body) and
-    ``headers`` any framing-level headers (AWS event-stream ``:message-type``…; ``None`` if none)."""
+    ``headers`` any framing-level headers (AWS event-stream ``:message-type``…; ``None`` if none).
+    A named tuple: one is made per stream chunk."""
 
     event: str | None
     text: str

@@ -93,8 +93,16 @@ class SSEFraming:
         self._buf = lines.pop()
         if len(self._buf) > self._max:
             raise FramingError(f"SSE line longer than {self._max} bytes", offset=self._offset)
+        line_fn = self._line
         for line in lines:
-            self._line(line, out)
+            if not line and self._data:  # the blank line that ends an event (inlined: one per frame)
+                text = "\n".join(self._data) if len(self._data) > 1 else self._data[0]
+                event = self._event
+                self._data, self._data_len, self._event = [], 0, None
+                if text:
+                    out.append(Frame(event, text))
+            else:
+                line_fn(line, out)
 
     def _line(self, raw: bytes, out: list[Frame]) -> None:
         if not raw:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..dicts import deep_merge
+from ..dispatch import Index, build_index, conditions, rule_conditions
 from ..errors import RequestBuildError, SpecError, SpecwireError
 from ..jpath import JPath, JPathError, compile_jpath
 from ..render import CompiledTree, TemplateFailure, compile_expression, compile_tree
@@ -63,19 +64,29 @@ class Rule:
     set: tuple[tuple[str, JPath], ...]
     serial: int
     append: tuple[tuple[str, JPath], ...] = ()
+    #: ``cases`` indexed on what their ``when`` expressions test (:mod:`specwire.dispatch`)
+    case_index: Index[Rule] | None = field(default=None, compare=False, repr=False)
+    #: ``fields`` as the mapper evaluates them: ``(name, fn)``, ``fn`` ``None`` where the field is
+    #: the ``when`` expression itself (its value is reused)
+    plan: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """Rules in file order, indexed by SSE event name: ``for_event(name)`` gives the rules that can
-    match a frame with that event name (rules without an ``event:`` filter match every frame)."""
+    """Rules in file order, indexed by SSE event name and then by a discriminating field
+    (:mod:`specwire.dispatch`).  ``for_event(name)`` gives the rules a frame with that event name
+    may match (rules without an ``event:`` filter match every frame), ``index_for(name)`` the index
+    over them that picks, per frame, the ones that can match."""
 
     rules: tuple[Rule, ...]
-    by_event: MappingProxyType[str, tuple[Rule, ...]]
-    generic: tuple[Rule, ...]
+    by_event: MappingProxyType[str, Index[Rule]]
+    generic: Index[Rule]
     unmatched: str
 
     def for_event(self, event: str | None) -> tuple[Rule, ...]:
+        return self.index_for(event).rules
+
+    def index_for(self, event: str | None) -> Index[Rule]:
         if event is None:
             return self.generic
         return self.by_event.get(event, self.generic)
@@ -280,11 +291,12 @@ class _Compiler:
         fields = tuple((f, jp) for f in RULE_FIELDS if f in data and (jp := self.jp(data[f], path + (f,))) is not None)
         sets: tuple[tuple[str, JPath], ...] = tuple((k, jp) for k, v in (data.get("set") or {}).items() if (jp := self.jp(v, path + ("set", k))) is not None)
         appends: tuple[tuple[str, JPath], ...] = tuple((k, jp) for k, v in (data.get("append") or {}).items() if (jp := self.jp(v, path + ("append", k))) is not None)
+        when = self.jp(data.get("when"), path + ("when",))
         return Rule(
             name=name,
             emit=data.get("emit"),
             event=data.get("event"),
-            when=self.jp(data.get("when"), path + ("when",)),
+            when=when,
             once=bool(data.get("once", False)),
             foreach=self.jp(data.get("foreach"), path + ("foreach",)),
             cases=cases,
@@ -292,14 +304,13 @@ class _Compiler:
             set=sets,
             serial=self.serial,
             append=appends,
+            case_index=build_index(cases, [conditions(c.when.parsed) if c.when is not None else set() for c in cases]) if cases else None,
+            plan=tuple((f, None if when is not None and jp.source == when.source else jp.fn) for f, jp in fields),
         )
 
     def ruleset(self, events: dict[str, Any] | None, unmatched: str, path: tuple[object, ...]) -> RuleSet:
         rules = tuple(self.rule(n, r, path + (n,)) for n, r in (events or {}).items() if r is not None)
-        generic = tuple(r for r in rules if r.event is None)
-        names = {r.event for r in rules if r.event is not None}
-        by_event = {n: tuple(r for r in rules if r.event in (None, n)) for n in names}
-        return RuleSet(rules, MappingProxyType(by_event), generic, unmatched)
+        return ruleset(rules, unmatched)
 
     def stream(self, data: dict[str, Any], rules: RuleSet, path: tuple[object, ...]) -> StreamConfig:
         return StreamConfig(
@@ -434,6 +445,18 @@ class _Compiler:
             params=params,
             source=data.get("source"), as_of=data.get("as_of"), catalog=data.get("catalog"),
         )
+
+
+def ruleset(rules: tuple[Rule, ...], unmatched: str) -> RuleSet:
+    """Rules (file order) indexed by event name, each event's rules then by a discriminating field."""
+    atoms = {r.serial: rule_conditions(r.when, r.foreach) for r in rules}
+
+    def index(selected: tuple[Rule, ...]) -> Index[Rule]:
+        return build_index(selected, [atoms[r.serial] for r in selected], envelope=True)
+
+    names = {r.event for r in rules if r.event is not None}
+    by_event = {n: index(tuple(r for r in rules if r.event in (None, n))) for n in names}
+    return RuleSet(rules, MappingProxyType(by_event), index(tuple(r for r in rules if r.event is None)), unmatched)
 
 
 _NO_PARAMS: MappingProxyType[str, tuple[ParamCase, ...] | None] = MappingProxyType({})

@@ -63,11 +63,20 @@ EXPRESSIONS = [
     "a", "data.choices[0].delta.content", "a[0][1].b", "_x.k2", "a[-1]", "a[*].b", "a || b", "a && b",
     "!a", "a.b == 'x'", "a != `1`", "a < `3`", "`1`", "a[?b]", "a[?x == `1`].y", "a[].b", "{x: a, y: b}",
     "[a, b]", "a | b", "@", "type(a)", "not_null(a, b)", "contains(a, 'x')", "length(a)", "a[0:2]", "*.b",
+    # specialised: equality with a string or null literal, contains() on a literal list of strings,
+    # chains longer than one unrolled run of fields
+    "a == 'pxq'", "'pxq' == a", "a != 'pxq'", "a == `null`", "b != `null`", "a == `[1]`", "a == `{}`", "`1` == a",
+    "contains(`[\"pxq\", \"v\"]`, a)", "contains(`[\"pxq\"]`, _x.k2)", "contains(`[1, \"x\"]`, a)",
+    "a.b.c.d", "a.b[0].c", "data.choices[0].delta.content", "a[-1].b", "a.b == 'x' || a == 'pxq'",
+    "sum(a)", "sum(a[*].b)", "a && sum(a[?b].b)", "a[1:]", "a[::-1]", "a[-2:].b", "data.choices[1:]",
 ]
 DOCUMENTS = [
     {"a": 1, "b": 2}, {"a": {"b": [{"c": 5}], "c": 1}, "b": None}, {"a": [{"x": 1, "y": "p", "b": 3}, {"x": 2, "b": [1]}]},
     {"a": "pxq", "b": ""}, {"a": 0, "b": True}, {"a": True}, {"a": []}, {"a": {}}, {"a": [1, 2, 3]}, {}, None, [1, 2],
     {"a": False, "b": 0}, {"a": 1.0, "b": True}, {"_x": {"k2": "v"}}, {"data": {"choices": [{"delta": {"content": "hi"}}]}},
+    {"a": [1]}, {"a": [True]}, {"a": ["pxq"]}, {"a": {"b": {"c": {"d": 4}}}}, {"a": {"b": [{"c": "x"}]}}, {"a": {"b": "x"}},
+    {"_x": {"k2": "pxq"}}, {"data": {"choices": []}}, {"a": [{"b": 1}, {"b": 2}]},
+    {"a": [1, 2.5]}, {"a": [1, True]}, {"a": [1, "2"]}, {"a": [{"b": 1}, {"b": 2.5}, {"c": 1}]}, {"a": [{"b": True}]},
 ]
 
 
@@ -133,6 +142,10 @@ TABLE = [
     ("a.b", {"a": {"b": ""}}),
     ("a.b.c", {"a": {"b": None}}),
     ("data.choices[0].delta.content", {"data": {"choices": [{"delta": {"content": "hi"}}]}}),
+    ("a.b.c.d.e", {"a": {"b": {"c": {"d": {"e": 5}}}}}),
+    ("a.b.c.d.e", {"a": {"b": {"c": {"d": [5]}}}}),
+    ("a.b.c.d[0].e.f.g", {"a": {"b": {"c": {"d": [{"e": {"f": {"g": 0}}}]}}}}),
+    ("a[-1]", {"a": []}),
 ]
 
 
