@@ -18,6 +18,7 @@ from ..errors import RequestBuildError, SpecError, SpecwireError
 from ..jpath import JPath, JPathError, compile_jpath
 from ..render import CompiledTree, TemplateFailure, compile_expression, compile_tree
 from ..urls import UrlTemplate, compile_url
+from ..vocabulary import RULE_FIELDS  # rule fields evaluated as JMESPath (besides when/foreach/set)
 from .catalog import TOKEN_PRICES, ModelInfo, PriceRule, Pricing
 from .issues import SourceMap
 from .operations import OperationSpec, compile_operations
@@ -40,12 +41,6 @@ __all__ = [
     "compile_spec",
 ]
 
-#: Rule fields evaluated as JMESPath (besides when/foreach/set).
-RULE_FIELDS = (
-    "part_id", "id", "model", "delta", "text", "tool_call_id", "tool_name", "arguments",
-    "provider_executed", "redacted", "finish_reason", "usage", "body", "patches", "finish_detail",
-    "separate", "provider_type", "data", "warning", "streamed_into", "logprobs", "top_logprobs", "index",
-)
 
 
 @dataclass(frozen=True, slots=True)

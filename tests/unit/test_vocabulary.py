@@ -61,10 +61,13 @@ def test_lint_rules_have_a_meaning_and_router_rules_their_prefix() -> None:
 
 
 # ---------------------------------------------------------------------------- tables of the engine
-def test_emits_are_the_assembler_handlers_plus_ignore() -> None:
+def test_emits_are_the_assembler_handlers_plus_ignore_and_error() -> None:
+    """``ignore`` drops a frame and ``error`` ends the stream in the processor (engine/process.py);
+    every other emit is an assembler handler."""
     from specwire.assemble import Assembler
 
-    assert set(Assembler._HANDLERS) | {"ignore"} == set(vocabulary.EMITS)  # pyright: ignore[reportPrivateUsage]
+    assert set(Assembler._HANDLERS) | {"ignore", "error"} == set(vocabulary.EMITS)  # pyright: ignore[reportPrivateUsage]
+    assert not {"ignore", "error"} & set(Assembler._HANDLERS)  # pyright: ignore[reportPrivateUsage]
 
 
 def test_lint_needs_name_only_emits_and_rule_fields() -> None:
