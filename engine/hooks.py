@@ -1,10 +1,9 @@
-"""The three escape-hatch registries (docs/ARCHITECTURE.md section 5): auth schemes, stream framings and
-transforms, referenced from YAML by name, never by a Python path.
+"""The escape-hatch registries (docs/ARCHITECTURE.md section 5): auth schemes and stream framings,
+referenced from YAML by name, never by a Python path.
 
 Built-ins register exactly as third-party hooks do.  A third-party distribution exposes an entry
 point in the group ``specwire.hooks`` whose value is a callable ``register(hooks)``; it calls
-``hooks.register_auth(name, factory)``, ``hooks.register_framing(name, factory)`` or
-``hooks.register_transform(name, fn)``.  Entry points are loaded only when asked for
+``hooks.register_auth(name, factory)`` or ``hooks.register_framing(name, factory)``.  Entry points are loaded only when asked for
 (``load_entry_points()``; :class:`specwire.Client` does it unless told not to), and only from
 installed distributions: a YAML string is never imported (docs/RELIABILITY.md T9).
 
@@ -15,8 +14,7 @@ Contracts:
   ``ConfigError`` naming the spec's env variables otherwise); a factory that finds its own
   credentials may have an attribute ``offline(auth_spec, credentials) -> bool`` saying whether it
   builds and applies its auth without network I/O (``specwire render`` then shows the signed request);
-* framing: ``factory(**limits) -> Framing`` (see :mod:`specwire.framing`);
-* transform: ``fn(data, ctx) -> data`` (pure).
+* framing: ``factory(**limits) -> Framing`` (see :mod:`specwire.framing`).
 
 Built-in auth and framing factories are imported lazily, so linting a spec does not import httpx.
 """
@@ -38,9 +36,7 @@ __all__ = [
     "load_entry_points",
     "register_auth",
     "register_framing",
-    "register_transform",
     "suggest",
-    "transform",
 ]
 
 ENTRY_POINT_GROUP = "specwire.hooks"
@@ -64,7 +60,6 @@ _REGISTRIES: dict[str, dict[str, Any]] = {
         "aws-eventstream": "specwire.framing.eventstream:EventStreamFraming",
         "aws-eventstream-payload": "specwire.framing.eventstream:PayloadChunkFraming",
     },
-    "transform": {},
 }
 _lock = threading.Lock()
 _entry_points_loaded = False
@@ -97,13 +92,8 @@ def register_framing(name: str, factory: Callable[..., Any]) -> None:
     _register("framing", name, factory)
 
 
-def register_transform(name: str, fn: Callable[[Any, Any], Any]) -> None:
-    """Register a pure transform ``fn(data, ctx) -> data``."""
-    _register("transform", name, fn)
-
-
 def known(kind: str) -> list[str]:
-    """The registered names of one kind (``auth``, ``framing``, ``transform``), sorted."""
+    """The registered names of one kind (``auth``, ``framing``), sorted."""
     return sorted(_REGISTRIES[kind])
 
 
@@ -130,10 +120,6 @@ def auth_factory(name: str) -> Callable[..., Any]:
 
 def framing_factory(name: str) -> Callable[..., Any]:
     return _get("framing", name)  # type: ignore[no-any-return]
-
-
-def transform(name: str) -> Callable[[Any, Any], Any]:
-    return _get("transform", name)  # type: ignore[no-any-return]
 
 
 def load_entry_points() -> None:
