@@ -19,6 +19,7 @@ from typing import Any, cast
 import jmespath
 from jmespath import visitor
 from jmespath.exceptions import JMESPathError
+from jmespath.lexer import Lexer
 
 __all__ = ["EVALUATION_ERRORS", "MAX_EXPRESSION_CHARS", "MAX_NESTING", "JPath", "JPathError", "chain_path", "compile_jpath", "path_reader"]
 
@@ -351,6 +352,25 @@ def _compile(node: dict[str, Any]) -> Callable[[Any], Any]:
     return lambda v: _INTERPRETER.visit(cast("Any", node), v)  # value projections, exprefs…
 
 
+#: Names JMESPath reads as fields when unquoted, which spec authors mean as literals.
+_LITERAL_NAMES = frozenset({"null", "true", "false"})
+
+
+def _bare_literal(source: str, parsed: Any) -> str | None:
+    """``null``/``true``/``false`` written unquoted where JMESPath reads a field (``x != null``),
+    else ``None``.  A key of a multi-select hash (``{null: v}``) and a quoted field (``"null"``) are fine."""
+    unquoted = {t["value"] for t in Lexer().tokenize(source) if t["type"] == "unquoted_identifier"} & _LITERAL_NAMES
+    if not unquoted:
+        return None
+    stack = [parsed]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "field" and node.get("value") in unquoted:
+                return str(node["value"])
+            stack.extend(node.get("children", ()))
+    return None
+
 def compile_jpath(source: str) -> JPath:
     """Compile a JMESPath expression; raises :class:`JPathError`."""
     if not isinstance(source, str):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
@@ -368,10 +388,13 @@ def compile_jpath(source: str) -> JPath:
         raise JPathError(f"expression nested deeper than {MAX_NESTING} levels")
     try:
         parsed = jmespath.compile(source).parsed
+        bare = _bare_literal(source, parsed)
     except (JMESPathError, RecursionError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         first = first.removesuffix(" for expression:").removesuffix(",").strip()
         raise JPathError(f"{source!r}: {first}") from None
+    if bare is not None:  # JMESPath reads `x != null` as a comparison with a field named "null"
+        raise JPathError(f"{source!r}: unquoted {bare} is a field named {bare!r} in JMESPath; write `{bare}` (in backticks) for the literal")
     try:
         return JPath(source, parsed)
     except RecursionError:

@@ -80,7 +80,6 @@ def test_truthy_paths_and_not_null_are_key_conditions() -> None:
     "data.flag == `true`",
     "data.a | b",
     "type(data.a) == 'string'",
-    "data.a != null",  # a bare `null` is a field named "null", not the literal
     "`true`",
     "data.a == data.b",
 ])

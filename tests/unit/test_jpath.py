@@ -23,6 +23,11 @@ from specwire.jpath import MAX_EXPRESSION_CHARS, MAX_NESTING, JPath, JPathError,
 # --------------------------------------------------------------------------- fast path == jmespath
 NAMES = ["a", "b", "data", "choices", "delta", "content", "_x", "null", "true", "k2"]
 
+
+def _name(name: str) -> str:
+    """A field name as an expression names it: ``null``/``true`` quoted (unquoted they are refused)."""
+    return f'"{name}"' if name in ("null", "true") else name
+
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False, width=32), st.sampled_from(["", "s", "0"]))
 json_values = st.recursive(
     json_scalars,
@@ -41,7 +46,7 @@ def path_and_data(draw: st.DrawFn) -> tuple[str, object]:
     dict is expected (no projection on plain paths)."""
     first = draw(st.sampled_from(NAMES))
     steps: list[str | int] = [first, *draw(st.lists(STEP, max_size=5))]
-    source = first + "".join(f".{s}" if isinstance(s, str) else f"[{s}]" for s in steps[1:])
+    source = _name(first) + "".join(f".{_name(s)}" if isinstance(s, str) else f"[{s}]" for s in steps[1:])
     value = draw(json_values)
     for step in reversed(steps):
         follow = draw(st.integers(0, 9)) < 8
@@ -133,9 +138,9 @@ TABLE = [
     ("a", [1]),
     ("a", None),
     ("a", 5),
-    ("true", {"true": 1}),
-    ("null", {"null": 2}),
-    ("a.true", {"a": {"true": 3}}),
+    ('"true"', {"true": 1}),
+    ('"null"', {"null": 2}),
+    ('a."true"', {"a": {"true": 3}}),
     ("a[01]", {"a": [7, 8]}),
     ("a.b", {"a": {"b": False}}),
     ("a.b", {"a": {"b": 0}}),
@@ -238,3 +243,16 @@ def test_deep_left_nested_expression_evaluation_cannot_escape_as_recursion_error
         assert p.search({"a": None}) is None
     except JPathError:
         pass
+
+
+@pytest.mark.parametrize("source", ["data.a != null", "a == true || b", "x[?y == false]"])
+def test_an_unquoted_literal_name_read_as_a_field_is_refused(source: str) -> None:
+    """JMESPath reads ``x != null`` as a comparison with a field named ``null`` (always true when
+    ``x`` is set, whatever the frame holds): a spec means the literal, so it must say `` `null` ``."""
+    with pytest.raises(JPathError, match="backticks"):
+        compile_jpath(source)
+
+
+@pytest.mark.parametrize("source", ["data.a != `null`", '"null" == `1`', "{null: a, true: b}", "nullable.x", "a.true_value"])
+def test_literals_quoted_fields_and_hash_keys_are_accepted(source: str) -> None:
+    compile_jpath(source)
