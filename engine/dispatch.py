@@ -7,7 +7,7 @@ for each rule, conditions that must hold for it to fire at all:
 * **value** conditions: ``P == 'x'``, ``P == 'x' || P == 'y'``, ``contains(`["x", "y"]`, P)``
   say the value at the plain path ``P`` is one of a set of strings (Anthropic
   ``data.delta.type``, the Responses API's ``data.type``…);
-* **key** conditions: a truthy path ``X.k``, ``X.k != null`` or a ``foreach`` over ``X.k`` say
+* **key** conditions: a truthy path ``X.k``, ``X.k != `null` `` or a ``foreach`` over ``X.k`` say
   the object at ``X`` has a non-null ``k`` (a chat chunk's ``choices[0].delta`` keys, a Gemini
   part's keys).  ``a && b`` needs what either side needs, ``a || b`` what both sides share.
 
@@ -89,7 +89,7 @@ def conditions(node: dict[str, Any]) -> set[Atom]:
     children = node.get("children") or []
     if kind == "comparator" and node["value"] in ("eq", "ne"):
         left, right = children
-        if node["value"] == "ne":  # only ``P != null`` says something
+        if node["value"] == "ne":  # only ``P != `null` `` says something
             for a, b in ((left, right), (right, left)):
                 if b["type"] == "literal" and b["value"] is None:
                     return _nonnull(a)

@@ -53,7 +53,7 @@ operations:
       models: data
       id: id
       created: created
-      next_page: "has_more && last_id || null"
+      next_page: "has_more && last_id || `null`"
 models:
   - id: emb-1
     pricing: {input: 0.02, output: 0.0}
