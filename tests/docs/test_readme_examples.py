@@ -50,6 +50,8 @@ SHELL = [body for marker, lang, body in BLOCKS[2:] if lang == "sh" and not marke
 #: The blocks that do not run, by their first line: each needs the network or a live key.
 NOT_RUN = {
     "export ANTHROPIC_API_KEY=...": "needs a live key",
+    "pip install 'specwire[gateway]'": "starts a server",
+    "from openai import OpenAI": "needs a running gateway",
 }
 
 KEYS = {"ANTHROPIC_API_KEY": "sk-ant-readme-test", "OPENAI_API_KEY": "sk-openai-readme-test", "GEMINI_API_KEY": "AIza-readme-test"}
