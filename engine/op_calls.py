@@ -14,7 +14,7 @@ from typing import Any
 
 from . import attempts
 from .aio import finish
-from .attempts import status_error
+from .call import status_error
 from .errors import DeadlineExceeded, ReadTimeout, ResponseParseError, SpecwireError
 from .request import RequestPlan
 from .retry import RetryPolicy, Timeouts
@@ -98,7 +98,7 @@ def _once_sync(call: OperationCall, transport: Transport, deadline: _Deadline) -
     response = transport.open(call.plan, call.auth, deadline.attempt())
     with closing(response):
         if response.status_code >= 300:
-            raise status_error(call.spec, response, transport.read_capped(response))
+            raise status_error(call.spec, response.status_code, Transport.headers(response), transport.read_capped(response))
         out = bytearray()
         for chunk in transport.iter_bytes(response, deadline.left):
             out += chunk
@@ -129,7 +129,7 @@ async def _once_async(call: OperationCall, transport: Transport, deadline: _Dead
     response = await transport.aopen(call.plan, call.auth, deadline.attempt())
     try:
         if response.status_code >= 300:
-            raise status_error(call.spec, response, await transport.aread_capped(response))
+            raise status_error(call.spec, response.status_code, Transport.headers(response), await transport.aread_capped(response))
         out = bytearray()
         try:
             async with aclosing(transport.aiter_bytes(response, deadline.left)) as chunks:
