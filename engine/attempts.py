@@ -63,7 +63,7 @@ def events_sync(run: Run, transport: Transport) -> Iterator[Any]:
                     outcome = run.on_status(status, Transport.headers(response), transport.read_capped(response))
                 else:
                     chunks = transport.iter_bytes(response, run.budget())
-                    outcome, tail = None, []
+                    outcome, tail = None, list[Any]()
                     try:
                         for chunk in chunks:
                             out, outcome = run.on_chunk(chunk)
@@ -113,7 +113,7 @@ async def events_async(run: Run, transport: Transport) -> AsyncGenerator[Any, No
                 if status >= 300:
                     outcome = run.on_status(status, Transport.headers(response), await transport.aread_capped(response))
                 else:
-                    outcome, tail = None, []
+                    outcome, tail = None, list[Any]()
                     try:
                         async with aclosing(transport.aiter_bytes(response, run.budget())) as chunks:
                             async for chunk in chunks:

@@ -102,13 +102,13 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
     spec, model, warnings = host.registry.resolve(model_ref)
     op = operation_of(spec, "embed")
     opts = _call_options(options)
-    inputs = host.resolver.inputs(spec, model, warnings, opts)
+    resolved = host.resolver.inputs(spec, model, warnings, opts)
     policy, timeouts = _policy(host, timeout, max_retries)
-    size = batch_size(spec, op, model=model, settings=inputs.settings) or len(texts)
+    size = batch_size(spec, op, model=model, settings=resolved.settings) or len(texts)
     batches = [texts[i:i + size] for i in range(0, len(texts), size)]
-    calls = [_prepared(host, inputs, op, opts, params=params, values={"inputs": batch}, warnings=inputs.warnings if n == 0 else (), policy=policy, timeouts=timeouts)
+    calls = [_prepared(host, resolved, op, opts, params=params, values={"inputs": batch}, warnings=resolved.warnings if n == 0 else (), policy=policy, timeouts=timeouts)
              for n, batch in enumerate(batches)]
-    return EmbedPlan(spec, model, tuple(calls), tuple(len(b) for b in batches), tuple(calls[0].plan.warnings), inputs.settings)
+    return EmbedPlan(spec, model, tuple(calls), tuple(len(b) for b in batches), tuple(calls[0].plan.warnings), resolved.settings)
 
 
 #: The values of the embed options that take a fixed set (engine/options.py EmbedOptions).
