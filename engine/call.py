@@ -137,6 +137,8 @@ class Run:
         self.sent = self.last_content = self.clock()
         t = self.timeouts
         left = self.left()
+        if left is None and self._first_event is None:
+            return t  # nothing caps the client's own socket timeouts
         return Timeouts(connect=_smallest(t.connect, left), read=_smallest(t.read, self._first_event, left), pool=_smallest(t.pool, left))
 
     def read_budget(self) -> float | None:
@@ -206,7 +208,8 @@ class Run:
         if delay is None:
             if failure.event is not None and failure.event.error is failure.error:
                 return [*failure.held, failure.event], None
-            return [*failure.held, *self.proc.fail(failure.error)], None
+            # the processor may have ended on the error event the deadline replaced: its assembler still gives the terminal event
+            return [*failure.held, *(self.proc.fail(failure.error) or self.proc.assembler.fail(failure.error))], None
         return [], delay
 
     def next_attempt(self) -> None:

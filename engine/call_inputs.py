@@ -12,12 +12,13 @@ other operations (:mod:`specwire.client_ops`) resolve the same way.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .binding import host_pattern
+from .binding import host_pattern as _host_pattern
 from .errors import ConfigError
 from .redact import Secret
 from .request import base_url_problem
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
     from .types import CallWarning
 
 __all__ = ["CallInputs", "Resolver"]
+
+#: :func:`specwire.binding.host_pattern` (pure), parsed once per URL: the same few base URLs come
+#: back call after call.
+host_pattern = functools.lru_cache(maxsize=256)(_host_pattern)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ key})``, then the environment variables the spec names (``env.api_key``).  A mis
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import threading
 import uuid
@@ -461,16 +462,28 @@ def authorize(inputs: CallInputs, plan: RequestPlan) -> tuple[RequestPlan, httpx
     auth = factory(dict(spec.auth), credentials)
     # a hook that will not send the key it was given (OAuth, SigV4) checks its own destinations
     source = credentials.source if getattr(auth, "sends_key", True) else None
-    reason = check_credential_destination(plan.url, source=source, bound_hosts=inputs.bound_hosts, trusted_hosts=inputs.trusted_hosts)
+    reason = _destination_problem(plan.url, source, inputs.bound_hosts, inputs.trusted_hosts)
     if reason is not None:
         raise ConfigError(f"{spec.provider}: {reason}")
-    guard = ConnectGuard.of(inputs.guard_hosts) if getattr(auth, "sends_credentials", True) else None  # checked again on the connected address
+    guard = _guard(inputs.guard_hosts) if getattr(auth, "sends_credentials", True) else None  # checked again on the connected address
     headers = plan.headers
     if spec.idempotency_header:  # one key per logical call, the same on every retry
         headers = {**headers, spec.idempotency_header.lower(): str(uuid.uuid4())}
     if guard is not None or headers is not plan.headers:
-        plan = replace(plan, guard=guard or plan.guard, headers=headers)
+        plan = plan.derive(guard=guard or plan.guard, headers=headers)
     return plan, auth
+
+
+# Both are pure functions of their (hashable) arguments, and the same few arguments come back call
+# after call: parsing the hosts once each is enough.
+@functools.lru_cache(maxsize=512)
+def _destination_problem(url: str, source: str | None, bound: tuple[str, ...] | None, trusted: tuple[str, ...]) -> str | None:
+    return check_credential_destination(url, source=source, bound_hosts=bound, trusted_hosts=trusted)
+
+
+@functools.lru_cache(maxsize=256)
+def _guard(hosts: tuple[str, ...]) -> ConnectGuard:
+    return ConnectGuard.of(hosts)
 
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_capabilities")

@@ -22,7 +22,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -75,6 +75,14 @@ class RequestPlan:
             raise RequestBuildError(f"the request cannot be sent as JSON: {reason}") from None
         object.__setattr__(self, "_encoded", encoded)
         return encoded
+
+    def derive(self, **changes: Any) -> RequestPlan:
+        """A copy with ``changes`` (``dataclasses.replace``) that keeps the encoded body unless the
+        body changed."""
+        plan = replace(self, **changes)
+        if "body" not in changes:
+            object.__setattr__(plan, "_encoded", self._encoded)
+        return plan
 
     def redacted(self, extra_secret_headers: tuple[str, ...] = ()) -> dict[str, Any]:
         """``{"method", "url", "headers", "body", "warnings"}`` with secrets masked."""
