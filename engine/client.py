@@ -1,7 +1,9 @@
 """The library API: :class:`Client` and its calls (docs/ARCHITECTURE.md section 7).
 
-A call is: resolve the model ref → build the :class:`RequestPlan` (pure) → attach auth → send
-(:mod:`specwire.transport`) → feed the body to a :class:`ResponseProcessor` (pure) → events.
+A call is: resolve the model ref → read its inputs once (:class:`~specwire.call_inputs.CallInputs`)
+→ build the :class:`RequestPlan` (pure) → attach auth → a :class:`~specwire.call.Run` (the
+sans-IO step of the call: deadlines, hold-back, drain, retry) driven by the I/O loops of
+:mod:`specwire.attempts` (send with :mod:`specwire.transport`, feed the body) → events.
 ``complete`` drives the same event stream as ``stream`` and returns its final response, so there
 is one path for both.
 
