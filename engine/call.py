@@ -39,7 +39,7 @@ from .types import CONTENT_EVENT_TYPES, Request
 if TYPE_CHECKING:
     from . import observe
 
-__all__ = ["DONE", "DRAIN", "Call", "Failure", "Outcome", "Run", "status_error"]
+__all__ = ["DONE", "DRAIN", "Call", "Failure", "Outcome", "Run", "socket_timeouts", "status_error", "too_late"]
 
 #: Outcome: the call finished; drain the rest of the body, then stop.
 DRAIN: Final = "drain"
@@ -135,11 +135,7 @@ class Run:
         (and, for streams, by ``first_event``: the headers count against it).  Each body read is
         further limited by :meth:`read_budget`, in both loops."""
         self.sent = self.last_content = self.clock()
-        t = self.timeouts
-        left = self.left()
-        if left is None and self._first_event is None:
-            return t  # nothing caps the client's own socket timeouts
-        return Timeouts(connect=_smallest(t.connect, left), read=_smallest(t.read, self._first_event, left), pool=_smallest(t.pool, left))
+        return socket_timeouts(self.timeouts, self.left(), self._first_event)
 
     def read_budget(self) -> float | None:
         """Seconds the next body read may take (sync and async alike): ``first_event`` until the
@@ -201,10 +197,9 @@ class Run:
         set up), or ``(terminal events, None)`` to give up.  A sleep that would end past the total
         deadline gives up with :class:`DeadlineExceeded`."""
         delay = self.policy.delay(failure.error, self.attempt, statuses=self.call.spec.retry_statuses)
-        left = self.left()
-        if delay is not None and left is not None and delay >= left:
-            failure.error = DeadlineExceeded(f"the call's total deadline of {self.timeouts.total:g} s would pass before the next retry ({type(failure.error).__name__}: {failure.error})")
-            failure.event, delay = None, None
+        late = too_late(delay, self.left(), self.timeouts, failure.error)
+        if late is not None:
+            failure.error, failure.event, delay = late, None, None
         if delay is None:
             if failure.event is not None and failure.event.error is failure.error:
                 return [*failure.held, failure.event], None
@@ -245,6 +240,24 @@ class Run:
 
 # A timer may fire a hair before the deadline it was set from.
 _DEADLINE_SLACK = 0.005
+
+
+def socket_timeouts(timeouts: Timeouts, left: float | None, first_event: float | None = None) -> Timeouts:
+    """An attempt's connect, read and pool timeouts: ``timeouts``' own, capped by ``left`` (the
+    seconds left of the total deadline, ``None``: none) and the read by ``first_event``.  Shared
+    by chat calls and the other operations (:mod:`specwire.op_calls`)."""
+    if left is None and first_event is None:
+        return timeouts  # nothing caps the client's own socket timeouts
+    t = timeouts
+    return Timeouts(connect=_smallest(t.connect, left), read=_smallest(t.read, first_event, left), pool=_smallest(t.pool, left))
+
+
+def too_late(delay: float | None, left: float | None, timeouts: Timeouts, error: SpecwireError) -> DeadlineExceeded | None:
+    """The error of a retry whose sleep of ``delay`` seconds would end past the total deadline
+    (``left`` seconds away), or ``None``.  Shared by chat calls and the other operations."""
+    if delay is None or left is None or delay < left:
+        return None
+    return DeadlineExceeded(f"the call's total deadline of {timeouts.total:g} s would pass before the next retry ({type(error).__name__}: {error})")
 
 
 def _smallest(*values: float | None) -> float | None:
