@@ -1,7 +1,9 @@
 """The library API: :class:`Client` and its calls (docs/ARCHITECTURE.md section 7).
 
-A call is: resolve the model ref → build the :class:`RequestPlan` (pure) → attach auth → send
-(:mod:`specwire.transport`) → feed the body to a :class:`ResponseProcessor` (pure) → events.
+A call is: resolve the model ref → read its inputs once (:class:`~specwire.call_inputs.CallInputs`)
+→ build the :class:`RequestPlan` (pure) → attach auth → a :class:`~specwire.call.Run` (the
+sans-IO step of the call: deadlines, hold-back, drain, retry) driven by the I/O loops of
+:mod:`specwire.attempts` (send with :mod:`specwire.transport`, feed the body) → events.
 ``complete`` drives the same event stream as ``stream`` and returns its final response, so there
 is one path for both.
 
@@ -23,6 +25,7 @@ key})``, then the environment variables the spec names (``env.api_key``).  A mis
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import threading
 import uuid
@@ -32,19 +35,21 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from . import hooks, observe
-from .attempts import Call, Run, aobserved, final, final_event, observed
+from .attempts import aobserved, final, final_event, observed
 from .auth.credentials import Credentials
-from .binding import ConnectGuard, check_credential_destination, host_pattern
+from .binding import ConnectGuard, check_credential_destination
+from .call import Call, Run
+from .call_inputs import CallInputs, Resolver
+from .catalogs import follow_deprecated
 from .errors import ConfigError, RequestBuildError
 from .redact import Secret
 from .registry import SpecRegistry, default_registry
-from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem
+from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem, request_url
 from .retry import RetryPolicy, Timeouts
-from .catalogs import follow_deprecated
 from .spec.compile import CompiledSpec
 from .streams import AsyncStream, Stream
 from .transport import Transport
-from .types import Request, Response, Tool
+from .types import CallWarning, Request, Response, Tool
 from .validate import request_from
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
@@ -137,14 +142,14 @@ class Client:
         if cache is not None and cache is not False:
             from .response_cache import ClientCache
 
-            self._cache = ClientCache.of(cache, env=self._environ())
-        self._keys = {k: Secret(v) for k, v in (api_keys or {}).items()}
-        self._base_urls = dict(base_urls or {})
-        for provider, url in self._base_urls.items():
+            self._cache = ClientCache.of(cache, env=env if env is not None else os.environ)
+        for provider, url in (base_urls or {}).items():
             if (problem := base_url_problem(url) if isinstance(url, str) else "must be a string"):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
                 raise ConfigError(f"base_urls[{provider!r}] {problem}")
-        self._settings = {k: dict(v) for k, v in (settings or {}).items()}
-        self._trusted = tuple(trusted_hosts or ())
+        self._resolver = Resolver(
+            self.registry, {k: Secret(v) for k, v in (api_keys or {}).items()}, dict(base_urls or {}),
+            {k: dict(v) for k, v in (settings or {}).items()}, tuple(trusted_hosts or ()), env,
+        )
         self._raise_on_content_filter = raise_on_content_filter
         if not isinstance(strict_capabilities, bool):  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
             raise ConfigError("strict_capabilities must be a bool")
@@ -328,17 +333,31 @@ class Client:
     def _host(self) -> Host:
         from .client_ops import Host
 
-        return Host(self.registry, self._transport, self._retry, self._timeouts, self._sleep, self._resolve_settings, self._base_url, self._authorize)
+        return Host(self.registry, self._transport, self._retry, self._timeouts, self._sleep, self._resolver, authorize)
 
     def build(self, model_ref: str, messages: Messages, *, stream: bool = False, stream_mode: str | None = None, **options: Unpack[CallOptions]) -> RequestPlan:
         """The exact :class:`RequestPlan` a call would send, before auth (nothing is sent)."""
         check_call_options(options)
-        spec, model, warnings = self.registry.resolve(model_ref)
         _opts(options).pop("cache", None)
-        if self._follow_deprecated:
-            model, warnings = follow_deprecated(spec, model, warnings)
+        spec, model, warnings = self._resolve(model_ref)
         request, call_opts = _split_options(messages, _opts(options))
-        return self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings)
+        return self._plan(self._resolver.inputs(spec, model, warnings, call_opts), request, call_opts, stream=stream, stream_mode=stream_mode)
+
+    def url(self, model_ref: str, *, stream: bool = False, stream_mode: str | None = None, base_url: str | None = None,
+            settings: Mapping[str, Any] | None = None) -> str:
+        """The URL a chat call of ``model_ref`` goes to with these options (``base_url`` and
+        ``settings`` as for :meth:`complete`; ``stream``/``stream_mode`` as for :meth:`stream`),
+        rendered from the spec's base URL, path and query without building the request: no
+        message, no key, nothing sent.  The Router checks a deployment's key binding against it.
+        Raises :class:`~specwire.ModelNotFoundError` for an unknown model ref,
+        :class:`~specwire.ConfigError` for a missing required setting,
+        :class:`~specwire.UnsupportedOperationError` for a provider without chat and
+        :class:`~specwire.RequestBuildError` for a bad option or URL."""
+        opts = {"base_url": base_url, "settings": settings}
+        check_call_options(opts)
+        spec, model, _ = self._resolve(model_ref)
+        resolved = self._resolver.resolve_settings(spec, settings or {})
+        return request_url(spec, model=model, settings=resolved, base_url=self._resolver.base_url(spec, opts), stream=stream, stream_mode=stream_mode)
 
     # ------------------------------------------------------------------ preparation
     def _events(self, run: Run, key: str | None) -> Iterator[Any]:
@@ -383,137 +402,90 @@ class Client:
         return run, key
 
     def _prepare(self, model_ref: str, messages: Any, *, stream: bool, options: dict[str, Any], stream_mode: str | None = None) -> Call:
+        spec, model, warnings = self._resolve(model_ref)
+        request, call_opts = _split_options(messages, options)
+        inputs = self._resolver.inputs(spec, model, warnings, call_opts)
+        plan = self._plan(inputs, request, call_opts, stream=stream, stream_mode=stream_mode)
+        plan, auth = authorize(inputs, plan)
+        return Call(spec, model, plan, auth, stream, stream_mode, settings=inputs.settings, request=request)
+
+    def _resolve(self, model_ref: str) -> tuple[CompiledSpec, str, list[CallWarning]]:
+        """The spec, the model (a deprecated one's replacement with ``follow_deprecated``) and the
+        resolution's warnings."""
         spec, model, warnings = self.registry.resolve(model_ref)
         if self._follow_deprecated:
             model, warnings = follow_deprecated(spec, model, warnings)
-        request, call_opts = _split_options(messages, options)
-        settings = self._resolve_settings(spec, call_opts.get("settings") or {})
-        plan = self._plan(spec, model, request, call_opts, stream=stream, stream_mode=stream_mode, warnings=warnings, settings=settings)
-        plan, auth = self._authorize(spec, plan, call_opts, settings)
-        return Call(spec, model, plan, auth, stream, stream_mode, settings=settings, request=request)
+        return spec, model, warnings
 
-    def _authorize(self, spec: CompiledSpec, plan: RequestPlan, call_opts: dict[str, Any], settings: dict[str, Any]) -> tuple[RequestPlan, httpx.Auth]:
-        """``plan`` with its connect-time guard and idempotency key, and the auth that signs it;
-        raises :class:`ConfigError` when the key may not go to the plan's host."""
-        auth, source = self._auth_and_source(spec, call_opts.get("api_key"), settings)
-        # a hook that will not send the key it was given (OAuth, SigV4) checks its own destinations
-        sends_key = getattr(auth, "sends_key", True)
-        bound = self._bound_hosts(spec, source, call_opts)
-        reason = check_credential_destination(plan.url, source=source if sends_key else None, bound_hosts=bound, trusted_hosts=self._trusted)
-        if reason is not None:
-            raise ConfigError(f"{spec.provider}: {reason}")
-        if getattr(auth, "sends_credentials", True):  # checked again on the connected address
-            plan = replace(plan, guard=ConnectGuard.of([*self._trusted, *(bound or ()), *self._configured_hosts(spec)]))
-        if spec.idempotency_header:  # one key per logical call, the same on every retry
-            plan = replace(plan, headers={**plan.headers, spec.idempotency_header.lower(): str(uuid.uuid4())})
-        return plan, auth
-
-    def _bound_hosts(self, spec: CompiledSpec, source: str | None, opts: dict[str, Any]) -> list[str] | None:
-        """The hosts a key from ``source`` may go to (``None``: unbound)."""
-        env = self._environ()
-        if source is not None and source.startswith("env:"):
-            binding = self.registry.credential_binding(source[4:])
-            if binding is None:
-                return None  # the user's own variable, declared by their own spec
-            hosts = [pattern for pattern, _ in binding]
-            for _, url_vars in binding:
-                hosts += [h for v in url_vars if env.get(v) and (h := host_pattern(env[v]))]
-            if self._base_urls.get(spec.provider) and not opts.get("base_url"):
-                hosts += [h for h in (host_pattern(self._base_urls[spec.provider]),) if h]
-            return hosts
-        if source == "client" and opts.get("base_url"):
-            default = self._base_urls.get(spec.provider) or next((env[v] for v in spec.env_base_url if env.get(v)), None)
-            pattern = host_pattern(default) if default else host_pattern(str(spec.data.get("base_url", "")))
-            return [pattern] if pattern else []
-        return None
-
-    def _configured_hosts(self, spec: CompiledSpec) -> list[str]:
-        """The hosts of the base URLs the caller configured for ``spec`` (``base_urls=``, the
-        spec's base-URL variables)."""
-        env = self._environ()
-        urls = [self._base_urls.get(spec.provider), *(env.get(v) for v in spec.env_base_url)]
-        return [h for u in urls if u and (h := host_pattern(u))]
-
-    def _environ(self) -> Mapping[str, str]:
-        return self._env if self._env is not None else os.environ
-
-    def _base_url(self, spec: CompiledSpec, opts: Mapping[str, Any]) -> str | None:
-        """The base URL the caller chose (call, client, environment), or ``None``: the spec's."""
-        env = self._environ()
-        base_url: str | None = opts.get("base_url") or self._base_urls.get(spec.provider)
-        if not base_url:
-            var = next((v for v in spec.env_base_url if env.get(v)), None)
-            if var is not None:
-                base_url = env[var]
-                if (problem := base_url_problem(base_url)):
-                    raise ConfigError(f"the environment variable {var} {problem}")
-        return base_url
-
-    def _plan(self, spec: CompiledSpec, model: str, request: Request, opts: dict[str, Any], *, stream: bool, stream_mode: str | None, warnings: list[Any], settings: dict[str, Any] | None = None) -> RequestPlan:
-        base_url = self._base_url(spec, opts)
-        if settings is None:
-            settings = self._resolve_settings(spec, opts.get("settings") or {})
+    def _plan(self, inputs: CallInputs, request: Request, opts: dict[str, Any], *, stream: bool, stream_mode: str | None) -> RequestPlan:
+        strict = opts.get("strict_capabilities")
         return build_request(
-            spec, request, model=model, stream=stream, stream_mode=stream_mode, settings=settings,
-            base_url=base_url, extra_headers=opts.get("extra_headers"), warnings=warnings,
-            strict_capabilities=self._strict_capabilities if opts.get("strict_capabilities") is None else opts["strict_capabilities"],
+            inputs.spec, request, model=inputs.model, stream=stream, stream_mode=stream_mode, settings=inputs.settings,
+            base_url=inputs.base_url, extra_headers=opts.get("extra_headers"), warnings=list(inputs.warnings),
+            strict_capabilities=self._strict_capabilities if strict is None else strict,
         )
 
+    # ------------------------------------------------------------------ for `specwire render` (engine/cli/output.py)
     def _resolve_settings(self, spec: CompiledSpec, call: Mapping[str, Any]) -> dict[str, Any]:
-        env = self._environ()
-        given = {**self._settings.get(spec.provider, {}), **call}
-        out: dict[str, Any] = {}
-        for name, decl in spec.settings.items():
-            if name in given:
-                out[name] = given[name]
-                continue
-            names = decl.get("env") or ()
-            names = (names,) if isinstance(names, str) else tuple(names)
-            value = next((env[v] for v in names if env.get(v)), None)
-            if value is None:
-                value = decl.get("default")
-            if value is None and decl.get("required"):
-                where = " or ".join(names) if names else "settings"
-                raise ConfigError(f"{spec.provider} needs the setting {name!r}: set {where} or pass settings={{{name!r}: …}}")
-            out[name] = value
-        unknown = set(given) - set(spec.settings)
-        if unknown:
-            raise ConfigError(f"{spec.provider} has no setting(s) {', '.join(sorted(unknown))}; it takes: {', '.join(spec.settings) or 'none'}")
-        return out
+        return self._resolver.resolve_settings(spec, call)
 
-    def _auth(self, spec: CompiledSpec, api_key: str | None, settings: dict[str, Any] | None = None) -> httpx.Auth:
-        return self._auth_and_source(spec, api_key, settings)[0]
-
-    def _auth_and_source(self, spec: CompiledSpec, api_key: str | None, settings: dict[str, Any] | None = None) -> tuple[httpx.Auth, str | None]:
+    def _auth(self, spec: CompiledSpec, api_key: str | None, settings: dict[str, Any] | None = None) -> Any:
         factory, credentials = self._auth_inputs(spec, api_key, settings)
-        return factory(dict(spec.auth), credentials), credentials.source
+        return factory(dict(spec.auth), credentials)
 
     def _auth_inputs(self, spec: CompiledSpec, api_key: str | None, settings: dict[str, Any] | None = None) -> tuple[Any, Credentials]:
-        """The auth factory and the :class:`Credentials` it gets (``specwire render`` asks the
-        factory whether it can run offline before calling it).  Raises ConfigError for a missing key."""
-        scheme = spec.auth.get("scheme", "none")
-        env = self._environ()
-        key: Secret | None = None
-        source: str | None = None
-        if api_key:
-            key, source = Secret(api_key), "argument"
-        elif spec.provider in self._keys:
-            key, source = self._keys[spec.provider], "client"
-        else:
-            for name in spec.env_api_key:
-                if env.get(name):
-                    key, source = Secret(env[name]), f"env:{name}"
-                    break
-        if key is not None and (problem := credential_problem(key.reveal())):
-            raise ConfigError(f"the API key for {spec.provider!r} ({source}) {problem}")  # a retry cannot fix it
-        factory = hooks.auth_factory(scheme)
-        if key is None and spec.auth.get("optional"):
-            factory, source = hooks.auth_factory("none"), None  # e.g. a local server run without a key
-        elif key is None and getattr(factory, "requires_api_key", False):
-            names = " or ".join(spec.env_api_key)
-            hint = f"set {names} or pass api_key=…" if names else "pass api_key=…"
-            raise ConfigError(f"missing API key for provider {spec.provider!r}: {hint}")
-        return factory, Credentials(api_key=key, source=source, settings=settings or {}, env=env, trusted_hosts=self._trusted)
+        """The auth factory and the :class:`Credentials` it gets; raises ConfigError for a missing key."""
+        inputs = self._resolver.inputs(spec, "", (), {"api_key": api_key}, settings=settings or {})
+        return auth_inputs(inputs)
+
+
+def auth_inputs(inputs: CallInputs) -> tuple[Any, Credentials]:
+    """The auth factory and the :class:`Credentials` it gets (``specwire render`` asks the
+    factory whether it can run offline before calling it).  Raises :class:`ConfigError` for a
+    missing key or a key no HTTP header can carry."""
+    spec, source = inputs.spec, inputs.key_source
+    if inputs.api_key is not None and (problem := credential_problem(inputs.api_key.reveal())):
+        raise ConfigError(f"the API key for {spec.provider!r} ({source}) {problem}")  # a retry cannot fix it
+    factory = hooks.auth_factory(spec.auth.get("scheme", "none"))
+    if inputs.api_key is None and spec.auth.get("optional"):
+        factory, source = hooks.auth_factory("none"), None  # e.g. a local server run without a key
+    elif inputs.api_key is None and getattr(factory, "requires_api_key", False):
+        names = " or ".join(spec.env_api_key)
+        hint = f"set {names} or pass api_key=…" if names else "pass api_key=…"
+        raise ConfigError(f"missing API key for provider {spec.provider!r}: {hint}")
+    return factory, Credentials(api_key=inputs.api_key, source=source, settings=inputs.settings, env=inputs.env, trusted_hosts=inputs.trusted_hosts)
+
+
+def authorize(inputs: CallInputs, plan: RequestPlan) -> tuple[RequestPlan, httpx.Auth]:
+    """``plan`` with its connect-time guard and idempotency key, and the auth that signs it.
+    Raises :class:`ConfigError` when the key may not go to the plan's host."""
+    factory, credentials = auth_inputs(inputs)
+    spec = inputs.spec
+    auth = factory(dict(spec.auth), credentials)
+    # a hook that will not send the key it was given (OAuth, SigV4) checks its own destinations
+    source = credentials.source if getattr(auth, "sends_key", True) else None
+    reason = _destination_problem(plan.url, source, inputs.bound_hosts, inputs.trusted_hosts)
+    if reason is not None:
+        raise ConfigError(f"{spec.provider}: {reason}")
+    guard = _guard(inputs.guard_hosts) if getattr(auth, "sends_credentials", True) else None  # checked again on the connected address
+    headers = plan.headers
+    if spec.idempotency_header:  # one key per logical call, the same on every retry
+        headers = {**headers, spec.idempotency_header.lower(): str(uuid.uuid4())}
+    if guard is not None or headers is not plan.headers:
+        plan = plan.derive(guard=guard or plan.guard, headers=headers)
+    return plan, auth
+
+
+# Both are pure functions of their (hashable) arguments, and the same few arguments come back call
+# after call: parsing the hosts once each is enough.
+@functools.lru_cache(maxsize=512)
+def _destination_problem(url: str, source: str | None, bound: tuple[str, ...] | None, trusted: tuple[str, ...]) -> str | None:
+    return check_credential_destination(url, source=source, bound_hosts=bound, trusted_hosts=trusted)
+
+
+@functools.lru_cache(maxsize=256)
+def _guard(hosts: tuple[str, ...]) -> ConnectGuard:
+    return ConnectGuard.of(hosts)
 
 
 _CALL_OPTIONS = ("api_key", "base_url", "settings", "extra_headers", "strict_capabilities")

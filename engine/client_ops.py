@@ -21,6 +21,7 @@ from .spec.operations import OperationSpec
 from .types import CallWarning, Usage
 
 if TYPE_CHECKING:
+    from .call_inputs import CallInputs, Resolver
     from .registry import SpecRegistry
     from .request import RequestPlan
     from .retry import RetryPolicy
@@ -30,16 +31,24 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Host:
     """What an operation needs of its :class:`~specwire.Client`: the registry, the transport, the
-    retry policy and timeouts, and the Client's resolution of settings, base URL and auth."""
+    retry policy and timeouts, the Client's :class:`~specwire.call_inputs.Resolver` (settings,
+    base URL and key, resolved once per call) and its ``authorize`` (the auth of a built plan)."""
 
     registry: SpecRegistry
     transport: Transport
     retry: RetryPolicy
     timeouts: Timeouts
     sleep: Callable[[float], Any] | None
-    resolve_settings: Callable[[CompiledSpec, Mapping[str, Any]], dict[str, Any]]
-    base_url: Callable[[CompiledSpec, Mapping[str, Any]], str | None]
-    authorize: Callable[[CompiledSpec, RequestPlan, dict[str, Any], dict[str, Any]], tuple[RequestPlan, Any]]
+    resolver: Resolver
+    authorize: Callable[[CallInputs, RequestPlan], tuple[RequestPlan, Any]]
+
+    def resolve_settings(self, spec: CompiledSpec, call: Mapping[str, Any]) -> dict[str, Any]:
+        """Every setting ``spec`` declares (:meth:`Resolver.resolve_settings`)."""
+        return self.resolver.resolve_settings(spec, call)
+
+    def base_url(self, spec: CompiledSpec, opts: Mapping[str, Any]) -> str | None:
+        """The base URL the caller chose, or ``None`` (:meth:`Resolver.base_url`)."""
+        return self.resolver.base_url(spec, opts)
 
 __all__ = ["COUNT_METHODS", "CountPlan", "EmbedPlan", "Host", "MAX_EMBED_INPUTS", "MAX_MODEL_PAGES", "check_embed_inputs", "check_embed_params", "count_plan",
            "count_tokens_async", "count_tokens_sync", "embed_plan", "embed_result", "list_models_async", "list_models_sync"]
@@ -74,11 +83,12 @@ def _policy(host: Host, timeout: Any, max_retries: int | None) -> tuple[Any, Tim
     return policy, Timeouts.of(timeout) if timeout is not None else host.timeouts
 
 
-def _prepared(host: Host, spec: CompiledSpec, op: OperationSpec, model: str, opts: dict[str, Any], settings: dict[str, Any],
-              *, params: Mapping[str, Any] | None, values: Mapping[str, Any], warnings: list[CallWarning], policy: Any, timeouts: Timeouts) -> OperationCall:
-    plan = build_operation(spec, op, model=model, settings=settings, params=params, values=values, base_url=host.base_url(spec, opts),
-                           extra_headers=opts.get("extra_headers"), warnings=warnings)
-    plan, auth = host.authorize(spec, plan, opts, settings)
+def _prepared(host: Host, inputs: CallInputs, op: OperationSpec, opts: Mapping[str, Any], *, params: Mapping[str, Any] | None,
+              values: Mapping[str, Any], warnings: Sequence[CallWarning], policy: Any, timeouts: Timeouts) -> OperationCall:
+    spec = inputs.spec
+    plan = build_operation(spec, op, model=inputs.model, settings=inputs.settings, params=params, values=values, base_url=inputs.base_url,
+                           extra_headers=opts.get("extra_headers"), warnings=list(warnings))
+    plan, auth = host.authorize(inputs, plan)
     return OperationCall(spec, plan, auth, policy, timeouts, host.sleep)
 
 
@@ -92,16 +102,13 @@ def embed_plan(host: Host, model_ref: str, inputs: str | Sequence[str], *, param
     spec, model, warnings = host.registry.resolve(model_ref)
     op = operation_of(spec, "embed")
     opts = _call_options(options)
-    settings = host.resolve_settings(spec, opts.get("settings") or {})
+    resolved = host.resolver.inputs(spec, model, warnings, opts)
     policy, timeouts = _policy(host, timeout, max_retries)
-    size = batch_size(spec, op, model=model, settings=settings) or len(texts)
+    size = batch_size(spec, op, model=model, settings=resolved.settings) or len(texts)
     batches = [texts[i:i + size] for i in range(0, len(texts), size)]
-    calls: list[OperationCall] = []
-    for n, batch in enumerate(batches):
-        call = _prepared(host, spec, op, model, opts, settings, params=params, values={"inputs": batch}, warnings=warnings if n == 0 else [],
-                         policy=policy, timeouts=timeouts)
-        calls.append(call)
-    return EmbedPlan(spec, model, tuple(calls), tuple(len(b) for b in batches), tuple(calls[0].plan.warnings), settings)
+    calls = [_prepared(host, resolved, op, opts, params=params, values={"inputs": batch}, warnings=resolved.warnings if n == 0 else (), policy=policy, timeouts=timeouts)
+             for n, batch in enumerate(batches)]
+    return EmbedPlan(spec, model, tuple(calls), tuple(len(b) for b in batches), tuple(calls[0].plan.warnings), resolved.settings)
 
 
 #: The values of the embed options that take a fixed set (engine/options.py EmbedOptions).
@@ -182,13 +189,13 @@ def embed_result(plan: EmbedPlan, bodies: list[Any]) -> EmbeddingResponse:
 
 
 # ---------------------------------------------------------------------------- list_models
-def _list_prepare(host: Host, provider: str, options: Mapping[str, Any]) -> tuple[CompiledSpec, OperationSpec, dict[str, Any], dict[str, Any]]:
+def _list_prepare(host: Host, provider: str, options: Mapping[str, Any]) -> tuple[CallInputs, OperationSpec, dict[str, Any]]:
     if ":" in provider:
         raise ConfigError(f"list_models takes a provider id ({provider!r} is a model ref)")
     spec = host.registry.get(host.registry.aliases().get(provider, provider))  # ModelNotFoundError for an unknown id
     op = operation_of(spec, "list_models")
     opts = _call_options(options)
-    return spec, op, opts, host.resolve_settings(spec, opts.get("settings") or {})
+    return host.resolver.inputs(spec, str(spec.data.get("default_model") or ""), (), opts), op, opts
 
 
 def _merge_catalog(spec: CompiledSpec, listed: list[dict[str, Any]], include_catalog: bool) -> list[ListedModel]:
@@ -226,12 +233,11 @@ def _int(value: Any) -> int | None:
 
 
 def _pages(host: Host, provider: str, options: Mapping[str, Any], timeout: Any, max_retries: int | None) -> Callable[[Any], OperationCall]:
-    spec, op, opts, settings = _list_prepare(host, provider, options)
+    inputs, op, opts = _list_prepare(host, provider, options)
     policy, timeouts = _policy(host, timeout, max_retries)
-    model = spec.data.get("default_model") or ""
 
     def page(cursor: Any) -> OperationCall:
-        return _prepared(host, spec, op, str(model), opts, settings, params=None, values={"page": cursor}, warnings=[], policy=policy, timeouts=timeouts)
+        return _prepared(host, inputs, op, opts, params=None, values={"page": cursor}, warnings=(), policy=policy, timeouts=timeouts)
 
     return page
 
@@ -318,13 +324,13 @@ def count_plan(host: Host, model_ref: str, messages: Any, *, tools: Any, method:
     if method == "provider" or (method == "auto" and "count_tokens" in spec.operations):
         op = operation_of(spec, "count_tokens")
         opts = _call_options(options)
-        settings = host.resolve_settings(spec, opts.get("settings") or {})
+        inputs = host.resolver.inputs(spec, model, warnings, opts)
         policy, timeouts = _policy(host, timeout, max_retries)
         try:
             values = chat_context(spec, request, model)
         except TemplateFailure as exc:
             raise spec.render_failure(exc, f"{spec.provider} count_tokens: {exc}") from None
-        call = _prepared(host, spec, op, model, opts, settings, params=None, values=values, warnings=warnings, policy=policy, timeouts=timeouts)
+        call = _prepared(host, inputs, op, opts, params=None, values=values, warnings=inputs.warnings, policy=policy, timeouts=timeouts)
         return CountPlan(spec, model, call, None, tuple(call.plan.warnings))
     rule = tokenizer_rule(spec.data, model)
     if method == "tokenizer" and rule is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import attempts
 from .aio import finish
-from .attempts import status_error
+from .call import socket_timeouts, status_error, too_late
 from .errors import DeadlineExceeded, ReadTimeout, ResponseParseError, SpecwireError
 from .request import RequestPlan
 from .retry import RetryPolicy, Timeouts
@@ -51,22 +51,17 @@ class _Deadline:
         return None if self.end is None else self.end - self.clock()
 
     def attempt(self) -> Timeouts:
-        t, left = self.timeouts, self.left()
+        left = self.left()
         if left is not None and left <= 0:
-            raise DeadlineExceeded(f"the call's total deadline of {t.total:g} s passed")
-        return Timeouts(connect=_min(t.connect, left), read=_min(t.read, left), pool=_min(t.pool, left))
+            raise DeadlineExceeded(f"the call's total deadline of {self.timeouts.total:g} s passed")
+        return socket_timeouts(self.timeouts, left)
 
     def delay(self, call: OperationCall, error: SpecwireError, attempt: int) -> float | None:
         delay = call.policy.delay(error, attempt, statuses=call.spec.retry_statuses)
-        left = self.left()
-        if delay is not None and left is not None and delay >= left:
-            raise DeadlineExceeded(f"the call's total deadline of {self.timeouts.total:g} s would pass before the next retry ({type(error).__name__}: {error})") from None
+        late = too_late(delay, self.left(), self.timeouts, error)
+        if late is not None:
+            raise late from None
         return delay
-
-
-def _min(a: float | None, b: float | None) -> float | None:
-    present = [v for v in (a, b) if v is not None]
-    return max(min(present), 0.0) if present else None
 
 
 def _json(spec: CompiledSpec, body: bytes) -> Any:
@@ -98,7 +93,7 @@ def _once_sync(call: OperationCall, transport: Transport, deadline: _Deadline) -
     response = transport.open(call.plan, call.auth, deadline.attempt())
     with closing(response):
         if response.status_code >= 300:
-            raise status_error(call.spec, response, transport.read_capped(response))
+            raise status_error(call.spec, response.status_code, Transport.headers(response), transport.read_capped(response))
         out = bytearray()
         for chunk in transport.iter_bytes(response, deadline.left):
             out += chunk
@@ -129,7 +124,7 @@ async def _once_async(call: OperationCall, transport: Transport, deadline: _Dead
     response = await transport.aopen(call.plan, call.auth, deadline.attempt())
     try:
         if response.status_code >= 300:
-            raise status_error(call.spec, response, await transport.aread_capped(response))
+            raise status_error(call.spec, response.status_code, Transport.headers(response), await transport.aread_capped(response))
         out = bytearray()
         try:
             async with aclosing(transport.aiter_bytes(response, deadline.left)) as chunks:

@@ -22,7 +22,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -38,7 +38,7 @@ from .spec.compile import CompiledSpec, PartRule
 from .structured import OutputSpec
 from .types import GENERIC_PARAMS, CallWarning, Message, ProviderPart, Request, TextPart, ToolCallPart
 
-__all__ = ["MAX_RETRIES", "MAX_URL_CHARS", "RequestPlan", "build_request", "check_call_options", "check_extra_headers", "check_model", "credential_problem"]
+__all__ = ["MAX_RETRIES", "MAX_URL_CHARS", "RequestPlan", "build_request", "check_call_options", "check_extra_headers", "check_model", "credential_problem", "request_url"]
 
 _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/flac": "flac", "audio/ogg": "ogg", "audio/webm": "webm", "audio/aac": "aac"}
 
@@ -76,6 +76,14 @@ class RequestPlan:
         object.__setattr__(self, "_encoded", encoded)
         return encoded
 
+    def derive(self, **changes: Any) -> RequestPlan:
+        """A copy with ``changes`` (``dataclasses.replace``) that keeps the encoded body unless the
+        body changed."""
+        plan = replace(self, **changes)
+        if "body" not in changes:
+            object.__setattr__(plan, "_encoded", self._encoded)
+        return plan
+
     def redacted(self, extra_secret_headers: tuple[str, ...] = ()) -> dict[str, Any]:
         """``{"method", "url", "headers", "body", "warnings"}`` with secrets masked."""
         return {
@@ -111,9 +119,7 @@ def build_request(
     catalog entry says it cannot take is a warning, or with ``strict_capabilities`` a
     :class:`CapabilityError` (:mod:`specwire.capabilities`).  A spec without chat (``chat: false``)
     raises :class:`UnsupportedOperationError`."""
-    if not spec.chat:
-        have = ", ".join(sorted(spec.operations)) or "none"
-        raise UnsupportedOperationError(f"{spec.provider} has no chat API (its spec declares chat: false; operations: {have})")
+    _require_chat(spec)
     check_model(model)
     given_headers = check_extra_headers(extra_headers)
     settings = dict(settings or {})
@@ -130,10 +136,7 @@ def build_request(
     output = OutputSpec(rf.output_type, output_tool) if rf is not None and rf.type == "json_schema" else None
     messages, system_parts = render_messages(spec, request.messages, model)
     tools = render_tools(spec, request, model)
-    try:
-        cfg = spec.stream_config(stream_mode) if stream else None
-    except (KeyError, TypeError):  # TypeError: an unhashable stream_mode
-        raise RequestBuildError(f"{spec.provider} has no stream mode {brief(stream_mode)}; modes: {', '.join(spec.stream_modes) or 'none'}") from None
+    cfg = _stream_config(spec, stream, stream_mode)
     ctx = {
         "model": model,
         "stream": stream,
@@ -159,17 +162,67 @@ def build_request(
         options = request.provider_options.get(spec.provider)
         if options:
             body = deep_merge(body, options)
-        path_tree = cfg.path if cfg is not None and cfg.path is not None else spec.request.path
-        path = path_tree.render(ctx)
-        query = {k: v for k, t in spec.request.query if (v := t.render(ctx)) is not OMIT}
-        if cfg is not None:
-            query.update({k: v for k, t in cfg.query if (v := t.render(ctx)) is not OMIT})
-        root = base_url if base_url is not None else spec.base_url.render({"settings": settings, "model": model})
+        root, path, query = _url_parts(spec, cfg, ctx, base_url)
         headers = {"content-type": "application/json", "accept": "text/event-stream" if cfg is not None and cfg.framing == "sse" else "application/json"}
         render_headers(spec.headers, ctx, headers)
     except TemplateFailure as exc:
         raise spec.render_failure(exc, f"{spec.provider}: {exc}") from None
-    return finish_plan(spec.request.method, str(root), str(path), query, headers, given_headers, body, all_warnings, output=output)
+    return finish_plan(spec.request.method, root, path, query, headers, given_headers, body, all_warnings, output=output)
+
+
+def _require_chat(spec: CompiledSpec) -> None:
+    if not spec.chat:
+        have = ", ".join(sorted(spec.operations)) or "none"
+        raise UnsupportedOperationError(f"{spec.provider} has no chat API (its spec declares chat: false; operations: {have})")
+
+
+def _stream_config(spec: CompiledSpec, stream: bool, stream_mode: str | None) -> Any:
+    try:
+        return spec.stream_config(stream_mode) if stream else None
+    except (KeyError, TypeError):  # TypeError: an unhashable stream_mode
+        raise RequestBuildError(f"{spec.provider} has no stream mode {brief(stream_mode)}; modes: {', '.join(spec.stream_modes) or 'none'}") from None
+
+
+def _url_parts(spec: CompiledSpec, cfg: Any, ctx: Mapping[str, Any], base_url: str | None) -> tuple[str, str, dict[str, Any]]:
+    """The root, path and query of a chat request (``cfg``: the stream mode's config, ``None``
+    for a non-streaming call).  Raises :class:`TemplateFailure`."""
+    path_tree = cfg.path if cfg is not None and cfg.path is not None else spec.request.path
+    path = path_tree.render(ctx)
+    query = {k: v for k, t in spec.request.query if (v := t.render(ctx)) is not OMIT}
+    if cfg is not None:
+        query.update({k: v for k, t in cfg.query if (v := t.render(ctx)) is not OMIT})
+    root = base_url if base_url is not None else spec.base_url.render({"settings": ctx["settings"], "model": ctx["model"]})
+    return str(root), str(path), query
+
+
+def request_url(spec: CompiledSpec, *, model: str, settings: dict[str, Any] | None = None, base_url: str | None = None,
+                stream: bool = False, stream_mode: str | None = None) -> str:
+    """The URL a chat request to ``model`` goes to, rendered from the spec's ``base_url``,
+    ``request.path`` and ``request.query`` (the stream mode's, for ``stream``) without rendering
+    any message or body.  Raises :class:`UnsupportedOperationError` for a spec without chat,
+    :class:`RequestBuildError` for a bad model name, stream mode or URL."""
+    _require_chat(spec)
+    check_model(model)
+    settings = dict(settings or {})
+    cfg = _stream_config(spec, stream, stream_mode)
+    info = spec.model_info(model)
+    ctx = {"model": model, "stream": stream, "messages": [], "system_parts": [], "system_text": None, "tools": [], "settings": settings,
+           "model_info": info.as_dict() if info else None, "params": dict.fromkeys(GENERIC_PARAMS), "omit": OMIT}
+    try:
+        root, path, query = _url_parts(spec, cfg, ctx, base_url)
+    except TemplateFailure as exc:
+        raise spec.render_failure(exc, f"{spec.provider}: {exc}") from None
+    url = join_url(root, path, query)
+    check_url(url)
+    return url
+
+
+def join_url(root: str, path: str, query: Mapping[str, Any]) -> str:
+    """``root`` + ``path``, with ``query`` encoded after it."""
+    url = root.rstrip("/") + path
+    if query:
+        url += ("&" if "?" in url else "?") + urlencode({k: query_value(v) for k, v in query.items()})
+    return url
 
 
 def render_headers(trees: Iterable[tuple[str, Any]], ctx: Mapping[str, Any], headers: dict[str, str]) -> None:
@@ -188,9 +241,7 @@ def finish_plan(method: str, root: str, path: str, query: Mapping[str, Any], hea
     I/O, when JSON cannot carry it).  Raises :class:`RequestBuildError`."""
     for name, value in given_headers.items():
         headers[name.lower()] = value
-    url = root.rstrip("/") + path
-    if query:
-        url += ("&" if "?" in url else "?") + urlencode({k: query_value(v) for k, v in query.items()})
+    url = join_url(root, path, query)
     check_headers(headers, dict(given_headers))
     check_url(url)
     plan = RequestPlan(method, url, headers, body, warnings, output=output)

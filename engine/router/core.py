@@ -271,7 +271,7 @@ class Router(HealthChecks):
         if dep.settings:
             opts["settings"] = dict(dep.settings)
         try:
-            url = self.client.build(dep.ref, "x", **opts).url
+            url = self.client.url(dep.ref, **opts)
         except UnsupportedOperationError:  # a provider without chat (chat: false): its embed request's host
             url = _embed.embed_url(self.client, dep.ref, opts)
         binding = self.registry.credential_binding(var)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ..streams import AsyncStream, Stream
-from ..types import CONTENT_EVENT_TYPES, Finish, Response, StreamEvent
+from ..streams import AsyncStream, HoldBack, Stream
+from ..types import Finish, Response, StreamEvent
 
 __all__ = ["AsyncRouterStream", "RouterStream"]
 
@@ -32,17 +32,12 @@ class ResultHolder:
 
 class RouterStream(Stream):
     """An iterable of stream events from a :class:`~specwire.router.Router`: a
-    :class:`specwire.Stream` whose ``partial`` is that of the attempt that reached the caller (or
-    the cached response)."""
+    :class:`specwire.Stream` whose ``partial`` is the response assembled so far by the attempt
+    that reached the caller (or the cached response)."""
 
     def __init__(self, events: Iterator[StreamEvent], holder: ResultHolder, *, raise_on_error: bool = True) -> None:
         super().__init__(events, raise_on_error=raise_on_error)
-        self._holder = holder
-
-    @property
-    def partial(self) -> Response | None:
-        """The response assembled so far by the attempt that reached the caller."""
-        return self._holder.partial()
+        self._partial = holder.partial
 
 
 class AsyncRouterStream(AsyncStream):
@@ -50,57 +45,45 @@ class AsyncRouterStream(AsyncStream):
 
     def __init__(self, events: AsyncIterator[StreamEvent], holder: ResultHolder, *, raise_on_error: bool = True) -> None:
         super().__init__(events, raise_on_error=raise_on_error)
-        self._holder = holder
-
-    @property
-    def partial(self) -> Response | None:
-        """The response assembled so far by the attempt that reached the caller."""
-        return self._holder.partial()
-
+        self._partial = holder.partial
 
 
 class AttemptEvents:
-    """The hold-back machine of one stream attempt: non-content events wait for the first content
-    event; an error before it is a failed attempt (the events are dropped); a finish or an error
-    after it ends the call."""
+    """One stream attempt of a routed call: its events go through the same hold-back as a call's
+    retries (:class:`specwire.streams.HoldBack`), so an error before the first content event is a
+    failed attempt (its events are dropped and the next deployment is tried); a finish, or an
+    error after the first content event, ends the call."""
 
     def __init__(self, router: Any, plan: Any, att: Any, use_cache: bool) -> None:
         self.router, self.plan, self.att, self.use_cache = router, plan, att, use_cache
-        self.held: list[Any] = []
+        self.hold = HoldBack()
         self.seen: list[Any] = []
-        self.delivered = False
         self.ttft: float | None = None
 
     def feed(self, event: Any) -> tuple[list[Any], bool | None]:
         """``(events for the caller, None | True (call over) | False (try the next attempt))``."""
-        kind = event.type
-        if not self.delivered:
-            if kind in CONTENT_EVENT_TYPES:
-                self.delivered = True
-                self.ttft = self.router.clock.monotonic() - self.att.started
-                out, self.held = [*self.held, event], []
-                self.seen += out
-                return out, None
-            if kind == "error":
-                self.plan.failed(self.att, event.error, events=[*self.held, event])
-                return [], False
-            if kind != "finish":
-                self.held.append(event)
-                return [], None
-        if kind == "finish":
-            out, self.held = [*self.held], []
-            self.seen += out + [event]
-            self.plan.succeeded(self.att, event.response, ttft=self.ttft)
+        out, failed = self.hold.push([event])
+        if failed is not None:
+            self.plan.failed(self.att, failed.error, events=[*self.hold.held, failed])
+            return [], False
+        if not out:
+            return out, None
+        if self.ttft is None and self.hold.delivered:
+            self.ttft = self.router.clock.monotonic() - self.att.started
+        last = out[-1]
+        if last.type == "finish":
+            self.seen += out
+            self.plan.succeeded(self.att, last.response, ttft=self.ttft)
             if self.use_cache:
-                self.router._cache_store(self.plan, self.att.dep, event.response, self.seen)
-            self.router.record_call(self.plan, ok=True, response=event.response)
-            return [*out, Finish(response=self.plan.annotate(event.response))], True
-        if kind == "error":
-            self.plan.failed(self.att, event.error, after_content=True)
-            self.router.record_call(self.plan, ok=False, error=event.error)
-            return [event], True
-        self.seen.append(event)
-        return [event], None
+                self.router._cache_store(self.plan, self.att.dep, last.response, self.seen)
+            self.router.record_call(self.plan, ok=True, response=last.response)
+            return [*out[:-1], Finish(response=self.plan.annotate(last.response))], True
+        if last.type == "error":  # after the first content event
+            self.plan.failed(self.att, last.error, after_content=True)
+            self.router.record_call(self.plan, ok=False, error=last.error)
+            return out, True
+        self.seen += out
+        return out, None
 
     def ended(self) -> bool:
         """The inner stream ended without a terminal event (it was closed): the call is over."""
