@@ -100,7 +100,10 @@ async def _load(client: Any, n: int, cancel_at: float, errors: list[dict[str, An
 
 
 def _run_load(server: HostileServer, backend: str, n: int, cancel_at: float, steps: int, max_connections: int | None = None, *, router: bool = False) -> None:
-    server.script(*[stream_reply(_body(i % steps)) for i in range(n)], then=stream_reply(_body(1)))
+    # every stream lasts longer on the server than `cancel_at` (0.05 s a step), so each victim is
+    # still mid-flight when it is cancelled however fast the client reads
+    base = int(cancel_at / 0.05) + 4
+    server.script(*[stream_reply(_body(base + i % steps)) for i in range(n)], then=stream_reply(_body(base)))
     client = _client(server, backend, max_connections)
     loop = asyncio.new_event_loop()
     errors: list[dict[str, Any]] = []
