@@ -4,7 +4,8 @@ Endpoints: ``GET /health/live`` (200 while the process serves), ``GET /health/re
 the app has started), and every endpoint that a spec's ``serve:`` section declares
 (:mod:`specwire.gateway.wire`; providers.d/openai.yaml declares OpenAI's ``POST
 /v1/chat/completions``, plain and streamed, over ``Router.acomplete``/``astream``, and ``GET
-/v1/models``, the names a key may call: the router's groups and aliases).
+/v1/models``, the names a key may call: the router's groups and aliases), and ``GET /metrics``
+(Prometheus text format, :mod:`specwire.gateway.metrics`; it needs a gateway key like ``/v1``).
 
 Every ``/v1`` call needs a gateway key (``Authorization: Bearer <key>`` or ``x-api-key``;
 :mod:`specwire.gateway.config`); a key may be limited to some models.  The request id is the
@@ -38,6 +39,7 @@ from starlette.types import Receive, Scope, Send
 from ..errors import ConfigError
 from .config import GatewayConfig, GatewayKey, parse_gateway, split_config
 from .errors import GatewayError, classify
+from .metrics import NONE, GatewayMetrics, RequestRecord
 from .wire import Endpoint, EventWriter, WireAPI, serve_sections
 
 __all__ = ["create_app"]
@@ -50,12 +52,13 @@ Handler = Callable[[Request, "Call"], Awaitable[Response]]
 
 
 class Call:
-    """One request's context: its ``request_id`` and the gateway ``key`` it came with."""
+    """One request's context: its ``request_id``, the gateway ``key`` it came with, and its
+    metrics ``record`` (:class:`~specwire.gateway.metrics.RequestRecord`)."""
 
-    __slots__ = ("key", "request_id")
+    __slots__ = ("key", "record", "request_id")
 
-    def __init__(self, request_id: str, key: GatewayKey | None) -> None:
-        self.request_id, self.key = request_id, key
+    def __init__(self, request_id: str, key: GatewayKey | None, record: RequestRecord) -> None:
+        self.request_id, self.key, self.record = request_id, key, record
 
 
 class Gateway:
@@ -64,6 +67,8 @@ class Gateway:
     def __init__(self, router: Any, config: GatewayConfig, *, owns_router: bool) -> None:
         self.router, self.config, self.owns_router = router, config, owns_router
         self.ready = False
+        names = set(self.model_names()) | {d.id for d in router.config.deployments}
+        self.metrics = GatewayMetrics(names)
 
     # ------------------------------------------------------------------ per request
     def request_id(self, request: Request) -> str:
@@ -115,16 +120,22 @@ class Gateway:
         return names or [d.id for d in config.deployments]
 
 
-def _endpoint(gateway: Gateway, api: WireAPI, handler: Handler, *, auth: bool = True) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(gateway: Gateway, api: WireAPI, handler: Handler, *, path: str | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint of ``handler``: request id, authentication, errors in ``api``'s
+    shape, the log line, and (with ``path``, the endpoint label) the request's metrics."""
+
     async def endpoint(request: Request) -> Response:
         started = time.monotonic()
         rid = gateway.request_id(request)
         key: GatewayKey | None = None
+        record = RequestRecord(path or request.url.path, started)
         try:
-            key = gateway.authenticate(request) if auth else None
-            response = await handler(request, Call(rid, key))
+            key = gateway.authenticate(request)
+            record.key = key.name if key else NONE
+            response = await handler(request, Call(rid, key, record))
         except Exception as exc:  # noqa: BLE001 - every error is answered in the API's shape
             error = classify(exc)
+            record.error_type = error.kind
             if error.status >= 500 and not isinstance(exc, GatewayError):
                 log.error("request %s: %s: %s", rid, type(exc).__name__, exc)
             try:
@@ -133,6 +144,12 @@ def _endpoint(gateway: Gateway, api: WireAPI, handler: Handler, *, auth: bool = 
                 body = {"error": {"message": error.message}}
             response = JSONResponse(body, status_code=error.status, headers=error.headers())
         response.headers["x-request-id"] = rid
+        if path is not None:
+            record.status = response.status_code
+            if isinstance(response, EventStream):  # recorded when the stream ends
+                response.on_done = lambda: gateway.metrics.record(record, time.monotonic())
+            else:
+                gateway.metrics.record(record, time.monotonic())
         log.info("request %s key=%s %s %s -> %d (%.0f ms)", rid, key.name if key else "-", request.method, request.url.path,
                  response.status_code, (time.monotonic() - started) * 1000)
         return response
@@ -148,11 +165,14 @@ async def _models(gateway: Gateway, endpoint: Endpoint, request: Request, call: 
 
 async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
     chat = endpoint.parse(await gateway.body(request))
+    record = call.record
+    record.model = gateway.metrics.model_label(chat.model)
     gateway.check_model(call.key, chat.model)
     reply_id = "chatcmpl-" + call.request_id
     options = {**chat.options, "extra_headers": {"x-request-id": call.request_id}}
     if not chat.stream:
         response = await gateway.router.acomplete(chat.model, chat.messages, **options)
+        record.add_response(response)
         return JSONResponse(endpoint.response_body(response, model=chat.model, reply_id=reply_id))
     stream = gateway.router.astream(chat.model, chat.messages, raise_on_error=False, **options)
     events = stream.__aiter__()
@@ -168,14 +188,30 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     if first and first[-1].type == "error":  # nothing reached the caller yet: a plain HTTP error
         await stream.aclose()
         raise first[-1].error
+    if first and first[-1].type not in ("finish", "error"):
+        record.first_token = time.monotonic()
     writer = EventWriter(endpoint, model=chat.model, reply_id=reply_id, include_usage=chat.include_usage)
 
+    def note(event: Any) -> Any:
+        if event.type in ("finish", "error"):
+            record.add_response(event.response)
+            if event.type == "error":
+                record.error_type = classify(event.error).kind
+        return event
+
     async def chunks() -> AsyncGenerator[bytes, None]:
-        yield writer.start()
-        for event in first:
-            yield writer.event(event)
-        async for event in events:
-            yield writer.event(event)
+        ended = False
+        try:
+            yield writer.start()
+            for event in first:
+                ended = ended or event.type in ("finish", "error")
+                yield writer.event(note(event))
+            async for event in events:
+                ended = ended or event.type in ("finish", "error")
+                yield writer.event(note(event))
+        finally:
+            if not ended and record.error_type is None:
+                record.error_type = "cancelled"
 
     return EventStream(chunks(), stream.aclose)
 
@@ -194,6 +230,7 @@ class EventStream(Response):
         super().__init__(content=None, headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
         self.raw_headers[:] = [(k, v) for k, v in self.raw_headers if k != b"content-length"]  # streamed: chunked
         self.chunks, self.on_close = chunks, on_close
+        self.on_done: Callable[[], None] | None = None  # called once the stream has ended (its metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
@@ -215,6 +252,8 @@ class EventStream(Response):
             with anyio.CancelScope(shield=True):
                 await self.chunks.aclose()
                 await self.on_close()
+            if self.on_done is not None:
+                self.on_done()
 
 
 # ---------------------------------------------------------------------------- the app
@@ -275,6 +314,10 @@ def create_app(
     async def ready(request: Request) -> Response:
         return JSONResponse({"status": "ready" if gateway.ready else "not ready"}, status_code=200 if gateway.ready else 503)
 
+    async def metrics(request: Request, call: Call) -> Response:
+        body, content_type = gateway.metrics.exposition()
+        return Response(body, headers={"content-type": content_type})
+
     def bind(endpoint: Endpoint) -> Handler:
         fn = _HANDLERS[endpoint.operation]
 
@@ -284,7 +327,8 @@ def create_app(
         return handler
 
     routes = [Route("/health/live", live, methods=["GET"]), Route("/health/ready", ready, methods=["GET"])]
-    routes += [Route(ep.path, _endpoint(gateway, ep.api, bind(ep)), methods=[_METHODS[ep.operation]]) for ep in endpoints]
+    routes += [Route(ep.path, _endpoint(gateway, ep.api, bind(ep), path=ep.path), methods=[_METHODS[ep.operation]]) for ep in endpoints]
+    routes.append(Route("/metrics", _endpoint(gateway, endpoints[0].api, metrics), methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gateway
     return app
