@@ -5,11 +5,12 @@ whose specs declare a ``serve:`` section (OpenAI Chat Completions today).
     >>> app = create_app("router.yaml")        # doctest: +SKIP  (an ASGI app; uvicorn serves it)
 
 or from the command line: ``specwire serve router.yaml --host 127.0.0.1 --port 4000``
-(docs/gateway.md).  Needs the ``gateway`` extra (Starlette and uvicorn).
+(docs/gateway.md).  Needs the ``gateway`` extra (Starlette, uvicorn and prometheus_client).
 
 Modules: :mod:`~specwire.gateway.app` (the Starlette app and its endpoints),
 :mod:`~specwire.gateway.config` (gateway keys, limits, the ``gateway:`` config section),
 :mod:`~specwire.gateway.errors` (exceptions → status, message, ``retry-after``),
+:mod:`~specwire.gateway.metrics` (the Prometheus metrics of ``GET /metrics``),
 :mod:`~specwire.gateway.wire` (a spec's ``serve:`` section: the wire request in, replies,
 stream events and errors out),
 :mod:`~specwire.gateway.serve` (``specwire serve``).  Public names are imported lazily.
