@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
 
     try:
+        import prometheus_client  # noqa: F401  # pyright: ignore[reportUnusedImport] - the app's metrics need it
         import uvicorn
     except ImportError:
         raise ConfigError("specwire serve needs the gateway extra: pip install 'specwire[gateway]'") from None
