@@ -28,6 +28,7 @@ A catalog entry's ``params`` override the spec's for that model.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import RequestBuildError
@@ -62,6 +63,13 @@ def _pick(spec: CompiledSpec, cases: tuple[ParamCase, ...], ctx: dict[str, Any],
     return None
 
 
+def call_context(values: Mapping[str, Any], model_info: ModelInfo | None) -> dict[str, Any]:
+    """The template values a call's params and its request body share, built once per call:
+    ``params`` (every generic option, ``None`` when unset) and ``model_info`` (the catalog entry as
+    plain data, or ``None``).  Templates only read them (the sandbox is immutable)."""
+    return {"params": {name: values.get(name) for name in GENERIC_PARAMS}, "model_info": model_info.as_dict() if model_info is not None else None}
+
+
 def apply_params(
     spec: CompiledSpec,
     values: dict[str, Any],
@@ -71,14 +79,15 @@ def apply_params(
     stream: bool,
     settings: dict[str, Any],
     tools: list[str] | None = None,
+    shared: Mapping[str, Any] | None = None,
 ) -> tuple[list[ParamOp], list[CallWarning]]:
     """The wire operations and warnings for the caller's generic option ``values`` (unset
-    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).  Raises :class:`RequestBuildError` for a required option with no value, a case with ``error`` or a template that fails, :class:`SpecError` for one that hits a sandbox cap."""
+    options absent).  ``tools`` are the names of the call's tools (templates see them as ``tools``).
+    ``shared``: the call's :func:`call_context`, when the caller built it already (the request body
+    reuses it).  Raises :class:`RequestBuildError` for a required option with no value, a case with ``error`` or a template that fails, :class:`SpecError` for one that hits a sandbox cap."""
     ops: list[ParamOp] = []
     warnings: list[CallWarning] = []
-    params_ctx = {name: values.get(name) for name in GENERIC_PARAMS}
-    info_dict = model_info.as_dict() if model_info is not None else None
-    base = {"params": params_ctx, "model": model, "model_info": info_dict, "stream": stream, "settings": settings, "tools": list(tools or ())}
+    base = {**(shared if shared is not None else call_context(values, model_info)), "model": model, "stream": stream, "settings": settings, "tools": list(tools or ())}
     for name in GENERIC_PARAMS:
         cases = _cases(spec, model_info, name)
         value = values.get(name)

@@ -30,7 +30,7 @@ from .binding import ConnectGuard
 from .capabilities import check_capabilities
 from .dicts import deep_merge, set_path
 from .errors import RequestBuildError, UnsupportedOperationError
-from .params import apply_params
+from .params import apply_params, call_context
 from .redact import redact_headers, redact_url
 from .render import OMIT, TemplateFailure
 from .safejson import brief, problem, text_problem
@@ -126,7 +126,8 @@ def build_request(
     info = spec.model_info(model)
     all_warnings = list(warnings or ())
     values = request.generic_params()
-    ops, param_warnings = apply_params(spec, values, model=model, model_info=info, stream=stream, settings=settings, tools=[t.name for t in request.tools])
+    shared = call_context(values, info)
+    ops, param_warnings = apply_params(spec, values, model=model, model_info=info, stream=stream, settings=settings, tools=[t.name for t in request.tools], shared=shared)
     all_warnings += param_warnings
     output_tool = next((v for mode, _, v in ops if mode == "output_tool"), None)
     ops = [op for op in ops if op[0] != "output_tool"]
@@ -145,8 +146,7 @@ def build_request(
         "system_text": spec.request.system_join.join(p.get("text", "") for p in system_parts if isinstance(p, dict)) if system_parts else None,
         "tools": tools,
         "settings": settings,
-        "model_info": info.as_dict() if info else None,
-        "params": {name: values.get(name) for name in GENERIC_PARAMS},
+        **shared,
         "omit": OMIT,
     }
     try:
