@@ -11,7 +11,9 @@ Every ``/v1`` call needs a gateway key (``Authorization: Bearer <key>`` or ``x-a
 :mod:`specwire.gateway.config`); a key may be limited to some models.  The request id is the
 caller's ``x-request-id`` when it is a short token (else a new one): it is sent back as
 ``x-request-id``, named in the log line of the request, and sent upstream as ``x-request-id``.
-A body larger than ``max_body_bytes`` is refused with 413 before it is read whole.  Errors are
+A body larger than ``max_body_bytes`` is refused with 413 before it is read whole.  A key's
+``rpm``/``tpm``/``budget`` are checked before every ``POST`` and settled when it ends
+(:mod:`specwire.gateway.limits`).  Errors are
 in the endpoint's API's shape (its spec's ``serve.error``) with their status and ``retry-after``
 (:mod:`specwire.gateway.errors`).  A stream's headers go out only once the upstream
 call produced its first content (an error before that is a plain HTTP error, so a 429 reaches the
@@ -39,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 from ..errors import ConfigError
 from .config import GatewayConfig, GatewayKey, parse_gateway, split_config
 from .errors import GatewayError, classify
+from .limits import KeyLimits
 from .metrics import NONE, GatewayMetrics, RequestRecord
 from .wire import Endpoint, EventWriter, WireAPI, serve_sections
 
@@ -69,6 +72,7 @@ class Gateway:
         self.ready = False
         names = set(self.model_names()) | {d.id for d in router.config.deployments}
         self.metrics = GatewayMetrics(names)
+        self.limits = KeyLimits(router.backend, router.clock)  # per-key rpm/tpm/budget, in the router's shared state
 
     # ------------------------------------------------------------------ per request
     def request_id(self, request: Request) -> str:
@@ -128,10 +132,13 @@ def _endpoint(gateway: Gateway, api: WireAPI, handler: Handler, *, path: str | N
         started = time.monotonic()
         rid = gateway.request_id(request)
         key: GatewayKey | None = None
+        limited: GatewayKey | None = None  # a key with limits, admitted: settled when the request ends
         record = RequestRecord(path or request.url.path, started)
         try:
             key = gateway.authenticate(request)
             record.key = key.name if key else NONE
+            if path is not None and request.method == "POST":  # a model call: the key's limits
+                limited = await gateway.limits.aadmit(key)
             response = await handler(request, Call(rid, key, record))
         except Exception as exc:  # noqa: BLE001 - every error is answered in the API's shape
             error = classify(exc)
@@ -146,10 +153,15 @@ def _endpoint(gateway: Gateway, api: WireAPI, handler: Handler, *, path: str | N
         response.headers["x-request-id"] = rid
         if path is not None:
             record.status = response.status_code
-            if isinstance(response, EventStream):  # recorded when the stream ends
-                response.on_done = lambda: gateway.metrics.record(record, time.monotonic())
-            else:
+
+            async def done() -> None:
                 gateway.metrics.record(record, time.monotonic())
+                await gateway.limits.asettle(limited, record.input_tokens + record.output_tokens, record.cost)
+
+            if isinstance(response, EventStream):  # recorded when the stream ends
+                response.on_done = done
+            else:
+                await done()
         log.info("request %s key=%s %s %s -> %d (%.0f ms)", rid, key.name if key else "-", request.method, request.url.path,
                  response.status_code, (time.monotonic() - started) * 1000)
         return response
@@ -230,7 +242,7 @@ class EventStream(Response):
         super().__init__(content=None, headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
         self.raw_headers[:] = [(k, v) for k, v in self.raw_headers if k != b"content-length"]  # streamed: chunked
         self.chunks, self.on_close = chunks, on_close
-        self.on_done: Callable[[], None] | None = None  # called once the stream has ended (its metrics)
+        self.on_done: Callable[[], Awaitable[None]] | None = None  # awaited once the stream has ended (metrics, limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
@@ -252,8 +264,8 @@ class EventStream(Response):
             with anyio.CancelScope(shield=True):
                 await self.chunks.aclose()
                 await self.on_close()
-            if self.on_done is not None:
-                self.on_done()
+                if self.on_done is not None:
+                    await self.on_done()
 
 
 # ---------------------------------------------------------------------------- the app

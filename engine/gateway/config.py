@@ -12,11 +12,16 @@ it: :func:`split_config` takes it out before the :class:`~specwire.router.Router
         - name: ci
           sha256: 9f86d081884c7d65...  # hex SHA-256 of the key: the key never sits in the file
           groups: [fast]               # the router group the requested name resolves to
+          rpm: 60                      # requests per minute (429 with retry-after beyond)
+          tpm: 100000                  # tokens per minute, input + output as the providers report them
+          budget: {usd: 10.0, period: day}   # USD per period: hour, day, month (UTC) or seconds
 
 A key without ``models`` and ``groups`` may use every model; with either, a model is allowed when
 its name matches one of ``models`` *or* it resolves to one of ``groups``.  A gateway without keys
 refuses to start unless ``allow_anonymous: true`` (or ``create_app(..., allow_anonymous=True)``).
 Keys are held only as SHA-256 digests and compared in constant time (:func:`hmac.compare_digest`).
+``rpm``, ``tpm`` and ``budget`` are enforced per key by :mod:`specwire.gateway.limits` (through the
+router's state backend, so replicas sharing a Redis share the counts).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import hmac
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -33,14 +39,52 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "GatewayConfig", "GatewayKey", "key_digest", "parse_gateway", "split_config"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "PERIODS", "Budget", "GatewayConfig", "GatewayKey", "key_digest", "parse_gateway", "split_config"]
 
 #: The default cap on a request body, in bytes (4 MiB).
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_KEY_FIELDS = frozenset({"name", "key_env", "sha256", "models", "groups"})
+_KEY_FIELDS = frozenset({"name", "key_env", "sha256", "models", "groups", "rpm", "tpm", "budget"})
+_BUDGET_FIELDS = frozenset({"usd", "period"})
+#: The named budget periods and their length in seconds (``month``: a calendar month, UTC; the
+#: length given here is only its longest).
+PERIODS = {"hour": 3600.0, "day": 86400.0, "month": 31 * 86400.0}
 _SECTION_FIELDS = frozenset({"keys", "max_body_bytes", "allow_anonymous"})
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a key may spend: ``usd`` (USD, > 0) per ``period``: ``"hour"``, ``"day"``,
+    ``"month"`` (UTC calendar periods) or a number of seconds (periods aligned on the Unix epoch)."""
+
+    usd: float
+    period: str | float = "day"
+
+    @classmethod
+    def of(cls, value: Any, where: str) -> Budget:
+        """A budget from its config mapping ``{usd, period}``; ``where`` names it in errors.
+        Raises :class:`~specwire.errors.ConfigError`."""
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping {{usd: <USD>, period: hour|day|month|<seconds>}}")
+        unknown = sorted(set(value) - _BUDGET_FIELDS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))} (known: {', '.join(sorted(_BUDGET_FIELDS))})")
+        if "usd" not in value:
+            raise ConfigError(f"{where}.usd: missing (the USD the key may spend per period)")
+        usd = _positive(value["usd"], f"{where}.usd", "USD")
+        period = value.get("period", "day")
+        if isinstance(period, str):
+            if period not in PERIODS:
+                raise ConfigError(f"{where}.period: expected hour, day, month or a number of seconds, got {period!r}")
+            return cls(usd=usd, period=period)
+        return cls(usd=usd, period=_positive(period, f"{where}.period", "seconds"))
+
+
+def _positive(value: Any, where: str, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{where}: expected a positive number ({unit}), got {value!r}")
+    return float(value)
 
 
 def key_digest(key: str) -> str:
@@ -51,16 +95,26 @@ def key_digest(key: str) -> str:
 @dataclass(frozen=True)
 class GatewayKey:
     """One gateway key: its ``name`` (for logs and metrics, never the key), the key's SHA-256
-    ``digest`` (hex), and the ``models`` (glob patterns) and ``groups`` it may use (``None``: no
-    restriction of that kind)."""
+    ``digest`` (hex), the ``models`` (glob patterns) and ``groups`` it may use (``None``: no
+    restriction of that kind), and its limits: ``rpm`` (requests per minute), ``tpm`` (tokens
+    per minute) and ``budget`` (:class:`Budget`), ``None`` when unlimited."""
 
     name: str
     digest: str
     models: tuple[str, ...] | None = None
     groups: tuple[str, ...] | None = None
+    rpm: float | None = None
+    tpm: float | None = None
+    budget: Budget | None = None
 
     def __repr__(self) -> str:
-        return f"GatewayKey(name={self.name!r}, models={self.models!r}, groups={self.groups!r})"
+        return (f"GatewayKey(name={self.name!r}, models={self.models!r}, groups={self.groups!r}, rpm={self.rpm!r}, "
+                f"tpm={self.tpm!r}, budget={self.budget!r})")
+
+    @property
+    def limited(self) -> bool:
+        """Whether the key has any of ``rpm``, ``tpm``, ``budget``."""
+        return self.rpm is not None or self.tpm is not None or self.budget is not None
 
     @classmethod
     def of(cls, value: str | Mapping[str, Any] | GatewayKey, *, index: int = 0, env: Mapping[str, str] | None = None) -> GatewayKey:
@@ -90,7 +144,12 @@ class GatewayKey:
             if not key:
                 raise ConfigError(f"gateway.keys[{index}] ({name}): the environment variable {var} is not set")
             digest = key_digest(key)
-        return cls(name=str(name), digest=digest, models=_names(value, "models", index), groups=_names(value, "groups", index))
+        where = f"gateway.keys[{index}]"
+        rpm, tpm, budget = value.get("rpm"), value.get("tpm"), value.get("budget")
+        return cls(name=str(name), digest=digest, models=_names(value, "models", index), groups=_names(value, "groups", index),
+                   rpm=None if rpm is None else _positive(rpm, f"{where}.rpm", "requests per minute"),
+                   tpm=None if tpm is None else _positive(tpm, f"{where}.tpm", "tokens per minute"),
+                   budget=None if budget is None else Budget.of(budget, f"{where}.budget"))
 
     def allows(self, model: str, group: str | None) -> bool:
         """Whether this key may call ``model`` (the requested name), which resolves to ``group``."""

@@ -27,8 +27,10 @@ __all__ = ["GatewayError", "classify"]
 class GatewayError(Exception):
     """An error as the gateway answers it: ``status`` (HTTP), ``kind`` (``invalid_request``,
     ``authentication``, ``permission``, ``not_found``, ``request_too_large``, ``rate_limit``,
-    ``timeout``, ``upstream``, ``unavailable``, ``server``), ``message`` (safe to show),
-    ``code`` and ``param`` (optional), ``retry_after`` (seconds, or ``None``)."""
+    ``timeout``, ``upstream``, ``unavailable``, ``server``, ``quota``: a key's budget is spent),
+    ``message`` (safe to show), ``code`` and ``param`` (optional), ``retry_after`` (seconds, or
+    ``None``), ``should_retry`` (sent as ``x-should-retry``, which the OpenAI and Anthropic SDKs
+    obey, when not ``None``)."""
 
     status: int
     kind: str
@@ -36,15 +38,17 @@ class GatewayError(Exception):
     code: str | None = None
     param: str | None = None
     retry_after: float | None = None
+    should_retry: bool | None = None
 
     def __str__(self) -> str:
         return f"HTTP {self.status} {self.kind}: {self.message}"
 
     def headers(self) -> dict[str, str]:
-        """``retry-after`` (whole seconds, rounded up) when known."""
-        if self.retry_after is None:
-            return {}
-        return {"retry-after": str(max(0, math.ceil(self.retry_after)))}
+        """``retry-after`` (whole seconds, rounded up) when known, ``x-should-retry`` when set."""
+        out = {} if self.should_retry is None else {"x-should-retry": "true" if self.should_retry else "false"}
+        if self.retry_after is not None:
+            out["retry-after"] = str(max(0, math.ceil(self.retry_after)))
+        return out
 
 
 def classify(exc: BaseException) -> GatewayError:

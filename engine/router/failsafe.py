@@ -275,6 +275,9 @@ class FailSafeBackend(StateBackend):
             return int(self._run("incr", key, delta, fallback=lambda: 0))
         return int(self._run("incr", key, delta))
 
+    def incr_ttl(self, key: str, delta: int, ttl: float, now: float) -> int:
+        return int(self._run("incr_ttl", key, delta, ttl, now))
+
     def get_counts(self, keys: Sequence[str]) -> list[int]:
         return list(self._run("get_counts", keys))
 

@@ -293,6 +293,13 @@ class RedisBackend(StateBackend):
         value, _ = pipe.execute()
         return int(value)
 
+    def incr_ttl(self, key: str, delta: int, ttl: float, now: float) -> int:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.incrby(self._k(key), delta)
+        pipe.pexpire(self._k(key), max(int(math.ceil(ttl * 1000)), 1))
+        value, _ = pipe.execute()
+        return int(value)
+
     def get_counts(self, keys: Sequence[str]) -> list[int]:
         if not keys:
             return []

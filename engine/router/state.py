@@ -119,6 +119,12 @@ class StateBackend(ABC):
     @abstractmethod
     def get_counts(self, keys: Sequence[str]) -> list[int]: ...
 
+    def incr_ttl(self, key: str, delta: int, ttl: float, now: float) -> int:
+        """:meth:`incr`, the counter kept at least ``ttl`` seconds after this write (``now``: the
+        caller's clock; counters of a period, such as a gateway key's spend).  This default is
+        plain :meth:`incr` (the backend's own expiry applies)."""
+        return self.incr(key, delta)
+
     # moving averages
     @abstractmethod
     def ewma_update(self, key: str, sample: float, alpha: float) -> float: ...
@@ -188,6 +194,7 @@ class InMemoryBackend(StateBackend):
     def __init__(self, *, max_cache_entries: int = 1024) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self._expires: dict[str, float] = {}  # counters written by incr_ttl -> when they may go
         self._ewma: dict[str, float] = {}
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, stamp)
         self._circuits: dict[str, _Circuit] = {}
@@ -208,6 +215,17 @@ class InMemoryBackend(StateBackend):
     def get_counts(self, keys: Sequence[str]) -> list[int]:
         with self._lock:
             return [self._counts.get(k, 0) for k in keys]
+
+    def incr_ttl(self, key: str, delta: int, ttl: float, now: float) -> int:
+        with self._lock:
+            if key not in self._counts:  # a new counter: forget the expired ones
+                for old in [k for k, t in self._expires.items() if t <= now]:
+                    del self._expires[old]
+                    self._counts.pop(old, None)
+            value = self._counts.get(key, 0) + delta
+            self._counts[key] = value
+            self._expires[key] = max(self._expires.get(key, 0.0), now + ttl)
+            return value
 
     # moving averages
     def ewma_update(self, key: str, sample: float, alpha: float) -> float:
