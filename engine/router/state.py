@@ -3,7 +3,8 @@
 Everything the router must agree on across calls (and, with :class:`~specwire.router.redis_backend.RedisBackend`,
 across processes and hosts) goes through a backend, one atomic operation at a time:
 
-* **counters**: in-flight calls per deployment (least-connections), round-robin positions;
+* **counters**: in-flight calls per deployment (least-connections), round-robin positions; with
+  :meth:`StateBackend.incr_ttl`, counters of a period kept as long as it lasts (a gateway key's spend);
 * **EWMA**: time to first token per deployment (lowest-latency);
 * **token buckets**: ``rpm``/``tpm`` limits; :meth:`StateBackend.bucket_take` takes from several
   buckets all-or-nothing, :meth:`StateBackend.bucket_adjust` corrects an estimate afterwards (a

@@ -220,3 +220,21 @@ def test_redis_down_both_replicas_keep_serving_with_per_replica_limits(own_repli
             codes = [_chat(client, url, KEYS["down"]).status_code for _ in range(RPM + 1)]
             # each replica now counts in its own memory: rpm there, then 429
             assert codes == [200] * RPM + [429], (url, codes)
+
+
+def test_a_month_spend_counter_outlives_redis_day_expiry(replicas: Replicas) -> None:
+    """A period's spend counter lives as long as its period (plain counters expire after a day)."""
+    import redis
+
+    from specwire.router.redis_backend import RedisBackend
+
+    backend = RedisBackend(replicas.redis.url, prefix="test-ttl")
+    client = redis.Redis.from_url(replicas.redis.url, socket_timeout=2)
+    try:
+        assert backend.incr_ttl("spend", 5, 40 * 86400.0, time.time()) == 5
+        assert backend.incr_ttl("spend", 2, 40 * 86400.0, time.time()) == 7
+        assert client.pttl("test-ttl:spend") > 39 * 86400 * 1000
+        assert backend.get_counts(["spend"]) == [7]
+    finally:
+        client.close()
+        backend.close()
