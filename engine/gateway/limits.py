@@ -56,9 +56,9 @@ def period_window(period: str | float, now: float) -> tuple[float, float]:
     ``"day"``, ``"month"`` (UTC calendar periods) or a length in seconds (aligned on the epoch)."""
     if period == "month":
         at = datetime.fromtimestamp(now, timezone.utc)
-        start = datetime(at.year, at.month, 1, tzinfo=timezone.utc)
-        end = datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=timezone.utc)
-        return start.timestamp(), end.timestamp()
+        first = datetime(at.year, at.month, 1, tzinfo=timezone.utc)
+        after = datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=timezone.utc)
+        return first.timestamp(), after.timestamp()
     length = PERIODS[period] if isinstance(period, str) else float(period)
     start = math.floor(now / length) * length
     return start, start + length

@@ -23,7 +23,7 @@ from specwire.router import FakeClock, Router  # noqa: E402
 from specwire.router.failsafe import FailSafeBackend  # noqa: E402
 from specwire.router.state import InMemoryBackend  # noqa: E402
 
-from .conftest import ENV, GATEWAY_KEY, KEY_ENV, router_config  # noqa: E402
+from .conftest import ENV, GATEWAY_KEY, router_config  # noqa: E402
 from .fake_upstream import USAGE, FakeUpstream  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
