@@ -10,6 +10,7 @@ or from the command line: ``specwire serve router.yaml --host 127.0.0.1 --port 4
 Modules: :mod:`~specwire.gateway.app` (the Starlette app and its endpoints),
 :mod:`~specwire.gateway.config` (gateway keys, limits, the ``gateway:`` config section),
 :mod:`~specwire.gateway.errors` (exceptions → status, message, ``retry-after``),
+:mod:`~specwire.gateway.limits` (each key's ``rpm``, ``tpm`` and budget, in the router's state),
 :mod:`~specwire.gateway.metrics` (the Prometheus metrics of ``GET /metrics``),
 :mod:`~specwire.gateway.wire` (a spec's ``serve:`` section: the wire request in, replies,
 stream events and errors out),
