@@ -308,3 +308,18 @@ def test_app_budget_429_insufficient_quota(tc: TestClient, app_clock: FakeClock)
     assert (body["type"], body["code"]) == ("insufficient_quota", "insufficient_quota")
     app_clock.advance(3600)  # the next hour
     assert tc.post("/v1/chat/completions", json=HI, headers=bearer(BUDGET_KEY)).status_code == 200
+
+
+def test_router_schema_declares_the_limits() -> None:
+    """validate-spec's schema of the gateway: section knows the limits parse_gateway reads."""
+    import jsonschema
+
+    from specwire.router.config import router_schema
+
+    schema = router_schema()
+    entry = {"name": "k", "sha256": SHA, "rpm": 60, "tpm": 1000, "budget": {"usd": 10.0, "period": "month"}}
+    validator = jsonschema.Draft202012Validator({**schema["$defs"]["gateway"], "$defs": schema["$defs"]})
+    assert not list(validator.iter_errors({"keys": [entry]}))
+    assert not list(validator.iter_errors({"keys": [{**entry, "budget": {"usd": 1, "period": 3600}}]}))
+    for bad in ({"rpm": 0}, {"budget": {"usd": 1, "perod": "day"}}, {"budget": {"usd": 1, "period": "week"}}, {"budget": {"period": "day"}}):
+        assert list(validator.iter_errors({"keys": [{**entry, **bad}]})), bad
