@@ -4,7 +4,8 @@ Endpoints: ``GET /health/live`` (200 while the process serves), ``GET /health/re
 the app has started), and every endpoint that a spec's ``serve:`` section declares
 (:mod:`specwire.gateway.wire`; providers.d/openai.yaml declares OpenAI's ``POST
 /v1/chat/completions``, plain and streamed, over ``Router.acomplete``/``astream``, and ``GET
-/v1/models``, the names a key may call: the router's groups and aliases), and ``GET /metrics``
+/v1/models``, the names a key may call: the router's groups and aliases, and ``POST
+/v1/embeddings`` over ``Router.aembed``), and ``GET /metrics``
 (Prometheus text format, :mod:`specwire.gateway.metrics`; it needs a gateway key like ``/v1``).
 
 Every ``/v1`` call needs a gateway key (``Authorization: Bearer <key>`` or ``x-api-key``;
@@ -216,8 +217,18 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     return EventStream(chunks(), stream.aclose)
 
 
-_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models}
-_METHODS = {"chat": "POST", "models": "GET"}
+async def _embeddings(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
+    embed = endpoint.parse_embeddings(await gateway.body(request))
+    call.record.model = gateway.metrics.model_label(embed.model)
+    gateway.check_model(call.key, embed.model)
+    options = {**embed.options, "extra_headers": {"x-request-id": call.request_id}}
+    response = await gateway.router.aembed(embed.model, embed.inputs, **options)
+    call.record.add_response(response)
+    return JSONResponse(endpoint.embeddings_body(response, model=embed.model, encoding=embed.encoding))
+
+
+_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models, "embeddings": _embeddings}
+_METHODS = {"chat": "POST", "models": "GET", "embeddings": "POST"}
 
 
 class EventStream(Response):
