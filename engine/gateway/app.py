@@ -1,7 +1,8 @@
 """The gateway's ASGI app (Starlette): :func:`create_app`.
 
 Endpoints: ``GET /health/live`` (200 while the process serves), ``GET /health/ready`` (200 once
-the app has started), and every endpoint that a spec's ``serve:`` section declares
+the app has started, its router's state backend answers and a deployment is reachable:
+:mod:`specwire.gateway.health`), and every endpoint that a spec's ``serve:`` section declares
 (:mod:`specwire.gateway.wire`; providers.d/openai.yaml declares OpenAI's ``POST
 /v1/chat/completions``, plain and streamed, over ``Router.acomplete``/``astream``, and ``GET
 /v1/models``, the names a key may call: the router's groups and aliases, and ``POST
@@ -40,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 from ..errors import ConfigError
 from .config import GatewayConfig, GatewayKey, parse_gateway, split_config
 from .errors import GatewayError, classify
+from .health import Readiness
 from .metrics import NONE, GatewayMetrics, RequestRecord
 from .wire import Endpoint, EventWriter, WireAPI, serve_sections
 
@@ -68,6 +70,7 @@ class Gateway:
     def __init__(self, router: Any, config: GatewayConfig, *, owns_router: bool) -> None:
         self.router, self.config, self.owns_router = router, config, owns_router
         self.ready = False
+        self.readiness = Readiness(router, lambda: self.ready)
         names = set(self.model_names()) | {d.id for d in router.config.deployments}
         self.metrics = GatewayMetrics(names)
 
@@ -323,7 +326,8 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> Response:
-        return JSONResponse({"status": "ready" if gateway.ready else "not ready"}, status_code=200 if gateway.ready else 503)
+        status, body = await gateway.readiness.check()
+        return JSONResponse(body, status_code=status)
 
     async def metrics(request: Request, call: Call) -> Response:
         body, content_type = gateway.metrics.exposition()
