@@ -2,7 +2,9 @@
 
 The config is loaded (and the app built) once in the parent process first, so a bad config fails
 at once with exit status 2.  With ``--workers N`` > 1 uvicorn starts N processes that each build
-the app from the same file (:func:`app_from_env`, reading ``SPECWIRE_GATEWAY_CONFIG``).  On
+the app from the same file (:func:`app_from_env`, reading ``SPECWIRE_GATEWAY_CONFIG``), and
+their metrics are summed through prometheus_client's multiprocess mode (a temporary directory
+made before they start, removed on exit: :mod:`specwire.gateway.metrics`).  On
 SIGINT/SIGTERM uvicorn stops accepting connections and waits up to ``--drain-timeout`` seconds
 (default :data:`DRAIN_TIMEOUT`; ``--graceful-timeout`` is the same option) for in-flight
 requests, streams included, before closing them; after a SIGTERM the exit status is 0.
@@ -98,8 +100,23 @@ def _stopped(signum: int, frame: Any) -> None:
 
 
 def _run_workers(app: Any, args: argparse.Namespace, uvicorn: Any, common: dict[str, Any]) -> int:
+    """Serve with ``args.workers`` processes; their metrics go to a temporary multiprocess
+    directory (:data:`~specwire.gateway.metrics.MULTIPROC_ENV`, unless already set), removed on exit."""
+    import shutil
+    import tempfile
+
+    from .metrics import MULTIPROC_ENV
+
     os.environ[CONFIG_ENV] = os.path.abspath(args.config)
     os.environ[_LEVEL_ENV] = args.log_level
     app.state.gateway.router.close()  # each worker builds its own
-    uvicorn.run("specwire.gateway.serve:app_from_env", factory=True, workers=args.workers, **common)
+    made = None
+    if not os.environ.get(MULTIPROC_ENV):
+        made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="specwire-gateway-metrics-")
+    try:
+        uvicorn.run("specwire.gateway.serve:app_from_env", factory=True, workers=args.workers, **common)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+            os.environ.pop(MULTIPROC_ENV, None)
     return 0
