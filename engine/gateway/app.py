@@ -191,6 +191,7 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
         raise
     if first and first[-1].type == "error":  # nothing reached the caller yet: a plain HTTP error
         await stream.aclose()
+        record.add_response(first[-1].response)  # the deployment that failed
         raise first[-1].error
     if first and first[-1].type not in ("finish", "error"):
         record.first_token = time.monotonic()
