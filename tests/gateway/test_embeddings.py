@@ -5,6 +5,7 @@ TestClient) the refusals and the metrics.  Wire shape: https://platform.openai.c
 from __future__ import annotations
 
 import base64
+import json
 import struct
 from collections.abc import Iterator
 from typing import Any
@@ -48,8 +49,6 @@ def test_sdk_base64_default(client: openai.OpenAI, gateway_url: str) -> None:
     reply = client.embeddings.create(model="chat", input="hello")  # the SDK asks for base64 and decodes it
     assert [d.embedding for d in reply.data] == [embedding_of("hello")]
     raw = client.embeddings.with_raw_response.create(model="chat", input="hello", encoding_format="base64")
-    import json
-
     data = json.loads(raw.http_response.text)["data"][0]["embedding"]
     assert isinstance(data, str)
     packed = base64.b64decode(data)
