@@ -152,9 +152,8 @@ def _address(client: Any, dep: Any) -> tuple[str, int] | None:
     without a call (no chat and no embeddings URL, a missing setting)."""
     from ..errors import SpecwireError
 
-    url: str | None = None
     try:
-        url = client.url(dep.ref, base_url=dep.base_url, settings=dep.settings or None)
+        url = str(client.url(dep.ref, base_url=dep.base_url, settings=dep.settings or None))
     except SpecwireError:
         from ..router.embed import embed_url
 
