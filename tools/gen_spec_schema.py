@@ -20,6 +20,7 @@ from specwire.structured import SCHEMA_RULES as _SCHEMA_RULE_FUNCTIONS
 from specwire.gateway.wire import CALL_FIELDS as SERVE_CALL_FIELDS
 from specwire.gateway.wire import OPERATIONS as SERVE_OPERATIONS
 from specwire.gateway.wire import STREAM_KINDS as SERVE_STREAM_KINDS
+from specwire.router.embed import EMBED_PARAMS
 from specwire.types import Request
 from specwire.vocabulary import ERROR_CLASS_NAMES, FINISH_REASONS, GENERIC_PARAMS, OPERATION_OPTIONS, OPERATIONS
 
@@ -231,7 +232,8 @@ def operation(name: str) -> dict:
 
 # `serve:` (engine/gateway/wire.py): how `specwire serve` speaks this API to its own clients
 SERVE_FIELD = obj({
-    "option": {"enum": [name for name in Request.model_fields if name != "messages"], "description": "the unified call option (a field of specwire.types.Request) the field fills"},
+    "option": {"enum": [name for name in Request.model_fields if name != "messages"] + [p for p in EMBED_PARAMS if p not in Request.model_fields],
+               "description": "the unified call option (a field of specwire.types.Request, or an embed option) the field fills"},
     "call": {"enum": list(SERVE_CALL_FIELDS), "description": "or: what it says about the call itself"},
     "value": {**TEMPLATE, "description": "an expression over `value` (the field's value) giving what is set (default: the value)"},
     "unless": {**STR, "description": "skip this field when that field is given too"},
@@ -248,13 +250,15 @@ SERVE_ENDPOINT = obj({
     "path": {"type": "string", "pattern": "^/", "description": "the HTTP path the gateway serves it at"},
     "request": obj({
         "model": {**STR, "description": "the wire field naming the model"},
-        "messages": {**STR, "description": "the wire field holding the messages"},
+        "messages": {**STR, "description": "the wire field holding the messages (chat)"},
+        "inputs": {**STR, "description": "the wire field holding the text or texts (embeddings)"},
         "fields": {**string_map(SERVE_FIELD), "description": "every other field the endpoint takes; any other is refused"},
     }),
     "response": {**BODY, "description": "the reply, a tree of templates"},
     "tool_call": {**BODY, "description": "each tool call of a reply (over `call`)"},
     "usage": {**BODY, "description": "a reply's usage (over `usage`, the unified Usage fields)"},
     "model": {**BODY, "description": "each entry of a models reply (over `name`)"},
+    "embedding": {**BODY, "description": "each vector of an embeddings reply (over `index`, `vector`)"},
     "finish_reasons": {**string_map(STR), "description": "unified finish reason -> the wire's (`default` for the others)"},
     "stream": obj({
         "base": {**BODY, "description": "merged under every JSON event"},

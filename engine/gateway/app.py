@@ -1,10 +1,12 @@
 """The gateway's ASGI app (Starlette): :func:`create_app`.
 
 Endpoints: ``GET /health/live`` (200 while the process serves), ``GET /health/ready`` (200 once
-the app has started), and every endpoint that a spec's ``serve:`` section declares
+the app has started, its router's state backend answers and a deployment is reachable:
+:mod:`specwire.gateway.health`), and every endpoint that a spec's ``serve:`` section declares
 (:mod:`specwire.gateway.wire`; providers.d/openai.yaml declares OpenAI's ``POST
 /v1/chat/completions``, plain and streamed, over ``Router.acomplete``/``astream``, and ``GET
-/v1/models``, the names a key may call: the router's groups and aliases), and ``GET /metrics``
+/v1/models``, the names a key may call: the router's groups and aliases, and ``POST
+/v1/embeddings`` over ``Router.aembed``), and ``GET /metrics``
 (Prometheus text format, :mod:`specwire.gateway.metrics`; it needs a gateway key like ``/v1``).
 
 Every ``/v1`` call needs a gateway key (``Authorization: Bearer <key>`` or ``x-api-key``;
@@ -41,6 +43,7 @@ from starlette.types import Receive, Scope, Send
 from ..errors import ConfigError
 from .config import GatewayConfig, GatewayKey, parse_gateway, split_config
 from .errors import GatewayError, classify
+from .health import Readiness
 from .limits import KeyLimits
 from .metrics import NONE, GatewayMetrics, RequestRecord
 from .wire import Endpoint, EventWriter, WireAPI, serve_sections
@@ -70,6 +73,7 @@ class Gateway:
     def __init__(self, router: Any, config: GatewayConfig, *, owns_router: bool) -> None:
         self.router, self.config, self.owns_router = router, config, owns_router
         self.ready = False
+        self.readiness = Readiness(router, lambda: self.ready)
         names = set(self.model_names()) | {d.id for d in router.config.deployments}
         self.metrics = GatewayMetrics(names)
         self.limits = KeyLimits(router.backend, router.clock)  # per-key rpm/tpm/budget, in the router's shared state
@@ -199,6 +203,7 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
         raise
     if first and first[-1].type == "error":  # nothing reached the caller yet: a plain HTTP error
         await stream.aclose()
+        record.add_response(first[-1].response)  # the deployment that failed
         raise first[-1].error
     if first and first[-1].type not in ("finish", "error"):
         record.first_token = time.monotonic()
@@ -228,8 +233,18 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     return EventStream(chunks(), stream.aclose)
 
 
-_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models}
-_METHODS = {"chat": "POST", "models": "GET"}
+async def _embeddings(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
+    embed = endpoint.parse_embeddings(await gateway.body(request))
+    call.record.model = gateway.metrics.model_label(embed.model)
+    gateway.check_model(call.key, embed.model)
+    options = {**embed.options, "extra_headers": {"x-request-id": call.request_id}}
+    response = await gateway.router.aembed(embed.model, embed.inputs, **options)
+    call.record.add_response(response)
+    return JSONResponse(endpoint.embeddings_body(response, model=embed.model, encoding=embed.encoding))
+
+
+_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models, "embeddings": _embeddings}
+_METHODS = {"chat": "POST", "models": "GET", "embeddings": "POST"}
 
 
 class EventStream(Response):
@@ -324,7 +339,8 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def ready(request: Request) -> Response:
-        return JSONResponse({"status": "ready" if gateway.ready else "not ready"}, status_code=200 if gateway.ready else 503)
+        status, body = await gateway.readiness.check()
+        return JSONResponse(body, status_code=status)
 
     async def metrics(request: Request, call: Call) -> Response:
         body, content_type = gateway.metrics.exposition()

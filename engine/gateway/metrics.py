@@ -21,16 +21,29 @@ and https://prometheus.io/docs/practices/naming/):
 Labels stay bounded: ``key`` is the gateway key's *name* (never the key; ``none`` without one),
 ``model`` the requested name only when the router config names it (a group, an alias or a
 deployment id; else ``unknown``), ``deployment`` the deployment id the router reported in
-``provider_metadata["router"]["deployment"]`` (``none`` when no deployment answered).
+``provider_metadata["router"]["deployment"]``: the one that served the call, or for a failed
+stream (midway or before its first content) the one of its last attempt (``none`` when no
+deployment was tried, for a failed non-streamed call, and for embeddings).
 Needs the ``prometheus_client`` package (the ``gateway`` extra), imported when an app is built.
+
+Several worker processes (``specwire serve --workers N``): prometheus_client's multiprocess mode
+(https://prometheus.github.io/client_python/multiprocess/).  When :data:`MULTIPROC_ENV` names a
+directory (``specwire serve`` makes a temporary one before the workers start and removes it on
+exit), each process writes its values to files there and :meth:`GatewayMetrics.exposition`
+answers with the sums over every process's files, whichever worker serves ``/metrics``; the
+apps of one process then share those totals.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 from typing import Any
 
-__all__ = ["NONE", "GatewayMetrics", "RequestRecord"]
+__all__ = ["MULTIPROC_ENV", "NONE", "GatewayMetrics", "RequestRecord"]
+
+#: The environment variable naming prometheus_client's multiprocess directory.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 #: The label value of a label that does not apply (no key, no deployment, no model).
 NONE = "none"
@@ -80,6 +93,9 @@ class GatewayMetrics:
         from prometheus_client import CollectorRegistry, Counter, Histogram
 
         self.model_names = frozenset(model_names)
+        path = os.environ.get(MULTIPROC_ENV)
+        #: The multiprocess directory the values are written to, or ``None`` (in this process only).
+        self.multiprocess_dir = path if path and os.path.isdir(path) else None
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("specwire_gateway_requests", "Requests answered by the gateway.", [*_BASE, "status"], registry=r)
@@ -114,7 +130,14 @@ class GatewayMetrics:
             self.ttft.labels(*base).observe(max(0.0, rec.first_token - rec.started))
 
     def exposition(self) -> tuple[bytes, str]:
-        """The registry in Prometheus' text format, and its content type."""
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        """The metrics in Prometheus' text format (in multiprocess mode: summed over the
+        processes), and its content type."""
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
+        return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -2,22 +2,29 @@
 
 The config is loaded (and the app built) once in the parent process first, so a bad config fails
 at once with exit status 2.  With ``--workers N`` > 1 uvicorn starts N processes that each build
-the app from the same file (:func:`app_from_env`, reading ``SPECWIRE_GATEWAY_CONFIG``).  On
-SIGINT/SIGTERM uvicorn stops accepting connections and waits up to ``--graceful-timeout`` seconds
-for in-flight requests (streams included) before closing them.
+the app from the same file (:func:`app_from_env`, reading ``SPECWIRE_GATEWAY_CONFIG``), and
+their metrics are summed through prometheus_client's multiprocess mode (a temporary directory
+made before they start, removed on exit: :mod:`specwire.gateway.metrics`).  On
+SIGINT/SIGTERM uvicorn stops accepting connections and waits up to ``--drain-timeout`` seconds
+(default :data:`DRAIN_TIMEOUT`; ``--graceful-timeout`` is the same option) for in-flight
+requests, streams included, before closing them; after a SIGTERM the exit status is 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import threading
 from typing import Any
 
-__all__ = ["CONFIG_ENV", "add_arguments", "app_from_env", "run"]
+__all__ = ["CONFIG_ENV", "DRAIN_TIMEOUT", "add_arguments", "app_from_env", "run"]
 
 #: The environment variables through which worker processes find the config file and log level.
 CONFIG_ENV = "SPECWIRE_GATEWAY_CONFIG"
 _LEVEL_ENV = "SPECWIRE_GATEWAY_LOG_LEVEL"
+#: Seconds a shutdown waits for in-flight requests by default (``--drain-timeout``).
+DRAIN_TIMEOUT = 30.0
 
 
 def _log_to_stderr(level: str) -> None:
@@ -38,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4000, help="port to listen on (default 4000)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--graceful-timeout", type=float, default=30.0, metavar="SECONDS", help="how long shutdown waits for in-flight requests (default 30)")
+    parser.add_argument("--drain-timeout", "--graceful-timeout", dest="drain_timeout", type=float, default=DRAIN_TIMEOUT, metavar="SECONDS",
+                        help=f"on SIGTERM/SIGINT, how long to wait for in-flight requests, streams included, before closing them (default {DRAIN_TIMEOUT:g})")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -67,12 +75,48 @@ def run(args: argparse.Namespace) -> int:
     _log_to_stderr(args.log_level)
     app = create_app(args.config)  # fails here, in the parent, on a bad config
     common: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
-                              "timeout_graceful_shutdown": args.graceful_timeout}
-    if args.workers == 1:
-        uvicorn.run(app, **common)
+                              "timeout_graceful_shutdown": args.drain_timeout}
+    # uvicorn drains, then raises the SIGTERM it caught again: once drained, that is a clean exit
+    main = threading.current_thread() is threading.main_thread()  # only the main thread may set signal handlers
+    previous = signal.signal(signal.SIGTERM, _stopped) if main else None
+    try:
+        if args.workers == 1:
+            uvicorn.run(app, **common)
+            return 0
+        return _run_workers(app, args, uvicorn, common)
+    except _Stopped:
         return 0
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Stopped(Exception):
+    """SIGTERM came (after uvicorn's drain, or before it started serving)."""
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise _Stopped
+
+
+def _run_workers(app: Any, args: argparse.Namespace, uvicorn: Any, common: dict[str, Any]) -> int:
+    """Serve with ``args.workers`` processes; their metrics go to a temporary multiprocess
+    directory (:data:`~specwire.gateway.metrics.MULTIPROC_ENV`, unless already set), removed on exit."""
+    import shutil
+    import tempfile
+
+    from .metrics import MULTIPROC_ENV
+
     os.environ[CONFIG_ENV] = os.path.abspath(args.config)
     os.environ[_LEVEL_ENV] = args.log_level
     app.state.gateway.router.close()  # each worker builds its own
-    uvicorn.run("specwire.gateway.serve:app_from_env", factory=True, workers=args.workers, **common)
+    made = None
+    if not os.environ.get(MULTIPROC_ENV):
+        made = os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="specwire-gateway-metrics-")
+    try:
+        uvicorn.run("specwire.gateway.serve:app_from_env", factory=True, workers=args.workers, **common)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+            os.environ.pop(MULTIPROC_ENV, None)
     return 0

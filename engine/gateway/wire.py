@@ -7,16 +7,20 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
     serve:
       endpoints:
         NAME:
-          operation: chat | models
+          operation: chat | models | embeddings
           path: /v1/...                      the HTTP path the gateway mounts
-          request:                           (chat) the wire request → a unified call
+          request:                           (chat, embeddings) the wire request → a unified call
             model: FIELD                     the field naming the model
-            messages: FIELD                  the field holding the messages
+            messages: FIELD                  (chat) the field holding the messages
+            inputs: FIELD                    (embeddings) the field holding the text or texts
             fields:                          every other field it takes (any other: 400)
-              FIELD: {option: NAME | call: stream | include_usage, value: EXPR, unless: FIELD,
-                      refuse: EXPR, message: TEXT}
+              FIELD: {option: NAME | call: stream | include_usage | encoding, value: EXPR,
+                      unless: FIELD, refuse: EXPR, message: TEXT}
           response: TREE                     the reply (chat: over id, created, model, text,
-                                             finish, tool_calls, usage; models: over models)
+                                             finish, tool_calls, usage; models: over models;
+                                             embeddings: over model, data, usage)
+          embedding: TREE                    (embeddings) each vector (over index, vector: the
+                                             vector in the call's encoding, see ENCODINGS)
           tool_call: TREE                    each tool call (over call: id, name, arguments, index)
           usage: TREE                        the usage (over usage: the unified Usage fields)
           model: TREE                        (models) each entry (over name)
@@ -49,7 +53,7 @@ from ..render import OMIT, TemplateFailure, compile_expression, compile_tree
 from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage
 from .errors import GatewayError
 
-__all__ = ["CALL_FIELDS", "STREAM_KINDS", "ChatCall", "Endpoint", "EventWriter", "WireAPI", "serve_sections"]
+__all__ = ["CALL_FIELDS", "ENCODINGS", "STREAM_KINDS", "ChatCall", "EmbedCall", "Endpoint", "EventWriter", "WireAPI", "serve_sections"]
 
 #: The stream kinds a ``stream.events`` section may name: ``start`` and the stream event types.
 STREAM_KINDS: tuple[str, ...] = (
@@ -57,9 +61,12 @@ STREAM_KINDS: tuple[str, ...] = (
     "tool_call_start", "tool_call_delta", "tool_call_end", "usage", "warning", "finish", "error",
 )
 #: What a request field may set besides a unified option (``call:``).
-CALL_FIELDS: tuple[str, ...] = ("stream", "include_usage")
+CALL_FIELDS: tuple[str, ...] = ("stream", "include_usage", "encoding")
 #: The endpoint operations the gateway serves.
-OPERATIONS: tuple[str, ...] = ("chat", "models")
+OPERATIONS: tuple[str, ...] = ("chat", "models", "embeddings")
+#: The encodings of an embedding vector a ``call: encoding`` field may name: ``float`` (a list of
+#: numbers) or ``float32le_base64`` (the vector as little-endian IEEE 754 float32, base64).
+ENCODINGS: tuple[str, ...] = ("float", "float32le_base64")
 
 
 @dataclass
@@ -72,6 +79,28 @@ class ChatCall:
     options: dict[str, Any] = field(default_factory=dict)
     stream: bool = False
     include_usage: bool = False
+
+
+@dataclass
+class EmbedCall:
+    """A parsed embeddings request: ``model``, ``inputs`` (the texts), ``options`` (the unified
+    embed options, e.g. ``dimensions``) and ``encoding`` (one of :data:`ENCODINGS`)."""
+
+    model: str
+    inputs: list[str]
+    options: dict[str, Any] = field(default_factory=dict)
+    encoding: str = "float"
+
+
+def encode_vector(vector: list[float], encoding: str) -> Any:
+    """``vector`` in ``encoding`` (:data:`ENCODINGS`): the list itself, or its little-endian
+    float32 bytes in base64 (how OpenAI sends ``encoding_format: base64``)."""
+    if encoding == "float32le_base64":
+        import base64
+        import struct
+
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+    return vector
 
 
 def _tree(tree: Any, where: str) -> Any:
@@ -117,6 +146,7 @@ class Endpoint:
         request = data.get("request") or {}
         self.model_field: str = request.get("model", "model")
         self.messages_field: str = request.get("messages", "messages")
+        self.inputs_field: str = request.get("inputs", "input")
         self.fields = {
             wire: _Field(wire, spec.get("option"), spec.get("call"),
                          compile_expression(spec["value"], f"{where}.request.fields.{wire}.value") if "value" in spec else None,
@@ -129,6 +159,7 @@ class Endpoint:
         self.tool_call = _tree(data.get("tool_call"), f"{where}.tool_call")
         self.usage = _tree(data.get("usage"), f"{where}.usage")
         self.model = _tree(data.get("model"), f"{where}.model")
+        self.embedding = _tree(data.get("embedding"), f"{where}.embedding")
         self.finish_reasons: Mapping[str, str] = data.get("finish_reasons") or {}
         stream = data.get("stream") or {}
         self.stream_base = _tree(stream.get("base"), f"{where}.stream.base")
@@ -153,10 +184,37 @@ class Endpoint:
         messages = given.pop(self.messages_field, None)
         if not isinstance(messages, list) or not messages:
             raise GatewayError(400, "invalid_request", f"{self.messages_field} must be a non-empty array", param=self.messages_field)
+        call = ChatCall(model, messages)
+        self._apply(given, call)
+        call.include_usage = call.include_usage and call.stream
+        return call
+
+    def parse_embeddings(self, body: Any) -> EmbedCall:
+        """An :class:`EmbedCall` from a decoded embeddings request body.  The inputs must be a
+        non-empty string or a non-empty list of them (token arrays are refused).  Raises
+        :class:`GatewayError` (400) naming the field at fault."""
+        if not isinstance(body, dict):
+            raise GatewayError(400, "invalid_request", "the request body must be a JSON object")
+        given = {k: v for k, v in body.items() if v is not None}
+        model = given.pop(self.model_field, None)
+        if not isinstance(model, str) or not model:
+            raise GatewayError(400, "invalid_request", f"you must provide a {self.model_field} parameter", param=self.model_field)
+        inputs = given.pop(self.inputs_field, None)
+        texts = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t for t in texts):
+            raise GatewayError(400, "invalid_request", f"{self.inputs_field} must be a non-empty string or a non-empty array of "
+                               "non-empty strings (token arrays are not supported here)", param=self.inputs_field)
+        call = EmbedCall(model, texts)
+        self._apply(given, call)
+        if call.encoding not in ENCODINGS:
+            raise GatewayError(500, "server", f"the gateway's wire spec names an unknown encoding {call.encoding!r}")
+        return call
+
+    def _apply(self, given: Mapping[str, Any], call: ChatCall | EmbedCall) -> None:
+        """Apply the request ``fields`` to ``call``; 400 for a field the endpoint does not take."""
         unknown = sorted(k for k in given if k not in self.fields)
         if unknown:
             raise GatewayError(400, "invalid_request", f"unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
-        call = ChatCall(model, messages)
         for wire, value in given.items():
             spec = self.fields[wire]
             if spec.unless is not None and spec.unless in given:
@@ -167,12 +225,12 @@ class Endpoint:
                 value = _expr(spec.value, {"value": value}, wire)
             if spec.option is not None:
                 call.options[spec.option] = value
-            elif spec.call == "stream":
+            elif spec.call == "stream" and isinstance(call, ChatCall):
                 call.stream = bool(value)
-            elif spec.call == "include_usage":
+            elif spec.call == "include_usage" and isinstance(call, ChatCall):
                 call.include_usage = bool(value)
-        call.include_usage = call.include_usage and call.stream
-        return call
+            elif spec.call == "encoding" and isinstance(call, EmbedCall):
+                call.encoding = str(value)
 
     # ------------------------------------------------------------------ out
     def finish(self, response: Response) -> str:
@@ -190,6 +248,13 @@ class Endpoint:
         ctx = {"id": reply_id, "created": created if created is not None else int(time.time()), "model": model, "text": response.text,
                "finish": self.finish(response), "tool_calls": calls, "usage": self.usage_body(response.usage)}
         return _render(self.response, ctx)
+
+    def embeddings_body(self, response: Any, *, model: str, encoding: str) -> Any:
+        """The reply to an embeddings call (``response``: an :class:`~specwire.EmbeddingResponse`;
+        ``model``: the name the caller asked for; ``encoding``: one of :data:`ENCODINGS`)."""
+        data = [_render(self.embedding, {"index": i, "vector": encode_vector(v, encoding)}) if self.embedding is not None else v
+                for i, v in enumerate(response.vectors)]
+        return _render(self.response, {"model": model, "data": data, "usage": self.usage_body(response.usage)})
 
     def models_body(self, names: list[str]) -> Any:
         """The reply to a models call: ``names`` rendered by ``model`` into ``response``."""

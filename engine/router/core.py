@@ -14,7 +14,8 @@ stream falls back only while nothing but held-back events (``response_start``, w
 come from the attempt: those are dropped with the failed attempt, so the caller sees one clean
 stream from the deployment that served it; after the first content event an error ends the
 stream (no fallback).  The final response carries ``provider_metadata["router"]``: ``route``,
-``deployment``, ``attempts``, ``fallbacks`` and ``cache_hit``.
+``deployment``, ``attempts``, ``fallbacks`` and ``cache_hit``; so does the response of a failed
+stream's ``error`` event, its ``deployment`` the one of the last attempt.
 
 Credentials: a deployment's ``api_key_env`` is read at call time from the environment (or the
 ``env=`` mapping) and is bound to hosts like the library's own keys (:mod:`specwire.binding`): a

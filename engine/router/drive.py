@@ -132,16 +132,17 @@ class StreamCall(Call):
 
     def failure(self, error: SpecwireError) -> list[Any]:
         """The terminal events of a failed call: the last attempt's own events when it is the
-        error being reported, else a ``response_start`` and an ``error`` event."""
+        error being reported, else a ``response_start`` and an ``error`` event; the error
+        event's response carries ``provider_metadata["router"]`` (:meth:`CallPlan.annotate`)."""
         plan = self.plan
         last = plan.last_events
         if last and isinstance(last[-1], ErrorEvent) and last[-1].error is error:
-            return last
+            return [*last[:-1], ErrorEvent(error=error, response=plan.annotate(last[-1].response))]
         start = next((e for e in last or () if isinstance(e, ResponseStart)), None)
         dep = plan.target.group.deployments[0] if plan.target.group.deployments else None
         provider = start.provider if start else dep.provider if dep else "router"
         model = start.model if start else dep.model if dep else plan.target.route
-        return [start or ResponseStart(provider=provider, model=model), ErrorEvent(error=error, response=Response(provider=provider, model=model))]
+        return [start or ResponseStart(provider=provider, model=model), ErrorEvent(error=error, response=plan.annotate(Response(provider=provider, model=model)))]
 
     def send(self, att: Attempt, options: dict[str, Any]) -> Any:
         return self.router.client.stream(att.dep.ref, self.plan.request.messages, raise_on_error=False, **options)

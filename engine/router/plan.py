@@ -125,6 +125,7 @@ class CallPlan:
     final_error: SpecwireError | None = None
     local_limit: LocalRateLimitError | None = None
     served_by: Deployment | None = None
+    failed_by: Deployment | None = None  # the deployment of the last failed attempt
 
     def __post_init__(self) -> None:
         primary = self.target.group
@@ -364,6 +365,7 @@ class CallPlan:
         r._note(att.dep)
         self.last_error = error
         self.last_events = events
+        self.failed_by = att.dep
         if after_content:
             self.final_error = error
             return
@@ -421,7 +423,11 @@ class CallPlan:
 
     # ------------------------------------------------------------------ results
     def annotate(self, response: Response, *, cache_hit: bool = False) -> Response:
-        dep = self.served_by
+        """``response`` with ``provider_metadata["router"]``: the ``route``, the ``deployment``
+        that served it (for the response of a failed stream's ``error`` event: the deployment of
+        the last failed attempt; ``None`` when no attempt was made), ``attempts``, ``fallbacks``
+        and ``cache_hit``."""
+        dep = self.served_by or self.failed_by
         meta = {
             "route": self.target.route,
             "deployment": dep.id if dep is not None else None,

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from ..streams import AsyncStream, HoldBack, Stream
-from ..types import Finish, Response, StreamEvent
+from ..types import ErrorEvent, Finish, Response, StreamEvent
 
 __all__ = ["AsyncRouterStream", "RouterStream"]
 
@@ -81,7 +81,7 @@ class AttemptEvents:
         if last.type == "error":  # after the first content event
             self.plan.failed(self.att, last.error, after_content=True)
             self.router.record_call(self.plan, ok=False, error=last.error)
-            return out, True
+            return [*out[:-1], ErrorEvent(error=last.error, response=self.plan.annotate(last.response))], True
         self.seen += out
         return out, None
 

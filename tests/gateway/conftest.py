@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +70,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def gateway_url(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``http://127.0.0.1:<port>``: ``specwire serve`` in a subprocess, ready (``/health/ready``)."""
-    path: Path = tmp_path_factory.mktemp("gateway") / "router.yaml"
-    path.write_text(yaml.safe_dump(router_config(upstream)), encoding="utf-8")
+@contextmanager
+def spawn_gateway(config: dict[str, Any], directory: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``specwire serve`` of ``config`` (written to ``directory``) in a subprocess on a free port,
+    with ``args`` added: ``(process, "http://127.0.0.1:<port>")`` once ``/health/ready`` answers 200;
+    terminated (killed if need be) afterwards."""
+    path = directory / "router.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
     port = _free_port()
     code = "import sys; from specwire.cli import main; sys.exit(main(sys.argv[1:]))"
     env = {**os.environ, **ENV}
-    proc = subprocess.Popen([sys.executable, "-c", code, "serve", str(path), "--port", str(port), "--log-level", "warning", "--graceful-timeout", "2"],
+    proc = subprocess.Popen([sys.executable, "-c", code, "serve", str(path), "--port", str(port), "--log-level", "warning", *args],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -94,9 +97,10 @@ def gateway_url(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
             if time.monotonic() > deadline:
                 pytest.fail("the gateway did not become ready in 20 s")
             time.sleep(0.05)
-        yield url
+        yield proc, url
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -104,3 +108,10 @@ def gateway_url(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
             proc.wait(timeout=5)
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def gateway_url(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``http://127.0.0.1:<port>``: ``specwire serve`` in a subprocess, ready (``/health/ready``)."""
+    with spawn_gateway(router_config(upstream), tmp_path_factory.mktemp("gateway"), "--drain-timeout", "2") as (_, url):
+        yield url

@@ -3,7 +3,10 @@
 What it answers depends on the last user message (so a gateway in another process can script it):
 ``TOOL`` → a ``get_weather`` tool call; ``RATE`` → HTTP 429 with ``retry-after: 7``; ``BREAK`` → (a
 stream) some text, then an in-band error chunk; ``SLOW`` → (a stream) a chunk every 0.1 s for 10 s,
-setting :attr:`FakeUpstream.dropped` when the client goes away; anything else → the text :data:`TEXT`.  Plain requests get a ``chat.completion``, ``stream: true`` ones SSE chunks
+setting :attr:`FakeUpstream.dropped` when the client goes away; ``PACE`` → (a stream) :data:`PACED_CHUNKS`
+chunks ``"0 "``, ``"1 "``… one every :data:`PACE` seconds, then a complete end; anything else → the text :data:`TEXT`.
+``POST .../embeddings`` answers each input with :func:`embedding_of` (OpenAI's shape:
+https://platform.openai.com/docs/api-reference/embeddings/create).  Plain requests get a ``chat.completion``, ``stream: true`` ones SSE chunks
 ending in a usage chunk and ``data: [DONE]`` (shapes: https://platform.openai.com/docs/api-reference/chat).
 Every request's body and headers are recorded (:attr:`FakeUpstream.requests`).
 """
@@ -20,6 +23,13 @@ from typing import Any
 TEXT = "Hello from the upstream"
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
 TOOL_ARGS = '{"city": "Paris"}'
+PACED_CHUNKS, PACE = 20, 0.1  # a PACE stream: this many text chunks, one every PACE seconds, then its end
+EMBED_TOKENS = 5  # the prompt tokens the fake reports per embedded text
+
+
+def embedding_of(text: str, dims: int = 3) -> list[float]:
+    """The fake's embedding of ``text``: ``dims`` numbers exact in float32 (so a base64 round trip is exact)."""
+    return [float(len(text)) + i * 0.5 for i in range(dims)]
 
 
 def _last_user_text(body: dict[str, Any]) -> str:
@@ -99,6 +109,9 @@ class FakeUpstream:
         handler.wfile.flush()
 
     def _answer(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        if handler.path.endswith("/embeddings"):
+            self._embeddings(handler, body)
+            return
         model, prompt = body.get("model", "gpt-fake"), _last_user_text(body)
         if "RATE" in prompt:
             error = {"error": {"message": "Rate limit reached", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}
@@ -106,6 +119,9 @@ class FakeUpstream:
             return
         if body.get("stream") and "SLOW" in prompt:
             self._slow(handler, model)
+            return
+        if body.get("stream") and "PACE" in prompt:
+            self._paced(handler, model)
             return
         tool = "TOOL" in prompt
         call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": TOOL_ARGS}}
@@ -133,6 +149,28 @@ class FakeUpstream:
             out += _chunk(model, {"content": TEXT[half:]}) + _chunk(model, {}, "stop")
         out += _chunk(model, None, usage=USAGE) + b"data: [DONE]\n\n"
         self._send(handler, 200, out, "text/event-stream")
+
+    def _embeddings(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        texts = [body["input"]] if isinstance(body.get("input"), str) else list(body.get("input") or [])
+        dims = int(body.get("dimensions") or 3)
+        data = [{"object": "embedding", "index": i, "embedding": embedding_of(t, dims)} for i, t in enumerate(texts)]
+        tokens = EMBED_TOKENS * len(texts)
+        reply = {"object": "list", "data": data, "model": body.get("model"), "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        self._send(handler, 200, json.dumps(reply).encode(), "application/json")
+
+    def _paced(self, handler: BaseHTTPRequestHandler, model: str) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.send_header("connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
+        handler.wfile.write(_chunk(model, {"role": "assistant", "content": ""}))
+        for i in range(PACED_CHUNKS):
+            handler.wfile.write(_chunk(model, {"content": f"{i} "}))
+            handler.wfile.flush()
+            time.sleep(PACE)
+        handler.wfile.write(_chunk(model, {}, "stop") + _chunk(model, None, usage=USAGE) + b"data: [DONE]\n\n")
+        handler.wfile.flush()
 
     def _slow(self, handler: BaseHTTPRequestHandler, model: str) -> None:
         handler.send_response(200)

@@ -109,11 +109,18 @@ def test_mid_stream_error_counted(tc: TestClient) -> None:
     r = _chat(tc, "BREAK", stream=True)
     assert r.status_code == 200 and '"error"' in r.text
     s = _samples(tc)
-    # the router reports no deployment on a failed stream's partial response: not asserted here
-    labels = {"endpoint": CHAT, "model": "chat", "key": "team-a"}
+    labels = {"endpoint": CHAT, "model": "chat", "deployment": "up", "key": "team-a"}  # the deployment that failed
     assert _sum(s, "specwire_gateway_requests_total", **labels, status="200") == 1
     assert _sum(s, "specwire_gateway_errors_total", **labels, error_type="upstream") == 1
     assert _sum(s, "specwire_gateway_time_to_first_token_seconds_count", **labels) == 1
+
+
+def test_stream_error_before_any_reply_names_the_deployment(tc: TestClient) -> None:
+    assert _chat(tc, "RATE", model="limited-stream", stream=True).status_code == 429
+    s = _samples(tc)
+    labels = {"endpoint": CHAT, "model": "limited-stream", "deployment": "up4", "key": "team-a"}
+    assert _get(s, "specwire_gateway_requests_total", **labels, status="429") == 1
+    assert _get(s, "specwire_gateway_errors_total", **labels, error_type="rate_limit") == 1
 
 
 def test_unknown_model_and_bad_key_labels_stay_bounded(tc: TestClient) -> None:

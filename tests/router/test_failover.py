@@ -173,10 +173,24 @@ def test_stream_failing_after_its_first_event_does_not_fall_back(fake: Any, make
     assert types[-1] == "error" and "text_delta" in types
     assert isinstance(events[-1].error, ServerError) and events[-1].error.in_stream
     assert events[-1].response.text == "partial answer"
+    assert events[-1].response.provider_metadata["router"]["deployment"] == "a"  # the deployment that failed
     with pytest.raises(ServerError):  # raise_on_error=True raises after the error event
         fake.script("a", Reply("error_after"))
         fake.script("b", Reply("error_after"))
         list(router.stream("g", "hi"))
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_stream_failing_before_any_event_names_its_last_deployment(fake: Any, make_router: Any, flavor: str) -> None:
+    config = pair(fake)
+    config["router"]["retry"] = {"retries": 1}  # two attempts: a, then b
+    router = make_router(config)
+    fake.script("a", Reply("error_before"))
+    fake.script("b", Reply("error_before"))
+    events = stream_events(router, flavor, "g")
+    assert [e.type for e in events if e.type in ("finish", "error")] == ["error"]
+    assert fake.names() == ["a", "b"]
+    assert events[-1].response.provider_metadata["router"]["deployment"] == "b"
 
 
 def test_stream_partial_and_one_terminal_event(fake: Any, make_router: Any) -> None:
