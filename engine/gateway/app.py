@@ -168,12 +168,12 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     record = call.record
     record.model = gateway.metrics.model_label(chat.model)
     gateway.check_model(call.key, chat.model)
-    reply_id = "chatcmpl-" + call.request_id
+    reply_id = endpoint.id_prefix + call.request_id
     options = {**chat.options, "extra_headers": {"x-request-id": call.request_id}}
     if not chat.stream:
         response = await gateway.router.acomplete(chat.model, chat.messages, **options)
         record.add_response(response)
-        return JSONResponse(endpoint.response_body(response, model=chat.model, reply_id=reply_id))
+        return JSONResponse(endpoint.response_body(response, model=chat.model, reply_id=reply_id, request=chat.request))
     stream = gateway.router.astream(chat.model, chat.messages, raise_on_error=False, **options)
     events = stream.__aiter__()
     first: list[Any] = []
@@ -190,7 +190,7 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
         raise first[-1].error
     if first and first[-1].type not in ("finish", "error"):
         record.first_token = time.monotonic()
-    writer = EventWriter(endpoint, model=chat.model, reply_id=reply_id, include_usage=chat.include_usage)
+    writer = EventWriter(endpoint, model=chat.model, reply_id=reply_id, include_usage=chat.include_usage, request=chat.request)
 
     def note(event: Any) -> Any:
         if event.type in ("finish", "error"):
