@@ -168,7 +168,7 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     record = call.record
     record.model = gateway.metrics.model_label(chat.model)
     gateway.check_model(call.key, chat.model)
-    reply_id = endpoint.id_prefix + call.request_id
+    reply_id = endpoint.reply_id_for(call.request_id)
     options = {**chat.options, "extra_headers": {"x-request-id": call.request_id}}
     if not chat.stream:
         response = await gateway.router.acomplete(chat.model, chat.messages, **options)

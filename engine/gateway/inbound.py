@@ -29,7 +29,9 @@ has the reference example, Anthropic's Messages API)::
       when: EXPR                     a Jinja2 condition (over ``block`` and ``role``)
       part: TREE                     the unified part (a dict with its ``type``: text, image,
                                      document, audio, reasoning, tool_call, tool_result, provider;
-                                     :mod:`specwire.parts`), over ``block`` and ``role``
+                                     :mod:`specwire.parts`), over ``block`` and ``role``; a
+                                     tool call's ``arguments`` may be JSON text (kept as
+                                     ``arguments_text``, decoded when it is an object)
       nested: {FIELD: WIRE_FIELD}    a part field holding blocks itself (a tool result's content):
                                      the block's WIRE_FIELD read with this same table (a string
                                      stays a string; absent: the part's default)
@@ -303,6 +305,15 @@ def _part(data: dict[str, Any], where: str) -> Any:
     cls = _PARTS.get(data.get("type"))  # type: ignore[arg-type]
     if cls is None:
         raise GatewayError(500, "server", f"the gateway's inbound rule for {where} makes no known part type")
+    if cls is ToolCallPart and isinstance(data.get("arguments"), str):  # JSON text: kept as sent, decoded when an object
+        from ..safejson import loads
+
+        text = data["arguments"]
+        try:
+            decoded = loads(text) if text.strip() else {}
+        except ValueError:
+            decoded = None
+        data = {**data, "arguments": decoded if isinstance(decoded, dict) else None, "arguments_text": text}
     from ..validate import explain
 
     try:

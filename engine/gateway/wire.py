@@ -11,17 +11,20 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
           path: /v1/...                      the HTTP path the gateway mounts
           request:                           (chat) the wire request → a unified call
             model: FIELD                     the field naming the model
-            messages: FIELD                  the field holding the messages (or a field's call: messages)
+            messages: FIELD                  the field holding the messages
+            system: …, items: …, blocks: …   how to read messages that are not in specwire's own
+                                             (OpenAI Chat) shape: :mod:`specwire.gateway.inbound`
             fields:                          every other field it takes (any other: 400)
-              FIELD: {option: NAME | call: stream | include_usage | messages | system,
-                      value: EXPR, each: EXPR, unless: FIELD, refuse: EXPR, message: TEXT}
-          id_prefix: TEXT                    the reply id is this + the request id (chatcmpl-)
+              FIELD: {option: NAME | call: stream | include_usage, value: EXPR, each: TREE,
+                      unless: FIELD, refuse: EXPR, message: TEXT}
+          reply_id: TREE                     the reply's id (over request_id; default chatcmpl-…)
           response: TREE                     the reply (chat: over id, created, model, text,
-                                             finish, finish_reason, tool_calls, items, usage,
+                                             finish, finish_reason, tool_calls, parts, usage,
                                              request, error; models: over models)
           tool_call: TREE                    each tool call (over call: id, name, arguments, index)
-          items: {PART: TREE}                each part of the reply by its type (text, reasoning,
-                                             tool_call…; over part, index, id, call), in order
+          parts: {PART_TYPE: TREE}           each part of the reply, in order, as ``parts`` (over
+                                             part: the part's fields, index, id; a type without a
+                                             tree is left out)
           usage: TREE                        the usage (over usage: the unified Usage fields)
           model: TREE                        (models) each entry (over name)
           finish_reasons: {UNIFIED: WIRE, default: WIRE}
@@ -31,18 +34,21 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
       error: TREE                            an error (over message, type, code, param, status)
       error_types: {KIND: TYPE, default: TYPE}
 
-A field's ``call: messages`` gives the messages (``request.messages`` then names none) and
-``call: system`` a system prompt put before them; ``each`` (and ``refuse``) apply to every
-element of a list value; a ``value`` that renders ``omit`` sets nothing.
 ``KIND`` is ``start`` (once, before the first event) or a stream event type of
 :mod:`specwire.types` (``text_delta``, ``tool_call_start``, ``finish``, ``error``…); besides the
-tree's own variables, stream templates see ``event`` (the event's fields), ``tool_index`` (the
-tool call's position among the reply's tool calls), ``item_index`` (the event's part's position
-among the parts the stream has started), ``sequence`` (the number of SSE events sent before this
-one), ``include_usage``, ``finish``, ``finish_reason`` (unified), ``usage``, ``error`` (the
-rendered error body), ``request`` (the request body), on ``*_end`` events ``part`` (the part's
-fields) and ``item`` (the part rendered by ``items``), and ``response`` (the reply as ``response``
-renders it: at ``start`` an empty one, at ``finish`` and ``error`` the final one).  Trees are compiled at load (:func:`specwire.render.compile_tree`,
+tree's own variables, stream templates see ``event`` (the event's fields; an ``*_end`` event's
+``part`` as a dict), ``tool_index`` (the tool call's position among the reply's tool calls),
+``block_index`` (the part's position among the content blocks sent so far: a part gets the next
+index with its first event that sends anything), ``item`` (an ``*_end`` event's part rendered by
+its ``parts`` tree, as the final reply has it), ``sequence`` (the number of SSE events sent before
+this one), ``include_usage``, ``finish``, ``finish_reason`` (the unified one), ``usage``, ``error``
+(the rendered error body), ``request`` (the request body) and ``response`` (the reply as
+``response`` renders it: at ``start`` an empty one in progress, at ``finish`` and ``error`` the
+final one; only computed when a stream template reads it).
+
+A request field's ``value`` (an expression over ``value``) replaces the wire value; ``each`` (a
+tree over ``item``) maps each entry of a list value (tools in another API's shape).  An option
+whose value comes out ``none``/``omit`` is not set.  Trees are compiled at load (:func:`specwire.render.compile_tree`,
 the sandbox of the request templates); expressions (``value``, ``refuse``, ``when``) are Jinja2
 expressions.  Pure: no I/O besides reading the spec file (:func:`serve_sections`).
 """
@@ -57,8 +63,9 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..render import OMIT, TemplateFailure, compile_expression, compile_tree, template_variables
-from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallEnd, ToolCallStart, Usage
+from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage
 from .errors import GatewayError
+from .inbound import INBOUND_KEYS, Inbound
 
 __all__ = ["CALL_FIELDS", "STREAM_KINDS", "ChatCall", "Endpoint", "EventWriter", "WireAPI", "serve_sections"]
 
@@ -68,7 +75,7 @@ STREAM_KINDS: tuple[str, ...] = (
     "tool_call_start", "tool_call_delta", "tool_call_end", "usage", "warning", "finish", "error",
 )
 #: What a request field may set besides a unified option (``call:``).
-CALL_FIELDS: tuple[str, ...] = ("stream", "include_usage", "messages", "system")
+CALL_FIELDS: tuple[str, ...] = ("stream", "include_usage")
 #: The endpoint operations the gateway serves.
 OPERATIONS: tuple[str, ...] = ("chat", "models")
 
@@ -76,7 +83,7 @@ OPERATIONS: tuple[str, ...] = ("chat", "models")
 @dataclass
 class ChatCall:
     """A parsed chat request: ``model``, ``messages`` (as sent), ``options`` (unified call options),
-    ``stream``, ``include_usage`` and ``request`` (the request body, for the reply templates)."""
+    ``stream``, ``include_usage`` and ``request`` (the request body, for the reply's templates)."""
 
     model: str
     messages: Any
@@ -129,19 +136,19 @@ class Endpoint:
         self.path: str = data["path"]
         request = data.get("request") or {}
         self.model_field: str = request.get("model", "model")
+        self.messages_field: str = request.get("messages", "messages")
         self.fields = {
             wire: _Field(wire, spec.get("option"), spec.get("call"),
                          compile_expression(spec["value"], f"{where}.request.fields.{wire}.value") if "value" in spec else None,
                          spec.get("unless"),
                          compile_expression(spec["refuse"], f"{where}.request.fields.{wire}.refuse") if "refuse" in spec else None,
                          spec.get("message", f"{wire}: this value is not supported here"),
-                         compile_expression(spec["each"], f"{where}.request.fields.{wire}.each") if "each" in spec else None)
+                         _tree(spec.get("each"), f"{where}.request.fields.{wire}.each"))
             for wire, spec in (request.get("fields") or {}).items()
         }
-        by_call = [w for w, f in self.fields.items() if f.call == "messages"]
-        self.messages_field: str | None = None if by_call else request.get("messages", "messages")
-        self.id_prefix: str = data.get("id_prefix", "chatcmpl-")
-        self.items = {kind: compile_tree(tree, f"{where}.items.{kind}") for kind, tree in (data.get("items") or {}).items()}
+        self.inbound = Inbound(request, f"{where}.request") if any(k in request for k in INBOUND_KEYS) else None
+        self.reply_id = _tree(data.get("reply_id", "chatcmpl-{{ request_id }}"), f"{where}.reply_id")
+        self.parts = {kind: compile_tree(tree, f"{where}.parts.{kind}") for kind, tree in (data.get("parts") or {}).items()}
         self.response = _tree(data.get("response"), f"{where}.response")
         self.tool_call = _tree(data.get("tool_call"), f"{where}.tool_call")
         self.usage = _tree(data.get("usage"), f"{where}.usage")
@@ -156,7 +163,7 @@ class Endpoint:
                    for i, e in enumerate(entries)]
             for kind, entries in (stream.get("events") or {}).items()
         }
-        # the stream's `response` (the reply rendered per event) only when a stream template reads it
+        # the stream's `response` (the reply rendered at start, finish, error) only when a template reads it
         self.stream_response = self.response is not None and any(
             "response" in template_variables(e.get("data")) for entries in (stream.get("events") or {}).values() for e in entries)
 
@@ -170,51 +177,45 @@ class Endpoint:
         model = given.pop(self.model_field, None)
         if not isinstance(model, str) or not model:
             raise GatewayError(400, "invalid_request", f"you must provide a {self.model_field} parameter", param=self.model_field)
-        messages = given.pop(self.messages_field, None) if self.messages_field is not None else None
+        messages = given.pop(self.messages_field, None)
+        if self.inbound is not None:
+            system = {name: given.pop(name, None) for name in self.inbound.wire_fields}
+            messages = self.inbound.messages(messages, self.messages_field, *system.values())
+        elif not isinstance(messages, list) or not messages:
+            raise GatewayError(400, "invalid_request", f"{self.messages_field} must be a non-empty array", param=self.messages_field)
         unknown = sorted(k for k in given if k not in self.fields)
         if unknown:
             raise GatewayError(400, "invalid_request", f"unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
         call = ChatCall(model, messages, request=body)
-        system = None
         for wire, value in given.items():
             spec = self.fields[wire]
             if spec.unless is not None and spec.unless in given:
                 continue
-            if spec.each is not None and isinstance(value, list):
-                value = [self._field_value(spec, v, wire, spec.each) for v in value]
-            else:
-                value = self._field_value(spec, value, wire, spec.value)
-            if value is None:
-                continue
-            if spec.option is not None:
+            if spec.refuse is not None and _expr(spec.refuse, {"value": value}, wire):
+                raise GatewayError(400, "invalid_request", spec.message, param=wire)
+            if spec.value is not None:
+                value = _expr(spec.value, {"value": value}, wire)
+            if spec.each is not None:
+                if not isinstance(value, list):
+                    raise GatewayError(400, "invalid_request", f"{wire}: expected an array", param=wire)
+                value = [_each(spec.each, item, f"{wire}[{i}]") for i, item in enumerate(value)]
+            if spec.option is not None and value is not None:
                 call.options[spec.option] = value
             elif spec.call == "stream":
                 call.stream = bool(value)
             elif spec.call == "include_usage":
                 call.include_usage = bool(value)
-            elif spec.call == "messages":
-                call.messages = value
-            elif spec.call == "system":
-                system = value
-        where = self.messages_field or next(w for w, f in self.fields.items() if f.call == "messages")
-        if not isinstance(call.messages, list) or not call.messages:
-            raise GatewayError(400, "invalid_request", f"{where} must be a non-empty array", param=where)
-        if system is not None:
-            call.messages = [{"role": "system", "content": system}, *call.messages]
         call.include_usage = call.include_usage and call.stream
         return call
-
-    @staticmethod
-    def _field_value(spec: _Field, value: Any, wire: str, expr: Any) -> Any:
-        """``value`` checked by ``refuse`` and turned by ``expr`` (the field's ``value``, or its ``each`` for an element of a list)."""
-        if spec.refuse is not None and _expr(spec.refuse, {"value": value}, wire):
-            raise GatewayError(400, "invalid_request", spec.message, param=wire)
-        return _expr(expr, {"value": value}, wire) if expr is not None else value
 
     # ------------------------------------------------------------------ out
     def finish(self, response: Response) -> str:
         reason = response.finish_reason.unified if response.finish_reason is not None else "stop"
         return str(self.finish_reasons.get(reason, self.finish_reasons.get("default", reason)))
+
+    def reply_id_for(self, request_id: str) -> str:
+        """The id of the reply to the request ``request_id`` (``reply_id``)."""
+        return str(_render(self.reply_id, {"request_id": request_id}))
 
     def usage_body(self, usage: Usage | None) -> Any:
         if usage is None or self.usage is None:
@@ -224,31 +225,26 @@ class Endpoint:
     def response_body(self, response: Response, *, model: str, reply_id: str, created: int | None = None,
                       request: Mapping[str, Any] | None = None, error: Any = None) -> Any:
         """The non-streamed reply to a chat call (``model``: the name the caller asked for;
-        ``request``: the request body; ``error``: the rendered error body of a failed reply)."""
+        ``request``: the request body; ``error``: the rendered error body of a reply that failed)."""
         calls = [_render(self.tool_call, {"call": _call(c, i)}) for i, c in enumerate(response.tool_calls)] if self.tool_call is not None else []
-        items = []
-        if self.items:
-            tools = 0
-            for index, part in enumerate(response.parts):
-                item = self.item(part, index, reply_id, tools)
-                tools += part.type == "tool_call"
-                if item is not None:
-                    items.append(item)
+        reason = response.finish_reason.unified if response.finish_reason is not None else None
         ctx = {"id": reply_id, "created": created if created is not None else int(time.time()), "model": model, "text": response.text,
-               "finish": self.finish(response), "finish_reason": response.finish_reason.unified if response.finish_reason is not None else None,
-               "tool_calls": calls, "items": items, "usage": self.usage_body(response.usage), "request": request or {}, "error": error}
+               "finish": self.finish(response), "finish_reason": reason, "tool_calls": calls, "usage": self.usage_body(response.usage),
+               "parts": self.parts_body(response, reply_id), "request": request or {}, "error": error}
         return _render(self.response, ctx)
 
-    def item(self, part: Any, index: int, reply_id: str, tool_index: int = 0) -> Any:
-        """``part`` (the ``index``-th of the reply) rendered by ``items`` for its type; ``None``
-        when the endpoint has no tree for that type."""
-        tree = self.items.get(part.type)
-        if tree is None:
-            return None
-        ctx: dict[str, Any] = {"id": reply_id, "index": index, "part": part.model_dump(mode="json", exclude={"provider_metadata"})}
-        if part.type == "tool_call":
-            ctx["call"] = _call(part, tool_index)
-        return _render(tree, ctx)
+    def parts_body(self, response: Response, reply_id: str = "") -> list[Any]:
+        """The reply's parts, in order, each rendered by its ``parts`` tree (no tree: left out)."""
+        out = []
+        for index, part in enumerate(response.parts):
+            if (body := self.part_body(part, index, reply_id)) is not None:
+                out.append(body)
+        return out
+
+    def part_body(self, part: Any, index: int, reply_id: str) -> Any:
+        """One part (the ``index``-th of the reply ``reply_id``) by its ``parts`` tree; ``None`` without one."""
+        tree = self.parts.get(part.type)
+        return None if tree is None else _render(tree, {"part": part.model_dump(), "index": index, "id": reply_id})
 
     def models_body(self, names: list[str]) -> Any:
         """The reply to a models call: ``names`` rendered by ``model`` into ``response``."""
@@ -259,6 +255,14 @@ class Endpoint:
 def _call(part: Any, index: int) -> dict[str, Any]:
     arguments = part.arguments_text if part.arguments_text is not None else json.dumps(part.arguments if part.arguments is not None else {}, ensure_ascii=False)
     return {"id": part.tool_call_id, "name": part.tool_name, "arguments": arguments, "index": index}
+
+
+def _each(tree: Any, item: Any, param: str) -> Any:
+    try:
+        value = tree.render({"item": item})
+    except TemplateFailure:  # an entry the tree cannot read: the caller's request is at fault
+        raise GatewayError(400, "invalid_request", f"{param}: a malformed entry", param=param) from None
+    return None if value is OMIT else value
 
 
 def _expr(expr: Any, ctx: Mapping[str, Any], param: str | None = None) -> Any:
@@ -279,10 +283,11 @@ class EventWriter:
                                     "created": created if created is not None else int(time.time()), "request": request or {}}
         self._started = False
         self._tools: dict[int, int] = {}  # part index -> tool call index
-        self._items: dict[int, int] = {}  # part index -> its position among the started parts
-        self._sequence = 0  # SSE events sent
+        self._blocks: dict[int, int] = {}  # part index -> content block index (once it sent something)
+        self._sequence = 0  # SSE events sent so far
 
     def _response(self, response: Response, error: Any = None) -> Any:
+        """``response`` rendered as the endpoint's reply (the stream's ``response``)."""
         c = self.ctx
         return self.endpoint.response_body(response, model=c["model"], reply_id=c["id"], created=c["created"], request=c["request"], error=error)
 
@@ -314,15 +319,21 @@ class EventWriter:
         """The bytes (possibly none) for one event."""
         out = self.start()
         ctx: dict[str, Any] = {**self.ctx, "event": {f.name: getattr(event, f.name) for f in fields(event) if f.name not in ("response", "error", "part")}}
-        index = getattr(event, "index", None)
-        if isinstance(event, (ToolCallStart, ToolCallDelta, ToolCallEnd)):
-            ctx["tool_index"] = self._tools.setdefault(event.index, len(self._tools))
-        if isinstance(index, int):
-            ctx["item_index"] = self._items.setdefault(index, len(self._items))
         part = getattr(event, "part", None)
-        if part is not None and isinstance(index, int):
-            ctx["part"] = part.model_dump(mode="json", exclude={"provider_metadata"})
-            ctx["item"] = self.endpoint.item(part, index, self.ctx["id"], ctx.get("tool_index", 0)) if self.endpoint.items else None
+        if part is not None:
+            ctx["event"]["part"] = part.model_dump()
+        if isinstance(event, (ToolCallStart, ToolCallDelta)):
+            ctx["tool_index"] = self._tools.setdefault(event.index, len(self._tools))
+        index = getattr(event, "index", None)
+        if isinstance(index, int):
+            if part is not None and self.endpoint.parts:
+                ctx["item"] = self.endpoint.part_body(part, index, self.ctx["id"])
+            block = self._blocks.get(index)
+            ctx["block_index"] = len(self._blocks) if block is None else block
+            sent = self._emit(event.type, ctx)
+            if sent and block is None:
+                self._blocks[index] = ctx["block_index"]
+            return out + sent
         if isinstance(event, Finish):
             reason = event.response.finish_reason
             ctx.update(finish=self.endpoint.finish(event.response), usage=self.endpoint.usage_body(event.response.usage),
