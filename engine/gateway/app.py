@@ -4,7 +4,8 @@ Endpoints: ``GET /health/live`` (200 while the process serves), ``GET /health/re
 the app has started), and every endpoint that a spec's ``serve:`` section declares
 (:mod:`specwire.gateway.wire`; providers.d/openai.yaml declares OpenAI's ``POST
 /v1/chat/completions``, plain and streamed, over ``Router.acomplete``/``astream``, and ``GET
-/v1/models``, the names a key may call: the router's groups and aliases), and ``GET /metrics``
+/v1/models``, the names a key may call: the router's groups and aliases; providers.d/openai-responses.yaml
+declares ``POST /v1/responses``, the Responses API, on the same chat handler), and ``GET /metrics``
 (Prometheus text format, :mod:`specwire.gateway.metrics`; it needs a gateway key like ``/v1``).
 
 Every ``/v1`` call needs a gateway key (``Authorization: Bearer <key>`` or ``x-api-key``;

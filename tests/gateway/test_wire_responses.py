@@ -159,3 +159,10 @@ def test_each_maps_list_entries_and_refuses_other_values() -> None:
     with pytest.raises(GatewayError) as info:
         ep.parse({"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"d": "no name"}]})
     assert (info.value.status, info.value.param) == (400, "tools[0]")
+
+
+def test_include_accepts_only_encrypted_reasoning(responses: Endpoint) -> None:
+    assert responses.parse({"model": "m", "input": "Hi", "include": ["reasoning.encrypted_content"], "prompt_cache_key": "k"}).options == {}
+    with pytest.raises(GatewayError) as info:
+        responses.parse({"model": "m", "input": "Hi", "include": ["message.output_text.logprobs"]})
+    assert (info.value.status, info.value.param) == (400, "include")
