@@ -280,3 +280,21 @@ def test_upstream_rate_limit_stream(client: openai.OpenAI) -> None:
     with pytest.raises(openai.RateLimitError) as info:
         _events(client, model="limited-stream", input="RATE")
     assert info.value.status_code == 429
+
+
+def test_async_client_plain_and_stream(gateway_url: str) -> None:
+    """``AsyncOpenAI``: the same reply and the same event grammar."""
+    import asyncio
+
+    async def run() -> tuple[Any, list[Any], Any]:
+        async with openai.AsyncOpenAI(base_url=gateway_url + "/v1", api_key=GATEWAY_KEY, max_retries=0, timeout=15) as client:
+            plain = await client.responses.create(model="chat", input="Hi")
+            async with client.responses.stream(model="chat", input="Hi") as stream:
+                events = [event async for event in stream]
+                final = await stream.get_final_response()
+            return plain, events, final
+
+    plain, events, final = asyncio.run(run())
+    assert plain.output_text == TEXT and final.output_text == TEXT
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    assert [e.sequence_number for e in events] == list(range(len(events)))
