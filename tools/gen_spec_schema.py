@@ -17,6 +17,7 @@ from pathlib import Path
 from specwire import vocabulary
 from specwire.accounting import USAGE_NUMBERS
 from specwire.structured import SCHEMA_RULES as _SCHEMA_RULE_FUNCTIONS
+from specwire.gateway.inbound import ROLES as INBOUND_ROLES
 from specwire.gateway.wire import CALL_FIELDS as SERVE_CALL_FIELDS
 from specwire.gateway.wire import OPERATIONS as SERVE_OPERATIONS
 from specwire.gateway.wire import STREAM_KINDS as SERVE_STREAM_KINDS
@@ -239,7 +240,28 @@ SERVE_FIELD = obj({
     "unless": {**STR, "description": "skip this field when that field is given too"},
     "refuse": {**TEMPLATE, "description": "an expression over `value`: true refuses the request (400) with `message`"},
     "message": STR,
+    "each": {**TREE, "description": "a tree over `item` mapping each entry of a list value (tools in another API's shape)"},
 })
+# engine/gateway/inbound.py: how an endpoint reads a conversation that is not in specwire's own shape
+INBOUND_ROLE = {"enum": list(INBOUND_ROLES)}
+INBOUND_RULE = obj({
+    "when": {**TEMPLATE, "description": "an expression over `block` and `role`: the first rule that holds applies"},
+    "part": {**TREE, "description": "the unified part (a dict with its `type`), over `block` and `role`"},
+    "nested": {**string_map(STR), "description": "part field -> the block's wire field holding blocks itself (read with the same table)"},
+    "role": {**INBOUND_ROLE, "description": "the part goes in a message of its own with this role"},
+    "merge": {**BOOL, "description": "(with role) join the message before when it has this role"},
+    "drop": {**BOOL, "description": "the block is read and left out"},
+    "refuse": {**STR, "description": "the block is refused: 400 with this text"},
+})
+INBOUND = {
+    "system": {"oneOf": [STR, obj({"field": STR, "role": INBOUND_ROLE}, ["field"])], "description": "a field whose value opens the conversation as one message"},
+    "items": obj({
+        "kind": {**STR, "description": "the field naming an entry's kind (an entry without it is a message)"},
+        "text": {**INBOUND_ROLE, "description": "a plain string instead of a list: one message of this role"},
+        "message": obj({"role": STR, "roles": {"oneOf": [{"type": "array", "items": INBOUND_ROLE}, string_map(INBOUND_ROLE)]}, "content": STR}),
+    }),
+    "blocks": {**string_map({"oneOf": [INBOUND_RULE, {"type": "array", "items": INBOUND_RULE}]}), "description": "content blocks (and non-message entries) by their type"},
+}
 SERVE_SSE = obj({
     "data": {"description": "a YAML tree of templates sent as JSON, or a string sent as it is"},
     "event": {**TEMPLATE, "description": "an expression naming the SSE event (none: data lines only)"},
@@ -252,8 +274,11 @@ SERVE_ENDPOINT = obj({
         "model": {**STR, "description": "the wire field naming the model"},
         "messages": {**STR, "description": "the wire field holding the messages (chat)"},
         "inputs": {**STR, "description": "the wire field holding the text or texts (embeddings)"},
+        **INBOUND,
         "fields": {**string_map(SERVE_FIELD), "description": "every other field the endpoint takes; any other is refused"},
     }),
+    "reply_id": {**TEMPLATE, "description": "the reply's id, over `request_id` (default chatcmpl-{{ request_id }})"},
+    "parts": {**string_map(TREE), "description": "each part of a reply by its type (over part, index, id), in order, as `parts`; a type without a tree is left out"},
     "response": {**BODY, "description": "the reply, a tree of templates"},
     "tool_call": {**BODY, "description": "each tool call of a reply (over `call`)"},
     "usage": {**BODY, "description": "a reply's usage (over `usage`, the unified Usage fields)"},

@@ -6,7 +6,8 @@ the app has started, its router's state backend answers and a deployment is reac
 (:mod:`specwire.gateway.wire`; providers.d/openai.yaml declares OpenAI's ``POST
 /v1/chat/completions``, plain and streamed, over ``Router.acomplete``/``astream``, and ``GET
 /v1/models``, the names a key may call: the router's groups and aliases, and ``POST
-/v1/embeddings`` over ``Router.aembed``), and ``GET /metrics``
+/v1/embeddings`` over ``Router.aembed``; providers.d/openai-responses.yaml declares ``POST
+/v1/responses``, the Responses API, on the same chat handler), and ``GET /metrics``
 (Prometheus text format, :mod:`specwire.gateway.metrics`; it needs a gateway key like ``/v1``).
 
 Every ``/v1`` call needs a gateway key (``Authorization: Bearer <key>`` or ``x-api-key``;
@@ -184,12 +185,12 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     record = call.record
     record.model = gateway.metrics.model_label(chat.model)
     gateway.check_model(call.key, chat.model)
-    reply_id = "chatcmpl-" + call.request_id
+    reply_id = endpoint.reply_id_for(call.request_id)
     options = {**chat.options, "extra_headers": {"x-request-id": call.request_id}}
     if not chat.stream:
         response = await gateway.router.acomplete(chat.model, chat.messages, **options)
         record.add_response(response)
-        return JSONResponse(endpoint.response_body(response, model=chat.model, reply_id=reply_id))
+        return JSONResponse(endpoint.response_body(response, model=chat.model, reply_id=reply_id, request=chat.request))
     stream = gateway.router.astream(chat.model, chat.messages, raise_on_error=False, **options)
     events = stream.__aiter__()
     first: list[Any] = []
@@ -207,7 +208,7 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
         raise first[-1].error
     if first and first[-1].type not in ("finish", "error"):
         record.first_token = time.monotonic()
-    writer = EventWriter(endpoint, model=chat.model, reply_id=reply_id, include_usage=chat.include_usage)
+    writer = EventWriter(endpoint, model=chat.model, reply_id=reply_id, include_usage=chat.include_usage, request=chat.request)
 
     def note(event: Any) -> Any:
         if event.type in ("finish", "error"):

@@ -12,16 +12,23 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
           request:                           (chat, embeddings) the wire request → a unified call
             model: FIELD                     the field naming the model
             messages: FIELD                  (chat) the field holding the messages
+            system: …, items: …, blocks: …   (chat) how to read messages that are not in specwire's
+                                             own (OpenAI Chat) shape: :mod:`specwire.gateway.inbound`
             inputs: FIELD                    (embeddings) the field holding the text or texts
             fields:                          every other field it takes (any other: 400)
               FIELD: {option: NAME | call: stream | include_usage | encoding, value: EXPR,
-                      unless: FIELD, refuse: EXPR, message: TEXT}
+                      each: TREE, unless: FIELD, refuse: EXPR, message: TEXT}
+          reply_id: TREE                     the reply's id (over request_id; default chatcmpl-…)
           response: TREE                     the reply (chat: over id, created, model, text,
-                                             finish, tool_calls, usage; models: over models;
+                                             finish, finish_reason, tool_calls, parts, usage,
+                                             request, error; models: over models;
                                              embeddings: over model, data, usage)
           embedding: TREE                    (embeddings) each vector (over index, vector: the
                                              vector in the call's encoding, see ENCODINGS)
           tool_call: TREE                    each tool call (over call: id, name, arguments, index)
+          parts: {PART_TYPE: TREE}           each part of the reply, in order, as ``parts`` (over
+                                             part: the part's fields, index, id; a type without a
+                                             tree is left out)
           usage: TREE                        the usage (over usage: the unified Usage fields)
           model: TREE                        (models) each entry (over name)
           finish_reasons: {UNIFIED: WIRE, default: WIRE}
@@ -33,9 +40,19 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
 
 ``KIND`` is ``start`` (once, before the first event) or a stream event type of
 :mod:`specwire.types` (``text_delta``, ``tool_call_start``, ``finish``, ``error``…); besides the
-tree's own variables, stream templates see ``event`` (the event's fields), ``tool_index`` (the
-tool call's position among the reply's tool calls), ``include_usage``, ``finish``, ``usage`` and
-``error`` (the rendered error body).  Trees are compiled at load (:func:`specwire.render.compile_tree`,
+tree's own variables, stream templates see ``event`` (the event's fields; an ``*_end`` event's
+``part`` as a dict), ``tool_index`` (the tool call's position among the reply's tool calls),
+``block_index`` (the part's position among the content blocks sent so far: a part gets the next
+index with its first event that sends anything), ``item`` (an ``*_end`` event's part rendered by
+its ``parts`` tree, as the final reply has it), ``sequence`` (the number of SSE events sent before
+this one), ``include_usage``, ``finish``, ``finish_reason`` (the unified one), ``usage``, ``error``
+(the rendered error body), ``request`` (the request body) and ``response`` (the reply as
+``response`` renders it: at ``start`` an empty one in progress, at ``finish`` and ``error`` the
+final one; only computed when a stream template reads it).
+
+A request field's ``value`` (an expression over ``value``) replaces the wire value; ``each`` (a
+tree over ``item``) maps each entry of a list value (tools in another API's shape).  An option
+whose value comes out ``none``/``omit`` is not set.  Trees are compiled at load (:func:`specwire.render.compile_tree`,
 the sandbox of the request templates); expressions (``value``, ``refuse``, ``when``) are Jinja2
 expressions.  Pure: no I/O besides reading the spec file (:func:`serve_sections`).
 """
@@ -49,9 +66,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..errors import ConfigError
-from ..render import OMIT, TemplateFailure, compile_expression, compile_tree
+from ..render import OMIT, TemplateFailure, compile_expression, compile_tree, template_variables
 from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage
 from .errors import GatewayError
+from .inbound import INBOUND_KEYS, Inbound
 
 __all__ = ["CALL_FIELDS", "ENCODINGS", "STREAM_KINDS", "ChatCall", "EmbedCall", "Endpoint", "EventWriter", "WireAPI", "serve_sections"]
 
@@ -72,13 +90,14 @@ ENCODINGS: tuple[str, ...] = ("float", "float32le_base64")
 @dataclass
 class ChatCall:
     """A parsed chat request: ``model``, ``messages`` (as sent), ``options`` (unified call options),
-    ``stream`` and ``include_usage``."""
+    ``stream``, ``include_usage`` and ``request`` (the request body, for the reply's templates)."""
 
     model: str
     messages: Any
     options: dict[str, Any] = field(default_factory=dict)
     stream: bool = False
     include_usage: bool = False
+    request: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,6 +143,7 @@ class _Field:
     unless: str | None
     refuse: Any
     message: str
+    each: Any = None
 
 
 @dataclass
@@ -152,9 +172,13 @@ class Endpoint:
                          compile_expression(spec["value"], f"{where}.request.fields.{wire}.value") if "value" in spec else None,
                          spec.get("unless"),
                          compile_expression(spec["refuse"], f"{where}.request.fields.{wire}.refuse") if "refuse" in spec else None,
-                         spec.get("message", f"{wire}: this value is not supported here"))
+                         spec.get("message", f"{wire}: this value is not supported here"),
+                         _tree(spec.get("each"), f"{where}.request.fields.{wire}.each"))
             for wire, spec in (request.get("fields") or {}).items()
         }
+        self.inbound = Inbound(request, f"{where}.request") if any(k in request for k in INBOUND_KEYS) else None
+        self.reply_id = _tree(data.get("reply_id", "chatcmpl-{{ request_id }}"), f"{where}.reply_id")
+        self.parts = {kind: compile_tree(tree, f"{where}.parts.{kind}") for kind, tree in (data.get("parts") or {}).items()}
         self.response = _tree(data.get("response"), f"{where}.response")
         self.tool_call = _tree(data.get("tool_call"), f"{where}.tool_call")
         self.usage = _tree(data.get("usage"), f"{where}.usage")
@@ -170,6 +194,9 @@ class Endpoint:
                    for i, e in enumerate(entries)]
             for kind, entries in (stream.get("events") or {}).items()
         }
+        # the stream's `response` (the reply rendered at start, finish, error) only when a template reads it
+        self.stream_response = self.response is not None and any(
+            "response" in template_variables(e.get("data")) for entries in (stream.get("events") or {}).values() for e in entries)
 
     # ------------------------------------------------------------------ in
     def parse(self, body: Any) -> ChatCall:
@@ -182,9 +209,12 @@ class Endpoint:
         if not isinstance(model, str) or not model:
             raise GatewayError(400, "invalid_request", f"you must provide a {self.model_field} parameter", param=self.model_field)
         messages = given.pop(self.messages_field, None)
-        if not isinstance(messages, list) or not messages:
+        if self.inbound is not None:
+            system = {name: given.pop(name, None) for name in self.inbound.wire_fields}
+            messages = self.inbound.messages(messages, self.messages_field, *system.values())
+        elif not isinstance(messages, list) or not messages:
             raise GatewayError(400, "invalid_request", f"{self.messages_field} must be a non-empty array", param=self.messages_field)
-        call = ChatCall(model, messages)
+        call = ChatCall(model, messages, request=body)
         self._apply(given, call)
         call.include_usage = call.include_usage and call.stream
         return call
@@ -223,7 +253,11 @@ class Endpoint:
                 raise GatewayError(400, "invalid_request", spec.message, param=wire)
             if spec.value is not None:
                 value = _expr(spec.value, {"value": value}, wire)
-            if spec.option is not None:
+            if spec.each is not None:
+                if not isinstance(value, list):
+                    raise GatewayError(400, "invalid_request", f"{wire}: expected an array", param=wire)
+                value = [_each(spec.each, item, f"{wire}[{i}]") for i, item in enumerate(value)]
+            if spec.option is not None and value is not None:
                 call.options[spec.option] = value
             elif spec.call == "stream" and isinstance(call, ChatCall):
                 call.stream = bool(value)
@@ -237,16 +271,24 @@ class Endpoint:
         reason = response.finish_reason.unified if response.finish_reason is not None else "stop"
         return str(self.finish_reasons.get(reason, self.finish_reasons.get("default", reason)))
 
+    def reply_id_for(self, request_id: str) -> str:
+        """The id of the reply to the request ``request_id`` (``reply_id``)."""
+        return str(_render(self.reply_id, {"request_id": request_id}))
+
     def usage_body(self, usage: Usage | None) -> Any:
         if usage is None or self.usage is None:
             return None
         return _render(self.usage, {"usage": usage.model_dump(exclude={"raw"})})
 
-    def response_body(self, response: Response, *, model: str, reply_id: str, created: int | None = None) -> Any:
-        """The non-streamed reply to a chat call (``model``: the name the caller asked for)."""
+    def response_body(self, response: Response, *, model: str, reply_id: str, created: int | None = None,
+                      request: Mapping[str, Any] | None = None, error: Any = None) -> Any:
+        """The non-streamed reply to a chat call (``model``: the name the caller asked for;
+        ``request``: the request body; ``error``: the rendered error body of a reply that failed)."""
         calls = [_render(self.tool_call, {"call": _call(c, i)}) for i, c in enumerate(response.tool_calls)] if self.tool_call is not None else []
+        reason = response.finish_reason.unified if response.finish_reason is not None else None
         ctx = {"id": reply_id, "created": created if created is not None else int(time.time()), "model": model, "text": response.text,
-               "finish": self.finish(response), "tool_calls": calls, "usage": self.usage_body(response.usage)}
+               "finish": self.finish(response), "finish_reason": reason, "tool_calls": calls, "usage": self.usage_body(response.usage),
+               "parts": self.parts_body(response, reply_id), "request": request or {}, "error": error}
         return _render(self.response, ctx)
 
     def embeddings_body(self, response: Any, *, model: str, encoding: str) -> Any:
@@ -255,6 +297,19 @@ class Endpoint:
         data = [_render(self.embedding, {"index": i, "vector": encode_vector(v, encoding)}) if self.embedding is not None else v
                 for i, v in enumerate(response.vectors)]
         return _render(self.response, {"model": model, "data": data, "usage": self.usage_body(response.usage)})
+
+    def parts_body(self, response: Response, reply_id: str = "") -> list[Any]:
+        """The reply's parts, in order, each rendered by its ``parts`` tree (no tree: left out)."""
+        out = []
+        for index, part in enumerate(response.parts):
+            if (body := self.part_body(part, index, reply_id)) is not None:
+                out.append(body)
+        return out
+
+    def part_body(self, part: Any, index: int, reply_id: str) -> Any:
+        """One part (the ``index``-th of the reply ``reply_id``) by its ``parts`` tree; ``None`` without one."""
+        tree = self.parts.get(part.type)
+        return None if tree is None else _render(tree, {"part": part.model_dump(), "index": index, "id": reply_id})
 
     def models_body(self, names: list[str]) -> Any:
         """The reply to a models call: ``names`` rendered by ``model`` into ``response``."""
@@ -265,6 +320,14 @@ class Endpoint:
 def _call(part: Any, index: int) -> dict[str, Any]:
     arguments = part.arguments_text if part.arguments_text is not None else json.dumps(part.arguments if part.arguments is not None else {}, ensure_ascii=False)
     return {"id": part.tool_call_id, "name": part.tool_name, "arguments": arguments, "index": index}
+
+
+def _each(tree: Any, item: Any, param: str) -> Any:
+    try:
+        value = tree.render({"item": item})
+    except TemplateFailure:  # an entry the tree cannot read: the caller's request is at fault
+        raise GatewayError(400, "invalid_request", f"{param}: a malformed entry", param=param) from None
+    return None if value is OMIT else value
 
 
 def _expr(expr: Any, ctx: Mapping[str, Any], param: str | None = None) -> Any:
@@ -278,19 +341,28 @@ def _expr(expr: Any, ctx: Mapping[str, Any], param: str | None = None) -> Any:
 class EventWriter:
     """Turns specwire stream events into the endpoint's server-sent events (bytes)."""
 
-    def __init__(self, endpoint: Endpoint, *, model: str, reply_id: str, include_usage: bool, created: int | None = None) -> None:
+    def __init__(self, endpoint: Endpoint, *, model: str, reply_id: str, include_usage: bool, created: int | None = None,
+                 request: Mapping[str, Any] | None = None) -> None:
         self.endpoint = endpoint
         self.ctx: dict[str, Any] = {"id": reply_id, "model": model, "include_usage": include_usage,
-                                    "created": created if created is not None else int(time.time())}
+                                    "created": created if created is not None else int(time.time()), "request": request or {}}
         self._started = False
         self._tools: dict[int, int] = {}  # part index -> tool call index
+        self._blocks: dict[int, int] = {}  # part index -> content block index (once it sent something)
+        self._sequence = 0  # SSE events sent so far
+
+    def _response(self, response: Response, error: Any = None) -> Any:
+        """``response`` rendered as the endpoint's reply (the stream's ``response``)."""
+        c = self.ctx
+        return self.endpoint.response_body(response, model=c["model"], reply_id=c["id"], created=c["created"], request=c["request"], error=error)
 
     def _emit(self, kind: str, ctx: Mapping[str, Any]) -> bytes:
         out = b""
         for sse in self.endpoint.stream_events.get(kind, ()):
             if sse.when is not None and not _expr(sse.when, ctx):
                 continue
-            data = _render(sse.data, ctx)
+            data = _render(sse.data, {**ctx, "sequence": self._sequence})
+            self._sequence += 1
             if isinstance(data, dict) and self.endpoint.stream_base is not None:
                 data = {**(_render(self.endpoint.stream_base, ctx) or {}), **data}
             text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -303,20 +375,42 @@ class EventWriter:
         if self._started:
             return b""
         self._started = True
-        return self._emit("start", {**self.ctx, "event": {}})
+        ctx: dict[str, Any] = {**self.ctx, "event": {}}
+        if self.endpoint.stream_response:
+            ctx["response"] = self._response(Response(provider="", model=self.ctx["model"]))
+        return self._emit("start", ctx)
 
     def event(self, event: StreamEvent) -> bytes:
         """The bytes (possibly none) for one event."""
         out = self.start()
         ctx: dict[str, Any] = {**self.ctx, "event": {f.name: getattr(event, f.name) for f in fields(event) if f.name not in ("response", "error", "part")}}
+        part = getattr(event, "part", None)
+        if part is not None:
+            ctx["event"]["part"] = part.model_dump()
         if isinstance(event, (ToolCallStart, ToolCallDelta)):
             ctx["tool_index"] = self._tools.setdefault(event.index, len(self._tools))
+        index = getattr(event, "index", None)
+        if isinstance(index, int):
+            if part is not None and self.endpoint.parts:
+                ctx["item"] = self.endpoint.part_body(part, index, self.ctx["id"])
+            block = self._blocks.get(index)
+            ctx["block_index"] = len(self._blocks) if block is None else block
+            sent = self._emit(event.type, ctx)
+            if sent and block is None:
+                self._blocks[index] = ctx["block_index"]
+            return out + sent
         if isinstance(event, Finish):
-            ctx.update(finish=self.endpoint.finish(event.response), usage=self.endpoint.usage_body(event.response.usage))
+            reason = event.response.finish_reason
+            ctx.update(finish=self.endpoint.finish(event.response), usage=self.endpoint.usage_body(event.response.usage),
+                       finish_reason=reason.unified if reason is not None else None)
+            if self.endpoint.stream_response:
+                ctx["response"] = self._response(event.response)
         if isinstance(event, ErrorEvent):
             from .errors import classify
 
             ctx["error"] = self.endpoint.api.error_body(classify(event.error))
+            if self.endpoint.stream_response:
+                ctx["response"] = self._response(event.response, ctx["error"])
         return out + self._emit(event.type, ctx)
 
 

@@ -1,7 +1,9 @@
 """A loopback fake of OpenAI's Chat Completions API, the provider behind the gateway in these tests.
 
 What it answers depends on the last user message (so a gateway in another process can script it):
-``TOOL`` → a ``get_weather`` tool call; ``RATE`` → HTTP 429 with ``retry-after: 7``; ``BREAK`` → (a
+``TOOL`` → a ``get_weather`` tool call; ``THINK`` → :data:`REASONING` (``reasoning_content``) before
+the text; ``LONG`` → the text cut off (``finish_reason: length``); a request with a ``json_schema``
+``response_format`` → the text :data:`JSON_TEXT`; ``RATE`` → HTTP 429 with ``retry-after: 7``; ``BREAK`` → (a
 stream) some text, then an in-band error chunk; ``SLOW`` → (a stream) a chunk every 0.1 s for 10 s,
 setting :attr:`FakeUpstream.dropped` when the client goes away; ``PACE`` → (a stream) :data:`PACED_CHUNKS`
 chunks ``"0 "``, ``"1 "``… one every :data:`PACE` seconds, then a complete end; anything else → the text :data:`TEXT`.
@@ -30,6 +32,8 @@ EMBED_TOKENS = 5  # the prompt tokens the fake reports per embedded text
 def embedding_of(text: str, dims: int = 3) -> list[float]:
     """The fake's embedding of ``text``: ``dims`` numbers exact in float32 (so a base64 round trip is exact)."""
     return [float(len(text)) + i * 0.5 for i in range(dims)]
+REASONING = "Thinking it over"
+JSON_TEXT = '{"city": "Paris", "temperature": 21}'
 
 
 def _last_user_text(body: dict[str, Any]) -> str:
@@ -124,29 +128,35 @@ class FakeUpstream:
             self._paced(handler, model)
             return
         tool = "TOOL" in prompt
+        text = JSON_TEXT if (body.get("response_format") or {}).get("type") == "json_schema" else TEXT
+        think, finish = "THINK" in prompt, "length" if "LONG" in prompt else "stop"
         call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": TOOL_ARGS}}
         if not body.get("stream"):
-            message: dict[str, Any] = {"role": "assistant", "content": None if tool else TEXT}
+            message: dict[str, Any] = {"role": "assistant", "content": None if tool else text}
             if tool:
                 message["tool_calls"] = [call]
+            if think:
+                message["reasoning_content"] = REASONING
             data = {"id": "chatcmpl-up", "object": "chat.completion", "created": 1, "model": model,
-                    "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool else "stop"}], "usage": USAGE}
+                    "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool else finish}], "usage": USAGE}
             self._send(handler, 200, json.dumps(data).encode(), "application/json")
             return
         out = _chunk(model, {"role": "assistant", "content": None if tool else ""})
+        if think:
+            out += _chunk(model, {"reasoning_content": REASONING[:8]}) + _chunk(model, {"reasoning_content": REASONING[8:]})
         if tool:
             out += _chunk(model, {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]})
             out += _chunk(model, {"tool_calls": [{"index": 0, "function": {"arguments": TOOL_ARGS[:8]}}]})
             out += _chunk(model, {"tool_calls": [{"index": 0, "function": {"arguments": TOOL_ARGS[8:]}}]})
             out += _chunk(model, {}, "tool_calls")
         else:
-            half = len(TEXT) // 2
-            out += _chunk(model, {"content": TEXT[:half]})
+            half = len(text) // 2
+            out += _chunk(model, {"content": text[:half]})
             if "BREAK" in prompt:
                 error = {"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}}
                 self._send(handler, 200, out + b"data: " + json.dumps(error).encode() + b"\n\n", "text/event-stream")
                 return
-            out += _chunk(model, {"content": TEXT[half:]}) + _chunk(model, {}, "stop")
+            out += _chunk(model, {"content": text[half:]}) + _chunk(model, {}, finish)
         out += _chunk(model, None, usage=USAGE) + b"data: [DONE]\n\n"
         self._send(handler, 200, out, "text/event-stream")
 
