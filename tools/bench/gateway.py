@@ -44,6 +44,7 @@ MODEL = "gpt-5.5"  # a catalog id of specwire's openai spec (clients.MODELS["ope
 POOL_ROW = "specwire-pool"
 LABELS = {"direct": "fake provider, direct", "specwire": "**`specwire serve`**", "litellm": "LiteLLM proxy",
           POOL_ROW: "**`specwire serve`'s app, upstream pool of {pool}** (`create_app(config, client=Client(async_http_client=…))`)"}
+SHORT = {"direct": "direct", "specwire": "`specwire serve`", POOL_ROW: "specwire, pool raised", "litellm": "LiteLLM proxy"}
 
 # (key in the summary, column header, decimals, lower is better)
 COLUMNS: list[tuple[str, str, int, bool]] = [
@@ -144,9 +145,9 @@ def litellm_config(upstream: str, chunks: int, held_chunks: int) -> dict[str, An
     }
 
 
-def start_proxy(name: str, venvs: dict[str, Path], upstream: str, job: dict[str, Any], env: dict[str, str], workdir: Path) -> tuple[Proc, int, float]:
+def start_proxy(name: str, venvs: dict[str, Path], upstream: str, job: dict[str, Any], env: dict[str, str], workdir: Path) -> tuple[Proc, int, str]:
     """Start one proxy on a free port (configs written as JSON, which is YAML); returns it, its
-    port and its start-up seconds."""
+    port and the URL that answers 200 once it is ready."""
     port = _free_port()
     config = workdir / f"{name}.yaml"
     if name == "specwire":
@@ -161,9 +162,8 @@ def start_proxy(name: str, venvs: dict[str, Path], upstream: str, job: dict[str,
         config.write_text(json.dumps(litellm_config(upstream, job["chunks"], job["held_chunks"]), indent=1))
         cmd = [str(venvs["litellm"] / "bin" / "litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"]
         env = {**env, "LITELLM_LOG": "ERROR", "DISABLE_ADMIN_UI": "True"}
-    proc = Proc(name, cmd, env, workdir)
     ready = f"http://127.0.0.1:{port}/health/liveliness" if name == "litellm" else f"http://127.0.0.1:{port}/health/ready"
-    return proc, port, proc.wait_ready(ready, 120)
+    return Proc(name, cmd, env, workdir), port, ready
 
 
 def pool_size(streams: int) -> int:
@@ -206,10 +206,13 @@ def one_run(i: int, proxies: list[str], upstream: str, job_base: dict[str, Any],
     targets: dict[str, Any] = {"direct": {"url": f"{upstream}/bench/n{job_base['chunks']}-s4-t0/v1/chat/completions", "key": UPSTREAM_KEY, "model": MODEL}}
     procs: list[Proc] = []
     try:
-        for name in proxies[i % len(proxies):] + proxies[:i % len(proxies)]:
-            proc, port, startup = start_proxy(name, venvs, upstream, job_base, env, workdir)
+        started = []
+        for name in proxies[i % len(proxies):] + proxies[:i % len(proxies)]:  # all start at once
+            proc, port, ready = start_proxy(name, venvs, upstream, job_base, env, workdir)
             procs.append(proc)
-            run.setdefault("startup_s", {})[name] = startup
+            started.append((name, proc, port, ready))
+        for name, proc, port, ready in started:
+            run.setdefault("ready_after_s", {})[name] = proc.wait_ready(ready, 120)
             targets[name] = {"url": f"http://127.0.0.1:{port}/v1/chat/completions", "key": GATEWAY_KEY, "model": "bench",
                              "held_model": "bench-held", "pid": proc.proc.pid, "held_only": name == POOL_ROW}
         job = {**job_base, "run": i, "upstream": upstream, "targets": {k: targets[k] for k in ["direct", *proxies]}}
@@ -313,7 +316,8 @@ def markdown(gw: dict[str, Any] | None) -> list[str]:
     med, ratio = s["medians"], s["ratio"]
     cols = [(k, h.format(streams=c["streams"]), d, low) for k, h, d, low in COLUMNS]
     runs = gw.get("runs", [])
-    lines = [f"### Gateway: `specwire serve` and LiteLLM's proxy in front of the same fake provider (issue 14; {c['runs']} run(s), medians)", ""]
+    who = "`specwire serve` and LiteLLM's proxy" if "litellm" in c["proxies"] else "`specwire serve`"
+    lines = [f"### Gateway: {who} in front of the same fake provider (issue 14; {c['runs']} run(s), medians)", ""]
     if gw.get("command"):
         lines += [f"Produced by `{gw['command']}` at {gw.get('finished', '?')}, {c['wall_min']:.1f} min; 1-min load average before/after each run "
                   + ", ".join(f"{r['loadavg_before']:.2f}/{r['loadavg_after']:.2f}" for r in runs) + ".", ""]
@@ -342,14 +346,18 @@ def markdown(gw: dict[str, Any] | None) -> list[str]:
               f"all {c['streams']} streams ({c['held_chunks']} chunks each) were open: each past its first token at the client and held at the fake provider "
               "(fewer refuses the figure). Both proxies run under uvicorn with one worker and are restarted for every run; the client is one raw aiohttp "
               "session in another process on the same cores, so the req/s are the client and proxy together."]
+    if POOL_ROW in c["proxies"]:
+        lines += ["", f"The pool row is the same app (`specwire.gateway.create_app` on the same config, uvicorn, one worker) given a `specwire.Client` "
+                  f"whose upstream httpx pool holds {pool_size(c['streams'])} connections; `specwire serve` builds its client with the default pool, "
+                  "and the router config has no setting for it yet. It is measured with the streams held open only."]
     if s["errors"]:
-        lines += ["", "Errors and refusals:", ""] + [f"- {k}: `{v[:400]}`" for k, v in s["errors"].items()]
+        lines += ["", "Errors and refusals:", ""] + [f"- {k}: {v[:400]}" for k, v in s["errors"].items()]
     held = [(name, statistics.median(x) if (x := [r["results"][name]["held"]["hwm_mb"] for r in runs
                                                   if "hwm_mb" in r.get("results", {}).get(name, {}).get("held", {})]) else None)
             for name in c["proxies"]]
     if any(v for _, v in held):
         lines += ["", "Each proxy's own VmHWM at the end of the run (its peak since start-up): "
-                  + ", ".join(f"{LABELS[n].format(pool=pool_size(c['streams']))} {v:.1f} MB" for n, v in held if v) + "."]
+                  + ", ".join(f"{SHORT[n]} {v:.1f} MB" for n, v in held if v) + "."]
     return lines
 
 

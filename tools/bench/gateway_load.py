@@ -376,7 +376,7 @@ async def measure_held(session: Any, t: Target, job: dict[str, Any]) -> dict[str
     counts = await tasks
     wall, cpu = time.perf_counter() - t0, t.cpu() - c0
     sampler.cancel()
-    errors = [repr(c) for c in counts if isinstance(c, BaseException)]
+    errors = [f"{type(c).__name__}: {c}" for c in counts if isinstance(c, BaseException)]
     short = [c for c in counts if isinstance(c, int) and c != job["held_chunks"]]
     if max_open < n or held["held"] < n or errors or short:
         raise RuntimeError(f"only {max_open} of {n} streams were open at once at the client and {held['held']} held at the fake provider "
@@ -418,14 +418,15 @@ async def drive(job: dict[str, Any]) -> dict[str, Any]:
             try:
                 out[t.name]["rps64"] = await measure_rps(session, t, 64, job["rps_budget"], job["rps_warmup"])
             except Exception as exc:  # noqa: BLE001 - reported in the row
-                out[t.name]["rps64"] = {"error": repr(exc)[:500]}
+                out[t.name]["rps64"] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
         phases["rps64"] = time.perf_counter() - t0 - sum(phases.values())
         rot = job["run"] % max(1, len(proxies))
         for t in proxies[rot:] + proxies[:rot]:
+            h0 = time.perf_counter()
             try:
                 out[t.name]["held"] = await measure_held(session, t, job)
             except Exception as exc:  # noqa: BLE001 - reported in the row
-                out[t.name]["held"] = {"error": repr(exc)[:800]}
+                out[t.name]["held"] = {"error": f"{type(exc).__name__}: {exc}"[:800], "wall_s": time.perf_counter() - h0}
         phases["held"] = time.perf_counter() - t0 - sum(phases.values())
         for t in proxies:
             out[t.name]["processes"] = len(process_tree(t.pid)) if t.pid else 0
@@ -458,7 +459,7 @@ def drive_main(argv: list[str]) -> None:
     try:
         res = asyncio.run(drive(job))
     except Exception as exc:  # noqa: BLE001 - one line for run.py
-        res = {"error": repr(exc)[:800]}
+        res = {"error": f"{type(exc).__name__}: {exc}"[:800]}
     print("RESULT " + json.dumps(res), flush=True)
 
 
