@@ -175,7 +175,7 @@ def pool_size(streams: int) -> int:
 def run_section(args: argparse.Namespace, venvs: dict[str, Path], env: dict[str, str], log: Callable[[str], None]) -> dict[str, Any]:
     """All runs of the gateway rows; returns ``{"config", "runs", "summary"}`` (results.json's ``gateway``)."""
     proxies = [p for p in ["specwire", POOL_ROW, "litellm"] if not (p == "litellm" and args.no_litellm)]
-    job_base = {"streams": args.gw_streams, "ttft_streams": args.gw_ttft, "ttft_block": 10, "chunks": 20, "held_chunks": 20,
+    job_base = {"streams": args.gw_streams, "ttft_streams": args.gw_ttft, "ttft_block": 25, "chunks": 20, "held_chunks": 20,
                 "rps_budget": args.gw_budget, "rps_warmup": 0.5, "warmup": 10, "barrier_timeout": 60, "rss_interval": 0.05}
     env = {**env, **KEY_ENVS}
     started = time.perf_counter()
@@ -194,7 +194,7 @@ def run_section(args: argparse.Namespace, venvs: dict[str, Path], env: dict[str,
     finally:
         up.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    config = {k: job_base[k] for k in ("streams", "ttft_streams", "chunks", "held_chunks", "rps_budget")}
+    config = {k: job_base[k] for k in ("streams", "ttft_streams", "ttft_block", "chunks", "held_chunks", "rps_budget")}
     config.update(runs=args.runs, proxies=proxies, wall_min=(time.perf_counter() - started) / 60)
     return {"config": config, "runs": runs, "summary": summarize(runs, proxies)}
 
@@ -320,7 +320,9 @@ def markdown(gw: dict[str, Any] | None) -> list[str]:
     lines = [f"### Gateway: {who} in front of the same fake provider (issue 14; {c['runs']} run(s), medians)", ""]
     if gw.get("command"):
         lines += [f"Produced by `{gw['command']}` at {gw.get('finished', '?')}, {c['wall_min']:.1f} min; 1-min load average before/after each run "
-                  + ", ".join(f"{r['loadavg_before']:.2f}/{r['loadavg_after']:.2f}" for r in runs) + ".", ""]
+                  + ", ".join(f"{r['loadavg_before']:.2f}/{r['loadavg_after']:.2f}" for r in runs) + " (on 2 cores, the client, the fake provider "
+                  "and the proxy under test account for up to 2; anything above is other work)."
+                  + (f" {c['runs']} run(s) only: a check that the rows work end to end, not a measurement; the full bench takes medians of 3." if c["runs"] < 3 else ""), ""]
     lines += ["| | " + " | ".join(h for _, h, _, _ in cols) + " | streams open at once |", "|---|" + "---|" * (len(cols) + 1)]
     d = med.get("direct", {})
     lines.append(f"| {LABELS['direct']} (time to first token itself: median {_fmt(d.get('ttft_p50_ms'), 2)} ms, p99 {_fmt(d.get('ttft_p99_ms'), 2)} ms) | "
@@ -341,7 +343,7 @@ def markdown(gw: dict[str, Any] | None) -> list[str]:
         lines.append(f"| **{what} ÷ LiteLLM** | " + " | ".join(f"{r[k]:.2f}×" if k in r else "" for k, *_ in cols) + " | |")
     lines += ["", "Lower is better for every column but req/s. Added time to first token: a streamed call's time to its first content delta through the "
               f"proxy minus the same call directly to the fake provider ({c['ttft_streams']} calls of {c['chunks']} chunks per target, one at a time, targets "
-              "interleaved in blocks of 10). Server CPU: user + system seconds of the proxy's process tree (from /proc) over the requests it answered "
+              f"interleaved in blocks of {c.get('ttft_block', 25)}). Server CPU: user + system seconds of the proxy's process tree (from /proc) over the requests it answered "
               f"(non-stream: at 64 in flight; streams: the one-at-a-time calls). Peak RSS: the proxy's process tree, sampled every 50 ms and at the moment "
               f"all {c['streams']} streams ({c['held_chunks']} chunks each) were open: each past its first token at the client and held at the fake provider "
               "(fewer refuses the figure). Both proxies run under uvicorn with one worker and are restarted for every run; the client is one raw aiohttp "
