@@ -64,14 +64,14 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     g.add_argument("--no-gateway", action="store_true", help="skip the gateway rows (specwire serve and LiteLLM's proxy)")
     g.add_argument("--gateway-only", action="store_true",
                    help="run only the gateway rows and merge them into the results.json of the output folder")
-    g.add_argument("--gw-streams", type=int, help="concurrent streams held open through each proxy (default 500)")
+    g.add_argument("--gw-streams", type=int, help="concurrent streams held open through each proxy (default 500; quick 100)")
     g.add_argument("--gw-ttft", type=int, help="streams per target for time to first token, one at a time (default 150; quick 40)")
     g.add_argument("--gw-budget", type=float, help="seconds of non-stream calls at 64 in flight per target (default 3; quick 1)")
 
 
 def finish_args(args: argparse.Namespace) -> None:
     q = args.quick
-    args.gw_streams = args.gw_streams or 500
+    args.gw_streams = args.gw_streams or (100 if q else 500)
     args.gw_ttft = args.gw_ttft or (40 if q else 150)
     args.gw_budget = args.gw_budget or (1.0 if q else 3.0)
 

@@ -810,7 +810,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--runs", type=int, help="runs to take medians over (default 3; quick 1)")
     ap.add_argument("--budget", type=float, help="seconds per timed measurement (default 1.0; quick 0.25)")
     ap.add_argument("--clients", help=f"comma-separated subset of: {','.join(dict.fromkeys(MAIN_CLIENTS + API_CLIENTS))}")
-    ap.add_argument("--metrics", help="comma-separated subset of: import,cold,cpu_sync,cpu_async,rps64,stream,stream_sync,ttfe,rss_streams,rss_growth,profile")
+    ap.add_argument("--metrics", help="comma-separated subset of: import,cold,cpu_sync,cpu_async,rps64,stream,stream_sync,ttfe,rss_streams,rss_growth,profile,gateway")
     ap.add_argument("--chunks", type=int, help="chunks in the stream-throughput stream (default 2000; quick 500)")
     ap.add_argument("--chunk-size", type=int, default=4, help="characters of text per chunk (default 4)")
     ap.add_argument("--tool-deltas", type=int, default=0, help="tool-call argument deltas appended to each stream (default 0)")
@@ -854,7 +854,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.clients = [c for c in args.clients if c != "litellm"]
     if BASELINE not in args.clients:
         args.clients.insert(0, BASELINE)  # every ratio needs it
-    all_metrics = ["import", "cold", *MAIN_METRICS, "rss_streams", "rss_growth", "profile"]
+    all_metrics = ["import", "cold", *MAIN_METRICS, "rss_streams", "rss_growth", "profile", "gateway"]
     args.metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else all_metrics
     args.out_dir = Path(args.out) if args.out else (HERE / "out" if q else HERE)
     args.pin = args.pin and len(os.sched_getaffinity(0)) >= 2
@@ -929,7 +929,7 @@ def main(argv: list[str] | None = None) -> None:
             profile["imports"] = import_breakdown()
     finally:
         server.stop()
-    gw = {} if args.no_gateway else gateway_section(args, command.strip())
+    gw = gateway_section(args, command.strip()) if "gateway" in args.metrics and not args.no_gateway else {}
     utils = [r.get("server_cpu_util") for run in runs for c in run["results"].values() for r in c.values() if isinstance(r, dict)]
     utils = [u for u in utils if isinstance(u, (int, float))]
     results = {
