@@ -166,6 +166,20 @@ def start_proxy(name: str, venvs: dict[str, Path], upstream: str, job: dict[str,
     return Proc(name, cmd, env, workdir), port, ready
 
 
+def server_stack(venvs: dict[str, Path], env: dict[str, str]) -> dict[str, str]:
+    """What uvicorn runs on in each venv: ``auto`` picks httptools and uvloop when installed, else
+    h11 and asyncio; the versions of uvicorn and the proxy."""
+    code = ("import importlib.util as u, importlib.metadata as m\n"
+            "def v(p):\n    try: return m.version(p)\n    except m.PackageNotFoundError: return None\n"
+            "print(f\"uvicorn {v('uvicorn')}, HTTP {'httptools' if u.find_spec('httptools') else 'h11'}, loop {'uvloop' if u.find_spec('uvloop') else 'asyncio'}"
+            "; {NAME} {v(NAME)}\")")
+    out = {}
+    for venv, name in (("main", "specwire"), ("litellm", "litellm")):
+        r = subprocess.run([str(venvs[venv] / "bin" / "python"), "-c", code.replace("NAME", repr(name))], capture_output=True, text=True, env=env, check=False)
+        out[name] = r.stdout.strip() or r.stderr.strip()[-200:]
+    return out
+
+
 def pool_size(streams: int) -> int:
     """The upstream pool of the :data:`POOL_ROW` server: the held streams and some room."""
     return streams + 16
@@ -195,7 +209,7 @@ def run_section(args: argparse.Namespace, venvs: dict[str, Path], env: dict[str,
         up.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     config = {k: job_base[k] for k in ("streams", "ttft_streams", "ttft_block", "chunks", "held_chunks", "rps_budget")}
-    config.update(runs=args.runs, proxies=proxies, wall_min=(time.perf_counter() - started) / 60)
+    config.update(runs=args.runs, proxies=proxies, wall_min=(time.perf_counter() - started) / 60, servers=server_stack(venvs, env))
     return {"config": config, "runs": runs, "summary": summarize(runs, proxies)}
 
 
@@ -251,7 +265,8 @@ def values_of(res: dict[str, Any]) -> dict[str, dict[str, float]]:
         for key, src, field in (("cpu_ms_per_request", rps, "server_cpu_ms_per_request"), ("cpu_ms_per_stream", ttft, "server_cpu_ms_per_stream"),
                                 ("rps64", rps, "req_s"), ("peak_rss_mb", held, "peak_rss_mb"), ("rss_idle_mb", held, "rss_idle_mb"),
                                 ("hwm_mb", held, "hwm_mb"), ("held_cpu_ms_per_stream", held, "server_cpu_ms_per_stream"),
-                                ("held_ttft_p50_ms", held, "ttft_p50_ms"), ("max_open", held, "max_open")):
+                                ("held_ttft_p50_ms", held, "ttft_p50_ms"), ("max_open", held, "max_open"),
+                                ("upstream_connections_per_request", rps, "upstream_connections_per_request")):
             if isinstance(src.get(field), (int, float)):
                 v[key] = float(src[field])
         out[name] = v
@@ -348,12 +363,18 @@ def markdown(gw: dict[str, Any] | None) -> list[str]:
               f"all {c['streams']} streams ({c['held_chunks']} chunks each) were open: each past its first token at the client and held at the fake provider "
               "(fewer refuses the figure). Both proxies run under uvicorn with one worker and are restarted for every run; the client is one raw aiohttp "
               "session in another process on the same cores, so the req/s are the client and proxy together."]
+    if c.get("servers"):
+        lines += ["", "Servers: " + "; ".join(f"{SHORT[n]}: {v}" for n, v in c["servers"].items() if n in c["proxies"]) + "."]
     if POOL_ROW in c["proxies"]:
         lines += ["", f"The pool row is the same app (`specwire.gateway.create_app` on the same config, uvicorn, one worker) given a `specwire.Client` "
                   f"whose upstream httpx pool holds {pool_size(c['streams'])} connections; `specwire serve` builds its client with the default pool, "
                   "and the router config has no setting for it yet. It is measured with the streams held open only."]
     if s["errors"]:
         lines += ["", "Errors and refusals:", ""] + [f"- {k}: {v[:400]}" for k, v in s["errors"].items()]
+    conns = [(name, med.get(name, {}).get("upstream_connections_per_request")) for name in ["direct", *c["proxies"]]]
+    if any(v is not None for n, v in conns if n != "direct"):
+        lines += ["", "New connections the fake provider accepted per non-stream request at 64 in flight (0 when every connection is reused): "
+                  + ", ".join(f"{SHORT[n]} {v:.2f}" for n, v in conns if v is not None) + "."]
     held = [(name, statistics.median(x) if (x := [r["results"][name]["held"]["hwm_mb"] for r in runs
                                                   if "hwm_mb" in r.get("results", {}).get(name, {}).get("held", {})]) else None)
             for name in c["proxies"]]

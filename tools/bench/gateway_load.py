@@ -291,9 +291,10 @@ async def measure_ttft(session: Any, targets: list[Target], job: dict[str, Any])
             for t in targets}
 
 
-async def measure_rps(session: Any, t: Target, inflight: int, budget: float, warmup: float) -> dict[str, Any]:
+async def measure_rps(session: Any, t: Target, inflight: int, budget: float, warmup: float, upstream: str) -> dict[str, Any]:
     """``inflight`` concurrent non-stream calls in a loop: requests/s over ``budget`` seconds after
-    ``warmup`` seconds, and the server's CPU per request over the same window."""
+    ``warmup`` seconds, the server's CPU per request over the same window, and the connections the
+    fake provider (``upstream``) accepted per request in it."""
     state = {"count": 0, "counting": False}
     stop = time.perf_counter() + warmup + budget
 
@@ -305,13 +306,18 @@ async def measure_rps(session: Any, t: Target, inflight: int, budget: float, war
 
     tasks = [asyncio.ensure_future(loop()) for _ in range(inflight)]
     await asyncio.sleep(warmup)
+    u0 = await _upstream_get(session, upstream + "/_stats")
     state["counting"], c0, t0 = True, t.cpu(), time.perf_counter()
     done = asyncio.gather(*tasks)
     await asyncio.wait([done], timeout=budget)
     state["counting"] = False
     wall, c1, count = time.perf_counter() - t0, t.cpu(), state["count"]
+    u1 = await _upstream_get(session, upstream + "/_stats")
     await done
-    return {"req_s": count / wall, "requests": count, "wall_s": wall,
+    # connections the fake provider accepted per request it answered: 0 when the pool reuses them all
+    # (the client's own connections to a direct target count too; they are reused after the warm-up)
+    upstream_conns = (u1["connections"] - u0["connections"]) / max(1, u1["requests"] - u0["requests"] - 1)
+    return {"req_s": count / wall, "requests": count, "wall_s": wall, "upstream_connections_per_request": upstream_conns,
             "server_cpu_ms_per_request": (c1 - c0) / count * 1000 if t.pids and count else None}
 
 
@@ -416,7 +422,7 @@ async def drive(job: dict[str, Any]) -> dict[str, Any]:
         rot = job["run"] % len(timed)
         for t in timed[rot:] + timed[:rot]:
             try:
-                out[t.name]["rps64"] = await measure_rps(session, t, 64, job["rps_budget"], job["rps_warmup"])
+                out[t.name]["rps64"] = await measure_rps(session, t, 64, job["rps_budget"], job["rps_warmup"], job["upstream"])
             except Exception as exc:  # noqa: BLE001 - reported in the row
                 out[t.name]["rps64"] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
         phases["rps64"] = time.perf_counter() - t0 - sum(phases.values())
