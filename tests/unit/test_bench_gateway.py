@@ -161,3 +161,16 @@ def test_the_holding_server_releases_every_held_stream() -> None:
         assert server.held == []
 
     asyncio.run(scenario())
+
+
+def test_without_litellm_there_is_no_ratio_row() -> None:
+    runs = [_run(1.0, 5.0, 21.0)]
+    for r in runs:
+        del r["results"]["litellm"]
+    proxies = ["specwire", "specwire-pool"]
+    summary = gateway.summarize(runs, proxies)
+    assert summary["ratio"] == {}
+    gw = {"config": {"streams": 500, "ttft_streams": 10, "chunks": 20, "held_chunks": 20, "runs": 1, "proxies": proxies, "wall_min": 1.0},
+          "runs": runs, "summary": summary}
+    table = "\n".join(gateway.markdown(gw))
+    assert "÷ LiteLLM" not in table and "LiteLLM's proxy" not in table
