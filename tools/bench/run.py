@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 
 from clients import MODELS  # noqa: E402  (constants; clients.py imports its libraries lazily)
 from cold import COLD_CALLS, COLD_WHAT  # noqa: E402  (standard library only, like this file)
+import gateway  # noqa: E402  (the gateway rows, issue 14; standard library only, like this file)
 
 VENVS = {"main": HERE / ".venv", "litellm": HERE / ".venv-litellm"}
 REQUIREMENTS = {"main": HERE / "requirements.txt", "litellm": HERE / "requirements-litellm.txt"}
@@ -139,7 +140,7 @@ def setup() -> None:
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
         args = ["-r", str(REQUIREMENTS[name])]
         if name == "main":
-            args += ["-e", f"{ROOT}[aiohttp]"]
+            args += ["-e", f"{ROOT}[aiohttp,gateway]"]
         log(f"installing into {venv.name}: {' '.join(a for a in args if a != '-r')}")
         subprocess.run([*pip, *args], check=True)
     log("setup done")
@@ -728,6 +729,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         add("")
         add("\"RSS before\" is the process after imports, client construction and one warm-up stream, so the peak includes each library's import footprint, as the issue's table does.")
         add("")
+    gw_lines = gateway.markdown(results.get("gateway"))
+    if gw_lines:
+        lines.extend(gw_lines)
+        add("")
     lines.extend(targets_markdown(results))
     add("")
     prof = results.get("profile", {})
@@ -805,7 +810,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--runs", type=int, help="runs to take medians over (default 3; quick 1)")
     ap.add_argument("--budget", type=float, help="seconds per timed measurement (default 1.0; quick 0.25)")
     ap.add_argument("--clients", help=f"comma-separated subset of: {','.join(dict.fromkeys(MAIN_CLIENTS + API_CLIENTS))}")
-    ap.add_argument("--metrics", help="comma-separated subset of: import,cold,cpu_sync,cpu_async,rps64,stream,stream_sync,ttfe,rss_streams,rss_growth,profile")
+    ap.add_argument("--metrics", help="comma-separated subset of: import,cold,cpu_sync,cpu_async,rps64,stream,stream_sync,ttfe,rss_streams,rss_growth,profile,gateway")
     ap.add_argument("--chunks", type=int, help="chunks in the stream-throughput stream (default 2000; quick 500)")
     ap.add_argument("--chunk-size", type=int, default=4, help="characters of text per chunk (default 4)")
     ap.add_argument("--tool-deltas", type=int, default=0, help="tool-call argument deltas appended to each stream (default 0)")
@@ -820,7 +825,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--ceiling-seconds", type=int, default=3)
     ap.add_argument("--report", action="store_true", help="only rewrite RESULTS.md from the results.json in the output folder")
     ap.add_argument("--targets", action="store_true", help="only print the targets table (met/missed) of the results.json in the output folder")
+    gateway.add_arguments(ap)
     args = ap.parse_args(argv)
+    gateway.finish_args(args)
     q = args.quick
     args.runs = args.runs or (1 if q else 3)
     args.budget = args.budget or (0.25 if q else 1.0)
@@ -847,12 +854,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.clients = [c for c in args.clients if c != "litellm"]
     if BASELINE not in args.clients:
         args.clients.insert(0, BASELINE)  # every ratio needs it
-    all_metrics = ["import", "cold", *MAIN_METRICS, "rss_streams", "rss_growth", "profile"]
+    all_metrics = ["import", "cold", *MAIN_METRICS, "rss_streams", "rss_growth", "profile", "gateway"]
     args.metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else all_metrics
     args.out_dir = Path(args.out) if args.out else (HERE / "out" if q else HERE)
     args.pin = args.pin and len(os.sched_getaffinity(0)) >= 2
     args.na = {}
     return args
+
+
+def gateway_section(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The gateway rows (gateway.py), with the command and time that produced them."""
+    log(f"gateway rows (issue 14): {args.runs} run(s), {args.gw_streams} streams held open, {args.gw_ttft} streams per target for time to first token")
+    gw = gateway.run_section(args, VENVS, worker_env(), log)
+    gw.update(command=command, finished=_dt.datetime.now().isoformat(timespec="seconds"))
+    return gw
+
+
+def gateway_only(args: argparse.Namespace, command: str) -> None:
+    """``--gateway-only``: the gateway rows, merged into the output folder's results.json (the
+    other tables are kept), then RESULTS.md rewritten."""
+    gw = gateway_section(args, command)
+    path = args.out_dir / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results["gateway"] = gw
+    path.write_text(json.dumps(results, indent=1) + "\n")
+    if "summary" in results:
+        results["summary"]["targets"] = check_targets(results["summary"]["clients"], results["summary"].get("imports", {}), results.get("leak", {}))
+        body = render_markdown(results)
+    else:
+        body = "\n".join(gateway.markdown(gw))
+    write_markdown(args.out_dir / "RESULTS.md", body)
+    log(f"wrote the gateway rows into {path} and {args.out_dir / 'RESULTS.md'} ({gw['config']['wall_min']:.1f} min)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -875,6 +907,9 @@ def main(argv: list[str] | None = None) -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     command = "python tools/bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.gateway_only:
+        gateway_only(args, command.strip())
+        return
     log(f"{command.strip()}: {args.runs} run(s), budget {args.budget}s, clients {','.join(args.clients)}")
     info = machine()
     server = FakeServer(args)
@@ -894,6 +929,7 @@ def main(argv: list[str] | None = None) -> None:
             profile["imports"] = import_breakdown()
     finally:
         server.stop()
+    gw = gateway_section(args, command.strip()) if "gateway" in args.metrics and not args.no_gateway else {}
     utils = [r.get("server_cpu_util") for run in runs for c in run["results"].values() for r in c.values() if isinstance(r, dict)]
     utils = [u for u in utils if isinstance(u, (int, float))]
     results = {
@@ -905,7 +941,7 @@ def main(argv: list[str] | None = None) -> None:
                    "clients": args.clients, "metrics": args.metrics},
         "machine": info, "server_loop": server_loop, "ceiling": ceil, "ceiling_end": ceil_end,
         "server_util_max": max(utils) if utils else None, "server_util_median": statistics.median(utils) if utils else None,
-        "runs": runs, "leak": leak, "profile": profile,
+        "runs": runs, "leak": leak, "profile": profile, "gateway": gw,
     }
     results["summary"] = summarize(runs, leak, args)
     (args.out_dir / "results.json").write_text(json.dumps(results, indent=1) + "\n")
