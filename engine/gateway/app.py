@@ -168,7 +168,7 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     record = call.record
     record.model = gateway.metrics.model_label(chat.model)
     gateway.check_model(call.key, chat.model)
-    reply_id = "chatcmpl-" + call.request_id
+    reply_id = endpoint.reply_id_for(call.request_id)
     options = {**chat.options, "extra_headers": {"x-request-id": call.request_id}}
     if not chat.stream:
         response = await gateway.router.acomplete(chat.model, chat.messages, **options)
@@ -216,8 +216,17 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     return EventStream(chunks(), stream.aclose)
 
 
-_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models}
-_METHODS = {"chat": "POST", "models": "GET"}
+async def _count_tokens(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
+    from .count import count_input_tokens
+
+    chat = endpoint.parse(await gateway.body(request))
+    call.record.model = gateway.metrics.model_label(chat.model)
+    gateway.check_model(call.key, chat.model)
+    return JSONResponse(endpoint.count_body(count_input_tokens(gateway.router, chat.model, chat.messages, chat.options)))
+
+
+_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models, "count_tokens": _count_tokens}
+_METHODS = {"chat": "POST", "models": "GET", "count_tokens": "POST"}
 
 
 class EventStream(Response):
@@ -328,7 +337,8 @@ def create_app(
 
     routes = [Route("/health/live", live, methods=["GET"]), Route("/health/ready", ready, methods=["GET"])]
     routes += [Route(ep.path, _endpoint(gateway, ep.api, bind(ep), path=ep.path), methods=[_METHODS[ep.operation]]) for ep in endpoints]
-    routes.append(Route("/metrics", _endpoint(gateway, endpoints[0].api, metrics), methods=["GET"]))
+    plain = next((ep.api for ep in endpoints if ep.operation == "models"), endpoints[0].api)  # /metrics errors: the API that lists models
+    routes.append(Route("/metrics", _endpoint(gateway, plain, metrics), methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gateway
     return app

@@ -7,20 +7,30 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
     serve:
       endpoints:
         NAME:
-          operation: chat | models
+          operation: chat | models | count_tokens
           path: /v1/...                      the HTTP path the gateway mounts
-          request:                           (chat) the wire request → a unified call
+          request:                           (chat, count_tokens) the wire request → a unified call
+            like: ENDPOINT                   start from that endpoint's request section (this
+                                             one's keys win; ``fields`` may be a list of names
+                                             picking that endpoint's fields)
             model: FIELD                     the field naming the model
             messages: FIELD                  the field holding the messages
+            system: …, items: …, blocks: …   how to read messages that are not in specwire's own
+                                             (OpenAI Chat) shape: :mod:`specwire.gateway.inbound`
             fields:                          every other field it takes (any other: 400)
-              FIELD: {option: NAME | call: stream | include_usage, value: EXPR, unless: FIELD,
-                      refuse: EXPR, message: TEXT}
+              FIELD: {option: NAME | call: stream | include_usage, value: EXPR, each: TREE,
+                      set: {OPTION: EXPR}, unless: FIELD, refuse: EXPR, message: TEXT}
+          reply_id: TREE                     the reply's id (over request_id; default chatcmpl-…)
           response: TREE                     the reply (chat: over id, created, model, text,
-                                             finish, tool_calls, usage; models: over models)
+                                             finish, tool_calls, parts, usage; models: over
+                                             models; count_tokens: over input_tokens)
           tool_call: TREE                    each tool call (over call: id, name, arguments, index)
+          parts: {PART_TYPE: TREE}           each part of the reply, in order, as ``parts`` (over
+                                             part: the part's fields, index; a type without a
+                                             tree is left out)
           usage: TREE                        the usage (over usage: the unified Usage fields)
           model: TREE                        (models) each entry (over name)
-          finish_reasons: {UNIFIED: WIRE, default: WIRE}
+          finish_reasons: {RAW | UNIFIED: WIRE, default: WIRE}
           stream:                            server-sent events
             base: TREE                       merged under every JSON event
             events: {KIND: [{data: TREE | TEXT, event: EXPR, when: EXPR}]}
@@ -29,9 +39,18 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
 
 ``KIND`` is ``start`` (once, before the first event) or a stream event type of
 :mod:`specwire.types` (``text_delta``, ``tool_call_start``, ``finish``, ``error``…); besides the
-tree's own variables, stream templates see ``event`` (the event's fields), ``tool_index`` (the
-tool call's position among the reply's tool calls), ``include_usage``, ``finish``, ``usage`` and
-``error`` (the rendered error body).  Trees are compiled at load (:func:`specwire.render.compile_tree`,
+tree's own variables, stream templates see ``event`` (the event's fields; an ``*_end`` event's
+``part`` as a dict), ``tool_index`` (the tool call's position among the reply's tool calls),
+``block_index`` (the part's position among the content blocks sent so far: a part gets the next
+index with its first event that sends anything, so per-block start/delta/stop events of APIs
+such as Anthropic's are numbered 0, 1, … without gaps), ``include_usage``, ``finish``, ``usage``
+and ``error`` (the rendered error body).
+
+A request field's ``value`` (an expression over ``value``) replaces the wire value; ``each`` (a
+tree over ``item``) maps each entry of a list value (tools in another API's shape); ``set``
+sets further options from the same field (each an expression over ``value``; ``omit`` or ``none``
+sets nothing).  An option whose value comes out ``none``/``omit`` is not set.  The finish reason
+of a reply is looked up by the provider's raw value first, then by the unified one.  Trees are compiled at load (:func:`specwire.render.compile_tree`,
 the sandbox of the request templates); expressions (``value``, ``refuse``, ``when``) are Jinja2
 expressions.  Pure: no I/O besides reading the spec file (:func:`serve_sections`).
 """
@@ -48,6 +67,7 @@ from ..errors import ConfigError
 from ..render import OMIT, TemplateFailure, compile_expression, compile_tree
 from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage
 from .errors import GatewayError
+from .inbound import INBOUND_KEYS, Inbound
 
 __all__ = ["CALL_FIELDS", "STREAM_KINDS", "ChatCall", "Endpoint", "EventWriter", "WireAPI", "serve_sections"]
 
@@ -59,7 +79,7 @@ STREAM_KINDS: tuple[str, ...] = (
 #: What a request field may set besides a unified option (``call:``).
 CALL_FIELDS: tuple[str, ...] = ("stream", "include_usage")
 #: The endpoint operations the gateway serves.
-OPERATIONS: tuple[str, ...] = ("chat", "models")
+OPERATIONS: tuple[str, ...] = ("chat", "models", "count_tokens")
 
 
 @dataclass
@@ -95,6 +115,8 @@ class _Field:
     unless: str | None
     refuse: Any
     message: str
+    each: Any = None
+    sets: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -107,14 +129,14 @@ class _SSE:
 class Endpoint:
     """One compiled endpoint of a ``serve:`` section (see the module docstring)."""
 
-    def __init__(self, name: str, data: Mapping[str, Any], api: WireAPI) -> None:
+    def __init__(self, name: str, data: Mapping[str, Any], api: WireAPI, siblings: Mapping[str, Any] | None = None) -> None:
         where = f"serve.endpoints.{name}"
         self.name, self.api = name, api
         self.operation: str = data["operation"]
         if self.operation not in OPERATIONS:
             raise ConfigError(f"{where}.operation: {self.operation!r} is not one of {', '.join(OPERATIONS)}")
         self.path: str = data["path"]
-        request = data.get("request") or {}
+        request = _request(data.get("request") or {}, siblings or {}, where)
         self.model_field: str = request.get("model", "model")
         self.messages_field: str = request.get("messages", "messages")
         self.fields = {
@@ -122,9 +144,14 @@ class Endpoint:
                          compile_expression(spec["value"], f"{where}.request.fields.{wire}.value") if "value" in spec else None,
                          spec.get("unless"),
                          compile_expression(spec["refuse"], f"{where}.request.fields.{wire}.refuse") if "refuse" in spec else None,
-                         spec.get("message", f"{wire}: this value is not supported here"))
+                         spec.get("message", f"{wire}: this value is not supported here"),
+                         _tree(spec.get("each"), f"{where}.request.fields.{wire}.each"),
+                         {name: compile_expression(expr, f"{where}.request.fields.{wire}.set.{name}") for name, expr in (spec.get("set") or {}).items()})
             for wire, spec in (request.get("fields") or {}).items()
         }
+        self.inbound = Inbound(request, f"{where}.request") if any(k in request for k in INBOUND_KEYS) else None
+        self.reply_id = _tree(data.get("reply_id", "chatcmpl-{{ request_id }}"), f"{where}.reply_id")
+        self.parts = {kind: compile_tree(tree, f"{where}.parts.{kind}") for kind, tree in (data.get("parts") or {}).items()}
         self.response = _tree(data.get("response"), f"{where}.response")
         self.tool_call = _tree(data.get("tool_call"), f"{where}.tool_call")
         self.usage = _tree(data.get("usage"), f"{where}.usage")
@@ -151,7 +178,10 @@ class Endpoint:
         if not isinstance(model, str) or not model:
             raise GatewayError(400, "invalid_request", f"you must provide a {self.model_field} parameter", param=self.model_field)
         messages = given.pop(self.messages_field, None)
-        if not isinstance(messages, list) or not messages:
+        if self.inbound is not None:
+            system = {name: given.pop(name, None) for name in self.inbound.wire_fields}
+            messages = self.inbound.messages(messages, self.messages_field, *system.values())
+        elif not isinstance(messages, list) or not messages:
             raise GatewayError(400, "invalid_request", f"{self.messages_field} must be a non-empty array", param=self.messages_field)
         unknown = sorted(k for k in given if k not in self.fields)
         if unknown:
@@ -163,9 +193,16 @@ class Endpoint:
                 continue
             if spec.refuse is not None and _expr(spec.refuse, {"value": value}, wire):
                 raise GatewayError(400, "invalid_request", spec.message, param=wire)
+            for name, expr in spec.sets.items():
+                if (extra := _expr(expr, {"value": value}, wire)) is not None:
+                    call.options[name] = extra
             if spec.value is not None:
                 value = _expr(spec.value, {"value": value}, wire)
-            if spec.option is not None:
+            if spec.each is not None:
+                if not isinstance(value, list):
+                    raise GatewayError(400, "invalid_request", f"{wire}: expected an array", param=wire)
+                value = [_each(spec.each, item, f"{wire}[{i}]") for i, item in enumerate(value)]
+            if spec.option is not None and value is not None:
                 call.options[spec.option] = value
             elif spec.call == "stream":
                 call.stream = bool(value)
@@ -177,7 +214,14 @@ class Endpoint:
     # ------------------------------------------------------------------ out
     def finish(self, response: Response) -> str:
         reason = response.finish_reason.unified if response.finish_reason is not None else "stop"
+        raw = response.finish_reason.raw if response.finish_reason is not None else None
+        if raw is not None and raw in self.finish_reasons and raw != "default":
+            return str(self.finish_reasons[raw])
         return str(self.finish_reasons.get(reason, self.finish_reasons.get("default", reason)))
+
+    def reply_id_for(self, request_id: str) -> str:
+        """The id of the reply to the request ``request_id`` (``reply_id``)."""
+        return str(_render(self.reply_id, {"request_id": request_id}))
 
     def usage_body(self, usage: Usage | None) -> Any:
         if usage is None or self.usage is None:
@@ -188,8 +232,21 @@ class Endpoint:
         """The non-streamed reply to a chat call (``model``: the name the caller asked for)."""
         calls = [_render(self.tool_call, {"call": _call(c, i)}) for i, c in enumerate(response.tool_calls)] if self.tool_call is not None else []
         ctx = {"id": reply_id, "created": created if created is not None else int(time.time()), "model": model, "text": response.text,
-               "finish": self.finish(response), "tool_calls": calls, "usage": self.usage_body(response.usage)}
+               "finish": self.finish(response), "tool_calls": calls, "usage": self.usage_body(response.usage), "parts": self.parts_body(response)}
         return _render(self.response, ctx)
+
+    def parts_body(self, response: Response) -> list[Any]:
+        """The reply's parts, in order, each rendered by its ``parts`` tree (no tree: left out)."""
+        out = []
+        for index, part in enumerate(response.parts):
+            tree = self.parts.get(part.type)
+            if tree is not None and (body := _render(tree, {"part": part.model_dump(), "index": index})) is not None:
+                out.append(body)
+        return out
+
+    def count_body(self, input_tokens: int) -> Any:
+        """The reply to a count_tokens call."""
+        return _render(self.response, {"input_tokens": input_tokens})
 
     def models_body(self, names: list[str]) -> Any:
         """The reply to a models call: ``names`` rendered by ``model`` into ``response``."""
@@ -197,9 +254,36 @@ class Endpoint:
         return _render(self.response, {"models": models})
 
 
+def _request(request: Mapping[str, Any], siblings: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """An endpoint's request section with its ``like:`` resolved."""
+    like = request.get("like")
+    if like is None:
+        return request
+    base = (siblings.get(like) or {}).get("request") if isinstance(siblings.get(like), Mapping) else None
+    if not isinstance(base, Mapping) or "like" in base:
+        raise ConfigError(f"{where}.request.like: {like!r} names no endpoint of this section with a request of its own")
+    merged = {**base, **{k: v for k, v in request.items() if k != "like"}}
+    picked = request.get("fields")
+    if isinstance(picked, list):
+        known = base.get("fields") or {}
+        missing = [f for f in picked if f not in known]
+        if missing:
+            raise ConfigError(f"{where}.request.fields: {missing[0]!r} is not a field of the endpoint {like!r}")
+        merged["fields"] = {f: known[f] for f in picked}
+    return merged
+
+
 def _call(part: Any, index: int) -> dict[str, Any]:
     arguments = part.arguments_text if part.arguments_text is not None else json.dumps(part.arguments if part.arguments is not None else {}, ensure_ascii=False)
     return {"id": part.tool_call_id, "name": part.tool_name, "arguments": arguments, "index": index}
+
+
+def _each(tree: Any, item: Any, param: str) -> Any:
+    try:
+        value = tree.render({"item": item})
+    except TemplateFailure:  # an entry the tree cannot read: the caller's request is at fault
+        raise GatewayError(400, "invalid_request", f"{param}: a malformed entry", param=param) from None
+    return None if value is OMIT else value
 
 
 def _expr(expr: Any, ctx: Mapping[str, Any], param: str | None = None) -> Any:
@@ -219,6 +303,7 @@ class EventWriter:
                                     "created": created if created is not None else int(time.time())}
         self._started = False
         self._tools: dict[int, int] = {}  # part index -> tool call index
+        self._blocks: dict[int, int] = {}  # part index -> content block index (once it sent something)
 
     def _emit(self, kind: str, ctx: Mapping[str, Any]) -> bytes:
         out = b""
@@ -244,8 +329,19 @@ class EventWriter:
         """The bytes (possibly none) for one event."""
         out = self.start()
         ctx: dict[str, Any] = {**self.ctx, "event": {f.name: getattr(event, f.name) for f in fields(event) if f.name not in ("response", "error", "part")}}
+        part = getattr(event, "part", None)
+        if part is not None:
+            ctx["event"]["part"] = part.model_dump()
         if isinstance(event, (ToolCallStart, ToolCallDelta)):
             ctx["tool_index"] = self._tools.setdefault(event.index, len(self._tools))
+        index = getattr(event, "index", None)
+        if isinstance(index, int):
+            block = self._blocks.get(index)
+            ctx["block_index"] = len(self._blocks) if block is None else block
+            sent = self._emit(event.type, ctx)
+            if sent and block is None:
+                self._blocks[index] = ctx["block_index"]
+            return out + sent
         if isinstance(event, Finish):
             ctx.update(finish=self.endpoint.finish(event.response), usage=self.endpoint.usage_body(event.response.usage))
         if isinstance(event, ErrorEvent):
@@ -265,7 +361,8 @@ class WireAPI:
         try:
             self.error = compile_tree(section["error"], "serve.error")
             self.error_types: Mapping[str, str] = section.get("error_types") or {}
-            self.endpoints = [Endpoint(n, d, self) for n, d in (section.get("endpoints") or {}).items()]
+            endpoints = section.get("endpoints") or {}
+            self.endpoints = [Endpoint(n, d, self, endpoints) for n, d in endpoints.items()]
         except TemplateFailure as exc:
             raise ConfigError(f"{name}: {exc}") from None
         except (KeyError, TypeError, AttributeError) as exc:
