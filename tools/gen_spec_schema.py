@@ -20,6 +20,7 @@ from specwire.structured import SCHEMA_RULES as _SCHEMA_RULE_FUNCTIONS
 from specwire.gateway.wire import CALL_FIELDS as SERVE_CALL_FIELDS
 from specwire.gateway.wire import OPERATIONS as SERVE_OPERATIONS
 from specwire.gateway.wire import STREAM_KINDS as SERVE_STREAM_KINDS
+from specwire.gateway.inbound import ROLES as INBOUND_ROLES
 from specwire.types import Request
 from specwire.vocabulary import ERROR_CLASS_NAMES, FINISH_REASONS, GENERIC_PARAMS, OPERATION_OPTIONS, OPERATIONS
 
@@ -237,7 +238,35 @@ SERVE_FIELD = obj({
     "unless": {**STR, "description": "skip this field when that field is given too"},
     "refuse": {**TEMPLATE, "description": "an expression over `value`: true refuses the request (400) with `message`"},
     "message": STR,
+    "each": {"description": "a YAML tree of templates over `item`: each entry of a list value mapped through it (e.g. tools in another API's shape)"},
+    "set": {**string_map(TEMPLATE), "description": "further unified options this field sets, each an expression over `value` (none or omit: not set)"},
 })
+# the inbound keys of a serve request (engine/gateway/inbound.py)
+INBOUND_RULE = obj({
+    "when": {**TEMPLATE, "description": "an expression over `block` and `role`: the rule applies when it is true"},
+    "part": {"description": "a YAML tree of templates over `block` and `role`: the unified part (a mapping with its `type`)"},
+    "nested": {**string_map(STR), "description": "part field -> the block's wire field holding blocks itself, read with the same rules"},
+    "role": {"enum": list(INBOUND_ROLES), "description": "the part goes in a message of its own with this role"},
+    "merge": {**BOOL, "description": "with role: join the message before when it has the same role"},
+    "drop": {**BOOL, "description": "the block is read and left out"},
+    "refuse": {**STR, "description": "the block is refused (400) with this text"},
+})
+SERVE_INBOUND = {
+    "system": {"oneOf": [STR, obj({"field": STR, "role": {"enum": list(INBOUND_ROLES)}}, ["field"])],
+               "description": "a field whose value (a string or blocks) opens the conversation as one message (role: system by default)"},
+    "items": {**obj({
+        "kind": {**STR, "description": "the field naming an entry's kind (absent, or `message`: a message; else read by the blocks rule of that name)"},
+        "text": {"enum": list(INBOUND_ROLES), "description": "a plain string instead of a list: one message of this role"},
+        "message": obj({
+            "role": {**STR, "description": "the role field (default role)"},
+            "roles": {"oneOf": [{"type": "array", "items": {"enum": list(INBOUND_ROLES)}}, string_map({"enum": list(INBOUND_ROLES)})],
+                      "description": "the wire roles a message may have (a mapping: wire -> unified)"},
+            "content": {**STR, "description": "the content field (default content): a string or a list of blocks"},
+        }),
+    }), "description": "how each entry of the messages field is read"},
+    "blocks": {**string_map({"oneOf": [INBOUND_RULE, {"type": "array", "items": INBOUND_RULE, "minItems": 1}]}),
+               "description": "content blocks (and non-message entries) by their `type`: the first rule whose `when` holds"},
+}
 SERVE_SSE = obj({
     "data": {"description": "a YAML tree of templates sent as JSON, or a string sent as it is"},
     "event": {**TEMPLATE, "description": "an expression naming the SSE event (none: data lines only)"},
@@ -249,13 +278,19 @@ SERVE_ENDPOINT = obj({
     "request": obj({
         "model": {**STR, "description": "the wire field naming the model"},
         "messages": {**STR, "description": "the wire field holding the messages"},
-        "fields": {**string_map(SERVE_FIELD), "description": "every other field the endpoint takes; any other is refused"},
+        **SERVE_INBOUND,
+        "like": {**STR, "description": "start from the named endpoint's request section (this one's keys win)"},
+        "fields": {"oneOf": [string_map(SERVE_FIELD), {"type": "array", "items": STR}],
+                   "description": "every other field the endpoint takes; any other is refused (with like: a list picks the named endpoint's fields)"},
     }),
+    "reply_id": {**TEMPLATE, "description": "the reply's id, over `request_id` (default chatcmpl-{{ request_id }})"},
+    "parts": {**string_map({"description": "a YAML tree of templates over `part` and `index`"}),
+              "description": "unified part type -> each part of a reply, in order, as `parts` (a type without one is left out)"},
     "response": {**BODY, "description": "the reply, a tree of templates"},
     "tool_call": {**BODY, "description": "each tool call of a reply (over `call`)"},
     "usage": {**BODY, "description": "a reply's usage (over `usage`, the unified Usage fields)"},
     "model": {**BODY, "description": "each entry of a models reply (over `name`)"},
-    "finish_reasons": {**string_map(STR), "description": "unified finish reason -> the wire's (`default` for the others)"},
+    "finish_reasons": {**string_map(STR), "description": "the provider's raw finish reason (looked up first) or the unified one -> the wire's (`default` for the others)"},
     "stream": obj({
         "base": {**BODY, "description": "merged under every JSON event"},
         "events": obj({kind: {"type": "array", "items": SERVE_SSE} for kind in SERVE_STREAM_KINDS}),
