@@ -202,8 +202,7 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     async def chunks() -> AsyncGenerator[bytes, None]:
         ended = False
         try:
-            yield writer.start()
-            for event in first:
+            for event in first:  # the writer sends its start events with the first content (after any early usage)
                 ended = ended or event.type in ("finish", "error")
                 yield writer.event(note(event))
             async for event in events:

@@ -133,7 +133,7 @@ class _Out:
     """The messages built so far: ``current`` is the open message's (role, parts)."""
 
     def __init__(self) -> None:
-        self.messages: list[tuple[str, list[Any], bool]] = []  # (role, parts, joinable)
+        self.messages: list[tuple[str, list[Any]]] = []  # (role, parts)
         self.role: str | None = None
         self.parts: list[Any] = []
 
@@ -143,16 +143,16 @@ class _Out:
 
     def flush(self) -> None:
         if self.role is not None and self.parts:
-            self.messages.append((self.role, self.parts, False))
+            self.messages.append((self.role, self.parts))
         self.parts = []
 
     def alone(self, role: str, part: Any, merge: bool) -> None:
         """A part in a message of its own (after the open message's parts so far)."""
         self.flush()
-        if merge and self.messages and self.messages[-1][0] == role and self.messages[-1][2]:
+        if merge and self.messages and self.messages[-1][0] == role:
             self.messages[-1][1].append(part)
         else:
-            self.messages.append((role, [part], merge))
+            self.messages.append((role, [part]))
 
 
 class Inbound:
@@ -213,7 +213,7 @@ class Inbound:
             for i, entry in enumerate(value):
                 self._entry(entry, f"{field_name}[{i}]", out)
         out.flush()
-        return [Message(role=role, content=parts) for role, parts, _ in out.messages]  # type: ignore[arg-type]
+        return [Message(role=role, content=parts) for role, parts in out.messages]  # type: ignore[arg-type]
 
     def _entry(self, entry: Any, where: str, out: _Out) -> None:
         if not isinstance(entry, dict):

@@ -44,7 +44,9 @@ tree's own variables, stream templates see ``event`` (the event's fields; an ``*
 ``block_index`` (the part's position among the content blocks sent so far: a part gets the next
 index with its first event that sends anything, so per-block start/delta/stop events of APIs
 such as Anthropic's are numbered 0, 1, … without gaps), ``include_usage``, ``finish``, ``usage``
-and ``error`` (the rendered error body).
+(at ``finish``: the reply's; at ``start``: what the upstream reported before the first content,
+else none) and ``error`` (the rendered error body).  The ``start`` events go out with the first
+event that is not a ``response_start``, ``usage`` or ``warning`` without templates of its own.
 
 A request field's ``value`` (an expression over ``value``) replaces the wire value; ``each`` (a
 tree over ``item``) maps each entry of a list value (tools in another API's shape); ``set``
@@ -65,7 +67,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..render import OMIT, TemplateFailure, compile_expression, compile_tree
-from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage
+from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage, UsageUpdate
 from .errors import GatewayError
 from .inbound import INBOUND_KEYS, Inbound
 
@@ -294,6 +296,9 @@ def _expr(expr: Any, ctx: Mapping[str, Any], param: str | None = None) -> Any:
     return None if value is OMIT else value
 
 
+_EARLY = frozenset({"response_start", "usage", "warning"})
+
+
 class EventWriter:
     """Turns specwire stream events into the endpoint's server-sent events (bytes)."""
 
@@ -304,6 +309,7 @@ class EventWriter:
         self._started = False
         self._tools: dict[int, int] = {}  # part index -> tool call index
         self._blocks: dict[int, int] = {}  # part index -> content block index (once it sent something)
+        self._early_usage: Any = None  # the usage reported before the start events went out
 
     def _emit(self, kind: str, ctx: Mapping[str, Any]) -> bytes:
         out = b""
@@ -323,10 +329,15 @@ class EventWriter:
         if self._started:
             return b""
         self._started = True
-        return self._emit("start", {**self.ctx, "event": {}})
+        return self._emit("start", {**self.ctx, "event": {}, "usage": self._early_usage})
 
     def event(self, event: StreamEvent) -> bytes:
         """The bytes (possibly none) for one event."""
+        if not self._started and event.type in _EARLY:  # before any content: the start events may still say it
+            if isinstance(event, UsageUpdate):
+                self._early_usage = self.endpoint.usage_body(event.usage)
+            if event.type not in self.endpoint.stream_events:
+                return b""
         out = self.start()
         ctx: dict[str, Any] = {**self.ctx, "event": {f.name: getattr(event, f.name) for f in fields(event) if f.name not in ("response", "error", "part")}}
         part = getattr(event, "part", None)
