@@ -64,7 +64,7 @@ def test_stream_text(client: anthropic.Anthropic) -> None:
     assert types[0] == "message_start" and types[-1] == "message_stop"
     assert "".join(e.text for e in events if e.type == "text") == TEXT
     assert final.content[0].text == TEXT and final.stop_reason == "end_turn"  # type: ignore[union-attr]
-    # the counts come in message_delta (an OpenAI upstream reports usage last); SDKs before 0.52
+    # the counts come in message_delta (an OpenAI upstream reports usage last); SDKs before 0.51
     # read input_tokens from message_start only, where it is 0 then
     assert final.usage.output_tokens == 7
 
