@@ -246,6 +246,7 @@ INBOUND_RULE = obj({
     "when": {**TEMPLATE, "description": "an expression over `block` and `role`: the rule applies when it is true"},
     "part": {"description": "a YAML tree of templates over `block` and `role`: the unified part (a mapping with its `type`)"},
     "nested": {**string_map(STR), "description": "part field -> the block's wire field holding blocks itself, read with the same rules"},
+    "json": {**string_map(STR), "description": "part field -> the block's wire field holding JSON text, parsed (a function call's arguments)"},
     "role": {"enum": list(INBOUND_ROLES), "description": "the part goes in a message of its own with this role"},
     "merge": {**BOOL, "description": "with role: join the message before when it has the same role"},
     "drop": {**BOOL, "description": "the block is read and left out"},

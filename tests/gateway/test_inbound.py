@@ -135,7 +135,8 @@ ITEMS = {
         "input_text": {"part": {"type": "text", "text": "{{ block.text }}"}},
         "output_text": {"part": {"type": "text", "text": "{{ block.text }}"}},
         "function_call": {"role": "assistant", "merge": True,
-                          "part": {"type": "tool_call", "tool_call_id": "{{ block.call_id }}", "tool_name": "{{ block.name }}", "arguments_text": "{{ block.arguments }}", "arguments": None}},
+                          "part": {"type": "tool_call", "tool_call_id": "{{ block.call_id }}", "tool_name": "{{ block.name }}", "arguments_text": "{{ block.arguments }}"},
+                          "json": {"arguments": "arguments"}},
         "function_call_output": {"role": "tool", "part": {"type": "tool_result", "tool_call_id": "{{ block.call_id }}"}, "nested": {"content": "output"}},
         "reasoning": {"drop": True},
         "item_reference": {"refuse": "item references need stored responses, which this gateway does not keep"},
@@ -158,6 +159,7 @@ def test_typed_items() -> None:
     assert [m.role for m in out] == ["developer", "user", "assistant", "tool", "tool"]
     assert [p.type for p in out[2].parts] == ["text", "tool_call", "tool_call"]  # merged into one assistant turn
     assert out[2].parts[2].tool_call_id == "c2" and out[2].parts[2].arguments_text == '{"city": "Rome"}'
+    assert out[2].parts[2].arguments == {"city": "Rome"}
     assert out[3].parts == [ToolResultPart(tool_call_id="c1", content="sunny")]
     assert out[4].parts == [ToolResultPart(tool_call_id="c2", content=[TextPart(text="rain")])]
 
@@ -175,6 +177,12 @@ def test_typed_item_refusals() -> None:
     with pytest.raises(GatewayError) as info:
         inbound.messages([{"type": "input_text", "text": "stray"}], "input")  # a block that belongs inside a message
     assert info.value.param == "input[0].type"
+    with pytest.raises(GatewayError) as info:
+        inbound.messages([{"type": "function_call", "call_id": "c", "name": "w", "arguments": "{oops"}], "input")
+    assert info.value.param == "input[0].arguments"
+    with pytest.raises(GatewayError) as info:
+        inbound.messages([{"type": "function_call", "call_id": "c", "name": "w", "arguments": "[1]"}], "input")  # not an object
+    assert info.value.param == "input[0]"
 
 
 def test_first_matching_rule_wins_and_drop() -> None:
