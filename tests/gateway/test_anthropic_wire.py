@@ -221,3 +221,35 @@ def test_errors_in_anthropic_shape(tc: TestClient) -> None:
 def test_count_tokens_in_process(tc: TestClient) -> None:
     r = tc.post("/v1/messages/count_tokens", headers={"x-api-key": GATEWAY_KEY}, json={"model": "chat", "messages": [{"role": "user", "content": "x" * 400}]})
     assert r.status_code == 200 and r.json()["input_tokens"] >= 100  # 400 characters: at least 100 tokens by the estimate
+
+
+def test_anthropic_upstream_round_trip() -> None:
+    """An Anthropic client in front of an Anthropic deployment: system blocks with cache_control,
+    an echoed thinking block with its signature and a tool result reach the upstream as Anthropic
+    sent them, and the upstream's thinking signature, raw stop reason and cache counts come back."""
+    respx = pytest.importorskip("respx")
+    key_env, upstream_env = "GATEWAY_TEST_KEY", "GATEWAY_TEST_ANTHROPIC_KEY"
+    config = {"router": {"retry": {"retries": 0}},
+              "deployments": [{"id": "claude", "provider": "anthropic", "model": "claude-sonnet-4-5", "api_key_env": upstream_env, "base_url": "https://anthropic.test/v1"}],
+              "gateway": {"keys": [{"name": "k", "key_env": key_env}]}}
+    reply = {"id": "msg_up", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+             "content": [{"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "text", "text": "Hi"}],
+             "stop_reason": "stop_sequence", "stop_sequence": "END", "usage": {"input_tokens": 5, "output_tokens": 3, "cache_read_input_tokens": 2}}
+    request = {"model": "claude", "max_tokens": 50, "system": [{"type": "text", "text": "S", "cache_control": {"type": "ephemeral"}}],
+               "messages": [{"role": "user", "content": "Q"},
+                            {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "s0"}, {"type": "tool_use", "id": "tu1", "name": "f", "input": {}}]},
+                            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu1", "content": "ok"}]}],
+               "tools": [{"name": "f", "input_schema": {"type": "object", "properties": {}}}]}
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post("https://anthropic.test/v1/messages").respond(200, json=reply)
+        with TestClient(create_app(config, env={key_env: GATEWAY_KEY, upstream_env: "sk-ant-test"})) as client:
+            r = client.post("/v1/messages", headers={"x-api-key": GATEWAY_KEY}, json=request)
+        assert r.status_code == 200, r.text
+        sent = json.loads(route.calls[-1].request.content)
+    assert sent["system"] == [{"type": "text", "text": "S", "cache_control": {"type": "ephemeral"}}]
+    assert sent["messages"][1]["content"] == [{"type": "thinking", "thinking": "t", "signature": "s0"}, {"type": "tool_use", "id": "tu1", "name": "f", "input": {}}]
+    assert sent["messages"][2] == {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu1", "content": "ok"}]}
+    body = r.json()
+    assert body["content"] == [{"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "text", "text": "Hi"}]
+    assert body["stop_reason"] == "stop_sequence"
+    assert (body["usage"]["input_tokens"], body["usage"]["cache_read_input_tokens"], body["usage"]["output_tokens"]) == (5, 2, 3)
