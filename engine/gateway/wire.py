@@ -52,7 +52,9 @@ A request field's ``value`` (an expression over ``value``) replaces the wire val
 tree over ``item``) maps each entry of a list value (tools in another API's shape); ``set``
 sets further options from the same field (each an expression over ``value``; ``omit`` or ``none``
 sets nothing).  An option whose value comes out ``none``/``omit`` is not set.  The finish reason
-of a reply is looked up by the provider's raw value first, then by the unified one.  Trees are compiled at load (:func:`specwire.render.compile_tree`,
+of a reply is looked up by the provider's raw value first, then by the unified one.
+
+Trees are compiled at load (:func:`specwire.render.compile_tree`,
 the sandbox of the request templates); expressions (``value``, ``refuse``, ``when``) are Jinja2
 expressions.  Pure: no I/O besides reading the spec file (:func:`serve_sections`).
 """

@@ -17,6 +17,7 @@ pytest.importorskip("starlette")
 
 from starlette.testclient import TestClient  # noqa: E402
 
+from specwire import errors as e  # noqa: E402
 from specwire.gateway import GatewayError, create_app  # noqa: E402
 from specwire.gateway.wire import Endpoint, EventWriter, WireAPI, serve_sections  # noqa: E402
 from specwire.registry import default_registry  # noqa: E402
@@ -109,6 +110,19 @@ def test_count_tokens_takes_only_the_count_fields(endpoints: dict[str, Endpoint]
         count.parse({"model": "m", "messages": HI, "max_tokens": 5})
     assert info.value.param == "max_tokens"
     assert count.count_body(42) == {"input_tokens": 42}
+
+
+@pytest.mark.parametrize("request_section", [
+    {"like": "nope"},                                  # no such endpoint
+    {"like": "b"},                                     # an endpoint that is itself `like` another
+    {"like": "a", "fields": ["stream", "colour"]},     # a field the named endpoint does not take
+])
+def test_like_must_name_an_endpoint_and_its_fields(request_section: dict[str, Any]) -> None:
+    endpoints = {"a": {"operation": "chat", "path": "/a", "request": {"fields": {"stream": {"call": "stream"}}}, "response": {}},
+                 "b": {"operation": "count_tokens", "path": "/b", "request": {"like": "a"}, "response": {}},
+                 "c": {"operation": "count_tokens", "path": "/c", "request": request_section, "response": {}}}
+    with pytest.raises(e.ConfigError, match="like|fields"):
+        WireAPI({"error": {"message": "{{ message }}"}, "endpoints": endpoints}, name="t")
 
 
 # ---------------------------------------------------------------------------- the reply
