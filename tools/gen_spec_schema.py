@@ -240,27 +240,35 @@ SERVE_FIELD = obj({
     "unless": {**STR, "description": "skip this field when that field is given too"},
     "refuse": {**TEMPLATE, "description": "an expression over `value`: true refuses the request (400) with `message`"},
     "message": STR,
-    "each": {**TREE, "description": "a tree over `item` mapping each entry of a list value (tools in another API's shape)"},
+    "each": {"description": "a YAML tree of templates over `item`: each entry of a list value mapped through it (e.g. tools in another API's shape)"},
+    "set": {**string_map(TEMPLATE), "description": "further unified options this field sets, each an expression over `value` (none or omit: not set)"},
 })
-# engine/gateway/inbound.py: how an endpoint reads a conversation that is not in specwire's own shape
-INBOUND_ROLE = {"enum": list(INBOUND_ROLES)}
+# the inbound keys of a serve request (engine/gateway/inbound.py)
 INBOUND_RULE = obj({
-    "when": {**TEMPLATE, "description": "an expression over `block` and `role`: the first rule that holds applies"},
-    "part": {**TREE, "description": "the unified part (a dict with its `type`), over `block` and `role`"},
-    "nested": {**string_map(STR), "description": "part field -> the block's wire field holding blocks itself (read with the same table)"},
-    "role": {**INBOUND_ROLE, "description": "the part goes in a message of its own with this role"},
-    "merge": {**BOOL, "description": "(with role) join the message before when it has this role"},
+    "when": {**TEMPLATE, "description": "an expression over `block` and `role`: the rule applies when it is true"},
+    "part": {"description": "a YAML tree of templates over `block` and `role`: the unified part (a mapping with its `type`)"},
+    "nested": {**string_map(STR), "description": "part field -> the block's wire field holding blocks itself, read with the same rules"},
+    "json": {**string_map(STR), "description": "part field -> the block's wire field holding JSON text, parsed (a function call's arguments)"},
+    "role": {"enum": list(INBOUND_ROLES), "description": "the part goes in a message of its own with this role"},
+    "merge": {**BOOL, "description": "with role: join the message before when it has the same role"},
     "drop": {**BOOL, "description": "the block is read and left out"},
-    "refuse": {**STR, "description": "the block is refused: 400 with this text"},
+    "refuse": {**STR, "description": "the block is refused (400) with this text"},
 })
-INBOUND = {
-    "system": {"oneOf": [STR, obj({"field": STR, "role": INBOUND_ROLE}, ["field"])], "description": "a field whose value opens the conversation as one message"},
-    "items": obj({
-        "kind": {**STR, "description": "the field naming an entry's kind (an entry without it is a message)"},
-        "text": {**INBOUND_ROLE, "description": "a plain string instead of a list: one message of this role"},
-        "message": obj({"role": STR, "roles": {"oneOf": [{"type": "array", "items": INBOUND_ROLE}, string_map(INBOUND_ROLE)]}, "content": STR}),
-    }),
-    "blocks": {**string_map({"oneOf": [INBOUND_RULE, {"type": "array", "items": INBOUND_RULE}]}), "description": "content blocks (and non-message entries) by their type"},
+SERVE_INBOUND = {
+    "system": {"oneOf": [STR, obj({"field": STR, "role": {"enum": list(INBOUND_ROLES)}}, ["field"])],
+               "description": "a field whose value (a string or blocks) opens the conversation as one message (role: system by default)"},
+    "items": {**obj({
+        "kind": {**STR, "description": "the field naming an entry's kind (absent, or `message`: a message; else read by the blocks rule of that name)"},
+        "text": {"enum": list(INBOUND_ROLES), "description": "a plain string instead of a list: one message of this role"},
+        "message": obj({
+            "role": {**STR, "description": "the role field (default role)"},
+            "roles": {"oneOf": [{"type": "array", "items": {"enum": list(INBOUND_ROLES)}}, string_map({"enum": list(INBOUND_ROLES)})],
+                      "description": "the wire roles a message may have (a mapping: wire -> unified)"},
+            "content": {**STR, "description": "the content field (default content): a string or a list of blocks"},
+        }),
+    }), "description": "how each entry of the messages field is read"},
+    "blocks": {**string_map({"oneOf": [INBOUND_RULE, {"type": "array", "items": INBOUND_RULE, "minItems": 1}]}),
+               "description": "content blocks (and non-message entries) by their `type`: the first rule whose `when` holds"},
 }
 SERVE_SSE = obj({
     "data": {"description": "a YAML tree of templates sent as JSON, or a string sent as it is"},
@@ -272,10 +280,12 @@ SERVE_ENDPOINT = obj({
     "path": {"type": "string", "pattern": "^/", "description": "the HTTP path the gateway serves it at"},
     "request": obj({
         "model": {**STR, "description": "the wire field naming the model"},
-        "messages": {**STR, "description": "the wire field holding the messages (chat)"},
+        "messages": {**STR, "description": "the wire field holding the messages (chat, count_tokens)"},
         "inputs": {**STR, "description": "the wire field holding the text or texts (embeddings)"},
-        **INBOUND,
-        "fields": {**string_map(SERVE_FIELD), "description": "every other field the endpoint takes; any other is refused"},
+        **SERVE_INBOUND,
+        "like": {**STR, "description": "start from the named endpoint's request section (this one's keys win)"},
+        "fields": {"oneOf": [string_map(SERVE_FIELD), {"type": "array", "items": STR}],
+                   "description": "every other field the endpoint takes; any other is refused (with like: a list picks the named endpoint's fields)"},
     }),
     "reply_id": {**TEMPLATE, "description": "the reply's id, over `request_id` (default chatcmpl-{{ request_id }})"},
     "parts": {**string_map(TREE), "description": "each part of a reply by its type (over part, index, id), in order, as `parts`; a type without a tree is left out"},
@@ -284,7 +294,7 @@ SERVE_ENDPOINT = obj({
     "usage": {**BODY, "description": "a reply's usage (over `usage`, the unified Usage fields)"},
     "model": {**BODY, "description": "each entry of a models reply (over `name`)"},
     "embedding": {**BODY, "description": "each vector of an embeddings reply (over `index`, `vector`)"},
-    "finish_reasons": {**string_map(STR), "description": "unified finish reason -> the wire's (`default` for the others)"},
+    "finish_reasons": {**string_map(STR), "description": "the provider's raw finish reason (looked up first) or the unified one -> the wire's (`default` for the others)"},
     "stream": obj({
         "base": {**BODY, "description": "merged under every JSON event"},
         "events": obj({kind: {"type": "array", "items": SERVE_SSE} for kind in SERVE_STREAM_KINDS}),

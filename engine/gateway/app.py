@@ -220,8 +220,7 @@ async def _chat(gateway: Gateway, endpoint: Endpoint, request: Request, call: Ca
     async def chunks() -> AsyncGenerator[bytes, None]:
         ended = False
         try:
-            yield writer.start()
-            for event in first:
+            for event in first:  # the writer sends its start events with the first content (after any early usage)
                 ended = ended or event.type in ("finish", "error")
                 yield writer.event(note(event))
             async for event in events:
@@ -244,8 +243,18 @@ async def _embeddings(gateway: Gateway, endpoint: Endpoint, request: Request, ca
     return JSONResponse(endpoint.embeddings_body(response, model=embed.model, encoding=embed.encoding))
 
 
-_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {"chat": _chat, "models": _models, "embeddings": _embeddings}
-_METHODS = {"chat": "POST", "models": "GET", "embeddings": "POST"}
+async def _count_tokens(gateway: Gateway, endpoint: Endpoint, request: Request, call: Call) -> Response:
+    from .count import count_input_tokens
+
+    chat = endpoint.parse(await gateway.body(request))
+    call.record.model = gateway.metrics.model_label(chat.model)
+    gateway.check_model(call.key, chat.model)
+    return JSONResponse(endpoint.count_body(count_input_tokens(gateway.router, chat.model, chat.messages, chat.options)))
+
+
+_HANDLERS: dict[str, Callable[[Gateway, Endpoint, Request, Call], Awaitable[Response]]] = {
+    "chat": _chat, "models": _models, "embeddings": _embeddings, "count_tokens": _count_tokens}
+_METHODS = {"chat": "POST", "models": "GET", "embeddings": "POST", "count_tokens": "POST"}
 
 
 class EventStream(Response):
@@ -357,7 +366,8 @@ def create_app(
 
     routes = [Route("/health/live", live, methods=["GET"]), Route("/health/ready", ready, methods=["GET"])]
     routes += [Route(ep.path, _endpoint(gateway, ep.api, bind(ep), path=ep.path), methods=[_METHODS[ep.operation]]) for ep in endpoints]
-    routes.append(Route("/metrics", _endpoint(gateway, endpoints[0].api, metrics), methods=["GET"]))
+    plain = next((ep.api for ep in endpoints if ep.operation == "models"), endpoints[0].api)  # /metrics errors: the API that lists models
+    routes.append(Route("/metrics", _endpoint(gateway, plain, metrics), methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gateway
     return app

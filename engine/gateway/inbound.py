@@ -22,7 +22,8 @@ has the reference example, Anthropic's Messages API)::
                                      keeps the names); any other: 400
           content: FIELD             its content field (default ``content``): a string (one
                                      text part) or a list of blocks
-      blocks:                        content blocks (and non-message entries) by their ``type``
+      blocks:                        content blocks by their ``type`` field, and non-message
+                                     entries by their ``kind`` field
         TYPE: RULE | [RULE, ...]     the first rule whose ``when`` holds; none: 400
 
     RULE:
@@ -35,12 +36,36 @@ has the reference example, Anthropic's Messages API)::
       nested: {FIELD: WIRE_FIELD}    a part field holding blocks itself (a tool result's content):
                                      the block's WIRE_FIELD read with this same table (a string
                                      stays a string; absent: the part's default)
+      json: {FIELD: WIRE_FIELD}      a part field read from a wire field holding JSON text (a
+                                     function call's arguments): parsed; not JSON: 400
       role: ROLE                     the part goes in a message of its own with this role (a tool
                                      result: ``tool``); the message it was in goes on after it
       merge: true                    (with role) join the message before when it has this role
                                      (consecutive tool calls: one assistant turn)
       drop: true                     the block is read and left out
       refuse: TEXT                   the block is refused: 400 with this text
+
+A message's parts stay in it in order; a part whose rule has ``role`` closes the message so far
+and goes in its own (an Anthropic user turn ``[tool_result, tool_result, text]`` becomes ``tool``,
+``tool``, ``user``); a message left with no parts is left out.  A non-message entry (a kind other
+than ``message``) must have a rule with ``role``.  Typed items, as the OpenAI Responses API's
+input list has them (tests/gateway/test_inbound.py has this section at work)::
+
+    system: {field: instructions, role: developer}
+    items: {kind: type, text: user, message: {roles: [user, assistant, system, developer]}}
+    blocks:
+      input_text: {part: {type: text, text: "{{ block.text }}"}}
+      output_text: {part: {type: text, text: "{{ block.text }}"}}
+      function_call:
+        role: assistant
+        merge: true
+        part: {type: tool_call, tool_call_id: "{{ block.call_id }}", tool_name: "{{ block.name }}",
+               arguments_text: "{{ block.arguments }}"}
+        json: {arguments: arguments}
+      function_call_output:
+        role: tool
+        part: {type: tool_result, tool_call_id: "{{ block.call_id }}"}
+        nested: {content: output}
 
 Template context: ``block`` is the wire block (a dict; a top-level key it lacks reads as ``none``,
 so ``{{ block.cache_control or omit }}`` works; nested keys follow Jinja2's strict rules) and
@@ -72,7 +97,7 @@ __all__ = ["INBOUND_KEYS", "Inbound", "RULE_KEYS"]
 #: The ``request:`` keys this module reads (besides ``messages``).
 INBOUND_KEYS: tuple[str, ...] = ("system", "items", "blocks")
 #: The keys of one block rule.
-RULE_KEYS: tuple[str, ...] = ("when", "part", "nested", "role", "merge", "drop", "refuse")
+RULE_KEYS: tuple[str, ...] = ("when", "part", "nested", "json", "role", "merge", "drop", "refuse")
 #: The unified roles a rule or ``roles`` may name.
 ROLES: tuple[str, ...] = ("system", "developer", "user", "assistant", "tool")
 
@@ -98,6 +123,7 @@ class _Rule:
     when: Any = None
     part: Any = None
     nested: dict[str, str] = field(default_factory=dict)
+    json: dict[str, str] = field(default_factory=dict)
     role: str | None = None
     merge: bool = False
     drop: bool = False
@@ -118,13 +144,14 @@ def _rule(data: Any, where: str) -> _Rule:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (a rule takes {', '.join(RULE_KEYS)})")
     if sum(1 for k in ("part", "drop", "refuse") if data.get(k)) != 1:
         raise ConfigError(f"{where}: a rule has exactly one of part, drop, refuse")
-    nested = data.get("nested") or {}
-    if not isinstance(nested, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in nested.items()):
-        raise ConfigError(f"{where}.nested: a mapping of part field to wire field")
+    for key in ("nested", "json"):
+        value = data.get(key) or {}
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise ConfigError(f"{where}.{key}: a mapping of part field to wire field")
     return _Rule(
         when=compile_expression(data["when"], f"{where}.when") if "when" in data else None,
         part=compile_tree(data["part"], f"{where}.part") if data.get("part") is not None else None,
-        nested=dict(nested),
+        nested=dict(data.get("nested") or {}), json=dict(data.get("json") or {}),
         role=_role(data["role"], f"{where}.role") if data.get("role") is not None else None,
         merge=bool(data.get("merge")), drop=bool(data.get("drop")),
         refuse=str(data["refuse"]) if data.get("refuse") else None,
@@ -135,7 +162,7 @@ class _Out:
     """The messages built so far: ``current`` is the open message's (role, parts)."""
 
     def __init__(self) -> None:
-        self.messages: list[tuple[str, list[Any], bool]] = []  # (role, parts, joinable)
+        self.messages: list[tuple[str, list[Any]]] = []  # (role, parts)
         self.role: str | None = None
         self.parts: list[Any] = []
 
@@ -145,16 +172,16 @@ class _Out:
 
     def flush(self) -> None:
         if self.role is not None and self.parts:
-            self.messages.append((self.role, self.parts, False))
+            self.messages.append((self.role, self.parts))
         self.parts = []
 
     def alone(self, role: str, part: Any, merge: bool) -> None:
         """A part in a message of its own (after the open message's parts so far)."""
         self.flush()
-        if merge and self.messages and self.messages[-1][0] == role and self.messages[-1][2]:
+        if merge and self.messages and self.messages[-1][0] == role:
             self.messages[-1][1].append(part)
         else:
-            self.messages.append((role, [part], merge))
+            self.messages.append((role, [part]))
 
 
 class Inbound:
@@ -215,7 +242,7 @@ class Inbound:
             for i, entry in enumerate(value):
                 self._entry(entry, f"{field_name}[{i}]", out)
         out.flush()
-        return [Message(role=role, content=parts) for role, parts, _ in out.messages]  # type: ignore[arg-type]
+        return [Message(role=role, content=parts) for role, parts in out.messages]  # type: ignore[arg-type]
 
     def _entry(self, entry: Any, where: str, out: _Out) -> None:
         if not isinstance(entry, dict):
@@ -240,7 +267,7 @@ class Inbound:
             return
         out.flush()
         out.role = None
-        for part, alone in self._block(entry, where, None):
+        for part, alone in self._block(entry, where, None, self.kind_field or "type"):
             if alone is None:
                 raise _bad(f"{where}.{self.kind_field}", f"an entry of kind {kind!r} belongs inside a message")
             out.alone(alone[0], part, alone[1])
@@ -264,14 +291,15 @@ class Inbound:
             out.extend(self._block(block, f"{where}[{j}]", role))
         return out
 
-    def _block(self, block: Any, where: str, role: str | None) -> list[tuple[Any, tuple[str, bool] | None]]:
+    def _block(self, block: Any, where: str, role: str | None, key: str = "type") -> list[tuple[Any, tuple[str, bool] | None]]:
+        """The part of one block (``key``: the field naming its kind), with where it goes."""
         if not isinstance(block, dict):
             raise _bad(where, f"expected a block (an object), got {type(block).__name__}")
-        kind = block.get("type")
+        kind = block.get(key)
         rules = self.blocks.get(kind) if isinstance(kind, str) else None
         if rules is None:
             known = ", ".join(repr(k) for k in self.blocks)
-            raise _bad(f"{where}.type", f"expected one of {known}, got {kind!r}")
+            raise _bad(f"{where}.{key}", f"expected one of {known}, got {kind!r}")
         ctx = {"block": _Block(block), "role": role}
         for rule in rules:
             if rule.when is not None and not self._eval(rule.when, ctx, where):
@@ -287,6 +315,8 @@ class Inbound:
                 inner = block.get(wire)
                 if inner is not None:
                     data[name] = inner if isinstance(inner, str) else self._content(inner, f"{where}.{wire}", role)
+            for name, wire in rule.json.items():
+                data[name] = _json(block.get(wire), f"{where}.{wire}")
             return [(_part(data, where), (rule.role, rule.merge) if rule.role else None)]
         raise _bad(where, f"a {kind} block of this form is not supported")
 
@@ -299,6 +329,17 @@ class Inbound:
                 raise GatewayError(500, "server", f"the gateway's wire template failed: {exc}") from None
             raise _bad(where, f"a malformed block ({exc.detail})") from None
         return None if value is OMIT else value
+
+
+def _json(text: Any, where: str) -> Any:
+    from ..safejson import loads
+
+    if not isinstance(text, str):
+        raise _bad(where, f"expected JSON text, got {type(text).__name__}")
+    try:
+        return loads(text) if text.strip() else {}
+    except ValueError:  # JSONDepthError included
+        raise _bad(where, "not valid JSON") from None
 
 
 def _part(data: dict[str, Any], where: str) -> Any:

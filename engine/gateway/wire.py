@@ -7,22 +7,26 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
     serve:
       endpoints:
         NAME:
-          operation: chat | models | embeddings
+          operation: chat | models | embeddings | count_tokens
           path: /v1/...                      the HTTP path the gateway mounts
-          request:                           (chat, embeddings) the wire request → a unified call
+          request:                           (chat, embeddings, count_tokens) the wire request → a unified call
+            like: ENDPOINT                   start from that endpoint's request section (this
+                                             one's keys win; ``fields`` may be a list of names
+                                             picking that endpoint's fields)
             model: FIELD                     the field naming the model
-            messages: FIELD                  (chat) the field holding the messages
-            system: …, items: …, blocks: …   (chat) how to read messages that are not in specwire's
-                                             own (OpenAI Chat) shape: :mod:`specwire.gateway.inbound`
+            messages: FIELD                  (chat, count_tokens) the field holding the messages
+            system: …, items: …, blocks: …   (chat, count_tokens) how to read messages that are not in
+                                             specwire's own (OpenAI Chat) shape: :mod:`specwire.gateway.inbound`
             inputs: FIELD                    (embeddings) the field holding the text or texts
             fields:                          every other field it takes (any other: 400)
               FIELD: {option: NAME | call: stream | include_usage | encoding, value: EXPR,
-                      each: TREE, unless: FIELD, refuse: EXPR, message: TEXT}
+                      each: TREE, set: {OPTION: EXPR}, unless: FIELD, refuse: EXPR, message: TEXT}
           reply_id: TREE                     the reply's id (over request_id; default chatcmpl-…)
           response: TREE                     the reply (chat: over id, created, model, text,
                                              finish, finish_reason, tool_calls, parts, usage,
                                              request, error; models: over models;
-                                             embeddings: over model, data, usage)
+                                             embeddings: over model, data, usage;
+                                             count_tokens: over input_tokens)
           embedding: TREE                    (embeddings) each vector (over index, vector: the
                                              vector in the call's encoding, see ENCODINGS)
           tool_call: TREE                    each tool call (over call: id, name, arguments, index)
@@ -31,7 +35,7 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
                                              tree is left out)
           usage: TREE                        the usage (over usage: the unified Usage fields)
           model: TREE                        (models) each entry (over name)
-          finish_reasons: {UNIFIED: WIRE, default: WIRE}
+          finish_reasons: {RAW | UNIFIED: WIRE, default: WIRE}
           stream:                            server-sent events
             base: TREE                       merged under every JSON event
             events: {KIND: [{data: TREE | TEXT, event: EXPR, when: EXPR}]}
@@ -43,16 +47,24 @@ and response sections, how ``specwire serve`` reads that API's requests and writ
 tree's own variables, stream templates see ``event`` (the event's fields; an ``*_end`` event's
 ``part`` as a dict), ``tool_index`` (the tool call's position among the reply's tool calls),
 ``block_index`` (the part's position among the content blocks sent so far: a part gets the next
-index with its first event that sends anything), ``item`` (an ``*_end`` event's part rendered by
-its ``parts`` tree, as the final reply has it), ``sequence`` (the number of SSE events sent before
-this one), ``include_usage``, ``finish``, ``finish_reason`` (the unified one), ``usage``, ``error``
-(the rendered error body), ``request`` (the request body) and ``response`` (the reply as
-``response`` renders it: at ``start`` an empty one in progress, at ``finish`` and ``error`` the
-final one; only computed when a stream template reads it).
+index with its first event that sends anything, so per-block start/delta/stop events of APIs
+such as Anthropic's are numbered 0, 1, … without gaps), ``item`` (an ``*_end`` event's part
+rendered by its ``parts`` tree, as the final reply has it), ``sequence`` (the number of SSE events
+sent before this one), ``include_usage``, ``finish``, ``finish_reason`` (the unified one),
+``usage`` (at ``finish``: the reply's; at ``start``: what the upstream reported before the first
+content, else none), ``error`` (the rendered error body), ``request`` (the request body) and
+``response`` (the reply as ``response`` renders it: at ``start`` an empty one in progress, at
+``finish`` and ``error`` the final one; only computed when a stream template reads it).  The
+``start`` events go out with the first event that is not a ``response_start``, ``usage`` or
+``warning`` without templates of its own.
 
 A request field's ``value`` (an expression over ``value``) replaces the wire value; ``each`` (a
-tree over ``item``) maps each entry of a list value (tools in another API's shape).  An option
-whose value comes out ``none``/``omit`` is not set.  Trees are compiled at load (:func:`specwire.render.compile_tree`,
+tree over ``item``) maps each entry of a list value (tools in another API's shape); ``set``
+sets further options from the same field (each an expression over ``value``; ``omit`` or ``none``
+sets nothing).  An option whose value comes out ``none``/``omit`` is not set.  The finish reason
+of a reply is looked up by the provider's raw value first, then by the unified one.
+
+Trees are compiled at load (:func:`specwire.render.compile_tree`,
 the sandbox of the request templates); expressions (``value``, ``refuse``, ``when``) are Jinja2
 expressions.  Pure: no I/O besides reading the spec file (:func:`serve_sections`).
 """
@@ -67,7 +79,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..render import OMIT, TemplateFailure, compile_expression, compile_tree, template_variables
-from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage
+from ..types import ErrorEvent, Finish, Response, StreamEvent, ToolCallDelta, ToolCallStart, Usage, UsageUpdate
 from .errors import GatewayError
 from .inbound import INBOUND_KEYS, Inbound
 
@@ -81,7 +93,7 @@ STREAM_KINDS: tuple[str, ...] = (
 #: What a request field may set besides a unified option (``call:``).
 CALL_FIELDS: tuple[str, ...] = ("stream", "include_usage", "encoding")
 #: The endpoint operations the gateway serves.
-OPERATIONS: tuple[str, ...] = ("chat", "models", "embeddings")
+OPERATIONS: tuple[str, ...] = ("chat", "models", "embeddings", "count_tokens")
 #: The encodings of an embedding vector a ``call: encoding`` field may name: ``float`` (a list of
 #: numbers) or ``float32le_base64`` (the vector as little-endian IEEE 754 float32, base64).
 ENCODINGS: tuple[str, ...] = ("float", "float32le_base64")
@@ -144,6 +156,7 @@ class _Field:
     refuse: Any
     message: str
     each: Any = None
+    sets: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -156,14 +169,14 @@ class _SSE:
 class Endpoint:
     """One compiled endpoint of a ``serve:`` section (see the module docstring)."""
 
-    def __init__(self, name: str, data: Mapping[str, Any], api: WireAPI) -> None:
+    def __init__(self, name: str, data: Mapping[str, Any], api: WireAPI, siblings: Mapping[str, Any] | None = None) -> None:
         where = f"serve.endpoints.{name}"
         self.name, self.api = name, api
         self.operation: str = data["operation"]
         if self.operation not in OPERATIONS:
             raise ConfigError(f"{where}.operation: {self.operation!r} is not one of {', '.join(OPERATIONS)}")
         self.path: str = data["path"]
-        request = data.get("request") or {}
+        request = _request(data.get("request") or {}, siblings or {}, where)
         self.model_field: str = request.get("model", "model")
         self.messages_field: str = request.get("messages", "messages")
         self.inputs_field: str = request.get("inputs", "input")
@@ -173,7 +186,8 @@ class Endpoint:
                          spec.get("unless"),
                          compile_expression(spec["refuse"], f"{where}.request.fields.{wire}.refuse") if "refuse" in spec else None,
                          spec.get("message", f"{wire}: this value is not supported here"),
-                         _tree(spec.get("each"), f"{where}.request.fields.{wire}.each"))
+                         _tree(spec.get("each"), f"{where}.request.fields.{wire}.each"),
+                         {name: compile_expression(expr, f"{where}.request.fields.{wire}.set.{name}") for name, expr in (spec.get("set") or {}).items()})
             for wire, spec in (request.get("fields") or {}).items()
         }
         self.inbound = Inbound(request, f"{where}.request") if any(k in request for k in INBOUND_KEYS) else None
@@ -251,6 +265,9 @@ class Endpoint:
                 continue
             if spec.refuse is not None and _expr(spec.refuse, {"value": value}, wire):
                 raise GatewayError(400, "invalid_request", spec.message, param=wire)
+            for name, expr in spec.sets.items():
+                if (extra := _expr(expr, {"value": value}, wire)) is not None:
+                    call.options[name] = extra
             if spec.value is not None:
                 value = _expr(spec.value, {"value": value}, wire)
             if spec.each is not None:
@@ -269,6 +286,9 @@ class Endpoint:
     # ------------------------------------------------------------------ out
     def finish(self, response: Response) -> str:
         reason = response.finish_reason.unified if response.finish_reason is not None else "stop"
+        raw = response.finish_reason.raw if response.finish_reason is not None else None
+        if raw is not None and raw in self.finish_reasons and raw != "default":
+            return str(self.finish_reasons[raw])
         return str(self.finish_reasons.get(reason, self.finish_reasons.get("default", reason)))
 
     def reply_id_for(self, request_id: str) -> str:
@@ -311,10 +331,34 @@ class Endpoint:
         tree = self.parts.get(part.type)
         return None if tree is None else _render(tree, {"part": part.model_dump(), "index": index, "id": reply_id})
 
+
+    def count_body(self, input_tokens: int) -> Any:
+        """The reply to a count_tokens call."""
+        return _render(self.response, {"input_tokens": input_tokens})
+
     def models_body(self, names: list[str]) -> Any:
         """The reply to a models call: ``names`` rendered by ``model`` into ``response``."""
         models = [_render(self.model, {"name": n}) for n in names] if self.model is not None else names
         return _render(self.response, {"models": models})
+
+
+def _request(request: Mapping[str, Any], siblings: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """An endpoint's request section with its ``like:`` resolved."""
+    like = request.get("like")
+    if like is None:
+        return request
+    base = (siblings.get(like) or {}).get("request") if isinstance(siblings.get(like), Mapping) else None
+    if not isinstance(base, Mapping) or "like" in base:
+        raise ConfigError(f"{where}.request.like: {like!r} names no endpoint of this section with a request of its own")
+    merged = {**base, **{k: v for k, v in request.items() if k != "like"}}
+    picked = request.get("fields")
+    if isinstance(picked, list):
+        known = base.get("fields") or {}
+        missing = [f for f in picked if f not in known]
+        if missing:
+            raise ConfigError(f"{where}.request.fields: {missing[0]!r} is not a field of the endpoint {like!r}")
+        merged["fields"] = {f: known[f] for f in picked}
+    return merged
 
 
 def _call(part: Any, index: int) -> dict[str, Any]:
@@ -338,6 +382,9 @@ def _expr(expr: Any, ctx: Mapping[str, Any], param: str | None = None) -> Any:
     return None if value is OMIT else value
 
 
+_EARLY = frozenset({"response_start", "usage", "warning"})
+
+
 class EventWriter:
     """Turns specwire stream events into the endpoint's server-sent events (bytes)."""
 
@@ -350,6 +397,7 @@ class EventWriter:
         self._tools: dict[int, int] = {}  # part index -> tool call index
         self._blocks: dict[int, int] = {}  # part index -> content block index (once it sent something)
         self._sequence = 0  # SSE events sent so far
+        self._early_usage: Any = None  # the usage reported before the start events went out
 
     def _response(self, response: Response, error: Any = None) -> Any:
         """``response`` rendered as the endpoint's reply (the stream's ``response``)."""
@@ -375,13 +423,18 @@ class EventWriter:
         if self._started:
             return b""
         self._started = True
-        ctx: dict[str, Any] = {**self.ctx, "event": {}}
+        ctx: dict[str, Any] = {**self.ctx, "event": {}, "usage": self._early_usage}
         if self.endpoint.stream_response:
             ctx["response"] = self._response(Response(provider="", model=self.ctx["model"]))
         return self._emit("start", ctx)
 
     def event(self, event: StreamEvent) -> bytes:
         """The bytes (possibly none) for one event."""
+        if not self._started and event.type in _EARLY:  # before any content: the start events may still say it
+            if isinstance(event, UsageUpdate):
+                self._early_usage = self.endpoint.usage_body(event.usage)
+            if event.type not in self.endpoint.stream_events:
+                return b""
         out = self.start()
         ctx: dict[str, Any] = {**self.ctx, "event": {f.name: getattr(event, f.name) for f in fields(event) if f.name not in ("response", "error", "part")}}
         part = getattr(event, "part", None)
@@ -424,7 +477,8 @@ class WireAPI:
         try:
             self.error = compile_tree(section["error"], "serve.error")
             self.error_types: Mapping[str, str] = section.get("error_types") or {}
-            self.endpoints = [Endpoint(n, d, self) for n, d in (section.get("endpoints") or {}).items()]
+            endpoints = section.get("endpoints") or {}
+            self.endpoints = [Endpoint(n, d, self, endpoints) for n, d in endpoints.items()]
         except TemplateFailure as exc:
             raise ConfigError(f"{name}: {exc}") from None
         except (KeyError, TypeError, AttributeError) as exc:
