@@ -30,14 +30,15 @@ has the reference example, Anthropic's Messages API)::
       when: EXPR                     a Jinja2 condition (over ``block`` and ``role``)
       part: TREE                     the unified part (a dict with its ``type``: text, image,
                                      document, audio, reasoning, tool_call, tool_result, provider;
-                                     :mod:`specwire.parts`), over ``block`` and ``role``; a
-                                     tool call's ``arguments`` may be JSON text (kept as
-                                     ``arguments_text``, decoded when it is an object)
+                                     :mod:`specwire.parts`), over ``block`` and ``role``
       nested: {FIELD: WIRE_FIELD}    a part field holding blocks itself (a tool result's content):
                                      the block's WIRE_FIELD read with this same table (a string
                                      stays a string; absent: the part's default)
       json: {FIELD: WIRE_FIELD}      a part field read from a wire field holding JSON text (a
-                                     function call's arguments): parsed; not JSON: 400
+                                     function call's arguments): parsed; text that is not valid
+                                     JSON leaves the field unset (the part may keep the text, e.g.
+                                     as ``arguments_text``: a model's cut-off arguments echoed
+                                     back); not a string: 400
       role: ROLE                     the part goes in a message of its own with this role (a tool
                                      result: ``tool``); the message it was in goes on after it
       merge: true                    (with role) join the message before when it has this role
@@ -338,23 +339,14 @@ def _json(text: Any, where: str) -> Any:
         raise _bad(where, f"expected JSON text, got {type(text).__name__}")
     try:
         return loads(text) if text.strip() else {}
-    except ValueError:  # JSONDepthError included
-        raise _bad(where, "not valid JSON") from None
+    except ValueError:  # JSONDepthError included: left unset, the text is what the part keeps
+        return None
 
 
 def _part(data: dict[str, Any], where: str) -> Any:
     cls = _PARTS.get(data.get("type"))  # type: ignore[arg-type]
     if cls is None:
         raise GatewayError(500, "server", f"the gateway's inbound rule for {where} makes no known part type")
-    if cls is ToolCallPart and isinstance(data.get("arguments"), str):  # JSON text: kept as sent, decoded when an object
-        from ..safejson import loads
-
-        text = data["arguments"]
-        try:
-            decoded = loads(text) if text.strip() else {}
-        except ValueError:
-            decoded = None
-        data = {**data, "arguments": decoded if isinstance(decoded, dict) else None, "arguments_text": text}
     from ..validate import explain
 
     try:

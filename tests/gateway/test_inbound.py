@@ -177,8 +177,10 @@ def test_typed_item_refusals() -> None:
     with pytest.raises(GatewayError) as info:
         inbound.messages([{"type": "input_text", "text": "stray"}], "input")  # a block that belongs inside a message
     assert info.value.param == "input[0].type"
+    kept = inbound.messages([{"type": "function_call", "call_id": "c", "name": "w", "arguments": "{oops"}], "input")  # cut off: kept as text
+    assert kept[0].parts[0].arguments is None and kept[0].parts[0].arguments_text == "{oops"
     with pytest.raises(GatewayError) as info:
-        inbound.messages([{"type": "function_call", "call_id": "c", "name": "w", "arguments": "{oops"}], "input")
+        inbound.messages([{"type": "function_call", "call_id": "c", "name": "w", "arguments": 7}], "input")  # not text
     assert info.value.param == "input[0].arguments"
     with pytest.raises(GatewayError) as info:
         inbound.messages([{"type": "function_call", "call_id": "c", "name": "w", "arguments": "[1]"}], "input")  # not an object
