@@ -4,7 +4,8 @@ httpx.
 What this protects: every pipeline stage except ``transport`` and the auth hooks is pure and must
 stay unit-testable without a network stack. The allowed importers of httpx are
 ``engine/transport.py`` (and its aiohttp half ``transport_aiohttp.py``), ``engine/client.py`` (with the call loop's ``attempts.py`` and the operations' ``client_ops.py`` and
-``op_calls.py``), ``engine/auth/*.py`` and ``engine/cli/*.py``. This
+``op_calls.py``), ``engine/auth/*.py``, ``engine/cli/*.py`` and the gateway's server modules
+(``engine/gateway/app.py``, ``health.py``, ``serve.py``; its wire translation stays pure). This
 test parses every module under ``engine/`` with :mod:`ast` (imports inside functions count too),
 follows the package's own imports so that a pure stage cannot reach httpx through an I/O module,
 and checks at run time, in a fresh interpreter, that importing a pure stage does not load httpx.
@@ -40,7 +41,8 @@ MODULES: dict[str, Path] = {_module_name(p): p for p in sorted(ENGINE.rglob("*.p
 
 def _allowed(path: Path) -> bool:
     rel = path.relative_to(ENGINE).as_posix()
-    return rel in ("transport.py", "transport_aiohttp.py", "client.py", "attempts.py", "client_ops.py", "op_calls.py", "router/core.py", "router/embed.py") or rel.startswith(("auth/", "cli/"))
+    return rel in ("transport.py", "transport_aiohttp.py", "client.py", "attempts.py", "client_ops.py", "op_calls.py", "router/core.py", "router/embed.py",
+                   "gateway/app.py", "gateway/health.py", "gateway/serve.py") or rel.startswith(("auth/", "cli/"))
 
 
 @functools.lru_cache(maxsize=None)
