@@ -46,7 +46,7 @@ from .parts import (
     ToolResultPart,
 )
 from .safejson import problem
-from .vocabulary import CONTENT_EVENT_TYPES, FINISH_REASONS, GENERIC_PARAMS  # re-exported: specwire.types names them too
+from .vocabulary import FINISH_REASONS, GENERIC_PARAMS  # re-exported: specwire.types names them too
 
 __all__ = [
     "AudioPart",
