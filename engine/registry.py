@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ModelNotFoundError, SpecError
 from .key_bindings import SpecText, may_declare, scan
 from .lazy import defer
-from .spec.issues import SourceMap, SpecIssue
+from .spec.issues import VALUE_KEEPING_RULES, SourceMap, SpecIssue
 from .spec.files import (
     BUILTIN_LAYER,
     EXTENDS_FAILED,
@@ -54,7 +54,6 @@ from .spec.files import (
     same_file,
     user_config_dir,
 )
-from .spec.loader import VALUE_KEEPING_RULES
 from .spec.merge import inherited, merge_specs
 from .suggest import closest, did_you_mean
 

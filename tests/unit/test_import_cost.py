@@ -1,6 +1,7 @@
 """What ``import specwire`` and ``from specwire import Client`` load (issue 13: load only what is
 used).  Creating a client needs httpx and the spec registry; the call pipeline (the pydantic
-models, the spec compiler and its Jinja templates, jmespath, httpcore's pools, jsonschema, rich)
+models, the spec loader and compiler with PyYAML, Jinja and jmespath, httpcore's pools, jsonschema,
+rich)
 loads with the first call (:mod:`specwire.lazy`).  Each check runs in a fresh interpreter.
 """
 
@@ -16,7 +17,7 @@ import pytest
 from specwire.lazy import defer
 
 #: never loaded by ``from specwire import Client`` (nor by creating one)
-DEFERRED = ("pydantic", "jinja2", "jmespath", "jsonschema", "rich", "httpcore", "specwire.types", "specwire.spec.compile", "specwire.request", "specwire.attempts")
+DEFERRED = ("pydantic", "jinja2", "jmespath", "yaml", "jsonschema", "rich", "httpcore", "specwire.types", "specwire.spec.compile", "specwire.request", "specwire.attempts")
 
 
 def _loaded(code: str) -> list[str]:
@@ -48,7 +49,7 @@ def test_creating_a_client_loads_no_call_pipeline() -> None:
 
 def test_the_first_call_loads_the_pipeline() -> None:
     loaded = _loaded("import specwire\nspecwire.Client(api_keys={'openai': 'k'}).build('openai:gpt-4o', 'hi')")
-    assert {"pydantic", "jinja2", "specwire.types", "specwire.spec.compile", "specwire.request"} <= set(loaded)
+    assert {"pydantic", "jinja2", "yaml", "specwire.types", "specwire.spec.compile", "specwire.request"} <= set(loaded)
 
 
 def test_public_names_resolve_to_the_real_objects() -> None:
