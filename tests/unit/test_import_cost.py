@@ -44,7 +44,8 @@ def test_import_specwire_loads_no_call_pipeline() -> None:
 
 
 def test_creating_a_client_loads_no_call_pipeline() -> None:
-    assert _loaded("from specwire import Client\nClient(api_keys={'openai': 'k'})") == ["httpcore"]  # the pools' connect-time guard
+    loaded = _loaded("from specwire import Client\nClient(api_keys={'openai': 'k'})")
+    assert set(loaded) <= {"httpcore"}  # the pools' connect-time guard (specwire.netguard) may load
 
 
 def test_the_first_call_loads_the_pipeline() -> None:
