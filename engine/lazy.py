@@ -30,16 +30,19 @@ __all__ = ["defer"]
 def defer(namespace: MutableMapping[str, Any], module: str, *names: str) -> None:
     """Bind each of ``names`` in ``namespace`` (a module's ``globals()``) to a stand-in for
     ``module``'s object of that name; the first call of any of them imports ``module`` and rebinds
-    them all.  Raises (on that first call) what the import raises."""
+    those still bound to their stand-in (a name replaced meanwhile, as a test's monkeypatch does,
+    is left alone).  Raises (on that first call) what the import raises."""
+    stand_ins: dict[str, Callable[..., Any]] = {}
 
     def load() -> Any:
         imported = importlib.import_module(module)
-        for name in names:
-            namespace[name] = getattr(imported, name)
+        for name, stand_in in stand_ins.items():
+            if namespace.get(name) is stand_in:
+                namespace[name] = getattr(imported, name)
         return imported
 
     for name in names:
-        namespace[name] = _stand_in(name, module, load)
+        stand_ins[name] = namespace[name] = _stand_in(name, module, load)
 
 
 def _stand_in(name: str, module: str, load: Callable[[], Any]) -> Callable[..., Any]:

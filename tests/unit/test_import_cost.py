@@ -70,6 +70,18 @@ def test_defer_binds_the_real_object_on_first_call() -> None:
     assert namespace["dumps"] is json.dumps and namespace["loads"] is json.loads  # every name of the import, at once
 
 
+def test_defer_leaves_a_replaced_name_alone() -> None:
+    """A name rebound before the first call (a test's monkeypatch wrapping the stand-in) keeps
+    its new value; the stand-in still reaches the real object."""
+    namespace: dict[str, Any] = {}
+    defer(namespace, "json", "dumps", "loads")
+    real = namespace["dumps"]
+    namespace["dumps"] = lambda value: "patched:" + real(value)
+    assert namespace["dumps"]([1]) == "patched:[1]"
+    assert namespace["dumps"]([2]) == "patched:[2]"
+    assert namespace["loads"] is json.loads
+
+
 def test_defer_raises_the_import_error_on_first_call() -> None:
     namespace: dict[str, Any] = {}
     defer(namespace, "specwire_no_such_module", "f")
