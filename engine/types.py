@@ -47,6 +47,7 @@ from .parts import (
 )
 from .safejson import problem
 from .vocabulary import FINISH_REASONS, GENERIC_PARAMS  # re-exported: specwire.types names them too
+from .vocabulary import CONTENT_EVENT_TYPES as CONTENT_EVENT_TYPES  # defined there (streams.py reads it without pydantic)
 
 __all__ = [
     "AudioPart",
