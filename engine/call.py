@@ -34,7 +34,8 @@ from .request import RequestPlan
 from .retry import RetryPolicy, Timeouts
 from .spec.compile import CompiledSpec
 from .streams import HoldBack
-from .types import CONTENT_EVENT_TYPES, Request
+from .types import Request
+from .vocabulary import CONTENT_EVENT_TYPES
 
 if TYPE_CHECKING:
     from . import observe

@@ -20,13 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from .binding import host_pattern as _host_pattern
 from .errors import ConfigError
+from .lazy import defer
 from .redact import Secret
-from .request import base_url_problem
 
 if TYPE_CHECKING:
     from .registry import SpecRegistry
+    from .request import base_url_problem
     from .spec.compile import CompiledSpec
     from .types import CallWarning
+else:  # the request builder loads with the first call (specwire.lazy)
+    defer(globals(), "specwire.request", "base_url_problem")
 
 __all__ = ["CallInputs", "Resolver"]
 

@@ -35,22 +35,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from . import hooks, observe
-from .attempts import aobserved, final, final_event, observed
 from .auth.credentials import Credentials
 from .binding import ConnectGuard, check_credential_destination
-from .call import Call, Run
-from .call_inputs import CallInputs, Resolver
-from .catalogs import follow_deprecated
+from .call_inputs import Resolver
 from .errors import ConfigError, RequestBuildError
+from .lazy import defer
 from .redact import Secret
 from .registry import SpecRegistry, default_registry
-from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem, request_url
 from .retry import RetryPolicy, Timeouts
-from .spec.compile import CompiledSpec
 from .streams import AsyncStream, Stream
 from .transport import Transport
-from .types import CallWarning, Request, Response, Tool
-from .validate import request_from
 
 if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTURE.md section 2)
     from pathlib import Path
@@ -58,10 +52,24 @@ if TYPE_CHECKING:  # httpx stays inside transport.py and auth/ (docs/ARCHITECTUR
 
     import httpx
 
+    from .attempts import aobserved, final, final_event, observed
+    from .call import Call, Run
+    from .call_inputs import CallInputs
+    from .catalogs import follow_deprecated
+    from .request import RequestPlan, base_url_problem, build_request, check_call_options, credential_problem, request_url
+    from .spec.compile import CompiledSpec
+    from .types import CallWarning, Request, Response, Tool
     from .client_ops import Host
     from .op_types import EmbeddingResponse, ListedModel, TokenCount
     from .options import CallOptions, CallOptionsWithoutFormat, EmbedOptions, Messages, ModelT, OperationOptions
     from .response_cache import ClientCache
+    from .validate import request_from
+else:  # the call pipeline (pydantic, the spec compiler, Jinja) loads on the first call (specwire.lazy)
+    defer(globals(), "specwire.attempts", "aobserved", "final", "final_event", "observed")
+    defer(globals(), "specwire.call", "Call", "Run")
+    defer(globals(), "specwire.catalogs", "follow_deprecated")
+    defer(globals(), "specwire.request", "base_url_problem", "build_request", "check_call_options", "credential_problem", "request_url")
+    defer(globals(), "specwire.validate", "request_from")
 
 __all__ = ["AsyncStream", "Client", "Stream"]
 

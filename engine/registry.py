@@ -35,11 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .catalogs import merge_catalog
 from .errors import ModelNotFoundError, SpecError
 from .key_bindings import SpecText, may_declare, scan
-from .model_refs import alias_map, bare_owners, model_warnings, resolve_bare
-from .spec.issues import SourceMap, SpecIssue
+from .lazy import defer
+from .spec.issues import VALUE_KEEPING_RULES, SourceMap, SpecIssue
 from .spec.files import (
     BUILTIN_LAYER,
     EXTENDS_FAILED,
@@ -55,13 +54,17 @@ from .spec.files import (
     same_file,
     user_config_dir,
 )
-from .spec.loader import VALUE_KEEPING_RULES
 from .spec.merge import inherited, merge_specs
 from .suggest import closest, did_you_mean
 
 if TYPE_CHECKING:
+    from .catalogs import merge_catalog
+    from .model_refs import alias_map, bare_owners, model_warnings, resolve_bare
     from .spec.compile import CompiledSpec
     from .types import CallWarning
+else:  # the catalogs and model refs (pydantic warnings) load with the first spec (specwire.lazy)
+    defer(globals(), "specwire.catalogs", "merge_catalog")
+    defer(globals(), "specwire.model_refs", "alias_map", "bare_owners", "model_warnings", "resolve_bare")
 
 # merge_specs and model_warnings are re-exported: they lived here first
 __all__ = ["BUILTIN_LAYER", "REGISTERED_LAYER", "FileLint", "SpecRegistry", "builtin_dir", "default_registry", "merge_specs", "model_warnings"]

@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Self
 
 from .aio import close_once, finish
-from .types import CONTENT_EVENT_TYPES, Response, StreamEvent
+from .vocabulary import CONTENT_EVENT_TYPES
 
 if TYPE_CHECKING:
     from .call import Run
+    from .types import Response, StreamEvent
 
 __all__ = ["AsyncStream", "HoldBack", "Stream", "partial_response"]
 

@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -40,12 +40,17 @@ from .errors import (
     StreamInterruptedError,
     TransportError,
 )
-from .netguard import guard_pool, guarding
+from .lazy import defer
 from .redact import install_log_redaction, redact_text
-from .request import RequestPlan
 from .retry import Timeouts
 from .transport_aiohttp import AiohttpPool, AiohttpResponse, endpoint as _endpoint
 from .transport_aiohttp import aiter_bytes as _aiohttp_aiter_bytes
+
+if TYPE_CHECKING:
+    from .netguard import guard_pool, guarding
+    from .request import RequestPlan
+else:  # httpcore (netguard's connect-time check) loads with the first pool (specwire.lazy)
+    defer(globals(), "specwire.netguard", "guard_pool", "guarding")
 
 __all__ = ["ASYNC_BACKENDS", "DEFAULT_TIMEOUT", "HTTPResponse", "DRAIN_BYTES", "DRAIN_SECONDS", "MAX_ERROR_BODY_BYTES", "Transport", "make_timeout", "recorded_body_transport"]
 

@@ -37,13 +37,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from .errors import ConfigError, ConnectTimeout, PoolExhaustedError, ReadTimeout, SpecwireError, StreamInterruptedError, TransportError
-from .netguard import check_ip_host, guarded_resolver, guarding
+from .lazy import defer
 from .redact import redact_text
-from .request import RequestPlan
 from .retry import Timeouts
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from .netguard import check_ip_host, guarded_resolver, guarding
+    from .request import RequestPlan
+else:  # httpcore (netguard's connect-time check) loads with the first pool (specwire.lazy)
+    defer(globals(), "specwire.netguard", "check_ip_host", "guarded_resolver", "guarding")
 
 __all__ = ["AiohttpPool", "AiohttpResponse", "aiter_bytes", "endpoint", "map_aiohttp"]
 

@@ -47,6 +47,7 @@ from .parts import (
 )
 from .safejson import problem
 from .vocabulary import FINISH_REASONS, GENERIC_PARAMS  # re-exported: specwire.types names them too
+from .vocabulary import CONTENT_EVENT_TYPES as CONTENT_EVENT_TYPES  # defined there (streams.py reads it without pydantic)
 
 __all__ = [
     "AudioPart",
@@ -484,15 +485,6 @@ StreamEvent = Union[
     Finish,
     ErrorEvent,
 ]
-
-#: The ``type`` of the content events (text, reasoning, tool calls): after the first of them
-#: reaches the caller nothing is retried, and deadlines count from the last one.
-CONTENT_EVENT_TYPES = frozenset(
-    {
-        "text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
-        "tool_call_start", "tool_call_delta", "tool_call_end",
-    }
-)
 
 __all__ += [
     "ErrorEvent",

@@ -31,6 +31,7 @@ from types import MappingProxyType
 
 __all__ = [
     "CAPABILITIES",
+    "CONTENT_EVENT_TYPES",
     "EMITS",
     "ERROR_CLASS_NAMES",
     "FINISH_REASONS",
@@ -81,6 +82,15 @@ GENERIC_PARAMS: tuple[str, ...] = (
 #: The unified finish reasons (``FinishReason.unified``); a spec's ``finish_reasons`` maps the
 #: provider's raw reasons to these.
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter", "error", "other")
+
+#: The ``type`` of the content stream events (text, reasoning, tool calls; :mod:`specwire.types`):
+#: after the first of them reaches the caller nothing is retried, and deadlines count from the last one.
+CONTENT_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "text_start", "text_delta", "text_end", "reasoning_start", "reasoning_delta", "reasoning_end",
+        "tool_call_start", "tool_call_delta", "tool_call_end",
+    }
+)
 
 #: The ``capabilities`` a catalog entry may declare (``true``/``false``/``null``); a call relying on
 #: one its model's entry denies gets an ``unsupported-capability`` warning (:mod:`specwire.capabilities`).

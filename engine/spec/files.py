@@ -15,11 +15,14 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..lazy import defer
 from .issues import SourceMap, SpecIssue
-from .loader import LoadedSpec, load_file, load_text
 
 if TYPE_CHECKING:
     from .compile import CompiledSpec
+    from .loader import LoadedSpec, load_file, load_text
+else:  # PyYAML loads with the first spec file read (specwire.lazy)
+    defer(globals(), "specwire.spec.loader", "load_file", "load_text")
 
 __all__ = [
     "BUILTIN_LAYER",

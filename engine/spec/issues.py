@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["SourceMap", "SpecIssue"]
+__all__ = ["VALUE_KEEPING_RULES", "SourceMap", "SpecIssue"]
+
+#: The loader's findings after which the tree still holds every value the file wrote (as YAML
+#: loads it, or as the plain string): the spec is refused, but its other layers (file rules,
+#: schema, semantics) can still be checked and reported in the same run.  After any other error
+#: (syntax, depth, tags, anchors, size…) a value is missing and the file's checks stop there.
+VALUE_KEEPING_RULES = frozenset({"duplicate-key", "yaml-date", "yaml-truthy", "yaml-octal", "yaml-sexagesimal", "yaml-value"})
 
 
 @dataclass(frozen=True, slots=True)

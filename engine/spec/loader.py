@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .issues import SourceMap, SpecIssue
+from .issues import VALUE_KEEPING_RULES, SourceMap, SpecIssue
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "VALUE_KEEPING_RULES", "LoadedSpec", "load_file", "load_text"]
 
@@ -48,11 +48,6 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:seq",
 }
 _TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
-#: The loader's findings after which the tree still holds every value the file wrote (as YAML
-#: loads it, or as the plain string): the spec is refused, but its other layers (file rules,
-#: schema, semantics) can still be checked and reported in the same run.  After any other error
-#: (syntax, depth, tags, anchors, size…) a value is missing and the file's checks stop there.
-VALUE_KEEPING_RULES = frozenset({"duplicate-key", "yaml-date", "yaml-truthy", "yaml-octal", "yaml-sexagesimal", "yaml-value"})
 _OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
 _TRUE_FALSE = {"true", "false"}
 
