@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from .aio import cancel_once, finish
+from .aio import ReadAhead, cancel_once, finish
 from .errors import (
     ConfigError,
     ConnectTimeout,
@@ -131,20 +131,25 @@ class _CloseToEnd(httpx.AsyncByteStream):
     """A response body whose close, once begun, runs to its end whatever cancels its caller.
 
     httpx closes a response itself when its body ends (``Response.aiter_raw`` awaits
-    ``aclose()`` after the last chunk), inside the read that :meth:`Transport.aiter_bytes` runs
-    in its own task.  A cancellation of that read (the caller was cancelled) landing during that
-    close stops it half-way: httpx and httpcore have already marked the response closed, so the
-    later ``response.aclose()`` does nothing, and the connection stays checked out of the pool
+    ``aclose()`` after the last chunk), inside the reader task of :meth:`Transport.aiter_bytes`.
+    A cancellation of that reader (its consumer stopped) landing during that close would stop it
+    half-way: httpx and httpcore have already marked the response closed, so the later
+    ``response.aclose()`` does nothing, and the connection stays checked out of the pool
     (``ACTIVE`` with its request still counted) for ever.  Here the close runs in its own task
-    (:func:`specwire.aio.finish`), so it always completes."""
+    (:func:`specwire.aio.finish`), so it always completes.  A close from anywhere else first stops
+    the body's reader (``reader``), so a read and a close never run at once."""
 
     def __init__(self, inner: httpx.AsyncByteStream) -> None:
         self._inner = inner
+        self.reader: ReadAhead | None = None
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._inner.__aiter__()
 
     async def aclose(self) -> None:
+        reader = self.reader
+        if reader is not None and asyncio.current_task() is not reader.task:
+            await reader.stop()
         await finish(self._inner.aclose())
 
 
@@ -221,25 +226,39 @@ def _shutdown(sock: Any) -> None:
 
 
 async def _httpx_aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None) -> AsyncGenerator[bytes, None]:
-    if isinstance(response.stream, httpx.AsyncByteStream) and not isinstance(response.stream, _CloseToEnd):
-        response.stream = _CloseToEnd(response.stream)
-    chunks = response.aiter_bytes()
-    while True:
-        limit = timeout() if timeout is not None else None
-        try:
+    stream = response.stream
+    if isinstance(stream, httpx.AsyncByteStream) and not isinstance(stream, _CloseToEnd):
+        stream = response.stream = _CloseToEnd(stream)
+    reader = ReadAhead(response.aiter_bytes())  # one task reads the whole body (see Transport.aiter_bytes)
+    if isinstance(stream, _CloseToEnd):
+        stream.reader = reader
+    try:
+        while True:
+            chunk = reader.take()
+            if chunk is not None:
+                yield chunk
+                continue
+            if reader.done:
+                break
+            limit = timeout() if timeout is not None else None
             if limit is None:
-                chunk = await cancel_once(chunks.__anext__())
+                await reader.ready()
             else:
                 async with asyncio.timeout(max(limit, 0.0)):
-                    chunk = await cancel_once(chunks.__anext__())
-        except StopAsyncIteration:
-            return
-        except httpx.HTTPError as exc:
-            mapped = _map(exc, started=True)
-        else:
-            yield chunk
-            continue
-        raise mapped
+                    await reader.ready()
+    finally:
+        await reader.stop()  # cancelled once, its cleanup finished, whatever ended this loop
+    error, reader.error = reader.error, None
+    if error is None:
+        return
+    if isinstance(error, httpx.HTTPError):
+        mapped: BaseException = _map(error, started=True)
+    elif isinstance(error, asyncio.CancelledError):  # the reader was cancelled by someone else (the loop shutting down)
+        mapped = StreamInterruptedError("the response body's reader was cancelled")
+    else:
+        mapped = error
+    del error
+    raise mapped
 
 
 def make_timeout(connect: float | None, read: float | None, pool: float | None) -> httpx.Timeout:
@@ -402,11 +421,14 @@ class Transport:
     def aiter_bytes(response: HTTPResponse, timeout: Callable[[], float | None] | None = None) -> AsyncGenerator[bytes, None]:
         """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next read
         may take (first-event / idle / total deadlines); when it runs out, the read is cancelled
-        and ``asyncio.TimeoutError`` propagates (the caller maps it).  Each read runs in its own
-        task (:func:`specwire.aio.cancel_once`): a cancelled read is cancelled once and httpcore's
-        cleanup of it finishes, and the close httpx starts at the end of the body runs to its end
-        (:class:`_CloseToEnd`), so no connection stays checked out of the pool.  An aiohttp
-        response is read by :func:`specwire.transport_aiohttp.aiter_bytes`."""
+        and ``asyncio.TimeoutError`` propagates (the caller maps it).  The body is read by one
+        task (:class:`specwire.aio.ReadAhead`) a bounded distance ahead of this generator; when
+        the generator ends for any reason (cancelled, however often; closed; timed out) that task
+        is cancelled once and httpcore's cleanup of its read finishes before the generator goes
+        on, and the close httpx starts at the end of the body runs to its end
+        (:class:`_CloseToEnd`), so no connection stays checked out of the pool.  A body can be
+        read once (``httpx.StreamConsumed`` the second time).  An aiohttp response is read by
+        :func:`specwire.transport_aiohttp.aiter_bytes`."""
         if isinstance(response, AiohttpResponse):
             return _aiohttp_aiter_bytes(response, timeout)
         return _httpx_aiter_bytes(response, timeout)

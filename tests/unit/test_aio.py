@@ -205,3 +205,169 @@ def test_close_once_shares_one_close() -> None:
         return first is second, close_once(Holder(), finished) is None
 
     assert asyncio.run(scenario()) == (True, True)
+
+
+# ---------------------------------------------------------------------------- ReadAhead: one reader task per body
+class Body(httpx.AsyncByteStream):
+    """A body that yields ``chunks`` then waits on ``more`` (a read that blocks, as a socket read
+    does); a read cancelled there runs a cleanup that awaits ``cleanup_gate`` (httpcore closing the
+    connection), which a second cancellation would cut short."""
+
+    def __init__(self, chunks: list[bytes], *, block: bool = True, fail: BaseException | None = None) -> None:
+        self.chunks = chunks
+        self.block = block
+        self.fail = fail
+        self.pulled = 0
+        self.cancels = 0
+        self.cleaned = False
+        self.closed = False
+        self.blocked = asyncio.Event()
+        self.cleanup_gate = asyncio.Event()
+        self.cleanup_gate.set()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            self.pulled += 1
+            yield chunk
+        if self.fail is not None:
+            raise self.fail
+        if self.block:
+            try:
+                self.blocked.set()
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancels += 1
+                await self.cleanup_gate.wait()
+                self.cleaned = True
+                raise
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_read_ahead_cancelled_twice_mid_read_cleans_up_once() -> None:
+    """The consumer is cancelled twice while the reader waits for the socket: the reader sees one
+    cancellation, its cleanup runs to its end, then the consumer's cancellation propagates."""
+
+    async def scenario() -> tuple[list[bytes], int, bool, bool]:
+        body = Body([b"a", b"b"])
+        body.cleanup_gate.clear()
+        response = httpx.Response(200, stream=body)
+        seen: list[bytes] = []
+
+        async def consume() -> None:
+            async for chunk in Transport.aiter_bytes(response):
+                seen.append(chunk)
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(body.blocked.wait(), 5)
+        await asyncio.sleep(0)
+        await _cancel_twice(task)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not task.done()  # still waiting for the reader's cleanup
+        task.cancel()  # a third one, for good measure
+        await asyncio.sleep(0)
+        body.cleanup_gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+        return seen, body.cancels, body.cleaned, task.cancelled()
+
+    seen, cancels, cleaned, cancelled = asyncio.run(scenario())
+    assert seen == [b"a", b"b"]
+    assert (cancels, cleaned, cancelled) == (1, True, True)
+
+
+def test_read_ahead_stops_reader_on_close_and_timeout() -> None:
+    """``aclose()`` of the consumer (a ``break``) and a read budget running out both stop the
+    reader, whose cancelled read is cleaned up before the consumer goes on."""
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        closed = Body([b"a"])
+        gen = Transport.aiter_bytes(httpx.Response(200, stream=closed))
+        assert await gen.__anext__() == b"a"
+        await asyncio.wait_for(closed.blocked.wait(), 5)
+        await gen.aclose()
+        timed = Body([b"a"])
+        budgets = iter([5.0, 0.01])
+        gen2 = Transport.aiter_bytes(httpx.Response(200, stream=timed), lambda: next(budgets))
+        assert await gen2.__anext__() == b"a"
+        with pytest.raises(TimeoutError):
+            await gen2.__anext__()
+        return closed.cleaned, timed.cleaned, timed.cancels == 1
+
+    assert asyncio.run(scenario()) == (True, True, True)
+
+
+def test_read_ahead_abandoned_consumer_is_finalized() -> None:
+    """A consumer dropped without a close (no ``async with``) is finalized by the event loop: its
+    reader is cancelled and cleaned up, and no task is reported destroyed while pending."""
+    import gc
+
+    errors: list[dict[str, Any]] = []
+
+    async def scenario() -> tuple[bool, int]:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, context: errors.append(context))
+        body = Body([b"x" * 100] * 3)
+        gen = Transport.aiter_bytes(httpx.Response(200, stream=body))
+        assert await gen.__anext__() == b"x" * 100
+        await asyncio.wait_for(body.blocked.wait(), 5)
+        del gen
+        gc.collect()
+        for _ in range(50):
+            if body.cleaned:
+                break
+            await asyncio.sleep(0.01)
+        from specwire.aio import _READERS
+
+        return body.cleaned, len(_READERS)
+
+    assert asyncio.run(scenario()) == (True, 0)
+    assert not errors, errors
+
+
+def test_read_ahead_reads_a_bounded_distance_ahead() -> None:
+    """The reader stops pulling from the source once about ``limit`` bytes wait for the consumer,
+    and goes on when the consumer has taken half of them."""
+    from specwire.aio import ReadAhead
+
+    async def scenario() -> tuple[int, int, list[bytes]]:
+        body = Body([bytes([i]) * 10 for i in range(20)], block=False)
+        reader = ReadAhead(body.__aiter__(), limit=50)
+        for _ in range(10):
+            await asyncio.sleep(0)
+        ahead = body.pulled
+        got: list[bytes] = []
+        while not reader.done or (chunk := reader.take()) is not None:
+            chunk = reader.take()
+            if chunk is None:
+                await reader.ready()
+                continue
+            got.append(chunk)
+        await reader.stop()
+        return ahead, body.pulled, got
+
+    ahead, pulled, got = asyncio.run(scenario())
+    assert ahead == 5  # 50 bytes buffered, then it waits
+    assert pulled == 20
+    assert got == [bytes([i]) * 10 for i in range(20)]
+
+
+def test_read_ahead_read_error_after_chunks() -> None:
+    """Buffered chunks reach the consumer before the read error, which is mapped and carries no
+    httpx exception (whose request holds the credentials) in its chain."""
+    from specwire.errors import StreamInterruptedError
+
+    async def scenario() -> tuple[list[bytes], BaseException]:
+        body = Body([b"a", b"b"], fail=httpx.ReadError("connection reset"))
+        seen: list[bytes] = []
+        try:
+            async for chunk in Transport.aiter_bytes(httpx.Response(200, stream=body)):
+                seen.append(chunk)
+        except StreamInterruptedError as exc:
+            return seen, exc
+        raise AssertionError("no error")
+
+    seen, error = asyncio.run(scenario())
+    assert seen == [b"a", b"b"]
+    assert error.__cause__ is None and error.__context__ is None
