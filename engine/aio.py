@@ -116,9 +116,10 @@ class ReadAhead:
     (:func:`cancel_once`), a chunk that is already buffered costs no trip through the event loop,
     and a chunk that is not costs one wake-up."""
 
-    __slots__ = ("_buffer", "_limit", "_size", "_space", "_task", "_waiter", "done", "error")
+    __slots__ = ("_buffer", "_limit", "_size", "_space", "_task", "_waiter", "closing", "consumed", "done", "error", "head", "opened")
 
-    def __init__(self, source: AsyncIterable[bytes], limit: int = READ_AHEAD_BYTES) -> None:
+    def __init__(self, source: AsyncIterable[bytes] | None = None, limit: int = READ_AHEAD_BYTES, *,
+                 opening: Awaitable[Any] | None = None, body: Callable[[Any, ReadAhead], AsyncIterable[bytes]] | None = None) -> None:
         self._buffer: deque[bytes] = deque()
         self._limit = limit
         self._size = 0
@@ -128,7 +129,23 @@ class ReadAhead:
         self.done = False
         #: what ended the reader, if not the end of the source (an I/O error, a cancellation)
         self.error: BaseException | None = None
-        self._task = asyncio.get_running_loop().create_task(self._read(source))
+        #: a consumer has started taking chunks (a body is read once)
+        self.consumed = False
+        #: the source is closing itself (the end of a body releasing its connection): :meth:`stop`
+        #: lets that close finish instead of cancelling it
+        self.closing = False
+        #: with ``opening``: its outcome (the response head), for the one who waits for it
+        self.head: asyncio.Future[Any] | None = None
+        #: with ``opening``: its result once it completed (even when nobody waited for it)
+        self.opened: Any = None
+        loop = asyncio.get_running_loop()
+        if opening is not None and body is not None:
+            self.head = loop.create_future()
+            self._task = loop.create_task(self._open(opening, body, self.head))
+        elif source is not None:
+            self._task = loop.create_task(self._read(source))
+        else:
+            raise TypeError("ReadAhead needs a source, or an opening and a body")
         _READERS.add(self._task)
         self._task.add_done_callback(_READERS.discard)
 
@@ -136,6 +153,24 @@ class ReadAhead:
     def task(self) -> asyncio.Task[None]:
         """The reader's task."""
         return self._task
+
+    async def _open(self, opening: Awaitable[Any], body: Callable[[Any, ReadAhead], AsyncIterable[bytes]], head: asyncio.Future[Any]) -> None:
+        """Await ``opening`` (sending a request), hand its outcome to ``head``, then read
+        ``body(result, self)``: one task for the whole exchange."""
+        try:
+            self.opened = result = await opening
+            source = body(result, self)
+        except BaseException as exc:  # the send failed, or the one cancellation: the head carries it
+            self.done = True
+            if not head.done():
+                if isinstance(exc, asyncio.CancelledError):
+                    head.cancel()
+                else:
+                    head.set_exception(exc)
+            return
+        if not head.done():
+            head.set_result(result)
+        await self._read(source)
 
     async def _read(self, source: AsyncIterable[bytes]) -> None:
         try:
@@ -186,7 +221,8 @@ class ReadAhead:
         task = self._task
         if task.done():
             return
-        task.cancel()
+        if not self.closing:
+            task.cancel()
         try:
             await finish(_settle(task, None))
         finally:

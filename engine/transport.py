@@ -26,12 +26,12 @@ import select
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any
 
 import httpx
 
-from .aio import ReadAhead, cancel_once, finish
+from .aio import ReadAhead, finish
 from .errors import (
     ConfigError,
     ConnectTimeout,
@@ -186,7 +186,13 @@ class _CloseToEnd(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         reader = self.reader
-        if reader is not None and asyncio.current_task() is not reader.task:
+        if reader is not None and asyncio.current_task() is reader.task:
+            # the end of the body, in the reader: its only canceller (ReadAhead.stop) waits for
+            # the close instead of cancelling it, so it needs no task of its own
+            reader.closing = True
+            await self._inner.aclose()
+            return
+        if reader is not None:
             await reader.stop()
         await finish(self._inner.aclose())
 
@@ -263,13 +269,27 @@ def _shutdown(sock: Any) -> None:
         sock.shutdown(2)  # SHUT_RDWR: a blocked recv returns at once
 
 
+def _body(response: httpx.Response, reader: ReadAhead) -> AsyncIterator[bytes]:
+    """The decoded body of ``response``, read by ``reader``, its close made uncancellable."""
+    if isinstance(response.stream, httpx.AsyncByteStream) and not isinstance(response.stream, _CloseToEnd):
+        response.stream = _CloseToEnd(response.stream)
+    if isinstance(response.stream, _CloseToEnd):
+        response.stream.reader = reader
+    return response.aiter_bytes()
+
+
+async def _opened(response: httpx.Response) -> httpx.Response:
+    return response
+
+
 async def _httpx_aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None) -> AsyncGenerator[bytes, None]:
     stream = response.stream
-    if isinstance(stream, httpx.AsyncByteStream) and not isinstance(stream, _CloseToEnd):
-        stream = response.stream = _CloseToEnd(stream)
-    reader = ReadAhead(response.aiter_bytes())  # one task reads the whole body (see Transport.aiter_bytes)
-    if isinstance(stream, _CloseToEnd):
-        stream.reader = reader
+    reader = stream.reader if isinstance(stream, _CloseToEnd) else None  # the exchange's task (Transport.aopen) reads ahead
+    if reader is None:  # one task reads the whole body (see Transport.aiter_bytes)
+        reader = ReadAhead(opening=_opened(response), body=_body)
+    elif reader.consumed:
+        raise httpx.StreamConsumed()
+    reader.consumed = True
     try:
         while True:
             chunk = reader.take()
@@ -417,13 +437,20 @@ class Transport:
         if self._aiohttp is not None:
             return await self._aiohttp.aopen(plan, auth, timeout)
         client = self._async_client()
+        reader: ReadAhead | None = None
         try:
-            with guarding(plan.guard, plan.url):  # the send's own task inherits the guard
+            with guarding(plan.guard, plan.url):  # the exchange's task inherits the guard
                 sending = client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
-                return await cancel_once(sending, on_result=_aclose)  # type: ignore[no-any-return]
+                reader = ReadAhead(opening=sending, body=_body)
+                response: httpx.Response = await reader.head  # type: ignore[misc]
+            return response  # its body is read ahead by the same task
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False, url=plan.url)
         except asyncio.CancelledError:
+            if reader is not None:  # cancelled once, however often we are; a response nobody will read is closed
+                await reader.stop()
+                if isinstance(reader.opened, httpx.Response):
+                    await finish(_aclose(reader.opened))
             await _reclaim_orphans(client)
             raise
         if isinstance(mapped, PoolExhaustedError):
@@ -476,6 +503,17 @@ class Transport:
         if isinstance(response, AiohttpResponse):
             return _aiohttp_aiter_bytes(response, timeout)
         return _httpx_aiter_bytes(response, timeout)
+
+    @staticmethod
+    def release(response: HTTPResponse) -> Awaitable[Any]:
+        """``response.aclose()``, or a finished future when the response is closed already (httpx
+        closes it at the end of its body), so that :func:`specwire.aio.finish` around it needs no
+        task then."""
+        if isinstance(response, httpx.Response) and response.is_closed:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return response.aclose()
 
     @staticmethod
     def drain(response: HTTPResponse, chunks: Iterator[bytes], seconds: float = DRAIN_SECONDS, max_bytes: int = DRAIN_BYTES) -> None:

@@ -371,3 +371,102 @@ def test_read_ahead_read_error_after_chunks() -> None:
     seen, error = asyncio.run(scenario())
     assert seen == [b"a", b"b"]
     assert error.__cause__ is None and error.__context__ is None
+
+
+# ---------------------------------------------------------------------------- Transport.aopen: one task per exchange
+class GatedSend(httpx.AsyncBaseTransport):
+    """A transport whose send waits on ``reply``; a send cancelled while it waits runs a cleanup
+    that awaits ``cleanup_gate`` (httpcore releasing the connection), which a second cancellation
+    would cut short.  ``chunks`` is the body it answers with."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.waiting = asyncio.Event()
+        self.reply = asyncio.Event()
+        self.cleanup_gate = asyncio.Event()
+        self.cleanup_gate.set()
+        self.cancels = 0
+        self.cleaned = False
+        self.body: Body | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            self.waiting.set()
+            await self.reply.wait()
+        except asyncio.CancelledError:
+            self.cancels += 1
+            await self.cleanup_gate.wait()
+            self.cleaned = True
+            raise
+        self.body = Body(self.chunks, block=False)
+        return httpx.Response(200, stream=self.body)
+
+
+def _plan() -> Any:
+    from specwire.request import RequestPlan
+
+    return RequestPlan("POST", "http://127.0.0.1:9/v1/chat", {"content-type": "application/json"}, {"x": 1})
+
+
+def test_aopen_cancelled_twice_while_sending() -> None:
+    """The caller of ``aopen`` is cancelled twice while the request is in flight: the send sees one
+    cancellation and its cleanup finishes before the caller's cancellation propagates."""
+
+    async def scenario() -> tuple[int, bool]:
+        sender = GatedSend([b"{}"])
+        sender.cleanup_gate.clear()
+        transport = Transport(async_transport=sender)
+        task = asyncio.create_task(transport.aopen(_plan(), httpx.Auth()))
+        await asyncio.wait_for(sender.waiting.wait(), 5)
+        await _cancel_twice(task)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not task.done()
+        sender.cleanup_gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+        await transport.aclose()
+        return sender.cancels, sender.cleaned
+
+    assert asyncio.run(scenario()) == (1, True)
+
+
+def test_aopen_closes_a_response_its_cancelled_caller_will_not_read() -> None:
+    """The response arrives just as the caller is cancelled: it is closed (its connection
+    released), not left to the garbage collector."""
+
+    async def scenario() -> bool:
+        sender = GatedSend([b"x" * 10] * 3)
+        transport = Transport(async_transport=sender)
+        task = asyncio.create_task(transport.aopen(_plan(), httpx.Auth()))
+        await asyncio.wait_for(sender.waiting.wait(), 5)
+        sender.reply.set()  # the send completes ...
+        task.cancel()  # ... and the caller is cancelled before it resumes
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await transport.aclose()
+        return sender.body is not None and sender.body.closed
+
+    assert asyncio.run(scenario())
+
+
+def test_aopen_reads_the_body_in_the_same_task() -> None:
+    """The body comes through ``aiter_bytes`` once (a second read raises ``StreamConsumed``), and
+    a response closed at the end of its body needs no further close (``release``)."""
+
+    async def scenario() -> tuple[list[bytes], bool]:
+        sender = GatedSend([b"a", b"b"])
+        sender.reply.set()
+        transport = Transport(async_transport=sender)
+        response = await transport.aopen(_plan(), httpx.Auth())
+        got = [chunk async for chunk in Transport.aiter_bytes(response)]
+        with pytest.raises(httpx.StreamConsumed):
+            async for _ in Transport.aiter_bytes(response):
+                pass
+        released = Transport.release(response)
+        done = isinstance(released, asyncio.Future) and released.done()
+        await released
+        await transport.aclose()
+        return got, done
+
+    assert asyncio.run(scenario()) == ([b"a", b"b"], True)
