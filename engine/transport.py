@@ -173,9 +173,11 @@ class _CloseToEnd(httpx.AsyncByteStream):
     A cancellation of that reader (its consumer stopped) landing during that close would stop it
     half-way: httpx and httpcore have already marked the response closed, so the later
     ``response.aclose()`` does nothing, and the connection stays checked out of the pool
-    (``ACTIVE`` with its request still counted) for ever.  Here the close runs in its own task
-    (:func:`specwire.aio.finish`), so it always completes.  A close from anywhere else first stops
-    the body's reader (``reader``), so a read and a close never run at once."""
+    (``ACTIVE`` with its request still counted) for ever.  Here that close marks the reader as
+    closing (:attr:`specwire.aio.ReadAhead.closing`), so its only canceller,
+    :meth:`~specwire.aio.ReadAhead.stop`, waits for it instead of cancelling it.  A close from
+    anywhere else first stops the body's reader (``reader``), so a read and a close never run at
+    once, and runs in its own task (:func:`specwire.aio.finish`)."""
 
     def __init__(self, inner: httpx.AsyncByteStream) -> None:
         self._inner = inner
