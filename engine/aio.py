@@ -205,6 +205,20 @@ class ReadAhead:
                 space.set_result(None)
         return chunk
 
+    def take_all(self) -> bytes | None:
+        """Every buffered chunk, joined (one piece of the body instead of many small ones: the
+        consumer's per-piece work is done once), or ``None`` when none is buffered."""
+        buffer = self._buffer
+        if not buffer:
+            return None
+        data = buffer.popleft() if len(buffer) == 1 else b"".join(buffer)
+        buffer.clear()
+        self._size = 0
+        space, self._space = self._space, None
+        if space is not None and not space.done():
+            space.set_result(None)
+        return data
+
     def ready(self) -> asyncio.Future[None]:
         """A future that completes when a chunk is buffered or the reader has ended (await it
         only when :meth:`take` gave ``None`` and the reader is not :attr:`done`)."""

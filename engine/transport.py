@@ -294,7 +294,7 @@ async def _httpx_aiter_bytes(response: httpx.Response, timeout: Callable[[], flo
     reader.consumed = True
     try:
         while True:
-            chunk = reader.take()
+            chunk = reader.take_all()  # what has arrived, as one piece
             if chunk is not None:
                 yield chunk
                 continue
