@@ -161,10 +161,6 @@ def _close_at_loop_end(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
     return closer
 
 
-async def _aclose(response: httpx.Response) -> None:
-    await response.aclose()
-
-
 class _CloseToEnd(httpx.AsyncByteStream):
     """A response body whose close, once begun, runs to its end whatever cancels its caller.
 
@@ -197,6 +193,17 @@ class _CloseToEnd(httpx.AsyncByteStream):
         if reader is not None:
             await reader.stop()
         await finish(self._inner.aclose())
+
+
+async def _abandon(reader: ReadAhead | None, client: httpx.AsyncClient) -> None:
+    """After the caller of :meth:`Transport.aopen` was cancelled: the exchange's task is cancelled
+    once and its cleanup finishes, a response nobody will read is closed, and the pool's orphans
+    are reclaimed."""
+    if reader is not None:
+        await reader.stop()
+        if isinstance(reader.opened, httpx.Response):
+            await reader.opened.aclose()
+    await _reclaim_orphans(client)
 
 
 async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
@@ -449,11 +456,7 @@ class Transport:
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False, url=plan.url)
         except asyncio.CancelledError:
-            if reader is not None:  # cancelled once, however often we are; a response nobody will read is closed
-                await reader.stop()
-                if isinstance(reader.opened, httpx.Response):
-                    await finish(_aclose(reader.opened))
-            await _reclaim_orphans(client)
+            await finish(_abandon(reader, client))  # to its end, however often we are cancelled meanwhile
             raise
         if isinstance(mapped, PoolExhaustedError):
             await _reclaim_orphans(client)

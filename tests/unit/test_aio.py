@@ -470,3 +470,52 @@ def test_aopen_reads_the_body_in_the_same_task() -> None:
         return got, done
 
     assert asyncio.run(scenario()) == ([b"ab"], True)
+
+
+def test_aopen_cancelled_twice_as_the_response_arrives_still_closes_it() -> None:
+    """The response arrives as its caller is cancelled, and a second cancellation lands while
+    that unread response is being closed: the close still runs to its end (its connection is
+    released), then the cancellation propagates."""
+
+    class SlowClose(Body):
+        def __init__(self) -> None:
+            super().__init__([b"x"], block=True)
+            self.close_gate = asyncio.Event()
+            self.closing = asyncio.Event()
+
+        async def aclose(self) -> None:
+            self.closing.set()
+            await self.close_gate.wait()
+            self.closed = True
+
+    class Sender(GatedSend):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            self.waiting.set()
+            await self.reply.wait()
+            self.body = SlowClose()
+            return httpx.Response(200, stream=self.body)
+
+    async def scenario() -> tuple[bool, bool]:
+        sender = Sender([])
+        transport = Transport(async_transport=sender)
+        task = asyncio.create_task(transport.aopen(_plan(), httpx.Auth()))
+        await asyncio.wait_for(sender.waiting.wait(), 5)
+        sender.reply.set()
+        task.cancel()
+        body = None
+        for _ in range(100):
+            body = sender.body
+            if isinstance(body, SlowClose) and body.closing.is_set():
+                break
+            await asyncio.sleep(0)
+        assert isinstance(body, SlowClose) and body.closing.is_set()
+        task.cancel()  # the second cancellation, during the close
+        await asyncio.sleep(0)
+        body.close_gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+        closed = body.closed
+        await transport.aclose()
+        return closed, task.cancelled()
+
+    assert asyncio.run(scenario()) == (True, True)
