@@ -97,6 +97,10 @@ def close_once(holder: Any, events: Any) -> asyncio.Future[Any] | None:
     return closing
 
 
+#: How many of the first chunks a :class:`ReadAhead` hands to a waiting consumer before reading on
+#: (a first event is not held up while the rest of a burst is parsed).
+_EAGER_CHUNKS = 8
+
 #: Running :class:`ReadAhead` tasks (the event loop keeps only weak references to tasks, and a
 #: reader waiting for buffer space is referenced by nothing else).
 _READERS: set[asyncio.Task[None]] = set()
@@ -173,11 +177,17 @@ class ReadAhead:
         await self._read(source)
 
     async def _read(self, source: AsyncIterable[bytes]) -> None:
+        eager = _EAGER_CHUNKS
         try:
             async for chunk in source:
                 self._buffer.append(chunk)
                 self._size += len(chunk)
+                waiting = self._waiter is not None
                 self._wake()
+                if eager:  # the first chunks go to a waiting consumer before the rest of a burst is parsed
+                    eager -= 1
+                    if waiting:
+                        await asyncio.sleep(0)
                 if self._size >= self._limit:
                     self._space = asyncio.get_running_loop().create_future()
                     await self._space

@@ -287,6 +287,11 @@ def _body(response: httpx.Response, reader: ReadAhead) -> AsyncIterator[bytes]:
     return response.aiter_bytes()
 
 
+#: How many chunks of a body :meth:`Transport.aiter_bytes` hands out one by one before it joins
+#: what has arrived into one piece (the first content event usually comes within the first four).
+_SINGLE_CHUNKS = 8
+
+
 async def _opened(response: httpx.Response) -> httpx.Response:
     return response
 
@@ -299,9 +304,14 @@ async def _httpx_aiter_bytes(response: httpx.Response, timeout: Callable[[], flo
     elif reader.consumed:
         raise httpx.StreamConsumed()
     reader.consumed = True
+    single = _SINGLE_CHUNKS
     try:
         while True:
-            chunk = reader.take_all()  # what has arrived, as one piece
+            if single:  # the first few chunks one by one: the first event is not held up by the rest of a burst
+                chunk = reader.take()
+                single -= chunk is not None
+            else:
+                chunk = reader.take_all()  # what has arrived, as one piece
             if chunk is not None:
                 yield chunk
                 continue

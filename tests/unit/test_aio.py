@@ -338,12 +338,14 @@ def test_read_ahead_reads_a_bounded_distance_ahead() -> None:
             await asyncio.sleep(0)
         ahead = body.pulled
         got: list[bytes] = []
-        while not reader.done or (chunk := reader.take()) is not None:
+        while True:
             chunk = reader.take()
-            if chunk is None:
-                await reader.ready()
+            if chunk is not None:
+                got.append(chunk)
                 continue
-            got.append(chunk)
+            if reader.done:
+                break
+            await reader.ready()
         await reader.stop()
         return ahead, body.pulled, got
 
