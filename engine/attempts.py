@@ -133,7 +133,7 @@ async def events_async(run: Run, transport: Transport) -> AsyncGenerator[Any, No
                     for event in tail:
                         yield event
             finally:
-                await finish(response.aclose())  # a cancellation must not leave the connection checked out
+                await finish(Transport.release(response))  # a cancellation must not leave the connection checked out
         if not isinstance(outcome, Failure):
             return
         out, delay = run.retry(outcome)

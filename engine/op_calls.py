@@ -136,4 +136,4 @@ async def _once_async(call: OperationCall, transport: Transport, deadline: _Dead
             raise ReadTimeout(f"{call.spec.provider}: the response body did not arrive within the call's deadline") from None
         return bytes(out)
     finally:
-        await finish(response.aclose())  # a cancellation must not leave the connection checked out
+        await finish(Transport.release(response))  # a cancellation must not leave the connection checked out

@@ -51,6 +51,29 @@ def _cases(spec: CompiledSpec, info: ModelInfo | None, name: str) -> tuple[Param
     return spec.params.get(name)
 
 
+#: ``(name, cases, the first case with a default or ``required``)`` for every generic option, in
+#: order, per (spec, catalog entry): both are immutable, so the lookups and scans are done once.
+#: Keyed by identity; the value keeps both objects, so an id is not reused while it is cached.
+_TABLES: dict[tuple[int, int], tuple[CompiledSpec, ModelInfo | None, tuple[tuple[str, tuple[ParamCase, ...] | None, ParamCase | None], ...]]] = {}
+_MAX_TABLES = 512
+
+
+def _table(spec: CompiledSpec, info: ModelInfo | None) -> tuple[tuple[str, tuple[ParamCase, ...] | None, ParamCase | None], ...]:
+    key = (id(spec), id(info))
+    hit = _TABLES.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is info:
+        return hit[2]
+    rows = []
+    for name in GENERIC_PARAMS:
+        cases = _cases(spec, info, name)
+        rows.append((name, cases, next((c for c in cases if c.default is not None or c.required), None) if cases is not None else None))
+    if len(_TABLES) >= _MAX_TABLES:
+        _TABLES.clear()
+    table = tuple(rows)
+    _TABLES[key] = (spec, info, table)
+    return table
+
+
 def _pick(spec: CompiledSpec, cases: tuple[ParamCase, ...], ctx: dict[str, Any], name: str) -> ParamCase | None:
     for case in cases:
         if case.when is None:
@@ -88,15 +111,13 @@ def apply_params(
     ops: list[ParamOp] = []
     warnings: list[CallWarning] = []
     base = {**(shared if shared is not None else call_context(values, model_info)), "model": model, "stream": stream, "settings": settings, "tools": list(tools or ())}
-    for name in GENERIC_PARAMS:
-        cases = _cases(spec, model_info, name)
+    for name, cases, with_default in _table(spec, model_info):
         value = values.get(name)
         if cases is None:
             if value is not None:
                 warnings.append(CallWarning(kind="unsupported-param", param=name, detail=f"the {spec.provider} spec does not map {name!r}; it was not sent"))
             continue
         if value is None:
-            with_default = next((c for c in cases if c.default is not None or c.required), None)
             if with_default is None:
                 continue
             if with_default.default is None:

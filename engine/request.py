@@ -391,9 +391,25 @@ def render_tools(spec: CompiledSpec, request: Request, model: str) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------- messages
+#: The ``into`` names of a compiled request's part rules (sorted), per request section: compiled
+#: specs are immutable, so this is worked out once.  Keyed by identity; the value keeps the section.
+_INTO_NAMES: dict[int, tuple[Any, list[str]]] = {}
+
+
+def _into_names(req: Any) -> list[str]:
+    hit = _INTO_NAMES.get(id(req))
+    if hit is not None and hit[0] is req:
+        return hit[1]
+    names = sorted({r.into for rules in req.parts.values() for r in rules if r.into})
+    if len(_INTO_NAMES) >= 512:
+        _INTO_NAMES.clear()
+    _INTO_NAMES[id(req)] = (req, names)
+    return names
+
+
 def render_messages(spec: CompiledSpec, messages: list[Message], model: str) -> tuple[list[Any], list[Any]]:
     req = spec.request
-    into_names = sorted({r.into for rules in req.parts.values() for r in rules if r.into})
+    into_names = _into_names(req)
     calls: dict[str, ToolCallPart] = {}
     wire: list[Any] = []
     system_texts: list[TextPart] = []  # kept as parts: their provider metadata (cache_control) renders too

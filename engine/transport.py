@@ -26,12 +26,12 @@ import select
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .aio import cancel_once, finish
+from .aio import ReadAhead, finish
 from .errors import (
     ConfigError,
     ConnectTimeout,
@@ -65,6 +65,8 @@ MAX_ERROR_BODY_BYTES = 1024 * 1024
 DRAIN_SECONDS = 0.25
 DRAIN_BYTES = 64 * 1024
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+#: How many parsed request URLs a :class:`Transport` keeps (then it starts over).
+_MAX_URLS = 256
 
 install_log_redaction()  # httpx logs URLs (``?key=``) at INFO, httpcore response headers at DEBUG
 
@@ -87,6 +89,42 @@ def _map(exc: Exception, *, started: bool, url: str | None = None) -> TransportE
     if isinstance(exc, httpx.ConnectError):
         return TransportError(f"could not connect{to}: {text}")
     return TransportError(f"connection failed{to}: {text}")
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing.  A library client serves many callers, keys and
+    providers, so one response's ``Set-Cookie`` must not ride along on the next request; it also
+    spares each response httpx's cookie parsing (about 15 µs)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _SyncClient(httpx.Client):
+    """The sync pool specwire builds itself: httpx's client without a cookie store."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:  # httpx sets its (empty) store in __init__
+        return None
+
+
+class _AsyncClient(httpx.AsyncClient):
+    """The async pool specwire builds itself: httpx's client without a cookie store."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
 
 
 #: ``httpx``: httpcore's pool.  ``aiohttp``: aiohttp's own pool, sent through an
@@ -128,29 +166,49 @@ def _close_at_loop_end(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
     return closer
 
 
-async def _aclose(response: httpx.Response) -> None:
-    await response.aclose()
-
-
 class _CloseToEnd(httpx.AsyncByteStream):
     """A response body whose close, once begun, runs to its end whatever cancels its caller.
 
     httpx closes a response itself when its body ends (``Response.aiter_raw`` awaits
-    ``aclose()`` after the last chunk), inside the read that :meth:`Transport.aiter_bytes` runs
-    in its own task.  A cancellation of that read (the caller was cancelled) landing during that
-    close stops it half-way: httpx and httpcore have already marked the response closed, so the
-    later ``response.aclose()`` does nothing, and the connection stays checked out of the pool
-    (``ACTIVE`` with its request still counted) for ever.  Here the close runs in its own task
-    (:func:`specwire.aio.finish`), so it always completes."""
+    ``aclose()`` after the last chunk), inside the reader task of :meth:`Transport.aiter_bytes`.
+    A cancellation of that reader (its consumer stopped) landing during that close would stop it
+    half-way: httpx and httpcore have already marked the response closed, so the later
+    ``response.aclose()`` does nothing, and the connection stays checked out of the pool
+    (``ACTIVE`` with its request still counted) for ever.  Here that close marks the reader as
+    closing (:attr:`specwire.aio.ReadAhead.closing`), so its only canceller,
+    :meth:`~specwire.aio.ReadAhead.stop`, waits for it instead of cancelling it.  A close from
+    anywhere else first stops the body's reader (``reader``), so a read and a close never run at
+    once, and runs in its own task (:func:`specwire.aio.finish`)."""
 
     def __init__(self, inner: httpx.AsyncByteStream) -> None:
         self._inner = inner
+        self.reader: ReadAhead | None = None
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._inner.__aiter__()
 
     async def aclose(self) -> None:
+        reader = self.reader
+        if reader is not None and asyncio.current_task() is reader.task:
+            # the end of the body, in the reader: its only canceller (ReadAhead.stop) waits for
+            # the close instead of cancelling it, so it needs no task of its own
+            reader.closing = True
+            await self._inner.aclose()
+            return
+        if reader is not None:
+            await reader.stop()
         await finish(self._inner.aclose())
+
+
+async def _abandon(reader: ReadAhead | None, client: httpx.AsyncClient) -> None:
+    """After the caller of :meth:`Transport.aopen` was cancelled: the exchange's task is cancelled
+    once and its cleanup finishes, a response nobody will read is closed, and the pool's orphans
+    are reclaimed."""
+    if reader is not None:
+        await reader.stop()
+        if isinstance(reader.opened, httpx.Response):
+            await reader.opened.aclose()
+    await _reclaim_orphans(client)
 
 
 async def _reclaim_orphans(client: httpx.AsyncClient) -> None:
@@ -225,26 +283,64 @@ def _shutdown(sock: Any) -> None:
         sock.shutdown(2)  # SHUT_RDWR: a blocked recv returns at once
 
 
-async def _httpx_aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None) -> AsyncGenerator[bytes, None]:
+def _body(response: httpx.Response, reader: ReadAhead) -> AsyncIterator[bytes]:
+    """The decoded body of ``response``, read by ``reader``, its close made uncancellable."""
     if isinstance(response.stream, httpx.AsyncByteStream) and not isinstance(response.stream, _CloseToEnd):
         response.stream = _CloseToEnd(response.stream)
-    chunks = response.aiter_bytes()
-    while True:
-        limit = timeout() if timeout is not None else None
-        try:
+    if isinstance(response.stream, _CloseToEnd):
+        response.stream.reader = reader
+    return response.aiter_bytes()
+
+
+#: How many chunks of a body :meth:`Transport.aiter_bytes` hands out one by one before it joins
+#: what has arrived into one piece (the first content event usually comes within the first four).
+_SINGLE_CHUNKS = 8
+
+
+async def _opened(response: httpx.Response) -> httpx.Response:
+    return response
+
+
+async def _httpx_aiter_bytes(response: httpx.Response, timeout: Callable[[], float | None] | None) -> AsyncGenerator[bytes, None]:
+    stream = response.stream
+    reader = stream.reader if isinstance(stream, _CloseToEnd) else None  # the exchange's task (Transport.aopen) reads ahead
+    if reader is None:  # one task reads the whole body (see Transport.aiter_bytes)
+        reader = ReadAhead(opening=_opened(response), body=_body)
+    elif reader.consumed:
+        raise httpx.StreamConsumed()
+    reader.consumed = True
+    single = _SINGLE_CHUNKS
+    try:
+        while True:
+            if single:  # the first few chunks one by one: the first event is not held up by the rest of a burst
+                chunk = reader.take()
+                single -= chunk is not None
+            else:
+                chunk = reader.take_all()  # what has arrived, as one piece
+            if chunk is not None:
+                yield chunk
+                continue
+            if reader.done:
+                break
+            limit = timeout() if timeout is not None else None
             if limit is None:
-                chunk = await cancel_once(chunks.__anext__())
+                await reader.ready()
             else:
                 async with asyncio.timeout(max(limit, 0.0)):
-                    chunk = await cancel_once(chunks.__anext__())
-        except StopAsyncIteration:
-            return
-        except httpx.HTTPError as exc:
-            mapped = _map(exc, started=True)
-        else:
-            yield chunk
-            continue
-        raise mapped
+                    await reader.ready()
+    finally:
+        await reader.stop()  # cancelled once, its cleanup finished, whatever ended this loop
+    error, reader.error = reader.error, None
+    if error is None:
+        return
+    if isinstance(error, httpx.HTTPError):
+        mapped: BaseException = _map(error, started=True)
+    elif isinstance(error, asyncio.CancelledError):  # the reader was cancelled by someone else (the loop shutting down)
+        mapped = StreamInterruptedError("the response body's reader was cancelled")
+    else:
+        mapped = error
+    del error
+    raise mapped
 
 
 def make_timeout(connect: float | None, read: float | None, pool: float | None) -> httpx.Timeout:
@@ -280,6 +376,7 @@ class Transport:
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
         self._closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        self._urls: dict[str, httpx.URL] = {}  # parsed request URLs (httpx.URL is immutable)
         #: the native aiohttp pools (``async_backend="aiohttp"``, unless an httpx client or
         #: transport was given for the async API: that one is used then)
         self._aiohttp = AiohttpPool(DEFAULT_LIMITS, self._timeout) if async_backend == "aiohttp" and async_client is None and async_transport is None else None
@@ -293,7 +390,7 @@ class Transport:
     def _sync_client(self) -> httpx.Client:
         with self._lock:
             if self._client is None:
-                self._client = httpx.Client(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._transport)
+                self._client = _SyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._transport)
                 # the connect-time destination check (specwire.netguard) on the direct transport;
                 # the client builds that one itself so environment proxies keep working
                 guard_pool(self._client._transport)  # pyright: ignore[reportPrivateUsage] - httpx exposes its direct transport only there
@@ -306,7 +403,7 @@ class Transport:
         with self._lock:
             client = self._async.get(loop)
             if client is None or client.is_closed:
-                client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._async_transport)
+                client = _AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._async_transport)
                 guard_pool(client._transport)  # pyright: ignore[reportPrivateUsage] - httpx exposes its direct transport only there
                 self._async[loop] = client
                 self._closers[loop] = _close_at_loop_end(client)
@@ -335,10 +432,15 @@ class Transport:
 
     # ------------------------------------------------------------------ requests
     def _request(self, client: httpx.Client | httpx.AsyncClient, plan: RequestPlan, timeout: Timeouts | None) -> httpx.Request:
+        url = self._urls.get(plan.url)
+        if url is None:  # parsed once per URL: the same few come back call after call
+            if len(self._urls) >= _MAX_URLS:
+                self._urls.clear()
+            url = self._urls[plan.url] = httpx.URL(plan.url)
         if timeout is None:
-            return client.build_request(plan.method, plan.url, headers=plan.headers, content=plan.content())
+            return client.build_request(plan.method, url, headers=plan.headers, content=plan.content())
         t = httpx.Timeout(connect=timeout.connect, read=timeout.read, write=timeout.read, pool=timeout.pool)
-        return client.build_request(plan.method, plan.url, headers=plan.headers, content=plan.content(), timeout=t)
+        return client.build_request(plan.method, url, headers=plan.headers, content=plan.content(), timeout=t)
 
     # Mapped errors are raised *after* the ``except`` block, so neither ``__cause__`` nor
     # ``__context__`` keeps the httpx exception, whose request carries the credential headers.
@@ -359,14 +461,17 @@ class Transport:
         if self._aiohttp is not None:
             return await self._aiohttp.aopen(plan, auth, timeout)
         client = self._async_client()
+        reader: ReadAhead | None = None
         try:
-            with guarding(plan.guard, plan.url):  # the send's own task inherits the guard
+            with guarding(plan.guard, plan.url):  # the exchange's task inherits the guard
                 sending = client.send(self._request(client, plan, timeout), auth=auth, stream=True, follow_redirects=False)
-                return await cancel_once(sending, on_result=_aclose)  # type: ignore[no-any-return]
+                reader = ReadAhead(opening=sending, body=_body)
+                response: httpx.Response = await reader.head  # type: ignore[misc]
+            return response  # its body is read ahead by the same task
         except httpx.HTTPError as exc:
             mapped = _map(exc, started=False, url=plan.url)
         except asyncio.CancelledError:
-            await _reclaim_orphans(client)
+            await finish(_abandon(reader, client))  # to its end, however often we are cancelled meanwhile
             raise
         if isinstance(mapped, PoolExhaustedError):
             await _reclaim_orphans(client)
@@ -407,14 +512,28 @@ class Transport:
     def aiter_bytes(response: HTTPResponse, timeout: Callable[[], float | None] | None = None) -> AsyncGenerator[bytes, None]:
         """The decoded body, exceptions translated.  ``timeout()`` gives the seconds the next read
         may take (first-event / idle / total deadlines); when it runs out, the read is cancelled
-        and ``asyncio.TimeoutError`` propagates (the caller maps it).  Each read runs in its own
-        task (:func:`specwire.aio.cancel_once`): a cancelled read is cancelled once and httpcore's
-        cleanup of it finishes, and the close httpx starts at the end of the body runs to its end
-        (:class:`_CloseToEnd`), so no connection stays checked out of the pool.  An aiohttp
-        response is read by :func:`specwire.transport_aiohttp.aiter_bytes`."""
+        and ``asyncio.TimeoutError`` propagates (the caller maps it).  The body is read by one
+        task (:class:`specwire.aio.ReadAhead`) a bounded distance ahead of this generator; when
+        the generator ends for any reason (cancelled, however often; closed; timed out) that task
+        is cancelled once and httpcore's cleanup of its read finishes before the generator goes
+        on, and the close httpx starts at the end of the body runs to its end
+        (:class:`_CloseToEnd`), so no connection stays checked out of the pool.  A body can be
+        read once (``httpx.StreamConsumed`` the second time).  An aiohttp response is read by
+        :func:`specwire.transport_aiohttp.aiter_bytes`."""
         if isinstance(response, AiohttpResponse):
             return _aiohttp_aiter_bytes(response, timeout)
         return _httpx_aiter_bytes(response, timeout)
+
+    @staticmethod
+    def release(response: HTTPResponse) -> Awaitable[Any]:
+        """``response.aclose()``, or a finished future when the response is closed already (httpx
+        closes it at the end of its body), so that :func:`specwire.aio.finish` around it needs no
+        task then."""
+        if isinstance(response, httpx.Response) and response.is_closed:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return response.aclose()
 
     @staticmethod
     def drain(response: HTTPResponse, chunks: Iterator[bytes], seconds: float = DRAIN_SECONDS, max_bytes: int = DRAIN_BYTES) -> None:

@@ -8,14 +8,15 @@ logged "aclose(): asynchronous generator is already running".  Four mechanisms, 
 the engine (:mod:`specwire.aio`, :mod:`specwire.transport`):
 
 * a second ``CancelledError`` interrupting httpcore's cleanup of a cancelled read or of the
-  response close (the read and the close now run in their own tasks, cancelled once);
+  response close (an exchange's send and body reads now run in one task of their own, cancelled
+  once, and closes run to their end);
 * ``__aexit__`` and the event loop's finalizer of the iterator abandoned by ``break`` closing the
   same generator at the same time (they now share one close);
 * httpcore's pool keeping a ``CONNECTING`` connection whose request was cancelled while waiting
   for a pool slot (encode/httpcore#1093; the transport reclaims such orphans);
 * a cancellation landing in the close httpx starts itself at the end of the body, inside the
-  read's task (the response stream's close now runs in its own task; tests/unit/test_aio.py
-  reproduces it step by step).
+  reader's task (the reader's canceller now waits for that close instead of cancelling it;
+  tests/unit/test_aio.py reproduces it step by step).
 
 Each test runs a mixed load (some streams cancelled twice at a fixed time, some left by
 ``break`` inside ``async with``, the rest read to the end) against the loopback server, then
