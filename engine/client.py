@@ -90,7 +90,10 @@ class Client:
     extra hosts (fnmatch patterns) that keys from the environment may be sent to; keys are bound
     to their providers' hosts otherwise (:mod:`specwire.binding`).  ``raise_on_content_filter``:
     raise :class:`ContentFilterError` when a response finishes with ``content_filter`` (default:
-    return it).  ``async_backend``: ``"httpx"`` (default) or ``"aiohttp"`` (the ``aiohttp`` extra)
+    return it).  ``max_connections``: the size of each connection pool the client creates (open
+    connections at once; default 100, of which 20 are kept alive when idle): raise it for many
+    concurrent streams, e.g. a gateway; a call that finds the pool full waits up to the pool
+    timeout.  ``async_backend``: ``"httpx"`` (default) or ``"aiohttp"`` (the ``aiohttp`` extra)
     for the connection pool of the async API; raises :class:`ConfigError` for an unknown name.
     ``callbacks``: :class:`~specwire.Callbacks` consumers run on every call (a call adds its own
     with ``callbacks=[…]``); ``telemetry``: ``True`` or a :class:`~specwire.otel.Telemetry` for
@@ -134,6 +137,7 @@ class Client:
         trusted_hosts: list[str] | None = None,
         raise_on_content_filter: bool = False,
         async_backend: str = "httpx",
+        max_connections: int | None = None,
         callbacks: Sequence[Any] | None = None,
         telemetry: Any = None,
         strict_capabilities: bool = False,
@@ -172,7 +176,7 @@ class Client:
         self._transport = Transport(
             timeout=httpx_timeout(t.connect, t.read, t.pool),
             client=http_client, async_client=async_http_client, transport=transport, async_transport=async_transport,
-            async_backend=async_backend,
+            async_backend=async_backend, max_connections=max_connections,
         )
 
     def __repr__(self) -> str:

@@ -343,6 +343,16 @@ async def _httpx_aiter_bytes(response: httpx.Response, timeout: Callable[[], flo
     raise mapped
 
 
+def pool_limits(max_connections: int | None) -> httpx.Limits:
+    """The limits of a pool of ``max_connections`` (``None``: :data:`DEFAULT_LIMITS`); raises
+    :class:`ConfigError` for a value that is not a positive integer."""
+    if max_connections is None:
+        return DEFAULT_LIMITS
+    if not isinstance(max_connections, int) or isinstance(max_connections, bool) or max_connections <= 0:  # pyright: ignore[reportUnnecessaryIsInstance] - runtime check of user input
+        raise ConfigError(f"max_connections must be a positive integer, got {max_connections!r}")
+    return httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+
+
 def make_timeout(connect: float | None, read: float | None, pool: float | None) -> httpx.Timeout:
     """An ``httpx.Timeout`` (write follows read)."""
     return httpx.Timeout(connect=connect, read=read, write=read, pool=pool)
@@ -352,12 +362,17 @@ class Transport:
     """Sends plans; owns the connection pools.  ``client``/``async_client`` may be supplied (they
     must not follow redirects, which is httpx's default).  ``async_backend="aiohttp"``: the async
     API sends through aiohttp's pool (:class:`~specwire.transport_aiohttp.AiohttpPool`), unless
-    ``async_client`` or ``async_transport`` is given (that httpx client or transport is used)."""
+    ``async_client`` or ``async_transport`` is given (that httpx client or transport is used).
+    ``max_connections``: the size of each pool it creates (connections open at once per pool, idle
+    ones kept alive as many; default :data:`DEFAULT_LIMITS`: 100, 20 kept alive); a request that
+    finds the pool full waits up to the pool timeout.  Raises :class:`ConfigError` for an unknown
+    backend or a ``max_connections`` that is not a positive integer."""
 
     def __init__(
         self,
         *,
         timeout: httpx.Timeout | float | None = None,
+        max_connections: int | None = None,
         client: httpx.Client | None = None,
         async_client: httpx.AsyncClient | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -366,6 +381,7 @@ class Transport:
     ) -> None:
         if async_backend not in ASYNC_BACKENDS:
             raise ConfigError(f"unknown async_backend {async_backend!r}; choose one of {', '.join(ASYNC_BACKENDS)}")
+        self._limits = pool_limits(max_connections)
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else (httpx.Timeout(timeout, connect=min(timeout, 10.0)) if timeout else DEFAULT_TIMEOUT)
         self._client = client
         self._owns_client = client is None
@@ -379,7 +395,7 @@ class Transport:
         self._urls: dict[str, httpx.URL] = {}  # parsed request URLs (httpx.URL is immutable)
         #: the native aiohttp pools (``async_backend="aiohttp"``, unless an httpx client or
         #: transport was given for the async API: that one is used then)
-        self._aiohttp = AiohttpPool(DEFAULT_LIMITS, self._timeout) if async_backend == "aiohttp" and async_client is None and async_transport is None else None
+        self._aiohttp = AiohttpPool(self._limits, self._timeout) if async_backend == "aiohttp" and async_client is None and async_transport is None else None
         for given in (client, async_client):  # a caller's clients get the connect-time check too
             guard_pool(getattr(given, "_transport", None))
 
@@ -390,7 +406,7 @@ class Transport:
     def _sync_client(self) -> httpx.Client:
         with self._lock:
             if self._client is None:
-                self._client = _SyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._transport)
+                self._client = _SyncClient(timeout=self._timeout, follow_redirects=False, limits=self._limits, transport=self._transport)
                 # the connect-time destination check (specwire.netguard) on the direct transport;
                 # the client builds that one itself so environment proxies keep working
                 guard_pool(self._client._transport)  # pyright: ignore[reportPrivateUsage] - httpx exposes its direct transport only there
@@ -403,7 +419,7 @@ class Transport:
         with self._lock:
             client = self._async.get(loop)
             if client is None or client.is_closed:
-                client = _AsyncClient(timeout=self._timeout, follow_redirects=False, limits=DEFAULT_LIMITS, transport=self._async_transport)
+                client = _AsyncClient(timeout=self._timeout, follow_redirects=False, limits=self._limits, transport=self._async_transport)
                 guard_pool(client._transport)  # pyright: ignore[reportPrivateUsage] - httpx exposes its direct transport only there
                 self._async[loop] = client
                 self._closers[loop] = _close_at_loop_end(client)

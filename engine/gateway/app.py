@@ -308,30 +308,45 @@ def create_app(
     ``router_or_config``: a :class:`~specwire.router.Router` (used as it is, not closed by the
     app), or a router config (file path or dict) whose optional ``gateway:`` section gives the
     keys and limits (:mod:`specwire.gateway.config`); the app builds that router (with
-    ``router_options``, e.g. ``client=``) and closes it on shutdown.  ``keys``: plain key strings,
+    ``router_options``, e.g. ``client=``; without one, a :class:`~specwire.Client` whose pools
+    hold ``gateway.max_upstream_connections`` connections) and closes it on shutdown.  ``keys``: plain key strings,
     config entries or :class:`GatewayKey` objects, added to the section's.  ``max_body_bytes``
     and ``allow_anonymous`` override the section's.  Raises :class:`~specwire.errors.ConfigError`
     (no keys and not ``allow_anonymous``; a bad ``gateway:`` section) or the router's
     :class:`~specwire.errors.SpecError`."""
     from ..router import Router
 
+    client = None  # the upstream client the app makes (its pool sized by max_upstream_connections)
     if isinstance(router_or_config, Router):
         router, section, owns = router_or_config, None, False
     else:
         source = str(router_or_config) if isinstance(router_or_config, Path) else router_or_config
         rest, section = split_config(source)
-        router, owns = Router(rest, env=env, **router_options), True
+        pool = parse_gateway(section, env=env).max_upstream_connections
+        if "client" not in router_options:
+            from ..client import Client
+
+            client = router_options["client"] = Client(env=env, registry=router_options.get("registry"), max_connections=pool)
+        try:
+            router, owns = Router(rest, env=env, **router_options), True
+        except BaseException:
+            if client is not None:
+                client.close()
+            raise
     try:
         base = parse_gateway(section, env=env)
         extra = tuple(GatewayKey.of(k, index=len(base.keys) + i, env=env) for i, k in enumerate(keys or ()))
         config = GatewayConfig(keys=base.keys + extra, max_body_bytes=max_body_bytes or base.max_body_bytes,
-                               allow_anonymous=base.allow_anonymous if allow_anonymous is None else allow_anonymous)
+                               allow_anonymous=base.allow_anonymous if allow_anonymous is None else allow_anonymous,
+                               max_upstream_connections=base.max_upstream_connections)
         if not config.keys and not config.allow_anonymous:
             raise ConfigError("the gateway has no keys: list them in the config's gateway.keys (or pass allow_anonymous=True to serve without)")
         endpoints = _endpoints(router.registry)
     except BaseException:
         if owns:
             router.close()
+        if client is not None:
+            client.close()
         raise
     gateway = Gateway(router, config, owns_router=owns)
 
@@ -344,6 +359,8 @@ def create_app(
             gateway.ready = False
             if gateway.owns_router:
                 await router.aclose()
+            if client is not None:
+                await client.aclose()
 
     async def live(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -5,6 +5,7 @@ it: :func:`split_config` takes it out before the :class:`~specwire.router.Router
 
     gateway:
       max_body_bytes: 4194304          # larger request bodies are refused with 413
+      max_upstream_connections: 1000   # connections open at once to the providers (per pool)
       keys:
         - name: team-a
           key_env: GATEWAY_KEY_TEAM_A  # the key itself, from the environment (never in the file)
@@ -39,10 +40,13 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "PERIODS", "Budget", "GatewayConfig", "GatewayKey", "key_digest", "parse_gateway", "split_config"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_UPSTREAM_CONNECTIONS", "PERIODS", "Budget", "GatewayConfig", "GatewayKey", "key_digest", "parse_gateway", "split_config"]
 
 #: The default cap on a request body, in bytes (4 MiB).
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+#: The default size of the gateway's upstream connection pools: every stream in flight holds one
+#: connection to its provider, so a gateway needs far more than a library client's 100.
+DEFAULT_MAX_UPSTREAM_CONNECTIONS = 1000
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _KEY_FIELDS = frozenset({"name", "key_env", "sha256", "models", "groups", "rpm", "tpm", "budget"})
@@ -50,7 +54,7 @@ _BUDGET_FIELDS = frozenset({"usd", "period"})
 #: The named budget periods and their length in seconds (``month``: a calendar month, UTC; the
 #: length given here is only its longest).
 PERIODS = {"hour": 3600.0, "day": 86400.0, "month": 31 * 86400.0}
-_SECTION_FIELDS = frozenset({"keys", "max_body_bytes", "allow_anonymous"})
+_SECTION_FIELDS = frozenset({"keys", "max_body_bytes", "allow_anonymous", "max_upstream_connections"})
 
 
 @dataclass(frozen=True)
@@ -171,11 +175,13 @@ def _names(entry: Mapping[str, Any], field: str, index: int) -> tuple[str, ...] 
 
 @dataclass(frozen=True)
 class GatewayConfig:
-    """The gateway's keys, body cap (bytes) and whether it runs without keys."""
+    """The gateway's keys, body cap (bytes), whether it runs without keys, and the size of its
+    upstream connection pools (connections open at once)."""
 
     keys: tuple[GatewayKey, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     allow_anonymous: bool = False
+    max_upstream_connections: int = DEFAULT_MAX_UPSTREAM_CONNECTIONS
 
     def authenticate(self, presented: str | None) -> GatewayKey | None:
         """The key matching ``presented`` (compared by digest in constant time), or ``None``."""
@@ -208,7 +214,11 @@ def parse_gateway(section: Any, *, env: Mapping[str, str] | None = None) -> Gate
     cap = section.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
     if not isinstance(cap, int) or isinstance(cap, bool) or cap <= 0:
         raise ConfigError("gateway.max_body_bytes: expected a positive integer (bytes)")
-    return GatewayConfig(keys=_keys(keys, env), max_body_bytes=cap, allow_anonymous=bool(section.get("allow_anonymous", False)))
+    pool = section.get("max_upstream_connections", DEFAULT_MAX_UPSTREAM_CONNECTIONS)
+    if not isinstance(pool, int) or isinstance(pool, bool) or pool <= 0:
+        raise ConfigError("gateway.max_upstream_connections: expected a positive integer (connections)")
+    return GatewayConfig(keys=_keys(keys, env), max_body_bytes=cap, allow_anonymous=bool(section.get("allow_anonymous", False)),
+                         max_upstream_connections=pool)
 
 
 def _keys(values: Iterable[Any], env: Mapping[str, str] | None) -> tuple[GatewayKey, ...]:
