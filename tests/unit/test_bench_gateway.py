@@ -32,7 +32,7 @@ gateway = _load("gateway")
 load = _load("gateway_load")
 
 
-def _run(direct: float, sw: float, ll: float, *, sw_rss: float | None = 80.0, pool_rss: float = 100.0) -> dict[str, Any]:
+def _run(direct: float, sw: float, ll: float, *, sw_rss: float | None = 80.0) -> dict[str, Any]:
     """One run's driver results: time to first token ``direct``/``sw``/``ll`` ms (p99 twice that)."""
     def ttft(ms: float, cpu: float | None) -> dict[str, Any]:
         return {"n": 10, "ttft_p50_ms": ms, "ttft_p99_ms": 2 * ms, "server_cpu_ms_per_stream": cpu}
@@ -42,14 +42,13 @@ def _run(direct: float, sw: float, ll: float, *, sw_rss: float | None = 80.0, po
     return {"results": {
         "direct": {"ttft": ttft(direct, None), "rps64": {"req_s": 10000.0, "server_cpu_ms_per_request": None}},
         "specwire": {"ttft": ttft(sw, 4.0), "rps64": {"req_s": 300.0, "server_cpu_ms_per_request": 3.0}, "held": held_sw},
-        "specwire-pool": {"held": {"peak_rss_mb": pool_rss, "rss_idle_mb": 65.0, "max_open": 500, "hwm_mb": pool_rss}},
         "litellm": {"ttft": ttft(ll, 20.0), "rps64": {"req_s": 100.0, "server_cpu_ms_per_request": 6.0},
                     "held": {"peak_rss_mb": 500.0, "rss_idle_mb": 380.0, "max_open": 500, "hwm_mb": 520.0}},
         "phase_s": {"warmup": 1.0},
     }, "loadavg_before": 1.0, "loadavg_after": 1.5}
 
 
-PROXIES = ["specwire", "specwire-pool", "litellm"]
+PROXIES = ["specwire", "litellm"]
 
 
 def test_added_latency_is_the_proxy_minus_direct_and_medians_over_runs() -> None:
@@ -70,8 +69,8 @@ def test_ratio_is_the_median_of_same_run_ratios() -> None:
     assert ratio["specwire"]["added_ttft_p50_ms"] == pytest.approx(0.2)
     assert ratio["specwire"]["cpu_ms_per_request"] == pytest.approx(0.5)
     assert ratio["specwire"]["rps64"] == pytest.approx(3.0)
-    assert ratio["specwire-pool"]["peak_rss_mb"] == pytest.approx(0.2)
-    assert "added_ttft_p50_ms" not in ratio["specwire-pool"]  # measured with the streams held only
+    assert ratio["specwire"]["peak_rss_mb"] == pytest.approx(80.0 / 500.0)
+    assert set(ratio) == {"specwire"}  # one specwire row: `specwire serve` itself holds the streams
 
 
 def test_ratio_uses_per_run_pairs_not_medians() -> None:
@@ -103,7 +102,7 @@ def test_the_table_has_a_row_per_proxy_and_the_ratio_rows() -> None:
           "runs": runs, "summary": gateway.summarize(runs, PROXIES), "command": "python tools/bench/run.py --gateway-only", "finished": "2026-12-07T07:00:00"}
     lines = gateway.markdown(gw)
     rows = [line for line in lines if line.startswith("|")]
-    assert len(rows) == 2 + 1 + 3 + 2  # header, separator; direct; three proxies; two ratio rows
+    assert len(rows) == 2 + 1 + 2 + 1  # header, separator; direct; two proxies; one ratio row
     sw = next(r for r in rows if r.startswith("| **`specwire serve`** |")).split(" | ")
     assert sw[1:3] == ["4.00", "8.00"]  # added time to first token, median and p99
     assert "0.20×" in next(r for r in rows if r.startswith("| **specwire ÷ LiteLLM** |"))
@@ -167,7 +166,7 @@ def test_without_litellm_there_is_no_ratio_row() -> None:
     runs = [_run(1.0, 5.0, 21.0)]
     for r in runs:
         del r["results"]["litellm"]
-    proxies = ["specwire", "specwire-pool"]
+    proxies = ["specwire"]
     summary = gateway.summarize(runs, proxies)
     assert summary["ratio"] == {}
     gw = {"config": {"streams": 500, "ttft_streams": 10, "chunks": 20, "held_chunks": 20, "runs": 1, "proxies": proxies, "wall_min": 1.0},

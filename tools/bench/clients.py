@@ -379,13 +379,10 @@ class Specwire:
         if provider == "bedrock":
             kwargs.update(self._bedrock(specwire, root, pool))
         if pool and provider != "bedrock":
-            # specwire's own pool allows 100 connections; 500 concurrent streams need a bigger one,
-            # which the public API takes as a user-supplied httpx client.
-            import httpx
-
-            limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-            kwargs["async_http_client"] = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(600.0, connect=10.0), follow_redirects=False)
-            kwargs["http_client"] = httpx.Client(limits=limits, timeout=httpx.Timeout(600.0, connect=10.0), follow_redirects=False)
+            # specwire's pools hold 100 connections by default; 500 concurrent streams need more:
+            # ``max_connections`` sizes every pool the Client creates (httpx's, or aiohttp's
+            # connector with ``async_backend="aiohttp"``).
+            kwargs["max_connections"] = pool
         kwargs.update(extra or {})
         self.client = specwire.Client(**kwargs)
         self.ref = f"{provider}:{MODELS[provider]}"

@@ -40,11 +40,9 @@ UPSTREAM_KEY = "sk-bench-upstream-not-a-real-key"
 GATEWAY_KEY = "sk-bench-gateway-not-a-real-key"  # LiteLLM wants its master key to start with "sk-"
 KEY_ENVS = {"BENCH_UPSTREAM_KEY": UPSTREAM_KEY, "BENCH_GATEWAY_KEY": GATEWAY_KEY}
 MODEL = "gpt-5.5"  # a catalog id of specwire's openai spec (clients.MODELS["openai"])
-#: ``specwire serve``'s app with a bigger upstream pool, measured with the streams held open only
-POOL_ROW = "specwire-pool"
-LABELS = {"direct": "fake provider, direct", "specwire": "**`specwire serve`**", "litellm": "LiteLLM proxy",
-          POOL_ROW: "**`specwire serve`'s app, upstream pool of {pool}** (`create_app(config, client=Client(async_http_client=…))`)"}
-SHORT = {"direct": "direct", "specwire": "`specwire serve`", POOL_ROW: "specwire, pool raised", "litellm": "LiteLLM proxy"}
+LABELS = {"direct": "fake provider, direct", "specwire": "**`specwire serve`**", "litellm": "LiteLLM proxy"}
+SHORT = {"direct": "direct", "specwire": "`specwire serve`", "litellm": "LiteLLM proxy"}
+# (a results.json of an older run may name other rows: they are shown by their key)
 
 # (key in the summary, column header, decimals, lower is better)
 COLUMNS: list[tuple[str, str, int, bool]] = [
@@ -154,10 +152,6 @@ def start_proxy(name: str, venvs: dict[str, Path], upstream: str, job: dict[str,
         config.write_text(json.dumps(specwire_config(upstream, job["chunks"], job["held_chunks"]), indent=1))
         cmd = [str(venvs["main"] / "bin" / "specwire"), "serve", str(config), "--host", "127.0.0.1", "--port", str(port),
                "--workers", "1", "--log-level", "warning"]
-    elif name == POOL_ROW:
-        config.write_text(json.dumps(specwire_config(upstream, job["chunks"], job["held_chunks"]), indent=1))
-        cmd = [str(venvs["main"] / "bin" / "python"), str(HERE / "gateway_load.py"), "serve-specwire", str(config), "--port", str(port),
-               "--pool", str(pool_size(job["streams"]))]
     else:
         config.write_text(json.dumps(litellm_config(upstream, job["chunks"], job["held_chunks"]), indent=1))
         cmd = [str(venvs["litellm"] / "bin" / "litellm"), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"]
@@ -180,15 +174,10 @@ def server_stack(venvs: dict[str, Path], env: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def pool_size(streams: int) -> int:
-    """The upstream pool of the :data:`POOL_ROW` server: the held streams and some room."""
-    return streams + 16
-
-
 # ============================================================================ the section
 def run_section(args: argparse.Namespace, venvs: dict[str, Path], env: dict[str, str], log: Callable[[str], None]) -> dict[str, Any]:
     """All runs of the gateway rows; returns ``{"config", "runs", "summary"}`` (results.json's ``gateway``)."""
-    proxies = [p for p in ["specwire", POOL_ROW, "litellm"] if not (p == "litellm" and args.no_litellm)]
+    proxies = [p for p in ["specwire", "litellm"] if not (p == "litellm" and args.no_litellm)]
     job_base = {"streams": args.gw_streams, "ttft_streams": args.gw_ttft, "ttft_block": 25, "chunks": 20, "held_chunks": 20,
                 "rps_budget": args.gw_budget, "rps_warmup": 0.5, "warmup": 10, "barrier_timeout": 60, "rss_interval": 0.05}
     env = {**env, **KEY_ENVS}
@@ -228,7 +217,7 @@ def one_run(i: int, proxies: list[str], upstream: str, job_base: dict[str, Any],
         for name, proc, port, ready in started:
             run.setdefault("ready_after_s", {})[name] = proc.wait_ready(ready, 120)
             targets[name] = {"url": f"http://127.0.0.1:{port}/v1/chat/completions", "key": GATEWAY_KEY, "model": "bench",
-                             "held_model": "bench-held", "pid": proc.proc.pid, "held_only": name == POOL_ROW}
+                             "held_model": "bench-held", "pid": proc.proc.pid}
         job = {**job_base, "run": i, "upstream": upstream, "targets": {k: targets[k] for k in ["direct", *proxies]}}
         res = subprocess.run([str(venvs["main"] / "bin" / "python"), str(HERE / "gateway_load.py"), "drive", json.dumps(job)],
                              capture_output=True, text=True, env=env, timeout=900, check=False)
@@ -346,16 +335,12 @@ def markdown(gw: dict[str, Any] | None) -> list[str]:
         m = med.get(name, {})
         cells = []
         for k, _, dec, _ in cols:
-            if name == POOL_ROW and _metric_of(k) != "held":
-                cells.append("")
-                continue
             err = next((e for key, e in s["errors"].items() if key.startswith(f"{name}:") and _metric_of(k) in key), None)
             cells.append(_fmt(m.get(k), dec) if k in m else ("refused" if err and _metric_of(k) == "held" else ("error" if err else "—")))
         opened = f"{m['max_open']:.0f} of {c['streams']}" if "max_open" in m else "refused"
-        lines.append(f"| {LABELS[name].format(pool=pool_size(c['streams']))} | " + " | ".join(cells) + f" | {opened} |")
+        lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + f" | {opened} |")
     for row, r in ratio.items():
-        what = "specwire" if row == "specwire" else "specwire, pool raised,"
-        lines.append(f"| **{what} ÷ LiteLLM** | " + " | ".join(f"{r[k]:.2f}×" if k in r else "" for k, *_ in cols) + " | |")
+        lines.append(f"| **{row} ÷ LiteLLM** | " + " | ".join(f"{r[k]:.2f}×" if k in r else "" for k, *_ in cols) + " | |")
     lines += ["", "Lower is better for every column but req/s. Added time to first token: a streamed call's time to its first content delta through the "
               f"proxy minus the same call directly to the fake provider ({c['ttft_streams']} calls of {c['chunks']} chunks per target, one at a time, targets "
               f"interleaved in blocks of {c.get('ttft_block', 25)}). Server CPU: user + system seconds of the proxy's process tree (from /proc) over the requests it answered "
@@ -364,23 +349,19 @@ def markdown(gw: dict[str, Any] | None) -> list[str]:
               "(fewer refuses the figure). Both proxies run under uvicorn with one worker and are restarted for every run; the client is one raw aiohttp "
               "session in another process on the same cores, so the req/s are the client and proxy together."]
     if c.get("servers"):
-        lines += ["", "Servers: " + "; ".join(f"{SHORT[n]}: {v}" for n, v in c["servers"].items() if n in c["proxies"]) + "."]
-    if POOL_ROW in c["proxies"]:
-        lines += ["", f"The pool row is the same app (`specwire.gateway.create_app` on the same config, uvicorn, one worker) given a `specwire.Client` "
-                  f"whose upstream httpx pool holds {pool_size(c['streams'])} connections; `specwire serve` builds its client with the default pool, "
-                  "and the router config has no setting for it yet. It is measured with the streams held open only."]
+        lines += ["", "Servers: " + "; ".join(f"{SHORT.get(n, n)}: {v}" for n, v in c["servers"].items() if n in c["proxies"]) + "."]
     if s["errors"]:
         lines += ["", "Errors and refusals:", ""] + [f"- {k}: {v[:400]}" for k, v in s["errors"].items()]
     conns = [(name, med.get(name, {}).get("upstream_connections_per_request")) for name in ["direct", *c["proxies"]]]
     if any(v is not None for n, v in conns if n != "direct"):
         lines += ["", "New connections the fake provider accepted per non-stream request at 64 in flight (0 when every connection is reused): "
-                  + ", ".join(f"{SHORT[n]} {v:.2f}" for n, v in conns if v is not None) + "."]
+                  + ", ".join(f"{SHORT.get(n, n)} {v:.2f}" for n, v in conns if v is not None) + "."]
     held = [(name, statistics.median(x) if (x := [r["results"][name]["held"]["hwm_mb"] for r in runs
                                                   if "hwm_mb" in r.get("results", {}).get(name, {}).get("held", {})]) else None)
             for name in c["proxies"]]
     if any(v for _, v in held):
         lines += ["", "Each proxy's own VmHWM at the end of the run (its peak since start-up): "
-                  + ", ".join(f"{SHORT[n]} {v:.1f} MB" for n, v in held if v) + "."]
+                  + ", ".join(f"{SHORT.get(n, n)} {v:.1f} MB" for n, v in held if v) + "."]
     return lines
 
 

@@ -4,7 +4,6 @@ Both run in the benchmark's main virtual environment (``tools/bench/.venv``: aio
 
     python gateway_load.py upstream             # prints "PORT <n>" once listening
     python gateway_load.py drive JOB_JSON       # one run of the measurements: prints "RESULT {...}"
-    python gateway_load.py serve-specwire ROUTER.yaml --port P --pool N   # specwire serve's app, a bigger upstream pool
 
 ``upstream`` is ``fakeserver.py``'s server (same routes, same pre-built bytes) with two additions,
 so that a proxy can be made to hold many streams open at once:
@@ -212,7 +211,6 @@ class Target:
         self.name = name
         self.url = spec["url"]
         self.pid: int | None = spec.get("pid")
-        self.held_only: bool = spec.get("held_only", False)  # measured only with the streams held open
         self.headers = {"authorization": f"Bearer {spec['key']}", "content-type": "application/json"}
         self.bodies = {kind: json.dumps(self._body(spec[model], stream)).encode()
                        for kind, model, stream in (("json", "model", False), ("stream", "model", True), ("held", "held_model", True))
@@ -415,12 +413,11 @@ async def drive(job: dict[str, Any]) -> dict[str, Any]:
                 await json_once(session, t)
                 await stream_once(session, t)
         phases = out["phase_s"] = {"warmup": time.perf_counter() - t0}
-        timed = [t for t in targets if not t.held_only]
-        for name, r in (await measure_ttft(session, timed, job)).items():
+        for name, r in (await measure_ttft(session, targets, job)).items():
             out[name]["ttft"] = r
         phases["ttft"] = time.perf_counter() - t0 - sum(phases.values())
-        rot = job["run"] % len(timed)
-        for t in timed[rot:] + timed[:rot]:
+        rot = job["run"] % len(targets)
+        for t in targets[rot:] + targets[:rot]:
             try:
                 out[t.name]["rps64"] = await measure_rps(session, t, 64, job["rps_budget"], job["rps_warmup"], job["upstream"])
             except Exception as exc:  # noqa: BLE001 - reported in the row
@@ -439,27 +436,6 @@ async def drive(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def serve_specwire_main(argv: list[str]) -> None:
-    """``specwire serve``'s app (``specwire.gateway.create_app``) under uvicorn with one worker, as
-    the CLI runs it, but on a :class:`specwire.Client` whose upstream pool holds ``--pool``
-    connections (the CLI's client keeps httpx's default, 100), given through the public API."""
-    import argparse
-
-    import httpx
-    import specwire
-    import uvicorn
-    from specwire.gateway import create_app
-
-    ap = argparse.ArgumentParser(prog="gateway_load.py serve-specwire")
-    ap.add_argument("config")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--pool", type=int, required=True)
-    args = ap.parse_args(argv)
-    limits = httpx.Limits(max_connections=args.pool, max_keepalive_connections=args.pool)
-    client = specwire.Client(async_http_client=httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(600.0, connect=10.0), follow_redirects=False))
-    uvicorn.run(create_app(args.config, client=client), host="127.0.0.1", port=args.port, log_level="warning")
-
-
 def drive_main(argv: list[str]) -> None:
     job = json.loads(argv[0])
     try:
@@ -470,7 +446,7 @@ def drive_main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    commands = {"upstream": upstream_main, "drive": drive_main, "serve-specwire": serve_specwire_main}
+    commands = {"upstream": upstream_main, "drive": drive_main}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])
