@@ -46,7 +46,7 @@ from ..render import expression_variables, template_leaves, template_variables
 from .compile import CompiledSpec, compile_spec
 from .issues import SourceMap, SpecIssue
 
-__all__ = ["CONTEXTS", "CREDENTIAL_HOST", "check_own_keys", "check_tree", "credential_issues", "spec_schema"]
+__all__ = ["CONTEXTS", "CREDENTIAL_HOST", "check_fragment", "check_own_keys", "check_tree", "credential_issues", "spec_schema"]
 
 _COMMON = {"omit", "range", "model"}
 #: The names each template location may read.
@@ -118,7 +118,19 @@ def check_own_keys(data: Any, source: SourceMap, file: str) -> list[SpecIssue]:
     return sorted(_schema_issues(data, source, file, partial=True), key=lambda i: (i.file, i.line, i.col, i.rule))
 
 
-def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[SpecIssue]) -> list[SpecIssue]:
+def check_fragment(data: Any, source: SourceMap, file: str) -> list[SpecIssue]:
+    """The findings of an abstract spec (a ``bases/`` file, merged with what it extends), linted
+    as a fragment: the schema without its required keys (a key left to the specs extending it is
+    not missing), and the checks of the parts it does write (auth scheme and framing names,
+    templates, event rules, params).  It is never compiled: each spec extending it is checked
+    whole."""
+    issues = list(_schema_issues(data, source, file, partial=True))
+    if isinstance(data, dict):
+        issues += _beyond_schema(data, source, file, issues, compile_checks=False)
+    return sorted(issues, key=lambda i: (i.file, i.line, i.col, i.rule))
+
+
+def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[SpecIssue], *, compile_checks: bool = True) -> list[SpecIssue]:
     """The compile and semantic findings of a tree the schema refused, so that one run shows every
     layer (an unknown framing is not hidden behind an unknown key).  They run on the tree without
     the nodes the schema refused; a finding at, inside or around a place the schema already
@@ -132,7 +144,7 @@ def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[
     except Exception:  # noqa: BLE001 - a tree too odd to prune: the schema's findings stand alone
         return []
     checks: list[Callable[[], Any]] = [
-        lambda: [_at(source, file, path, rule, message) for path, rule, message in compile_spec(tree, file, source)[1]],
+        lambda: [_at(source, file, path, rule, message) for path, rule, message in compile_spec(tree, file, source)[1]] if compile_checks else [],
         lambda: _hook_issues(tree, source, file),
         lambda: _template_issues(tree, source, file),
         lambda: _rule_issues(tree, source, file),
