@@ -12,7 +12,9 @@ parent under the file (maps merge, lists replace, ``null`` removes an inherited 
 such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``provider``,
 ``display_name``, ``docs``, ``description``, ``models``, ``catalog``, ``bare_names``, ``default_model`` and
 ``provider_aliases`` are not inherited), and a file that
-extends its own id extends the next lower layer.
+extends its own id extends the next lower layer.  A folder's ``bases/`` folder holds abstract
+specs: ``extends: bases/<stem>`` names one; they are never providers (not in :meth:`providers`,
+not callable, no bare names), and are linted as fragments (docs/ARCHITECTURE.md section 4).
 
 Loading is lazy (docs/ARCHITECTURE.md section 9.7): a spec is read, merged and compiled when it is
 first asked for, and kept (built-in specs once per process, shared by every registry with the
