@@ -12,7 +12,8 @@ it writes no top-level ``env`` and extends a spec that can.  The two facts read 
 (:func:`scan`) are the top-level block keys ``extends:`` and ``env:``, which in YAML's block style
 start at column 0 and nowhere else (a block or multi-line scalar's lines are indented); a file
 whose ``extends`` cannot be read that way counts as extending anything, and one whose ``env`` key
-cannot be seen counts as inheriting.  Pure.
+cannot be seen counts as inheriting.  The abstract specs (``bases/<stem>``) are among the texts
+read, so a spec inheriting its ``env`` from one is found; they bind nothing themselves.  Pure.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ parent under the file (maps merge, lists replace, ``null`` removes an inherited 
 such as ``params.temperature`` or ``stream.events.text`` is replaced whole; ``provider``,
 ``display_name``, ``docs``, ``description``, ``models``, ``catalog``, ``bare_names``, ``default_model`` and
 ``provider_aliases`` are not inherited), and a file that
-extends its own id extends the next lower layer.
+extends its own id extends the next lower layer.  A folder's ``bases/`` folder holds abstract
+specs: ``extends: bases/<stem>`` names one; they are never providers (not in :meth:`providers`,
+not callable, no bare names), and are linted as fragments (docs/ARCHITECTURE.md section 4).
 
 Loading is lazy (docs/ARCHITECTURE.md section 9.7): a spec is read, merged and compiled when it is
 first asked for, and kept (built-in specs once per process, shared by every registry with the
@@ -40,6 +42,8 @@ from .key_bindings import SpecText, may_declare, scan
 from .lazy import defer
 from .spec.issues import VALUE_KEEPING_RULES, SourceMap, SpecIssue
 from .spec.files import (
+    BASE_PREFIX,
+    BASES_DIR,
     BUILTIN_LAYER,
     EXTENDS_FAILED,
     REGISTERED_LAYER,
@@ -49,6 +53,7 @@ from .spec.files import (
     discover,
     extends_failed,
     has_errors,
+    is_base,
     issue_order,
     load_entry,
     same_file,
@@ -116,6 +121,8 @@ class SpecRegistry:
         self.layers = layers
         self.warnings: list[SpecIssue] = []
         self._entries: dict[str, list[Entry]] = {}
+        #: the abstract specs (``bases/<stem>``): resolved by ``extends``, never providers
+        self._bases: dict[str, list[Entry]] = {}
         self._cache: dict[str, CompiledSpec] = {}
         #: key variable → its binding, learnt one variable at a time (:meth:`credential_binding`)
         self._bindings: dict[str, list[tuple[str, tuple[str, ...]]] | None] = {}
@@ -132,10 +139,23 @@ class SpecRegistry:
             self.warnings += warnings
             for entry in found:
                 self._entries.setdefault(entry.provider, []).append(entry)
+            found, warnings = discover(rank, label, folder / BASES_DIR, BASE_PREFIX)
+            self.warnings += warnings
+            for entry in found:
+                self._bases.setdefault(entry.provider, []).append(entry)
 
     def providers(self) -> list[str]:
         """Every provider id on the search path, sorted."""
         return sorted(self._entries)
+
+    def bases(self) -> list[str]:
+        """Every abstract spec id on the search path (``bases/<stem>``), sorted: specs a provider
+        spec can ``extends``, never providers themselves (docs/ARCHITECTURE.md section 4)."""
+        return sorted(self._bases)
+
+    def _candidates(self, spec_id: str) -> list[Entry]:
+        """The files of a provider id or an abstract spec id, highest priority first."""
+        return (self._bases if is_base(spec_id) else self._entries).get(spec_id, [])
 
     def origin(self, provider: str) -> tuple[str, Path]:
         """``(layer, file)`` of the spec that wins for ``provider``."""
@@ -265,14 +285,16 @@ class SpecRegistry:
 
         path = Path(path)
         stem = path.stem
-        entries = self._entries.get(stem, [])
-        # a file that is itself on the search path keeps its rank; otherwise it sits above all
-        match = next((e for e in entries if same_file(e.path, path)), None)
-        entry = match or Entry(stem, path, "file", self._next_rank)
+        # a file that is itself on the search path keeps its rank; otherwise it sits above all.
+        # A file of a `bases/` folder is an abstract spec unless the search path has it as a provider.
+        match = next((e for e in self._entries.get(stem, []) if same_file(e.path, path)), None)
+        match = match or next((e for e in self._bases.get(BASE_PREFIX + stem, []) if same_file(e.path, path)), None)
+        spec_id = BASE_PREFIX + stem if path.parent.name == BASES_DIR else stem
+        entry = match or Entry(spec_id, path, "file", self._next_rank)
         merged, spec, issues, _root = self._evaluate(entry, path)
         chain = tuple(p for p, _ in merged.chain)
         builtin_chain = tuple(p for p, builtin in merged.chain if builtin)
-        if merged.data is not None:
+        if merged.data is not None and not is_base(entry.provider):
             issues = issues + credential_issues(merged.data, merged.source, str(path), self.credential_binding)
             issues = issues + self._alias_clashes(merged.data, merged.source, str(path), stem)
         return FileLint(sorted(issues, key=issue_order), spec, merged.source, chain, builtin_chain)
@@ -313,6 +335,8 @@ class SpecRegistry:
         spec loaded for a call): compile without the schema and lint passes, falling back to
         them when the compiler finds a problem."""
         merged = self._merge(entry, ())
+        if is_base(entry.provider):
+            return self._evaluate_base(merged, path)
         if merged.data is not None:
             merged.data, merged.source, imported = merge_catalog(merged.data, merged.source, path, builtin_dir())
             merged.issues = merged.issues + imported
@@ -342,6 +366,18 @@ class SpecRegistry:
             spec = None
         return merged, spec, issues, None
 
+    @staticmethod
+    def _evaluate_base(merged: _Merged, path: Path) -> tuple[_Merged, CompiledSpec | None, list[SpecIssue], str | None]:
+        """:meth:`_evaluate` for an abstract spec: linted as a fragment (its keys and what it
+        inherits are checked; nothing it leaves to the specs extending it is missing), never
+        compiled: the spec is always ``None``, and the spec fails only when there are errors."""
+        from .spec.checks import check_fragment
+
+        tree = merged.data if merged.data is not None else merged.own
+        found = [] if tree is None else check_fragment(tree, merged.source, str(path))
+        taken = {(i.file, i.line, i.col) for i in merged.issues if i.level == "error"}
+        return merged, None, merged.issues + [i for i in found if (i.file, i.line, i.col) not in taken], merged.root
+
     def _failure(self, entry: Entry) -> tuple[str, list[SpecIssue]] | None:
         """``(file at fault, issues)`` when the spec of ``entry`` fails to load on its own, else
         ``None``; cached per file and layer.  The file at fault is the entry's own file, or, when
@@ -349,7 +385,8 @@ class SpecRegistry:
         key = (str(entry.path), entry.rank)
         if key not in self._failures:
             _merged, spec, issues, root = self._evaluate(entry, entry.path)
-            self._failures[key] = None if spec is not None else (root or str(entry.path), issues)
+            failed = has_errors(issues) if is_base(entry.provider) else spec is None
+            self._failures[key] = (root or str(entry.path), issues) if failed else None
         return self._failures[key]
 
     def _merge(self, entry: Entry, stack: tuple[str, ...]) -> _Merged:
@@ -362,16 +399,23 @@ class SpecRegistry:
         if not isinstance(data, dict):
             issues.append(SpecIssue(file, 1, 1, "schema", "a spec must be a mapping"))
             return _Merged(None, loaded.source, issues)
-        if data.get("provider") != entry.provider:
+        abstract = is_base(entry.provider)
+        if abstract and "provider" in data:
+            line, col = loaded.source.locate(("provider",))[1:]
+            issues.append(SpecIssue(file, line, col, "abstract-provider", f"an abstract spec ({BASES_DIR}/) names no `provider`: it is never a provider itself, only extended as `extends: {entry.provider}`", path="provider"))
+        elif not abstract and data.get("provider") != entry.provider:
             line, col = loaded.source.locate(("provider",))[1:]
             issues.append(SpecIssue(file, line, col, "provider-name", f"`provider: {data.get('provider')}` must equal the file name stem {entry.provider!r}", path="provider"))
-        builtin = any(e.layer == BUILTIN_LAYER for e in self._entries.get(entry.provider, []))
-        is_builtin_file = entry.layer == BUILTIN_LAYER or same_file(entry.path, builtin_dir() / entry.path.name)
+        builtin = any(e.layer == BUILTIN_LAYER for e in self._candidates(entry.provider))
+        builtin_file = builtin_dir() / (BASES_DIR if abstract else "") / entry.path.name
+        is_builtin_file = entry.layer == BUILTIN_LAYER or same_file(entry.path, builtin_file)
         link = ((entry.provider, is_builtin_file),)
         if builtin and not is_builtin_file:
             if not data.get("override"):
-                line, col = loaded.source.locate(("provider",))[1:]
-                issues.append(SpecIssue(file, line, col, "builtin-shadowing", f"{entry.provider!r} is a built-in provider; a spec that replaces it must say `override: true`", path="provider"))
+                where = ("spec_version",) if abstract else ("provider",)
+                line, col = loaded.source.locate(where)[1:]
+                kind = "an abstract spec" if abstract else "a provider"
+                issues.append(SpecIssue(file, line, col, "builtin-shadowing", f"{entry.provider!r} is a built-in {kind}; a spec that replaces it must say `override: true`", path=where[0]))
             else:
                 self.warnings.append(SpecIssue(file, 1, 1, "builtin-override", f"this file overrides the built-in provider {entry.provider!r}", "warning"))
         parent_id = data.get("extends")
@@ -386,12 +430,12 @@ class SpecRegistry:
         # a spec extends from its own layer or a lower one (a built-in never inherits a user's
         # override); extending its own id means the next lower layer
         candidates = [
-            e for e in self._entries.get(parent_id, [])
+            e for e in self._candidates(parent_id)
             if e.rank >= entry.rank and (parent_id != entry.provider or e.rank > entry.rank)
         ]
         if not candidates:
             line, col = loaded.source.locate(("extends",))[1:]
-            hint = did_you_mean(parent_id, self.providers())
+            hint = did_you_mean(parent_id, self.providers() + self.bases())
             issues.append(SpecIssue(file, line, col, "unknown-extends", f"`extends: {parent_id}` names no provider on the search path{hint}", path="extends"))
             return _Merged(None, loaded.source, issues, own=data)
         parent = self._merge(candidates[0], stack + (entry.provider,))
@@ -446,7 +490,8 @@ class SpecRegistry:
         with self._lock:
             if self._texts is None:
                 texts: dict[str, SpecText] = {}
-                for provider, entries in self._entries.items():
+                # the abstract specs too: a spec may inherit its `env` from one
+                for provider, entries in {**self._entries, **self._bases}.items():
                     entry = next((e for e in entries if e.layer == BUILTIN_LAYER), None)
                     if entry is not None:
                         try:

@@ -171,9 +171,10 @@ LINT_RULES: MappingProxyType[str, str] = MappingProxyType({
     "settings-secret": "no setting reads a secret into the template context",
     # the search path and extends (specwire.registry)
     "provider-name": "`provider` equals the file name stem",
-    "builtin-shadowing": "a spec replacing a built-in provider says `override: true`",
+    "abstract-provider": "an abstract spec (a file of a bases/ folder) names no `provider`",
+    "builtin-shadowing": "a spec replacing a built-in provider or abstract spec says `override: true`",
     "builtin-override": "this file overrides a built-in provider",
-    "unknown-extends": "`extends` names a provider on the search path",
+    "unknown-extends": "`extends` names a provider or an abstract spec (bases/<stem>) on the search path",
     "extends-cycle": "`extends` forms no cycle and names a spec without errors",
     "extends-failed": "the spec this one extends failed to load",
     "duplicate-provider": "one folder defines a provider once",

@@ -2,7 +2,8 @@
 
 Prints one line per problem, ``file:line:col: level [rule] message`` (yamllint's parsable format),
 or ``--format json`` / ``--format github`` (workflow annotations).  A folder argument means every
-``*.yaml``/``*.yml`` directly inside it.  ``extends`` resolves against the files given, their
+``*.yaml``/``*.yml`` directly inside it and inside its ``bases/`` folder (abstract specs, linted as
+fragments: docs/ARCHITECTURE.md section 4).  ``extends`` resolves against the files given, their
 folders, ``$SPECWIRE_PROVIDERS_PATH`` and the built-in specs.  ``--explain`` prints the merged spec.
 
 Every spec that lints clean is then run against recorded samples (docs/RELIABILITY.md T3,
@@ -39,21 +40,36 @@ __all__ = ["main", "validate_paths"]
 
 
 def _files(paths: list[str]) -> list[Path]:
-    """The spec files named, and those directly inside named folders (a symlink leaving its folder
-    is skipped there, as the registry skips it; the registry reports it)."""
+    """The spec files named, and those directly inside named folders and their ``bases/`` folders
+    (a symlink leaving its folder is skipped there, as the registry skips it; the registry reports
+    it)."""
+    from ..spec.files import BASES_DIR
+
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            real = p.resolve()
-            out += sorted(
-                q for q in p.iterdir()
-                if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.startswith(".")
-                and (not q.is_symlink() or real in q.resolve().parents)
-            )
+            for folder in (p, p / BASES_DIR) if p.name != BASES_DIR else (p,):
+                if not folder.is_dir():
+                    continue
+                real = folder.resolve()
+                out += sorted(
+                    q for q in folder.iterdir()
+                    if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.startswith(".")
+                    and (not q.is_symlink() or real in q.resolve().parents)
+                )
         else:
             out.append(p)
     return out
+
+
+def _spec_folder(f: Path, *, folder: bool = False) -> Path:
+    """The search-path folder of a spec file (``folder``: of a folder given): its own folder, or
+    for an abstract spec (a file of a ``bases/`` folder) the folder holding ``bases/``."""
+    from ..spec.files import BASES_DIR
+
+    own = f if folder else f.parent
+    return own.parent if own.name == BASES_DIR else own
 
 
 def _sample_pool(dirs: list[str], builtin: bool) -> tuple[list[Any], list[Any], list[Any]]:
@@ -78,7 +94,7 @@ def validate_paths(paths: list[str], samples: list[str] | None = None, *, builti
     from ..spec.samples import fits, sample_issues
 
     files = _files(paths)
-    folders = list(dict.fromkeys([str(f.parent) for f in files] + [p for p in paths if Path(p).is_dir()]))
+    folders = list(dict.fromkeys([str(_spec_folder(f)) for f in files] + [str(_spec_folder(Path(p), folder=True)) for p in paths if Path(p).is_dir()]))
     registry = SpecRegistry(folders, user_config=False)
     issues: list[SpecIssue] = []
     shipped, given, sample_problems = _sample_pool(samples or [], builtin_samples)
@@ -189,9 +205,14 @@ def _explain(paths: list[str]) -> None:
     from ..errors import SpecwireError
     from ..registry import SpecRegistry
 
+    from ..spec.files import BASES_DIR
+
     files = _files(paths)
-    registry = SpecRegistry(list(dict.fromkeys(str(f.parent) for f in files)), user_config=False)
+    registry = SpecRegistry(list(dict.fromkeys(str(_spec_folder(f)) for f in files)), user_config=False)
     for f in files:
+        if f.parent.name == BASES_DIR:
+            print(f"# {f}: an abstract spec (never a provider); see the specs that extend it", file=sys.stderr)
+            continue
         try:
             print(json.dumps(registry.get(f.stem).data, indent=2, ensure_ascii=False))
         except SpecwireError as exc:

@@ -42,11 +42,11 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from .. import hooks
-from ..render import expression_variables, template_leaves, template_variables
+from ..render import TemplateFailure, compile_expression, compile_tree, expression_variables, template_leaves, template_variables
 from .compile import CompiledSpec, compile_spec
 from .issues import SourceMap, SpecIssue
 
-__all__ = ["CONTEXTS", "CREDENTIAL_HOST", "check_own_keys", "check_tree", "credential_issues", "spec_schema"]
+__all__ = ["CONTEXTS", "CREDENTIAL_HOST", "check_fragment", "check_own_keys", "check_tree", "credential_issues", "spec_schema"]
 
 _COMMON = {"omit", "range", "model"}
 #: The names each template location may read.
@@ -118,7 +118,19 @@ def check_own_keys(data: Any, source: SourceMap, file: str) -> list[SpecIssue]:
     return sorted(_schema_issues(data, source, file, partial=True), key=lambda i: (i.file, i.line, i.col, i.rule))
 
 
-def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[SpecIssue]) -> list[SpecIssue]:
+def check_fragment(data: Any, source: SourceMap, file: str) -> list[SpecIssue]:
+    """The findings of an abstract spec (a ``bases/`` file, merged with what it extends), linted
+    as a fragment: the schema without its required keys (a key left to the specs extending it is
+    not missing), and the checks of the parts it does write (auth scheme and framing names,
+    templates, event rules, params).  It is never compiled: each spec extending it is checked
+    whole."""
+    issues = list(_schema_issues(data, source, file, partial=True))
+    if isinstance(data, dict):
+        issues += _beyond_schema(data, source, file, issues, compile_checks=False)
+    return sorted(issues, key=lambda i: (i.file, i.line, i.col, i.rule))
+
+
+def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[SpecIssue], *, compile_checks: bool = True) -> list[SpecIssue]:
     """The compile and semantic findings of a tree the schema refused, so that one run shows every
     layer (an unknown framing is not hidden behind an unknown key).  They run on the tree without
     the nodes the schema refused; a finding at, inside or around a place the schema already
@@ -132,9 +144,9 @@ def _beyond_schema(data: Any, source: SourceMap, file: str, schema_issues: list[
     except Exception:  # noqa: BLE001 - a tree too odd to prune: the schema's findings stand alone
         return []
     checks: list[Callable[[], Any]] = [
-        lambda: [_at(source, file, path, rule, message) for path, rule, message in compile_spec(tree, file, source)[1]],
+        lambda: [_at(source, file, path, rule, message) for path, rule, message in compile_spec(tree, file, source)[1]] if compile_checks else [],
         lambda: _hook_issues(tree, source, file),
-        lambda: _template_issues(tree, source, file),
+        lambda: _template_issues(tree, source, file, syntax=not compile_checks),
         lambda: _rule_issues(tree, source, file),
         lambda: _all_param_issues(tree, source, file),
     ]
@@ -303,7 +315,9 @@ def _unknown(kind: str, label: str, name: str) -> str:
     return f"{label} {name!r} is not registered{f' (did you mean {hint!r}?)' if hint else ''}; known: {', '.join(hooks.known(kind))}"
 
 
-def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iterator[SpecIssue]:
+def _template_issues(data: dict[str, Any], source: SourceMap, file: str, *, syntax: bool = False) -> Iterator[SpecIssue]:
+    """Templates reading names their place does not provide; with ``syntax`` (a fragment, which
+    is never compiled), templates that do not compile too."""
     request = data.get("request") or {}
     stream = data.get("stream") or {}
     into = {r.get("into") for v in (request.get("parts") or {}).values() for r in (v if isinstance(v, list) else [v]) if r.get("into")}
@@ -347,11 +361,25 @@ def _template_issues(data: dict[str, Any], source: SourceMap, file: str) -> Iter
             try:
                 names = expression_variables(text) if is_expression else template_variables(text)
             except Exception:  # a syntax error is reported by the compile step  # noqa: BLE001
+                if syntax:
+                    yield from _template_syntax(source, file, path + sub, text, is_expression)
                 continue
             for name in sorted(names - allowed):
                 close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 yield _at(source, file, path + sub, "template-variable", f"template reads {name!r}, which this place does not provide{hint}; available: {', '.join(sorted(allowed - {'omit', 'range'}))}")
+
+
+def _template_syntax(source: SourceMap, file: str, path: tuple[object, ...], text: str, is_expression: bool) -> Iterator[SpecIssue]:
+    """The ``template`` finding of one template that does not compile (as the compiler words it)."""
+    where = ".".join(str(p) for p in path)
+    try:
+        if is_expression:
+            compile_expression(text, where, path)
+        else:
+            compile_tree(text, where, path)
+    except TemplateFailure as exc:
+        yield _at(source, file, path, "template", f"{where}: {exc.detail}")
 
 
 def _param_places(params: dict[str, Any], base: tuple[object, ...]) -> list[tuple[tuple[object, ...], Any, set[str], bool]]:

@@ -4,6 +4,10 @@ the registry keeps about them (:mod:`specwire.registry`, docs/ARCHITECTURE.md se
 Discovery rules (docs/RELIABILITY.md T10): only regular ``*.yaml``/``*.yml`` files directly inside
 a folder are read; a symlink must resolve inside its folder; a folder writable by group or others
 is reported; two files of one stem in one folder: the first (sorted) wins.
+
+Abstract specs (docs/ARCHITECTURE.md section 4): the files of a ``bases/`` folder directly inside a
+spec folder, read by the same rules.  Their id is ``bases/<stem>``: a spec names one in its
+``extends``, and nothing else sees them (they are no provider).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ else:  # PyYAML loads with the first spec file read (specwire.lazy)
     defer(globals(), "specwire.spec.loader", "load_file", "load_text")
 
 __all__ = [
+    "BASES_DIR",
+    "BASE_PREFIX",
     "BUILTIN_LAYER",
     "EXTENDS_FAILED",
     "REGISTERED_LAYER",
@@ -34,6 +40,7 @@ __all__ = [
     "discover",
     "extends_failed",
     "has_errors",
+    "is_base",
     "issue_order",
     "load_entry",
     "same_file",
@@ -45,6 +52,14 @@ BUILTIN_LAYER = "builtin"
 REGISTERED_LAYER = "registered"
 #: The rule of the one note a spec gets when the spec it extends fails to load.
 EXTENDS_FAILED = "extends-failed"
+#: The folder of abstract specs inside a spec folder, and the prefix of their ids.
+BASES_DIR = "bases"
+BASE_PREFIX = BASES_DIR + "/"
+
+
+def is_base(spec_id: str) -> bool:
+    """Whether ``spec_id`` names an abstract spec (``bases/<stem>``) rather than a provider."""
+    return spec_id.startswith(BASE_PREFIX)
 
 
 def builtin_dir() -> Path:
@@ -63,15 +78,16 @@ def user_config_dir(env: dict[str, str]) -> Path:
 class Entry:
     """One spec file on the search path (or one registered spec)."""
 
-    provider: str
+    provider: str  # the provider id; ``bases/<stem>`` for an abstract spec
     path: Path
     layer: str
     rank: int  # 0 = highest priority (registered specs rank below 0: above every folder)
     text: str | None = None  # a registered mapping, as YAML text (``path`` is then its label)
 
 
-def discover(rank: int, label: str, folder: Path) -> tuple[list[Entry], list[SpecIssue]]:
-    """The spec files of one folder of the search path, and the discovery warnings."""
+def discover(rank: int, label: str, folder: Path, prefix: str = "") -> tuple[list[Entry], list[SpecIssue]]:
+    """The spec files of one folder of the search path, and the discovery warnings; ``prefix``
+    (:data:`BASE_PREFIX` for a ``bases/`` folder) starts every id found."""
     entries: list[Entry] = []
     warnings: list[SpecIssue] = []
     if not folder.is_dir():
@@ -97,7 +113,7 @@ def discover(rank: int, label: str, folder: Path) -> tuple[list[Entry], list[Spe
             warnings.append(SpecIssue(str(path), 1, 1, "duplicate-provider", f"skipped: {seen[stem].name} already defines {stem!r} in this folder", "warning"))
             continue
         seen[stem] = path
-        entries.append(Entry(stem, path, label, rank))
+        entries.append(Entry(prefix + stem, path, label, rank))
     return entries, warnings
 
 

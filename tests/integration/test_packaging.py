@@ -93,6 +93,8 @@ def test_wheel_in_fresh_venv_finds_specs_and_schemas(tmp_path: Path) -> None:
         assert f"specwire/providers_d/{name}.yaml" in names
     catalogs = {f"specwire/providers_d/catalogs/{p.name}" for p in (ROOT / "providers.d" / "catalogs").glob("*.yaml")}
     assert catalogs and catalogs <= names, "the imported catalogs ship (a spec naming one fails without it)"
+    bases = {f"specwire/providers_d/bases/{p.name}" for p in (ROOT / "providers.d" / "bases").glob("*.yaml")}
+    assert bases and bases <= names, "the abstract specs ship (a spec extending one fails without it)"
     for schema in ("provider-spec.schema.json", "stream-event.schema.json", "render-output.schema.json"):
         assert f"specwire/schemas/{schema}" in names
     assert "specwire/__init__.py" in names and "specwire/cli/__init__.py" in names and "specwire/py.typed" in names

@@ -31,6 +31,8 @@ from specwire.spec.loader import load_file
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "providers.d").glob("*.yaml"))
 IDS = [p.stem for p in SPECS]
+#: the abstract specs (providers.d/bases/): linted as fragments, never providers
+BASES = sorted((ROOT / "providers.d" / "bases").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +50,17 @@ def test_there_are_builtin_specs() -> None:
 def test_lint_clean(path: Path) -> None:
     issues = validate_paths([str(path)])
     assert issues == [], "\n".join(i.format() for i in issues)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("path", BASES, ids=[p.stem for p in BASES])
+def test_bases_lint_clean_and_are_extended(path: Path, registry: SpecRegistry) -> None:
+    issues = validate_paths([str(path)])
+    assert issues == [], "\n".join(i.format() for i in issues)  # type: ignore[attr-defined]
+    data = load_file(path).data
+    assert "provider" not in data and data["spec_version"] == 1
+    spec_id = f"bases/{path.stem}"
+    assert spec_id in registry.bases() and spec_id not in registry.providers()
+    assert [p for p in IDS if load_file(ROOT / "providers.d" / f"{p}.yaml").data.get("extends") == spec_id], "a base nothing extends"
 
 
 @pytest.mark.parametrize("path", SPECS, ids=IDS)
