@@ -13,7 +13,7 @@ __all__ = ["ATOMIC", "NOT_INHERITED", "merge_specs"]
 
 #: Keys a spec never inherits from the spec it extends (profiles are inherited: a child's catalog
 #: may name its parent's profiles).
-NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models", "catalog", "bare_names", "default_model", "provider_aliases")
+NOT_INHERITED = ("provider", "display_name", "docs", "description", "extends", "override", "models", "catalog", "bare_names", "default_model", "provider_aliases", "serve")
 
 #: Under ``extends``, these entries are whole rules: a child's entry replaces the parent's rather
 #: than merging into it (a ``to:`` must not meet an inherited ``unsupported:``).
