@@ -213,15 +213,21 @@ class Endpoint:
             "response" in template_variables(e.get("data")) for entries in (stream.get("events") or {}).values() for e in entries)
 
     # ------------------------------------------------------------------ in
-    def parse(self, body: Any) -> ChatCall:
-        """A :class:`ChatCall` from a decoded request body (``null`` fields count as absent).
-        Raises :class:`GatewayError` (400) naming the field at fault."""
+    def _model_and_fields(self, body: Any) -> tuple[dict[str, Any], str]:
+        """The request's fields (``null`` ones left out) without the model, and the model; 400
+        for a body that is not an object or names no model."""
         if not isinstance(body, dict):
             raise GatewayError(400, "invalid_request", "the request body must be a JSON object")
         given = {k: v for k, v in body.items() if v is not None}
         model = given.pop(self.model_field, None)
         if not isinstance(model, str) or not model:
             raise GatewayError(400, "invalid_request", f"you must provide a {self.model_field} parameter", param=self.model_field)
+        return given, model
+
+    def parse(self, body: Any) -> ChatCall:
+        """A :class:`ChatCall` from a decoded request body (``null`` fields count as absent).
+        Raises :class:`GatewayError` (400) naming the field at fault."""
+        given, model = self._model_and_fields(body)
         messages = given.pop(self.messages_field, None)
         if self.inbound is not None:
             system = {name: given.pop(name, None) for name in self.inbound.wire_fields}
@@ -237,12 +243,7 @@ class Endpoint:
         """An :class:`EmbedCall` from a decoded embeddings request body.  The inputs must be a
         non-empty string or a non-empty list of them (token arrays are refused).  Raises
         :class:`GatewayError` (400) naming the field at fault."""
-        if not isinstance(body, dict):
-            raise GatewayError(400, "invalid_request", "the request body must be a JSON object")
-        given = {k: v for k, v in body.items() if v is not None}
-        model = given.pop(self.model_field, None)
-        if not isinstance(model, str) or not model:
-            raise GatewayError(400, "invalid_request", f"you must provide a {self.model_field} parameter", param=self.model_field)
+        given, model = self._model_and_fields(body)
         inputs = given.pop(self.inputs_field, None)
         texts = [inputs] if isinstance(inputs, str) else inputs
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) and t for t in texts):
