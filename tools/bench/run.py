@@ -39,6 +39,7 @@ sys.path.insert(0, str(HERE))
 from clients import MODELS  # noqa: E402  (constants; clients.py imports its libraries lazily)
 from cold import COLD_CALLS, COLD_WHAT  # noqa: E402  (standard library only, like this file)
 import gateway  # noqa: E402  (the gateway rows, issue 14; standard library only, like this file)
+import stages  # noqa: E402  (per-stage CPU of a non-stream call; standard library at import, like this file)
 
 VENVS = {"main": HERE / ".venv", "litellm": HERE / ".venv-litellm"}
 REQUIREMENTS = {"main": HERE / "requirements.txt", "litellm": HERE / "requirements-litellm.txt"}
@@ -323,6 +324,17 @@ def import_breakdown(code: str = "from specwire import Client") -> dict[str, Any
             per_pkg.setdefault(k, []).append(v)
     pkgs = sorted(((k, statistics.median(v + [0.0] * (5 - len(v)))) for k, v in per_pkg.items()), key=lambda kv: kv[1], reverse=True)
     return {"code": code, "total_s": statistics.median(totals), "by_package": [{"package": k, "self_s": v} for k, v in pkgs[:20]]}
+
+
+def measure_stages() -> dict[str, Any] | None:
+    """stages.py's per-stage CPU of a non-stream call (in-memory transport), in the main venv;
+    ``None`` (logged) when it fails, so one broken stage does not lose the run."""
+    out = subprocess.run([vpy("main"), str(HERE / "stages.py"), "--json"], capture_output=True, text=True, env=worker_env(), timeout=600)
+    if out.returncode != 0:
+        log(f"stages.py failed: {out.stderr.strip().splitlines()[-1:]}")
+        return None
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
 
 
 def loadavg() -> list[float]:
@@ -758,6 +770,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         for row in p["top_tottime"][:15]:
             add(f"| `{row['func']}` | {row['ncalls']} | {row['tottime']:.3f} | {row['cumtime']:.3f} |")
         add("")
+    raw_cpu = results.get("summary", {}).get("clients", {}).get(BASELINE, {}).get("cpu_sync", {}).get("median")
+    lines.extend(stages.markdown(prof.get("stages"), raw_cpu))
     imp_b = prof.get("imports")
     if imp_b:
         add(f"### Import breakdown: `{imp_b['code']}` (`python -X importtime`, self time per top-level package, median of 5; total {imp_b['total_s']:.3f} s)")
@@ -927,6 +941,7 @@ def main(argv: list[str] | None = None) -> None:
             log("profiling specwire (cProfile, -X importtime)")
             profile = run_worker("specwire", ["profile"], server, args)["profile"]
             profile["imports"] = import_breakdown()
+            profile["stages"] = measure_stages()
     finally:
         server.stop()
     gw = gateway_section(args, command.strip()) if "gateway" in args.metrics and not args.no_gateway else {}
