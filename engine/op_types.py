@@ -17,7 +17,10 @@ class EmbeddingResponse(BaseModel):
     floats; its length is the model's dimensions, or ``dimensions=`` when given).  ``usage``:
     ``input_tokens`` (and ``total_tokens``) summed over the batches the call was split into
     (``None`` when the provider reports none); ``cost`` in USD from the catalog's input price
-    (``None`` with ``cost_reason`` when unknown)."""
+    (``None`` with ``cost_reason`` when unknown).  ``provider_metadata``: what is not part of the
+    vectors; a :class:`~specwire.Router` call puts its route there (``"router"``: ``route``,
+    ``deployment``, ``attempts``, ``fallbacks``, ``cache_hit``, as on a chat
+    :class:`~specwire.Response`)."""
 
     model_config = ConfigDict(frozen=True)
     provider: str
@@ -27,6 +30,7 @@ class EmbeddingResponse(BaseModel):
     cost: Cost | None = None
     cost_reason: str | None = None
     warnings: list[CallWarning] = Field(default_factory=list)
+    provider_metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class TokenCount(BaseModel):

@@ -23,7 +23,7 @@ Labels stay bounded: ``key`` is the gateway key's *name* (never the key; ``none`
 deployment id; else ``unknown``), ``deployment`` the deployment id the router reported in
 ``provider_metadata["router"]["deployment"]``: the one that served the call, or for a failed
 stream (midway or before its first content) the one of its last attempt (``none`` when no
-deployment was tried, for a failed non-streamed call, and for embeddings).
+deployment was tried, and for a failed non-streamed call).
 Needs the ``prometheus_client`` package (the ``gateway`` extra), imported when an app is built.
 
 Several worker processes (``specwire serve --workers N``): prometheus_client's multiprocess mode

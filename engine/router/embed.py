@@ -10,8 +10,8 @@ without touching any deployment.
 
 Differences from chat: the ``rpm``/``tpm`` estimate counts the inputs' characters (plus the
 configured output allowance, corrected by the reported usage afterwards); embeddings are not
-cached; the router's callbacks are not called for embeddings; the result is the served
-:class:`~specwire.EmbeddingResponse` as is (it has no ``provider_metadata`` to carry the route).
+cached; the router's callbacks are not called for embeddings.  The result is the served
+:class:`~specwire.EmbeddingResponse` with the route in ``provider_metadata["router"]``, as for chat.
 """
 
 from __future__ import annotations
@@ -55,11 +55,6 @@ class EmbedCallPlan(CallPlan):
 
     def call_options(self, dep: Deployment, left: float | None) -> dict[str, Any]:
         return {**self.params, **self.attempt_options(dep, left)}
-
-    def annotate(self, response: Any, *, cache_hit: bool = False) -> Any:
-        """The served response as it is (an :class:`~specwire.EmbeddingResponse` has no
-        ``provider_metadata`` to carry the route)."""
-        return response
 
 
 def embed_url(client: Any, model_ref: str, options: Mapping[str, Any]) -> str:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import (
     APIStatusError,
@@ -48,6 +48,7 @@ from ..errors import (
     TransportError,
 )
 from ..observe import Hooks
+from ..op_types import EmbeddingResponse
 from ..retry import Timeouts
 from ..types import Request, Response
 from .cache import cache_key, decode_entry, encode_entry
@@ -57,6 +58,10 @@ from .ratelimit import buckets_for
 from .resolve import Deployment, Group, Target
 from .state import HALF_OPEN, Bucket
 from .strategies import STRATEGIES, EWMA_ALPHA, PickContext, inflight_key, ttft_key
+
+#: what a routed call returns (a chat or an embeddings response): the route goes into its
+#: ``provider_metadata``
+_Served = TypeVar("_Served", Response, EmbeddingResponse)
 
 __all__ = ["Attempt", "CallPlan", "CallScope", "Fail", "Wait", "circuit_key", "is_unhealthy"]
 
@@ -422,7 +427,7 @@ class CallPlan:
         self.router.cache.set(self.cache_key(dep), encode_entry(response, events), cache.ttl, left=self.left())
 
     # ------------------------------------------------------------------ results
-    def annotate(self, response: Response, *, cache_hit: bool = False) -> Response:
+    def annotate(self, response: _Served, *, cache_hit: bool = False) -> _Served:
         """``response`` with ``provider_metadata["router"]``: the ``route``, the ``deployment``
         that served it (for the response of a failed stream's ``error`` event: the deployment of
         the last failed attempt; ``None`` when no attempt was made), ``attempts``, ``fallbacks``

@@ -110,6 +110,7 @@ def test_metrics(tc: TestClient) -> None:
         return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= ls)
 
     assert total("specwire_gateway_requests_total", endpoint="/v1/embeddings", model="chat", status="200") == 2
+    assert total("specwire_gateway_requests_total", endpoint="/v1/embeddings", deployment="up") == 2  # the one that served them
     assert total("specwire_gateway_tokens_total", endpoint="/v1/embeddings", direction="input") == 6 * EMBED_TOKENS
     assert total("specwire_gateway_tokens_total", endpoint="/v1/embeddings", direction="output") == 0
     assert total("specwire_gateway_cost_usd_total", endpoint="/v1/embeddings") == pytest.approx(6 * EMBED_TOKENS * PRICE)

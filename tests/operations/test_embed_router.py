@@ -57,6 +57,9 @@ def test_embed_falls_back_from_a_failing_deployment(flavor: str) -> None:
             router.close()
             router.client.close()
     assert all(r.vectors == [[0.1, 0.2], [0.3, 0.4]] for r in results)
+    routes = [r.provider_metadata["router"] for r in results]
+    assert all(m["route"] == "emb" and m["deployment"] == "b" and m["cache_hit"] is False for m in routes)
+    assert sum(m["attempts"] for m in routes) == a.call_count + 3 and all(m["fallbacks"] == 0 for m in routes)  # within the group
     assert a.call_count >= 1 and b.call_count == 3
     assert json.loads(b.calls.last.request.content) == {"model": "text-embedding-3-small", "input": ["x", "y"], "encoding_format": "float", "dimensions": 2}
     assert b.calls.last.request.headers["authorization"] == "Bearer sk-router-embed"
