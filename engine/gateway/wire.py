@@ -48,7 +48,9 @@ tree's own variables, stream templates see ``event`` (the event's fields; an ``*
 ``part`` as a dict), ``tool_index`` (the tool call's position among the reply's tool calls),
 ``block_index`` (the part's position among the content blocks sent so far: a part gets the next
 index with its first event that sends anything, so per-block start/delta/stop events of APIs
-such as Anthropic's are numbered 0, 1, … without gaps), ``item`` (an ``*_end`` event's part
+such as Anthropic's are numbered 0, 1, … without gaps), ``block_open`` (whether the part's block
+has sent something already: a block whose start depends on the part, as Anthropic's
+``redacted_thinking``, is opened by its first delta or its end event), ``item`` (an ``*_end`` event's part
 rendered by its ``parts`` tree, as the final reply has it), ``sequence`` (the number of SSE events
 sent before this one), ``include_usage``, ``finish``, ``finish_reason`` (the unified one),
 ``usage`` (at ``finish``: the reply's; at ``start``: what the upstream reported before the first
@@ -449,6 +451,7 @@ class EventWriter:
                 ctx["item"] = self.endpoint.part_body(part, index, self.ctx["id"])
             block = self._blocks.get(index)
             ctx["block_index"] = len(self._blocks) if block is None else block
+            ctx["block_open"] = block is not None
             sent = self._emit(event.type, ctx)
             if sent and block is None:
                 self._blocks[index] = ctx["block_index"]

@@ -210,6 +210,58 @@ def test_the_sdk_reads_the_stream(messages: Endpoint) -> None:
     assert final.stop_reason == "tool_use" and final.usage.output_tokens == 9
 
 
+def _stream_redacted(messages: Endpoint) -> bytes:
+    """An Anthropic upstream's redacted thinking (no deltas: the end says it was redacted), another
+    provider's redacted reasoning (nothing to send back: no block), a thinking block with only a
+    signature, then text."""
+    writer = EventWriter(messages, model="claude", reply_id="msg_1", include_usage=False)
+    redacted = ReasoningPart(redacted=True, provider_metadata={"anthropic": {"redacted_data": "OPAQUE"}})
+    foreign = ReasoningPart(redacted=True)
+    signed = ReasoningPart(text="", provider_metadata={"anthropic": {"signature": "sig"}})
+    response = Response(provider="anthropic", model="m", parts=[redacted, foreign, signed, TextPart(text="Hi")],
+                        finish_reason=FinishReason(unified="stop", raw="end_turn"), usage=Usage(input_tokens=12, output_tokens=9))
+    events = [ResponseStart(provider="anthropic", model="m"),
+              ReasoningStart(index=0), ReasoningEnd(index=0, part=redacted),
+              ReasoningStart(index=1), ReasoningEnd(index=1, part=foreign),
+              ReasoningStart(index=2), ReasoningEnd(index=2, part=signed),
+              TextStart(index=3), TextDelta(index=3, delta="Hi"), TextEnd(index=3, part=TextPart(text="Hi")), Finish(response=response)]
+    return b"".join(writer.event(ev) for ev in events)
+
+
+def test_redacted_thinking_streams_as_redacted_thinking(messages: Endpoint) -> None:
+    data = [json.loads(f.split("\n")[1][len("data: "):]) for f in _stream_redacted(messages).decode().split("\n\n") if f]
+    blocks = [(d["type"], d.get("index")) for d in data[1:-2]]
+    assert blocks == [("content_block_start", 0), ("content_block_stop", 0),
+                      ("content_block_start", 1), ("content_block_delta", 1), ("content_block_stop", 1),
+                      ("content_block_start", 2), ("content_block_delta", 2), ("content_block_stop", 2)]
+    assert data[1]["content_block"] == {"type": "redacted_thinking", "data": "OPAQUE"}
+    assert data[3]["content_block"] == {"type": "thinking", "thinking": "", "signature": ""}
+    assert data[4]["delta"] == {"type": "signature_delta", "signature": "sig"}
+
+
+def test_a_thinking_block_opens_with_its_first_delta(messages: Endpoint) -> None:
+    """Deltas first, then the end: one start, before the first delta, and no second one at the end."""
+    data = [json.loads(f.split("\n")[1][len("data: "):]) for f in _stream(messages).decode().split("\n\n") if f]
+    starts = [d for d in data if d["type"] == "content_block_start" and d["index"] == 0]
+    assert starts == [{"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}]
+    assert data.index(starts[0]) == 1 and data[2]["delta"] == {"type": "thinking_delta", "thinking": "hm"}
+
+
+def test_the_sdk_reads_redacted_thinking(messages: Endpoint) -> None:
+    anthropic = pytest.importorskip("anthropic")
+    if not hasattr(anthropic.types, "RedactedThinkingBlock"):
+        pytest.skip("this anthropic SDK predates redacted thinking blocks")
+    body = _stream_redacted(messages)
+    hx = _sdk_httpx(anthropic)
+    transport = hx.MockTransport(lambda request: hx.Response(200, content=body, headers={"content-type": "text/event-stream"}))
+    with anthropic.Anthropic(api_key="k", base_url="http://gateway.test", http_client=anthropic.DefaultHttpxClient(transport=transport), max_retries=0) as client:
+        with client.messages.stream(model="claude", max_tokens=10, messages=HI) as stream:
+            final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["redacted_thinking", "thinking", "text"]
+    assert final.content[0].data == "OPAQUE"  # type: ignore[union-attr]
+    assert final.content[1].signature == "sig" and final.content[2].text == "Hi"  # type: ignore[union-attr]
+
+
 # ---------------------------------------------------------------------------- in the app
 @pytest.fixture(scope="module")
 def tc(upstream: FakeUpstream) -> Iterator[TestClient]:
