@@ -64,43 +64,52 @@ def router_config(upstream: FakeUpstream) -> dict[str, Any]:
 ENV = {KEY_ENV: GATEWAY_KEY, UPSTREAM_ENV: UPSTREAM_KEY}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def spawn_gateway(config: dict[str, Any], directory: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``specwire serve`` of ``config`` (written to ``directory``) in a subprocess on a free port,
-    with ``args`` added: ``(process, "http://127.0.0.1:<port>")`` once ``/health/ready`` answers 200;
-    terminated (killed if need be) afterwards."""
-    path = directory / "router.yaml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    port = _free_port()
+Started = tuple[subprocess.Popen[bytes], str]
+
+
+def start_gateway(path: Path, *args: str, env: dict[str, str] | None = None) -> Started:
+    """``specwire serve path`` in a subprocess on a free port, with ``args`` added and ``env``
+    over :data:`ENV`: ``(process, "http://127.0.0.1:<port>")``, not waited for (:func:`wait_ready`)."""
+    port = free_port()
     code = "import sys; from specwire.cli import main; sys.exit(main(sys.argv[1:]))"
-    env = {**os.environ, **ENV}
     proc = subprocess.Popen([sys.executable, "-c", code, "serve", str(path), "--port", str(port), "--log-level", "warning", *args],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
+                            env={**os.environ, **ENV, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(started: list[Started], seconds: float) -> None:
+    """Until every gateway's ``/health/ready`` answers 200; a gateway that exits or is not ready
+    within ``seconds`` fails the test (with its output) after all are stopped."""
+    deadline = time.monotonic() + seconds
+    for proc, url in started:
         while True:
             if proc.poll() is not None:
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"the gateway exited with {proc.returncode}:\n{out}")
+                stop_gateways(started)
+                pytest.fail(f"a gateway exited with {proc.returncode}:\n{out}")
             try:
                 if httpx.get(url + "/health/ready", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("the gateway did not become ready in 20 s")
+                stop_gateways(started)
+                pytest.fail(f"a gateway did not become ready in {seconds:g} s")
             time.sleep(0.05)
-        yield proc, url
-    finally:
+
+
+def stop_gateways(started: list[Started]) -> None:
+    """Terminate each gateway (killed if it takes over 5 s) and close its output."""
+    for proc, _ in started:
         if proc.poll() is None:
             proc.terminate()
+    for proc, _ in started:
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -108,6 +117,21 @@ def spawn_gateway(config: dict[str, Any], directory: Path, *args: str) -> Iterat
             proc.wait(timeout=5)
         if proc.stdout:
             proc.stdout.close()
+
+
+@contextmanager
+def spawn_gateway(config: dict[str, Any], directory: Path, *args: str) -> Iterator[Started]:
+    """``specwire serve`` of ``config`` (written to ``directory``) in a subprocess on a free port,
+    with ``args`` added: ``(process, "http://127.0.0.1:<port>")`` once ``/health/ready`` answers 200;
+    terminated (killed if need be) afterwards."""
+    path = directory / "router.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    started = [start_gateway(path, *args)]
+    try:
+        wait_ready(started, 20)
+        yield started[0]
+    finally:
+        stop_gateways(started)
 
 
 @pytest.fixture(scope="module")

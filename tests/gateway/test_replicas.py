@@ -8,11 +8,8 @@ Needs ``redis-server`` (Debian: ``apt-get install -y redis-server``) and redis-p
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +22,7 @@ import yaml
 
 from specwire.router import Router
 
-from .conftest import ENV, GATEWAY_KEY, router_config
+from .conftest import ENV, GATEWAY_KEY, free_port, router_config, start_gateway, stop_gateways, wait_ready
 from .fake_upstream import FakeUpstream
 
 pytestmark = pytest.mark.timeout(60)
@@ -33,12 +30,6 @@ REDIS_ENV = "GATEWAY_TEST_REDIS_URL"
 KEYS = {"rpm": "gw-replica-rpm-key", "budget": "gw-replica-budget-key", "down": "gw-replica-down-key"}
 RPM = 4
 HI = {"model": "chat", "messages": [{"role": "user", "content": "Hi"}]}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -57,7 +48,7 @@ def _start_redis(folder: Path) -> RedisServer:
     if binary is None:
         pytest.skip("redis-server is not installed (Debian: apt-get install -y redis-server); the replica tests need a real server")
     redis = pytest.importorskip("redis", reason="redis-py is not installed: pip install 'specwire[redis]'")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = RedisServer(proc, f"redis://127.0.0.1:{port}/0")
@@ -98,47 +89,6 @@ def _config(upstream: FakeUpstream, budget_usd: float) -> dict[str, Any]:
     return config
 
 
-def _start_gateways(path: Path, redis_url: str, count: int = 2) -> list[tuple[subprocess.Popen[bytes], str]]:
-    env = {**os.environ, **ENV, REDIS_ENV: redis_url, "GW_KEY_RPM": KEYS["rpm"], "GW_KEY_BUDGET": KEYS["budget"], "GW_KEY_DOWN": KEYS["down"]}
-    code = "import sys; from specwire.cli import main; sys.exit(main(sys.argv[1:]))"
-    started = []
-    for _ in range(count):
-        port = _free_port()
-        proc = subprocess.Popen([sys.executable, "-c", code, "serve", str(path), "--port", str(port), "--log-level", "warning", "--graceful-timeout", "1"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        started.append((proc, f"http://127.0.0.1:{port}"))
-    deadline = time.monotonic() + 30
-    for proc, url in started:
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                _stop(started)
-                pytest.fail(f"a gateway exited with {proc.returncode}:\n{out}")
-            try:
-                if httpx.get(url + "/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                _stop(started)
-                pytest.fail("a gateway did not become ready in 30 s")
-            time.sleep(0.05)
-    return started
-
-
-def _stop(started: list[tuple[subprocess.Popen[bytes], str]]) -> None:
-    for proc, _ in started:
-        proc.terminate()
-    for proc, _ in started:
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        if proc.stdout:
-            proc.stdout.close()
-
-
 @dataclass
 class Replicas:
     urls: list[str]
@@ -154,11 +104,13 @@ def _replicas(upstream: FakeUpstream, folder: Path) -> Iterator[Replicas]:
     try:
         path = folder / "router.yaml"
         path.write_text(yaml.safe_dump(_config(upstream, budget_micro / 1_000_000)), encoding="utf-8")
-        started = _start_gateways(path, redis.url)
+        env = {REDIS_ENV: redis.url, "GW_KEY_RPM": KEYS["rpm"], "GW_KEY_BUDGET": KEYS["budget"], "GW_KEY_DOWN": KEYS["down"]}
+        started = [start_gateway(path, "--graceful-timeout", "1", env=env) for _ in range(2)]
         try:
+            wait_ready(started, 30)
             yield Replicas([url for _, url in started], redis, micro, budget_micro)
         finally:
-            _stop(started)
+            stop_gateways(started)
     finally:
         redis.stop()
 
