@@ -194,14 +194,18 @@ def _sdk_httpx(anthropic: Any) -> Any:
     pytest.skip("the SDK's HTTP package is neither httpx nor httpx2")
 
 
-def test_the_sdk_reads_the_stream(messages: Endpoint) -> None:
-    anthropic = pytest.importorskip("anthropic")
-    body = _stream(messages)
+def _sdk_final_message(anthropic: Any, body: bytes) -> Any:
+    """The unmodified SDK's ``messages.stream(...).get_final_message()`` over the SSE ``body``."""
     hx = _sdk_httpx(anthropic)
     transport = hx.MockTransport(lambda request: hx.Response(200, content=body, headers={"content-type": "text/event-stream"}))
     with anthropic.Anthropic(api_key="k", base_url="http://gateway.test", http_client=anthropic.DefaultHttpxClient(transport=transport), max_retries=0) as client:
         with client.messages.stream(model="claude", max_tokens=10, messages=HI) as stream:
-            final = stream.get_final_message()
+            return stream.get_final_message()
+
+
+def test_the_sdk_reads_the_stream(messages: Endpoint) -> None:
+    anthropic = pytest.importorskip("anthropic")
+    final = _sdk_final_message(anthropic, _stream(messages))
     assert [b.type for b in final.content] == ["thinking", "text", "tool_use"]
     if hasattr(anthropic.types, "SignatureDelta"):  # an SDK that knows extended thinking accumulates its deltas
         assert (final.content[0].thinking, final.content[0].signature) == ("hmm", "sig")  # type: ignore[union-attr]
@@ -251,12 +255,7 @@ def test_the_sdk_reads_redacted_thinking(messages: Endpoint) -> None:
     anthropic = pytest.importorskip("anthropic")
     if not hasattr(anthropic.types, "RedactedThinkingBlock"):
         pytest.skip("this anthropic SDK predates redacted thinking blocks")
-    body = _stream_redacted(messages)
-    hx = _sdk_httpx(anthropic)
-    transport = hx.MockTransport(lambda request: hx.Response(200, content=body, headers={"content-type": "text/event-stream"}))
-    with anthropic.Anthropic(api_key="k", base_url="http://gateway.test", http_client=anthropic.DefaultHttpxClient(transport=transport), max_retries=0) as client:
-        with client.messages.stream(model="claude", max_tokens=10, messages=HI) as stream:
-            final = stream.get_final_message()
+    final = _sdk_final_message(anthropic, _stream_redacted(messages))
     assert [b.type for b in final.content] == ["redacted_thinking", "thinking", "text"]
     assert final.content[0].data == "OPAQUE"  # type: ignore[union-attr]
     assert final.content[1].signature == "sig" and final.content[2].text == "Hi"  # type: ignore[union-attr]

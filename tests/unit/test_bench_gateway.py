@@ -5,31 +5,14 @@ cut of a stream.  Nothing here is timed."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "tools" / "bench"
+from .bench_modules import load as load_bench
 
-
-def _load(name: str) -> ModuleType:
-    saved = list(sys.path)
-    try:
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path[:] = saved
-
-
-gateway = _load("gateway")
-load = _load("gateway_load")
+gateway = load_bench("gateway")
+load = load_bench("gateway_load")
 
 
 def _run(direct: float, sw: float, ll: float, *, sw_rss: float | None = 80.0) -> dict[str, Any]:

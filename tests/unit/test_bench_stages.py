@@ -5,27 +5,11 @@ timings belong to the benchmark."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 
-BENCH = Path(__file__).resolve().parents[2] / "tools" / "bench"
+from .bench_modules import load as load_bench
 
 
-def _load() -> ModuleType:
-    saved = list(sys.path)
-    try:
-        spec = importlib.util.spec_from_file_location("bench_stages", BENCH / "stages.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path[:] = saved
-
-
-stages = _load()
+stages = load_bench("stages")
 
 
 def test_measures_every_stage_of_the_call() -> None:
