@@ -71,11 +71,14 @@ def run_module(mutmut: str, name: str) -> float:
 
 
 def forget(name: str) -> None:
-    """Drop the module's results from the cache, so that every mutant is tested again."""
+    """Drop the module's results from the cache, so that every mutant is tested again, and the
+    cached baseline time, so that mutmut runs the module's selection unmutated first (it must pass)
+    and times out a mutant at ten times that selection's own time."""
     if not CACHE.exists():
         return
     db = sqlite3.connect(CACHE)
     with db:
+        db.execute("DELETE FROM MiscData WHERE key = 'baseline_time_elapsed'")
         for (source_id,) in db.execute("SELECT id FROM SourceFile WHERE filename = ?", (MODULES[name][0],)).fetchall():
             db.execute("DELETE FROM Mutant WHERE line IN (SELECT id FROM Line WHERE sourcefile = ?)", (source_id,))
             db.execute("DELETE FROM Line WHERE sourcefile = ?", (source_id,))
