@@ -40,7 +40,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "accounting": ("engine/accounting.py", ("tests/unit/test_accounting.py",)),
     "sse": ("engine/framing/sse.py", ("tests/unit/test_framing_sse.py",)),
     "params": ("engine/params.py", ("tests/unit/test_params.py",)),
-    "mapping": ("engine/mapping.py", ("tests/unit/test_dispatch.py", "tests/unit/test_rule_features.py", REPLAY)),
+    "mapping": ("engine/mapping.py", ("tests/unit/test_mapping.py", "tests/unit/test_dispatch.py", "tests/unit/test_rule_features.py", REPLAY)),
     "assemble": ("engine/assemble.py", ("tests/unit/test_assemble.py", REPLAY)),
 }
 PYTEST_ARGS = ("-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider")
@@ -70,15 +70,18 @@ def run_module(mutmut: str, name: str) -> float:
     return time.monotonic() - start
 
 
-def forget(name: str) -> None:
-    """Drop the module's results from the cache, so that every mutant is tested again, and the
-    cached baseline time, so that mutmut runs the module's selection unmutated first (it must pass)
-    and times out a mutant at ten times that selection's own time."""
+def forget(name: str, *, keep_results: bool = False) -> None:
+    """Drop the module's results from the cache, so that every mutant is tested again (with
+    ``keep_results``, mutmut keeps the killed ones and tests the others again when the tests have
+    changed), and the cached baseline time, so that mutmut runs the module's selection unmutated
+    first (it must pass) and times out a mutant at ten times that selection's own time."""
     if not CACHE.exists():
         return
     db = sqlite3.connect(CACHE)
     with db:
         db.execute("DELETE FROM MiscData WHERE key = 'baseline_time_elapsed'")
+        if keep_results:
+            return
         for (source_id,) in db.execute("SELECT id FROM SourceFile WHERE filename = ?", (MODULES[name][0],)).fetchall():
             db.execute("DELETE FROM Mutant WHERE line IN (SELECT id FROM Line WHERE sourcefile = ?)", (source_id,))
             db.execute("DELETE FROM Line WHERE sourcefile = ?", (source_id,))
@@ -105,18 +108,28 @@ def report(mutmut: str, names: list[str], elapsed: dict[str, float], verbose: bo
     for name in names:
         source = MODULES[name][0]
         rows = db.execute(
-            'SELECT m.id, m.status, l.line, m."index" FROM Mutant m JOIN Line l ON m.line = l.id JOIN SourceFile s ON l.sourcefile = s.id WHERE s.filename = ?',
+            'SELECT m.id, m.status, l.line, m."index", l.line_number FROM Mutant m JOIN Line l ON m.line = l.id JOIN SourceFile s ON l.sourcefile = s.id WHERE s.filename = ?',
             (source,),
         ).fetchall()
         if not rows:
             print(f"{name:<11} (not run)")
             continue
-        known = {(str(e["line"]).strip(), e["index"]) for e in equivalents.get(name, [])}
-        killed = sum(1 for _, status, _, _ in rows if status in KILLED)
-        timeout = sum(1 for _, status, _, _ in rows if status == "bad_timeout")
-        survivors = [(mid, line, index) for mid, status, line, index in rows if status not in KILLED]
-        equivalent = [s for s in survivors if (s[1].strip(), s[2]) in known]
-        unexplained = [s for s in survivors if (s[1].strip(), s[2]) not in known]
+        # a mutant is named by its line's text, the mutation's index on the line and, for a line
+        # whose text occurs more than once in the file, which occurrence (1, 2…)
+        numbers: dict[str, list[int]] = {}
+        for line_number, text in {(r[4], r[2].strip()) for r in rows}:
+            numbers.setdefault(text, []).append(line_number)
+        known = {(str(e["line"]).strip(), e["index"], e.get("occurrence")) for e in equivalents.get(name, [])}
+
+        def is_equivalent(text: str, index: int, line_number: int) -> bool:
+            occurrence = sorted(numbers[text.strip()]).index(line_number) + 1
+            return (text.strip(), index, None) in known or (text.strip(), index, occurrence) in known
+
+        killed = sum(1 for row in rows if row[1] in KILLED)
+        timeout = sum(1 for row in rows if row[1] == "bad_timeout")
+        survivors = [(mid, line, index, number) for mid, status, line, index, number in rows if status not in KILLED]
+        equivalent = [s for s in survivors if is_equivalent(s[1], s[2], s[3])]
+        unexplained = [s for s in survivors if not is_equivalent(s[1], s[2], s[3])]
         rate = killed / len(rows)
         adjusted = killed / (len(rows) - len(equivalent))
         took = f"{elapsed[name] / 60:.1f}m" if name in elapsed else ""
@@ -124,7 +137,7 @@ def report(mutmut: str, names: list[str], elapsed: dict[str, float], verbose: bo
         if adjusted < 0.9:
             below.append(name)
         if verbose:
-            for mid, _line, _index in unexplained:
+            for mid, *_ in unexplained:
                 print(f"  survived #{mid}:\n    " + mutant_diff(mutmut, mid).replace("\n", "\n    "))
     return below
 
@@ -134,6 +147,7 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help=f"default: all of them ({', '.join(MODULES)})")
     parser.add_argument("--report", action="store_true", help="print the figures of the last run only")
     parser.add_argument("--survivors", action="store_true", help="show each survivor not listed in equivalents.json")
+    parser.add_argument("--again", action="store_true", help="keep the last run's results and test only its survivors again (after adding tests)")
     parser.add_argument("--pytest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pytest is not None:
@@ -147,7 +161,7 @@ def main() -> int:
     if not args.report:
         os.chdir(ROOT)
         for name in names:
-            forget(name)  # a fresh measurement of the module
+            forget(name, keep_results=args.again)  # a fresh measurement of the module, or of its survivors
             elapsed[name] = run_module(mutmut, name)
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "engine"], cwd=ROOT, capture_output=True, text=True, check=False).stdout
         if dirty.strip():
