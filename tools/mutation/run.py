@@ -41,7 +41,8 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "sse": ("engine/framing/sse.py", ("tests/unit/test_framing_sse.py",)),
     "params": ("engine/params.py", ("tests/unit/test_params.py",)),
     "mapping": ("engine/mapping.py", ("tests/unit/test_mapping.py", "tests/unit/test_dispatch.py", "tests/unit/test_rule_features.py", REPLAY)),
-    "assemble": ("engine/assemble.py", ("tests/unit/test_assemble.py", REPLAY)),
+    # provider parts (server tools), log probabilities and extra choices come through the provider tests
+    "assemble": ("engine/assemble.py", ("tests/unit/test_assemble.py", REPLAY, "tests/providers/test_content_blocks.py", "tests/providers/test_call_options.py")),
 }
 PYTEST_ARGS = ("-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider")
 KILLED = ("ok_killed", "bad_timeout", "ok_suspicious")
