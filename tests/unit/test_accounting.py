@@ -355,3 +355,108 @@ def test_normalize_passes_the_finer_counts_through() -> None:
     u = normalize_usage(numbers, None, ANTHROPIC_STYLE)
     assert (u.input_tokens, u.cache_write_long_tokens, u.input_audio_tokens, u.citation_tokens, u.search_requests) == (14, 3, 2, 7, 1)
     assert u.output_audio_tokens is None and u.input_image_tokens is None
+
+
+# --------------------------------------------------------------------------- edges the mutation run found (tools/mutation)
+def test_pricing_context_is_the_documented_data_in_utc() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from specwire.accounting import pricing_context
+
+    model = catalog(input=1.0, output=1.0).model_info("priced")
+    at = datetime(2026, 12, 8, 3, 17, tzinfo=timezone(timedelta(hours=2)))  # Tuesday 01:17 UTC
+    usage = Usage(input_tokens=1, output_tokens=1, raw={"geo": "us"})
+    assert pricing_context(usage, model, {"location": "eu"}, at) == {
+        "settings": {"location": "eu"},
+        "usage": {"geo": "us"},
+        "model": "priced",
+        "time": {"weekday": 1, "hour": 1, "minute": 17, "minute_of_day": 77},
+    }
+    assert pricing_context(Usage(), model, None, at)["settings"] == {} and pricing_context(Usage(), model, None, at)["usage"] == {}
+
+
+def test_a_when_sees_the_model_and_the_time_fields() -> None:
+    from datetime import datetime, timezone
+
+    rules = [{"when": "model == 'priced'", "factor": 2.0}, {"when": "time.hour == `1` && time.minute == `17` && time.minute_of_day == `77`", "factor": 3.0}]
+    spec = catalog(input=1.0, output=1.0, multipliers=rules)
+    usage = Usage(input_tokens=1_000_000, output_tokens=0)
+    cost, _ = compute_cost(usage, spec.model_info("priced"), "priced", at=datetime(2026, 12, 8, 1, 17, tzinfo=timezone.utc))
+    assert cost is not None and cost.factor == 6.0 and cost.total == pytest.approx(6.0)  # every multiplier that holds applies
+    cost, _ = compute_cost(usage, spec.model_info("priced"), "priced", at=datetime(2026, 12, 8, 1, 18, tzinfo=timezone.utc))
+    assert cost is not None and cost.factor == 2.0
+
+
+def test_a_request_fee_without_when_always_applies() -> None:
+    spec = catalog(input=1.0, output=1.0, per_request=0.001, request_fees=[{"usd": 0.5}])
+    cost, _ = compute_cost(Usage(input_tokens=1, output_tokens=1), spec.model_info("priced"), "priced")
+    assert cost is not None and cost.requests == 0.5
+
+
+def test_a_when_that_fails_to_evaluate_does_not_hold() -> None:
+    # abs() of a string is a JMESPath invalid-type error at evaluation time
+    spec = catalog(input=1.0, output=1.0, per_request=0.001, request_fees=[{"when": "abs(settings.location) > `0`", "usd": 0.5}],
+                   multipliers=[{"when": "abs(settings.location) > `0`", "factor": 2.0}])
+    cost, reason = compute_cost(Usage(input_tokens=1, output_tokens=1), spec.model_info("priced"), "priced", settings={"location": "eu"})
+    assert reason is None and cost is not None
+    assert (cost.requests, cost.factor) == (0.001, 1.0)
+
+
+def test_a_tier_keeps_the_base_fees_and_multipliers_unless_it_gives_its_own() -> None:
+    fees = [{"when": "model == 'priced'", "usd": 0.25}]
+    double = [{"when": "model == 'priced'", "factor": 2.0}]
+    plain = catalog(input=1.0, output=1.0, request_fees=fees, multipliers=double, tiers=[{"above_input_tokens": 10, "input": 2.0}])
+    cost, _ = compute_cost(Usage(input_tokens=100, output_tokens=0), plain.model_info("priced"), "priced")
+    assert cost is not None and (cost.requests, cost.factor) == (0.5, 2.0)  # 0.25 fee, doubled
+    own = catalog(input=1.0, output=1.0, request_fees=fees, multipliers=double,
+                  tiers=[{"above_input_tokens": 10, "input": 2.0, "request_fees": [{"usd": 0.75}], "multipliers": [{"when": "model == 'priced'", "factor": 3.0}]}])
+    cost, _ = compute_cost(Usage(input_tokens=100, output_tokens=0), own.model_info("priced"), "priced")
+    assert cost is not None and (cost.requests, cost.factor) == (2.25, 3.0)
+
+
+def test_fully_cached_input_and_fully_apart_output_cost_nothing_at_the_base_price() -> None:
+    spec = catalog(input=1.0, output=2.0, cache_read=0.5, reasoning=4.0)
+    cost, reason = compute_cost(Usage(input_tokens=1_000, output_tokens=300, cache_read_tokens=1_000, reasoning_tokens=300), spec.model_info("priced"), "priced")
+    assert reason is None and cost is not None
+    assert (cost.input, cost.output) == (0.0, 0.0)
+    assert_usd(cost.total, usd(1_000, "0.5") + usd(300, "4.0"))
+
+
+def test_a_price_of_zero_is_free() -> None:
+    spec = catalog(input=0.0, output=0.0, per_1k_searches=0.0)
+    cost, reason = compute_cost(Usage(input_tokens=1_000, output_tokens=1_000, search_requests=3), spec.model_info("priced"), "priced")
+    assert reason is None and cost is not None and cost.total == 0.0
+
+
+def test_input_and_output_prices_are_needed_even_for_zero_tokens() -> None:
+    """Without an input or output price a model is not priced, whatever the call used."""
+    cost, reason = compute_cost(Usage(input_tokens=100, output_tokens=0, cache_read_tokens=100), catalog(output=1.0, cache_read=0.1).model_info("priced"), "priced")
+    assert cost is None and reason == "the catalog has no input price for 'priced'"
+    cost, reason = compute_cost(Usage(input_tokens=100, output_tokens=0), catalog(input=1.0).model_info("priced"), "priced")
+    assert cost is None and reason == "the catalog has no output price for 'priced'"
+
+
+def test_one_search_without_a_search_price_gives_none() -> None:
+    cost, reason = compute_cost(Usage(input_tokens=1, output_tokens=1, search_requests=1), catalog(input=1.0, output=1.0).model_info("priced"), "priced")
+    assert cost is None and reason == "the catalog has no per-search price for 'priced'"
+
+
+def test_the_reason_names_every_missing_price_in_one_sentence() -> None:
+    usage = Usage(input_tokens=100, output_tokens=1, cache_read_tokens=10, cache_write_tokens=5, cache_write_long_tokens=5, citation_tokens=3, search_requests=1)
+    cost, reason = compute_cost(usage, catalog(input=1.0, output=1.0).model_info("priced"), "priced")
+    assert cost is None
+    assert reason == "the catalog has no cache read / long-retention cache write / citation token / per-search price for 'priced'"
+
+
+@pytest.mark.parametrize(
+    ("usage", "model_id", "reason"),
+    [
+        (None, "priced", "the provider reported no usage"),
+        (Usage(input_tokens=1, output_tokens=1), "gpt-nope", "model 'gpt-nope' is not in the provider's catalog"),
+        (Usage(input_tokens=1, output_tokens=1), "unpriced", "the catalog has no prices for 'unpriced'"),
+        (Usage(input_tokens=1), "priced", "the provider did not report input and output token counts"),
+    ],
+)
+def test_each_reason_for_no_cost(usage: Usage | None, model_id: str, reason: str) -> None:
+    spec = catalog(input=1.0, output=2.0)
+    assert compute_cost(usage, spec.model_info(model_id), model_id) == (None, reason)

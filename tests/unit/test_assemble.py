@@ -506,3 +506,214 @@ def test_any_raw_event_sequence_yields_a_valid_event_grammar(registry: Any, even
             assert text == (part.arguments_text or text)
         else:
             assert text == part.text
+
+
+# --------------------------------------------------------------------------- edges the mutation run found (tools/mutation)
+def test_a_complete_event_or_a_keyed_fragment_never_continues_the_open_implicit_part(registry: Any) -> None:
+    asm = make(registry, "gemini", "gemini-x")
+    out = feed(asm, [("text_delta", {"delta": "a"}), ("text", {"text": "b"}), ("text_delta", {"delta": "c"}), ("text_delta", {"part_id": 5, "delta": "d"}), ("text_delta", {"delta": "e"})])
+    out += asm.finish()
+    assert [p.text for p in out[-1].response.parts] == ["a", "b", "ce", "d"]
+    check_grammar(out)
+
+
+def test_a_separate_fragment_is_a_part_of_its_own(registry: Any) -> None:
+    asm = make(registry, "gemini", "gemini-x")
+    out = feed(asm, [
+        ("text_delta", {"delta": "a"}),
+        ("text_delta", {"delta": "b", "separate": "sig"}, {"thought_signature": "sig"}),
+        ("text_delta", {"delta": "c"}),
+        ("reasoning_delta", {"delta": "r", "separate": True}),
+        ("reasoning_delta", {"delta": "s"}),
+    ])
+    out += asm.finish()
+    parts = out[-1].response.parts
+    assert [(type(p).__name__, p.text) for p in parts] == [("TextPart", "a"), ("TextPart", "b"), ("TextPart", "c"), ("ReasoningPart", "r"), ("ReasoningPart", "s")]
+    assert parts[1].provider_metadata == {"gemini": {"thought_signature": "sig"}} and parts[2].provider_metadata == {}
+    check_grammar(out)
+    keyed = make(registry, "gemini", "gemini-x")
+    out = feed(keyed, [("text_delta", {"part_id": 1, "delta": "a", "separate": True}), ("text_delta", {"part_id": 1, "delta": "b"})])
+    assert types(out) == ["text_start", "text_delta", "text_delta"]  # separate means nothing to a keyed part
+
+
+def test_complete_events_of_each_kind(registry: Any) -> None:
+    asm = make(registry)
+    out = feed(asm, [("reasoning_delta", {"delta": "r1"}), ("reasoning", {"text": "r2"}), ("text", {"text": "t"}), ("text_delta", {"delta": 5})])
+    out += asm.finish()
+    assert types(out) == ["reasoning_start", "reasoning_delta", "reasoning_end", "reasoning_start", "reasoning_delta", "reasoning_end", "text_start", "text_delta", "text_end", "text_start", "text_delta", "text_end", "finish"]
+    assert [p.text for p in out[-1].response.parts] == ["r1", "r2", "t", "5"]  # a non-string delta as text
+    assert out[-1].response.reasoning == "r1r2"
+
+
+def test_response_metadata_append_accumulates(registry: Any) -> None:
+    asm = make(registry)
+    feed(asm, [("response_metadata", {"append": {"plan": "I will "}}, {"tier": "pro"}), ("response_metadata", {"append": {"plan": "look."}})])
+    assert asm.finish()[-1].response.provider_metadata == {"anthropic": {"tier": "pro", "plan": "I will look."}}
+
+
+def test_a_streamed_response_has_no_raw_body_and_flags_start_false(registry: Any) -> None:
+    asm = make(registry)
+    assert not asm.done and not asm.finish_seen
+    feed(asm, [("text_delta", {"delta": "x"}), ("finish", {"finish_reason": "end_turn"}), ("done", {})])
+    assert asm.done and asm.finish_seen
+    assert asm.finish()[-1].response.raw is None
+
+
+def test_fragments_addressed_to_an_open_provider_part_are_absorbed(registry: Any) -> None:
+    asm = make(registry)
+    out = feed(asm, [
+        ("provider_part", {"part_id": 3, "provider_type": "server_tool_use", "data": {"type": "server_tool_use", "id": "srv_1", "input": None}, "streamed_into": "input"}),
+        ("tool_call_delta", {"part_id": 3, "delta": '{"q": '}),
+        ("text_delta", {"part_id": 3, "delta": '"x"'}),
+        ("tool_call_delta", {"part_id": 3, "arguments": "}"}),
+        ("tool_call", {"part_id": 3, "arguments": {"ignored": True}}),  # not a text fragment: absorbed, nothing kept
+        ("tool_call", {"part_id": 3}),
+        ("part_end", {"part_id": 3}),
+        ("tool_call_delta", {"part_id": 3, "delta": "{}"}),  # the provider part is closed: a client call of its own
+    ])
+    assert types(out) == ["tool_call_start", "tool_call_delta"]
+    parts = asm.finish()[-1].response.parts
+    assert parts[0].data == {"type": "server_tool_use", "id": "srv_1", "input": {"q": "x"}}
+    assert parts[0].provider_type == "server_tool_use"
+    assert len(parts) == 2 and parts[1].arguments == {}
+
+
+def test_a_tool_call_start_always_opens_a_new_call(registry: Any) -> None:
+    asm = make(registry, "openai", "gpt-x")
+    feed(asm, [
+        ("tool_call_start", {"part_id": 0, "tool_call_id": "a", "tool_name": "f"}),
+        ("tool_call_start", {"part_id": 0, "tool_call_id": "b", "tool_name": "g"}),
+        ("tool_call_start", {"tool_call_id": "c", "tool_name": "h"}),
+        ("tool_call_start", {"tool_call_id": "d", "tool_name": "k"}),
+    ])
+    assert [(c.tool_call_id, c.tool_name) for c in asm.finish()[-1].response.tool_calls] == [("a", "f"), ("b", "g"), ("c", "h"), ("d", "k")]
+
+
+def priced(**pricing: Any) -> Any:
+    from specwire.spec.compile import compile_spec
+
+    spec, problems = compile_spec({"provider": "demo", "models": [{"id": "m", "pricing": {"input": 1.0, "output": 1.0, **pricing}}]})
+    assert problems == []
+    return spec
+
+
+def test_the_cost_sees_the_call_settings_and_the_request_start_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timezone
+
+    import specwire.assemble as assemble
+
+    class Start(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime(2026, 12, 8, 3, 7, tzinfo=timezone.utc)  # a Tuesday, 03:07 UTC
+
+    monkeypatch.setattr(assemble, "datetime", Start)
+    spec = priced(multipliers=[
+        {"when": "settings.location == 'eu'", "factor": 2.0},
+        {"when": "time.weekday == `1` && time.minute_of_day == `187`", "factor": 3.0},
+    ])
+    asm = Assembler(provider="demo", model="m", metadata_key="demo", finish_reasons={}, usage_config=spec.usage, model_info=spec.model_info("m"), settings={"location": "eu"})
+    feed(asm, [("usage", {"input_tokens": 1_000_000, "output_tokens": 0})])
+    assert asm.finish()[-1].response.cost.factor == 6.0
+
+
+def test_a_provider_part_without_fragments_keeps_its_data_and_text_that_is_not_json_is_kept_as_text(registry: Any) -> None:
+    asm = make(registry)
+    feed(asm, [
+        ("provider_part", {"part_id": 1, "data": {"type": "web_search_tool_result", "content": [1]}, "streamed_into": "content"}),
+        ("part_end", {"part_id": 1}),
+        ("provider_part", {"part_id": 2, "data": {"kind": "x"}, "streamed_into": "body"}),
+        ("text_delta", {"part_id": 2, "delta": "not json"}),
+        ("part_end", {"part_id": 2}),
+        ("provider_part", {"data": {"other": 1}, "tool_call_id": "t1"}),
+    ])
+    parts = asm.finish()[-1].response.parts
+    assert [(p.provider_type, p.data, p.tool_call_id) for p in parts] == [
+        ("web_search_tool_result", {"type": "web_search_tool_result", "content": [1]}, None),  # the type from the data
+        ("", {"kind": "x", "body": "not json"}, None),
+        ("", {"other": 1}, "t1"),
+    ]
+
+
+def test_a_later_provider_part_event_merges_its_non_null_data_and_an_unknown_block_warns(registry: Any) -> None:
+    asm = make(registry)
+    out = feed(asm, [
+        ("provider_part", {"part_id": 1, "provider_type": "mystery", "data": {"a": 1, "b": 2}, "warning": "unknown block type 'mystery'"}),
+        ("provider_part", {"part_id": 1, "provider_type": "later", "tool_call_id": "t9", "data": {"b": None, "c": 3}}),
+        ("provider_part", {"part_id": 1, "tool_call_id": "t10"}),
+    ])
+    assert types(out) == ["warning"] and out[0].warning.kind == "unknown-content" and out[0].warning.detail == "unknown block type 'mystery'"
+    (part,) = asm.finish()[-1].response.parts
+    assert (part.provider_type, part.data, part.tool_call_id) == ("mystery", {"a": 1, "b": 2, "c": 3}, "t9")
+
+
+def test_closing_a_keyed_part_keeps_the_open_implicit_part(registry: Any) -> None:
+    asm = make(registry, "gemini", "gemini-x")
+    feed(asm, [("text_delta", {"delta": "a"}), ("reasoning_delta", {"part_id": 1, "delta": "r"}), ("part_end", {"part_id": 1}), ("text_delta", {"delta": "b"})])
+    assert [p.text for p in asm.finish()[-1].response.parts] == ["ab", "r"]
+
+
+def test_the_response_so_far_includes_open_parts(registry: Any) -> None:
+    asm = make(registry)
+    feed(asm, [("text_delta", {"part_id": 0, "delta": "a"}), ("part_end", {"part_id": 0}), ("text_delta", {"part_id": 1, "delta": "b"})])
+    assert [p.text for p in asm.response().parts] == ["a", "b"]
+
+
+def test_a_non_object_arguments_value_and_a_nameless_call(registry: Any) -> None:
+    asm = make(registry, "openai", "gpt-x")
+    feed(asm, [("tool_call", {"tool_call_id": "a", "arguments": [1, 2]})])
+    (call,) = asm.finish()[-1].response.tool_calls
+    assert (call.arguments, call.tool_name) == (None, "")
+
+
+def test_finish_detail_and_unknown_reasons(registry: Any) -> None:
+    spec = registry.get("anthropic")
+    reasons = {"incomplete": ("length", "length"), "incomplete:content_filter": ("content_filter", "content_filter")}
+
+    def finish(events: list[Any]) -> Any:
+        asm = Assembler(provider="x", model="m", metadata_key="x", finish_reasons=reasons, usage_config=spec.usage, model_info=None)
+        feed(asm, events)
+        return asm.finish()[-1].response.finish_reason
+
+    assert finish([("finish", {"finish_reason": "incomplete", "finish_detail": "content_filter"})]).unified == "content_filter"
+    assert finish([("finish", {"finish_reason": "incomplete", "finish_detail": "other"})]).unified == "length"
+    assert finish([("finish", {"finish_reason": "incomplete"})]).unified == "length"
+    weird = finish([("tool_call", {"tool_call_id": "a", "tool_name": "f", "arguments": {}}), ("finish", {"finish_reason": "weird"})])
+    assert (weird.unified, weird.raw) == ("other", "weird")
+
+
+def test_billed_usage_prices_the_call_and_keep_raw_is_the_response_raw() -> None:
+    spec = priced()
+    asm = Assembler(provider="demo", model="m", metadata_key="demo", finish_reasons={}, usage_config=spec.usage, model_info=spec.model_info("m"))
+    feed(asm, [
+        ("usage", {"input_tokens": 900_000, "output_tokens": 100_000, "billed": {"input_tokens": 1_000_000, "output_tokens": None}}),
+        ("usage", {"billed": {"output_tokens": 500_000}}),
+    ])
+    asm.keep_raw({"body": 1})
+    response = asm.finish()[-1].response
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (900_000, 100_000)
+    assert response.cost.total == 1.5
+    assert response.raw == {"body": 1}
+
+
+def test_an_empty_warning_is_no_warning_and_metadata_without_a_part_goes_to_the_last_part(registry: Any) -> None:
+    asm = make(registry)
+    out = feed(asm, [("provider_part", {"data": {"type": "x"}, "warning": ""}), ("text_delta", {"part_id": 0, "delta": "a"}), ("part_end", {"part_id": 0}), ("provider_metadata", {}, {"citations": [1]})])
+    assert "warning" not in types(out)
+    assert asm.finish()[-1].response.parts[-1].provider_metadata == {"anthropic": {"citations": [1]}}
+
+
+def test_a_usage_snapshot_replaces_the_previous_one() -> None:
+    from specwire.spec.compile import UsageConfig
+
+    snapshot = UsageConfig(fields=(), input_includes_cache=True, output_includes_reasoning=True, snapshot=True)
+    asm = Assembler(provider="x", model="m", metadata_key="x", finish_reasons={}, usage_config=snapshot, model_info=None)
+    feed(asm, [("usage", {"input_tokens": 10, "output_tokens": 5, "cache_read_tokens": 3}), ("usage", {"input_tokens": 12, "output_tokens": 6})])
+    usage = asm.finish()[-1].response.usage
+    assert (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens) == (12, 6, None)
+
+
+def test_the_invalid_arguments_warning_names_the_tool(registry: Any) -> None:
+    asm = make(registry, "openai", "gpt-x")
+    out = feed(asm, [("tool_call", {"tool_call_id": "a", "tool_name": "lookup", "arguments": "{not json"})])
+    assert [w.warning.detail for w in out if w.type == "warning"] == ["tool call 'lookup': arguments are not a JSON object; kept as text in arguments_text"]

@@ -329,3 +329,55 @@ def test_equals_the_standard_on_any_stream_cut_anywhere(pieces: list[bytes], cut
     chunks = [body[a:b] for a, b in zip([0, *points], [*points, len(body)])]
     got = [(f.event, f.text) for f in decode(chunks)]
     assert got == reference(body)
+
+
+# ---------------------------------------------------------------------------- edges the mutation run found (tools/mutation)
+def test_a_blank_line_without_data_forgets_the_event_name() -> None:
+    # the dispatch step of an event with no data resets the name: the next event has none
+    assert whole(b"event: a\n\ndata: 1\n\n") == [Frame(None, "1")]
+    assert whole(b"event: a\ndata: 1\n\ndata: 2\n\n") == [Frame("a", "1"), Frame(None, "2")]
+
+
+def test_a_byte_order_mark_counts_only_as_the_first_bytes_of_the_body() -> None:
+    # anywhere else the BOM is part of the line: "\ufeffdata" is an unknown field, ignored
+    assert whole(b"\n\xef\xbb\xbfdata: x\n\ndata: y\n\n") == [Frame(None, "y")]
+    assert decode([b"data: x\n\n", b"\xef\xbb\xbfdata: y\n\n"]) == [Frame(None, "x")]
+
+
+def test_the_last_event_delivered_at_flush_keeps_its_name_and_all_its_lines() -> None:
+    f = SSEFraming()
+    assert f.decode(b"event: done\ndata: a\ndata: b\n") == []
+    assert f.flush() == [Frame("done", "a\nb")]
+
+
+def test_the_data_cap_starts_afresh_with_each_event() -> None:
+    full = b"data:" + b"a" * 10 + b"\ndata:" + b"b" * 10 + b"\n\n"  # 21 characters of data: at the cap
+    assert texts(whole(full + full + full, max_frame_bytes=21)) == ["a" * 10 + "\n" + "b" * 10] * 3
+    assert texts(bytewise(full + full, max_frame_bytes=21)) == ["a" * 10 + "\n" + "b" * 10] * 2
+
+
+def test_a_framing_error_names_the_cap_and_the_bytes_received_so_far() -> None:
+    f = SSEFraming(max_frame_bytes=64)
+    assert f.decode(b"data: a\n\n") == [Frame(None, "a")]
+    f.decode(b"data: " + b"x" * 30)
+    with pytest.raises(FramingError) as info:
+        f.decode(b"x" * 40)
+    assert info.value.offset == 9 + 36 + 40
+    assert str(info.value) == "SSE line longer than 64 bytes (at byte 85)"
+    with pytest.raises(FramingError) as info:
+        SSEFraming(max_frame_bytes=64).decode(b"data: " + b"x" * 70 + b"\n")
+    assert (str(info.value), info.value.offset) == ("SSE line longer than 64 bytes (at byte 77)", 77)
+    with pytest.raises(FramingError) as info:
+        SSEFraming(max_frame_bytes=12).decode(b"data: 123456\ndata: 789012\n")  # each line within the cap, the data not
+    assert str(info.value) == "SSE event data larger than 12 characters (at byte 26)"
+
+
+def test_frames_completed_before_a_framing_error_ride_on_it() -> None:
+    with pytest.raises(FramingError) as info:
+        SSEFraming(max_frame_bytes=16).decode(b"data: a\n\ndata: " + b"x" * 20 + b"\n\n")
+    assert info.value.frames == [Frame(None, "a")]
+    f = SSEFraming(max_frame_bytes=16)
+    assert f.decode(b"data: a\n\ndata: bbbbbbbb\ndata: cccccccc") == [Frame(None, "a")]  # the last line is within the line cap, the data not
+    with pytest.raises(FramingError) as info:
+        f.flush()
+    assert info.value.frames == []

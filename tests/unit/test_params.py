@@ -340,3 +340,85 @@ def test_a_clamped_int_option_stays_an_int() -> None:
     assert kinds(warnings) == [("clamped-param", "top_logprobs")]
     ops, _ = params(mini({"temperature": {"to": "temperature", "clamp": [0, 1.5]}}), temperature=5)
     assert ops == [("set", "temperature", 1.5)]  # a bound that is not whole stays a float
+
+
+# --------------------------------------------------------------------------- edges the mutation run found (tools/mutation)
+def test_templates_see_the_model_the_settings_and_the_stream_flag() -> None:
+    spec = mini({"user": {"to": "user", "value": "{{ model }}/{{ settings.region }}/{{ stream }}/{{ value }}"}})
+    ops, _ = apply_params(spec, {"user": "u"}, model="m-1", model_info=None, stream=True, settings={"region": "eu"})
+    assert ops == [("set", "user", "m-1/eu/True/u")]
+
+
+def test_a_default_renders_with_value_none_and_a_none_default_sends_nothing() -> None:
+    spec = mini({"seed": {"to": "seed", "default": "{{ 5 if value is none else 6 }}"}, "user": {"to": "user", "default": "{{ none }}"}})
+    assert params(spec) == ([("set", "seed", 5)], [])
+
+
+def test_an_option_dropped_for_any_reason_does_not_stop_the_later_ones() -> None:
+    spec = mini({
+        "max_output_tokens": {"to": "max_tokens", "default": "{{ omit }}"},  # the default renders nothing
+        "temperature": [{"when": "value > 5", "to": "temperature"}],  # no case accepts 0.5
+        "top_p": {"unsupported": "no top_p here"},
+        "seed": {"to": "seed"},
+    })
+    ops, warnings = params(spec, temperature=0.5, top_p=0.1, seed=7)
+    assert ops == [("set", "seed", 7)]
+    assert kinds(warnings) == [("unsupported-param", "temperature"), ("unsupported-param", "top_p")]
+
+
+def test_the_text_of_each_warning_and_error() -> None:
+    spec = mini({"temperature": [{"when": "value > 5", "to": "temperature"}], "top_p": {"to": "top_p", "clamp": [0, 1]}, "stop_sequences": {"to": "stop", "max_items": 2}})
+    _, warnings = params(spec, temperature=0.5, top_p=1.5, stop_sequences=["a", "b", "c"], seed=1)
+    assert [w.detail for w in warnings] == [
+        "no case of the mini spec accepts this 'temperature'; it was not sent",
+        "1.5 is outside the provider's range [0, 1]; sent 1",
+        "the provider takes at most 2 items; sent the first 2 of 3",
+        "the mini spec does not map 'seed'; it was not sent",
+    ]
+    with pytest.raises(RequestBuildError) as info:
+        params(mini({"seed": {"to": "seed", "required": True}}))
+    assert str(info.value) == "mini requires 'seed'; pass seed=…"
+    with pytest.raises(RequestBuildError) as info:
+        params(mini({"seed": {"error": "no seed here"}}), seed=1)
+    assert str(info.value) == "mini: no seed here"
+    with pytest.raises(RequestBuildError) as info:
+        params(mini({"temperature": {"to": "temperature"}}), temperature=float("inf"))
+    assert str(info.value) == "temperature must be a finite number, got inf"
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "prefix"),
+    [
+        ({"seed": {"to": "seed", "default": "{{ no_such_name }}"}}, {}, "params.seed.default: "),
+        ({"seed": [{"when": "no_such_name > 1", "to": "seed"}]}, {"seed": 1}, "params.seed: "),
+        ({"seed": {"to": "seed", "value": "{{ no_such_name }}"}}, {"seed": 1}, "params.seed: "),
+    ],
+)
+def test_a_template_failure_names_the_option_and_the_template(section: dict[str, Any], values: dict[str, Any], prefix: str) -> None:
+    with pytest.raises(RequestBuildError) as info:
+        params(mini(section), **values)
+    assert str(info.value).startswith(prefix)
+
+
+SCHEMA = {"type": "object", "properties": {"a": {"type": "string", "default": "x"}}}
+
+
+def test_strict_schema_rewrites_the_schema_the_case_renders() -> None:
+    spec = mini({"response_format": [
+        {"when": "value.strict", "strict_schema": "closed-required", "to": "format", "value": "{{ value }}"},
+        {"to": "format", "value": "{{ value }}"},
+    ]})
+    strict = {"type": "json_schema", "name": "r", "strict": True, "schema": SCHEMA}
+    ops, _ = params(spec, response_format=strict)
+    assert ops == [("set", "format", {**strict, "schema": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": False, "required": ["a"]}})]
+    loose = {**strict, "strict": False}
+    assert params(spec, response_format=loose) == ([("set", "format", loose)], [])  # no strict_schema: as given
+    assert SCHEMA["properties"]["a"]["default"] == "x"  # the caller's schema is not modified
+    no_schema = {"type": "json_schema", "name": "r", "strict": True}
+    assert params(spec, response_format=no_schema) == ([("set", "format", no_schema)], [])
+
+
+def test_output_tool_names_the_forced_tool_whose_input_is_the_reply() -> None:
+    spec = mini({"response_format": {"output_tool": "{{ value.name }}", "to": "tool_choice", "value": "{{ value.name }}"}})
+    assert params(spec, response_format={"type": "json_schema", "name": "answer", "schema": SCHEMA}) == ([("output_tool", "", "answer"), ("set", "tool_choice", "answer")], [])
+    assert params(spec, response_format={"type": "json_schema", "name": "", "schema": SCHEMA}) == ([("set", "tool_choice", "")], [])  # no name: no tool
