@@ -29,7 +29,7 @@ def test_the_reply_is_the_benchmark_servers_body() -> None:
 def test_markdown_states_the_budget_of_the_target() -> None:
     result = {"raw_httpx_us": 80.0, "specwire_us": 190.0, "rest_us": 20.0, "cost_us": 6.0,
               "stages": [{"stage": "validate", "us": 40.0}, {"stage": "normalise", "us": 50.0}]}
-    text = "\n".join(stages.markdown(result, socket_raw_us=200.0))
+    text = "\n".join(stages.markdown(result, socket_raw_us=200.0, target=1.15))
     assert "| validate | 40.0 |" in text and "| normalise | 50.0 |" in text and "(6.0)" in text
     assert "110 µs more" in text
     assert "leaves specwire 30 µs per request over raw httpx's 200 µs" in text and "take 90 µs together" in text

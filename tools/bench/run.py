@@ -771,7 +771,8 @@ def render_markdown(results: dict[str, Any]) -> str:
             add(f"| `{row['func']}` | {row['ncalls']} | {row['tottime']:.3f} | {row['cumtime']:.3f} |")
         add("")
     raw_cpu = results.get("summary", {}).get("clients", {}).get(BASELINE, {}).get("cpu_sync", {}).get("median")
-    lines.extend(stages.markdown(prof.get("stages"), raw_cpu))
+    cpu_target = next(t[5] for t in TARGETS if t[2] == "specwire:cpu_sync:cpu_us_per_req")
+    lines.extend(stages.markdown(prof.get("stages"), raw_cpu, cpu_target))
     imp_b = prof.get("imports")
     if imp_b:
         add(f"### Import breakdown: `{imp_b['code']}` (`python -X importtime`, self time per top-level package, median of 5; total {imp_b['total_s']:.3f} s)")
